@@ -1,0 +1,5 @@
+"""Allow ``python -m bot`` as a synonym of the ``ocop-bot`` console script."""
+
+from bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The database layer: typed ORM models, async engine, migrations and schema checks."""

@@ -1,0 +1,483 @@
+"""The whole data model of the bot, as typed SQLAlchemy 2 ORM classes.
+
+Enumerated values (roles, statuses, kinds) are stored as short strings whose vocabulary
+lives in :mod:`ocop_rules` or in :mod:`bot.db.vocab`; the database does not duplicate those
+lists as native enums, so a rule change is a data change and never a schema migration.
+
+Who sees what is decided in queries, not here, but the columns that scope them are indexed:
+``commune_code`` on subjects and dossiers (officers see their commune), ``province_code`` on
+communes and rounds (alerts and provincial staff), ``expires_on`` on certificates (the alert
+sweep reads only the certificates due on a day).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db.base import Base, utcnow
+
+# Column sizes shared by several tables.
+CODE = 32
+NAME = 255
+EXTERNAL_ID = 64
+COMMUNE_CODE = 5
+PROVINCE_CODE = 2
+
+
+class Commune(Base):
+    """One of the 3,321 commune-level units in force since 1/7/2025 (xã, phường, đặc khu).
+
+    Filled by the migration from ``vietnam-provinces``; ``search_key`` is the name folded
+    to ASCII lower case so "xa xop" finds "Xã Xốp" with an index, not a scan.
+    """
+
+    __tablename__ = "communes"
+
+    code: Mapped[str] = mapped_column(String(COMMUNE_CODE), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    division_type: Mapped[str] = mapped_column(String(16))
+    province_code: Mapped[str] = mapped_column(String(PROVINCE_CODE), index=True)
+    province_name: Mapped[str] = mapped_column(String(NAME))
+    search_key: Mapped[str] = mapped_column(String(NAME), index=True)
+
+
+class Person(Base):
+    """A human the bot talks to: producer, commune officer or administrator.
+
+    Personal fields (names, phone) stay empty until ``consent_at`` is set; erasure blanks
+    them and sets ``erased_at`` while the programme's records keep the anonymous row.
+    """
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str | None] = mapped_column(String(NAME))
+    phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    role: Mapped[str] = mapped_column(String(16), default="producer")
+    consent_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    erased_at: Mapped[datetime | None]
+
+    accounts: Mapped[list[ChannelAccount]] = relationship(back_populates="person")
+
+
+class ChannelAccount(Base):
+    """A person's identity on one channel; ids are strings (Zalo ids exceed 2**53)."""
+
+    __tablename__ = "channel_accounts"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(EXTERNAL_ID))
+    chat_id: Mapped[str] = mapped_column(String(EXTERNAL_ID))
+    display_name: Mapped[str | None] = mapped_column(String(NAME))
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    unreachable_since: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="accounts")
+
+
+class AlertOptOut(Base):
+    """A kind of alert a person asked not to receive (legal notices ignore this)."""
+
+    __tablename__ = "alert_opt_outs"
+    __table_args__ = (UniqueConstraint("person_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(CODE))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Subject(Base):
+    """A chủ thể OCOP: cooperative, enterprise, household business… that owns products."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    subject_type: Mapped[str] = mapped_column(String(CODE))
+    name: Mapped[str] = mapped_column(String(NAME))
+    business_registration_no: Mapped[str | None] = mapped_column(String(64))
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    representative_is_woman: Mapped[bool | None]
+    representative_is_ethnic_minority: Mapped[bool | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Product(Base):
+    """A product, from its idea registration onwards.
+
+    The idea registration (phiếu đăng ký ý tưởng) fills these columns and the readable
+    ``registration_code``; a product imported from a published list has no idea and
+    carries ``import_key`` instead, which makes re-importing the same row a no-op.
+    """
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    registration_code: Mapped[str | None] = mapped_column(String(CODE), unique=True)
+    import_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    group_code: Mapped[str] = mapped_column(String(CODE))
+    subgroup_code: Mapped[str | None] = mapped_column(String(CODE))
+    product_set_code: Mapped[str | None] = mapped_column(String(CODE))
+    is_new_product: Mapped[bool | None]
+    description: Mapped[str | None] = mapped_column(Text)
+    raw_materials: Mapped[str | None] = mapped_column(Text)
+    raw_material_commune_pct: Mapped[int | None]
+    raw_material_province_pct: Mapped[int | None]
+    workers_total: Mapped[int | None]
+    workers_local: Mapped[int | None]
+    idea_origin: Mapped[str | None] = mapped_column(String(CODE))
+    identity_notes: Mapped[str | None] = mapped_column(Text)
+    papers_held: Mapped[list[Any]] = mapped_column(default=list)
+    target_market: Mapped[str | None] = mapped_column(Text)
+    support_wanted: Mapped[str | None] = mapped_column(Text)
+    idea_answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idea_registered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvaluationRound(Base):
+    """A province's evaluation round (đợt đánh giá) with its deadlines.
+
+    ``version`` grows whenever dates change, so alerts planned for the old dates carry a
+    stale dedupe key and are never sent.
+    """
+
+    __tablename__ = "evaluation_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(PROVINCE_CODE), index=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    opens_on: Mapped[date] = mapped_column(Date)
+    registration_deadline: Mapped[date] = mapped_column(Date)
+    commune_deadline: Mapped[date | None] = mapped_column(Date)
+    council_from: Mapped[date | None] = mapped_column(Date)
+    council_to: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dossier(Base):
+    """One pass of a product through the cycle: new, re-evaluation or upgrade.
+
+    ``commune_code`` is copied from the subject when the dossier opens so the officer's
+    queue is one indexed lookup by (commune, status).
+    """
+
+    __tablename__ = "dossiers"
+    __table_args__ = (Index(None, "commune_code", "status", "status_changed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(CODE))
+    status: Mapped[str] = mapped_column(String(CODE))
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_rounds.id"), index=True)
+    year: Mapped[int]
+    submitted_at: Mapped[datetime | None]
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class DossierItem(Base):
+    """One requirement of a dossier (``ocop_rules`` code) and what the producer answered."""
+
+    __tablename__ = "dossier_items"
+    __table_args__ = (UniqueConstraint("dossier_id", "requirement_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    requirement_code: Mapped[str] = mapped_column(String(CODE))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str | None] = mapped_column(Text)
+    officer_check: Mapped[str | None] = mapped_column(String(16))
+    officer_note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EvidenceFile(Base):
+    """A photo or file sent as evidence; kept as the channel's own file reference."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_item_id: Mapped[int] = mapped_column(
+        ForeignKey("dossier_items.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    file_ref: Mapped[str] = mapped_column(String(1024))
+    media_type: Mapped[str | None] = mapped_column(String(NAME))
+    size_bytes: Mapped[int | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Document(Base):
+    """A generated document (registration form, commune report) kept for download."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(CODE))
+    filename: Mapped[str] = mapped_column(String(NAME))
+    media_type: Mapped[str] = mapped_column(String(NAME))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommuneAssessment(Base):
+    """The commune's form check and four-criteria assessment of one dossier."""
+
+    __tablename__ = "commune_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
+    officer_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    form_check: Mapped[str | None] = mapped_column(String(16))
+    meeting_date: Mapped[date | None] = mapped_column(Date)
+    meeting_participants: Mapped[str | None] = mapped_column(Text)
+    conclusion: Mapped[str | None] = mapped_column(String(16))
+    decided_at: Mapped[datetime | None]
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    report_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CommuneCriterionAssessment(Base):
+    """The facts seen and the conclusion for one of the four commune criteria."""
+
+    __tablename__ = "commune_criterion_assessments"
+    __table_args__ = (UniqueConstraint("assessment_id", "criterion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("commune_assessments.id", ondelete="CASCADE")
+    )
+    criterion: Mapped[str] = mapped_column(String(CODE))
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    conclusion: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class CouncilScore(Base):
+    """One council member's score for a dossier (0–100, two decimals)."""
+
+    __tablename__ = "council_scores"
+    __table_args__ = (UniqueConstraint("dossier_id", "member_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    member_name: Mapped[str] = mapped_column(String(NAME))
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    entered_by: Mapped[str | None] = mapped_column(String(NAME))
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvaluationResult(Base):
+    """The council's result: average, stars, and who certifies or where it goes next."""
+
+    __tablename__ = "evaluation_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
+    evaluated_at_level: Mapped[str] = mapped_column(String(16))
+    average_score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    stars: Mapped[int]
+    spread: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    certifying_level: Mapped[str | None] = mapped_column(String(16))
+    forwarded_to_level: Mapped[str | None] = mapped_column(String(16))
+    decided_on: Mapped[date] = mapped_column(Date)
+
+
+class Certificate(Base):
+    """An OCOP certificate (3–5★), valid 36 months from issue."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    number: Mapped[str | None] = mapped_column(String(64))
+    stars: Mapped[int]
+    issuing_level: Mapped[str] = mapped_column(String(16))
+    issuing_authority: Mapped[str] = mapped_column(String(NAME))
+    decision_number: Mapped[str | None] = mapped_column(String(64))
+    issued_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="valid")
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficerInvite(Base):
+    """A one-time invitation making its holder an officer of one commune.
+
+    Only a SHA-256 of the code is stored: a database leak does not hand out officer roles.
+    """
+
+    __tablename__ = "officer_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    invitee_name: Mapped[str | None] = mapped_column(String(NAME))
+    created_by: Mapped[str | None] = mapped_column(String(NAME))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None]
+
+
+class InviteAttempt(Base):
+    """A wrong invite code typed from an account; counted to limit guessing."""
+
+    __tablename__ = "invite_attempts"
+    __table_args__ = (Index(None, "channel", "external_id", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(EXTERNAL_ID))
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficerAssignment(Base):
+    """A person's officer role in one commune, granted by an accepted invite."""
+
+    __tablename__ = "officer_assignments"
+    __table_args__ = (UniqueConstraint("person_id", "commune_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("officer_invites.id"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffAccount(Base):
+    """A province or commune clerk's login to the admin web and API."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(NAME))
+    scope_kind: Mapped[str] = mapped_column(String(16))
+    scope_code: Mapped[str] = mapped_column(String(COMMUNE_CODE))
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """A notification waiting to be sent, sent, skipped or failed.
+
+    ``dedupe_key`` is unique: planning the same alert twice inserts nothing, which is
+    what makes "sent exactly once" hold across sweeps, restarts and processes.
+    """
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index(None, "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    recipient_person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(CODE))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationSession(Base):
+    """Where one chat is in a conversation; ``version`` guards concurrent writers."""
+
+    __tablename__ = "conversation_sessions"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(EXTERNAL_ID))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    flow: Mapped[str | None] = mapped_column(String(CODE))
+    step: Mapped[str | None] = mapped_column(String(CODE))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str | None] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ProcessedEvent(Base):
+    """An inbound event already handled; a redelivery with the same id is ignored."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("channel", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(128))
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditEntry(Base):
+    """Append-only record of who changed what; the code never updates or deletes rows,
+    except to blank personal values when a person exercises the right to erasure."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    actor_label: Mapped[str | None] = mapped_column(String(NAME))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(CODE))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column()
+    after: Mapped[dict[str, Any] | None] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

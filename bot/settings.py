@@ -1,0 +1,147 @@
+"""Process settings, read once from the environment and an optional ``.env`` file.
+
+Nothing is read at import time: call :func:`get_settings`. An invalid value raises
+:class:`SettingsError` carrying one line that names the variable, which the CLI prints
+before exiting with status 2 — operators see what to fix, not a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_LOCALES = ("vi", "en")
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Friendly spellings an operator may paste, mapped to the async drivers we ship.
+_DRIVER_ALIASES = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; ``str(error)`` is one line naming the variable."""
+
+
+def normalise_database_url(raw: str) -> str:
+    """Return ``raw`` with its driver replaced by the async one we use, or raise ValueError."""
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL; expected e.g. sqlite+aiosqlite:///./ocop.db "
+            "or postgresql+asyncpg://user@host:5432/db"
+        ) from None
+    driver = _DRIVER_ALIASES.get(url.drivername)
+    if driver is None:
+        raise ValueError(f"unsupported database '{url.drivername}'; use SQLite or PostgreSQL")
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    """Every variable the bot reads; ``.env.example`` lists them with their defaults."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./ocop.db"
+    ocop_timezone: str = "Asia/Ho_Chi_Minh"
+    ocop_locale: str = "vi"
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    zalo_bot_token: SecretStr | None = None
+    zalo_webhook_secret: SecretStr | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    public_base_url: str | None = None
+    ocop_admin_token: SecretStr | None = None
+    ocop_log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("ocop_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'; e.g. Asia/Ho_Chi_Minh") from None
+        return value
+
+    @field_validator("ocop_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TELEGRAM_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1–256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _zalo_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("must be 8–256 characters long")
+        return value
+
+    @field_validator("telegram_api_base_url", "zalo_api_base_url", "public_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The programme's local time zone (alerts, quiet hours, dates shown to users)."""
+        return ZoneInfo(self.ocop_timezone)
+
+    @property
+    def telegram_configured(self) -> bool:
+        """Whether a Telegram bot token is set."""
+        return self.telegram_bot_token is not None
+
+    @property
+    def zalo_configured(self) -> bool:
+        """Whether a Zalo Bot Platform token is set."""
+        return self.zalo_bot_token is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning a validation failure into a one-line :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name}: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process settings, read on first use."""
+    return load_settings()

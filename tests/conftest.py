@@ -1,0 +1,128 @@
+"""Shared fixtures: a real database per test, SQLite by default, PostgreSQL on request.
+
+Set ``OCOP_TEST_DATABASE_URL`` (e.g. ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``)
+to run the very same tests against PostgreSQL. The schema is always made by the real
+migrations, once per run; each test then starts from empty tables (SQLite: a copy of the
+migrated file; PostgreSQL: TRUNCATE of every table except the commune reference data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.db import schema
+from bot.db.base import Base
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.settings import get_settings, normalise_database_url
+
+KEEP_TABLES = {"communes", "alembic_version"}
+TEST_DATABASE_URL = os.environ.get("OCOP_TEST_DATABASE_URL")
+
+
+def is_postgres() -> bool:
+    """Whether this run targets PostgreSQL."""
+    return TEST_DATABASE_URL is not None and TEST_DATABASE_URL.startswith("postgres")
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await schema.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _migrate_sqlite(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await schema.upgrade(engine)
+        async with engine.connect() as connection:
+            await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate the target database once per run; return a URL or a template file path."""
+    if TEST_DATABASE_URL is not None:
+        url = normalise_database_url(TEST_DATABASE_URL)
+        asyncio.run(_reset_postgres(url))
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_migrate_sqlite(f"sqlite+aiosqlite:///{path}"))
+    return str(path)
+
+
+@pytest.fixture
+async def database_url(migrated_template: str, tmp_path: Path) -> str:
+    """A migrated database with empty tables (communes kept), for this test alone."""
+    if TEST_DATABASE_URL is not None:
+        engine = create_engine(migrated_template)
+        try:
+            async with engine.begin() as connection:
+                names = ", ".join(
+                    f'"{table.name}"'
+                    for table in Base.metadata.sorted_tables
+                    if table.name not in KEEP_TABLES
+                )
+                await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        finally:
+            await engine.dispose()
+        return migrated_template
+    target = tmp_path / "ocop.db"
+    shutil.copyfile(migrated_template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+async def blank_database_url(migrated_template: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database (no schema); PostgreSQL is migrated back to head afterwards."""
+    if TEST_DATABASE_URL is None:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'blank.db'}"
+        return
+    engine = create_engine(migrated_template)
+    try:
+        await schema.downgrade(engine, "base")
+        yield migrated_template
+    finally:
+        await schema.upgrade(engine)
+        await engine.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on this test's database."""
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on this test's database."""
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Keep the developer's environment and ``.env`` out of every test."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "ZALO_", "OCOP_", "PUBLIC_BASE_URL", "DATABASE_URL")):
+            if name != "OCOP_TEST_DATABASE_URL":
+                monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

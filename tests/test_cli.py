@@ -1,0 +1,80 @@
+"""The ``ocop-bot`` command line, run as a real subprocess against a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).parents[1]
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bot`` with a clean environment plus ``env``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OCOP_", "DATABASE_URL"))}
+    base["PYTHONPATH"] = str(REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+def test_version_and_help_list_only_working_commands() -> None:
+    version = run_cli("version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("ocop-bot ")
+    helptext = run_cli("--help").stdout
+    for name in ("version", "migrate", "doctor"):
+        assert name in helptext
+
+
+def test_nonsense_database_url_is_one_line_and_exit_2() -> None:
+    result = run_cli("doctor", DATABASE_URL="nonsense")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "DATABASE_URL" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_builds_schema_once_and_doctor_follows(blank_database_url: str) -> None:
+    before = run_cli("doctor", DATABASE_URL=blank_database_url)
+    assert before.returncode == 1, before.stdout + before.stderr
+    assert "ocop-bot migrate" in before.stdout
+
+    first = run_cli("migrate", DATABASE_URL=blank_database_url)
+    assert first.returncode == 0, first.stderr
+    assert "upgraded" in first.stdout
+    second = run_cli("migrate", DATABASE_URL=blank_database_url)
+    assert second.returncode == 0, second.stderr
+    assert "already current" in second.stdout
+
+    after = run_cli("doctor", DATABASE_URL=blank_database_url)
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert after.stdout.strip().endswith("healthy")
+
+
+def test_doctor_masks_secrets(database_url: str) -> None:
+    result = run_cli(
+        "doctor",
+        DATABASE_URL=database_url,
+        TELEGRAM_BOT_TOKEN="123456:SECRET-TOKEN",
+        ZALO_BOT_TOKEN="zalo:VERY-SECRET",
+    )
+    assert "SECRET-TOKEN" not in result.stdout
+    assert "VERY-SECRET" not in result.stdout
+    assert "telegram: configured" in result.stdout
+    assert "zalo: configured" in result.stdout
+
+
+def test_doctor_reports_unreachable_database(tmp_path: Path) -> None:
+    missing_dir = tmp_path / "no" / "such" / "dir" / "x.db"
+    result = run_cli("doctor", DATABASE_URL=f"sqlite+aiosqlite:///{missing_dir}")
+    assert result.returncode == 1
+    assert "database unreachable" in result.stdout
