@@ -69,7 +69,7 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
         state = await schema.schema_state(engine)
-    except Exception as error:  # noqa: BLE001 - any driver error means "unreachable"
+    except Exception as error:
         problems.append(f"database unreachable: {type(error).__name__}")
     else:
         lines.append(f"schema: {state.current or 'empty'} (expected {state.head})")
@@ -77,8 +77,10 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
             problems.append("schema is not current: run `ocop-bot migrate`")
     finally:
         await engine.dispose()
-    if settings.telegram_configured and settings.public_base_url and not (
-        settings.telegram_webhook_secret
+    if (
+        settings.telegram_configured
+        and settings.public_base_url
+        and not (settings.telegram_webhook_secret)
     ):
         problems.append("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
     if settings.zalo_configured and settings.public_base_url and not settings.zalo_webhook_secret:

@@ -118,10 +118,10 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """Keep the developer's environment and ``.env`` out of every test."""
+    prefixes = ("TELEGRAM_", "ZALO_", "OCOP_", "PUBLIC_BASE_URL", "DATABASE_URL")
     for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "ZALO_", "OCOP_", "PUBLIC_BASE_URL", "DATABASE_URL")):
-            if name != "OCOP_TEST_DATABASE_URL":
-                monkeypatch.delenv(name)
+        if name.startswith(prefixes) and name != "OCOP_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     yield

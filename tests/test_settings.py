@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, get_settings, load_settings, normalise_database_url
+from bot.settings import (
+    Settings,
+    SettingsError,
+    get_settings,
+    load_settings,
+    normalise_database_url,
+)
 
 
 def test_defaults_are_the_embedded_ones() -> None:
@@ -69,8 +75,6 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
 
 
 def test_env_example_lists_every_setting() -> None:
-    from bot.settings import Settings
-
     example = (Path(__file__).parents[1] / ".env.example").read_text()
     names = {line.split("=", 1)[0].lstrip("# ") for line in example.splitlines() if "=" in line}
     assert {field.upper() for field in Settings.model_fields} <= names

@@ -1,0 +1,152 @@
+"""Which rule set is in force on a day, and who evaluates, certifies and receives.
+
+QĐ 148/QĐ-TTg (from 24/02/2023) had three evaluating levels; QĐ 1489/QĐ-TTg (from
+06/07/2025, after districts were abolished on 01/07/2025) has the province evaluate and
+the commune receive and assess. Routing is a data table keyed by (regime, level).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+
+from ocop_rules._scoring import Score, _decimal, stars_for_score
+from ocop_rules._source import (
+    DISTRICT_PLAN,
+    QD148_2023,
+    QD1048_2019,
+    QD1489_2025,
+    Source,
+    Status,
+)
+
+
+class Regime(StrEnum):
+    """The rule sets of the programme, by the decision that set them."""
+
+    QD1048_2019 = "qd1048_2019"
+    QD148_2023 = "qd148_2023"
+    QD1489_2025 = "qd1489_2025"
+
+
+class Level(StrEnum):
+    """Levels of government that receive, evaluate or certify."""
+
+    COMMUNE = "commune"
+    DISTRICT = "district"
+    PROVINCE = "province"
+    CENTRAL = "central"
+
+
+REGIME_STARTS: tuple[tuple[date, Regime], ...] = (
+    (date(2025, 7, 6), Regime.QD1489_2025),
+    (date(2023, 2, 24), Regime.QD148_2023),
+    (date.min, Regime.QD1048_2019),
+)
+
+REGIME_SOURCES: MappingProxyType[Regime, Source] = MappingProxyType(
+    {
+        Regime.QD1048_2019: Source(QD1048_2019, "Điều 1", Status.CONFIRMED),
+        Regime.QD148_2023: Source(
+            QD148_2023, "Điều 1; thay thế QĐ 1048 và QĐ 781", Status.CONFIRMED
+        ),
+        Regime.QD1489_2025: Source(QD1489_2025, "Điều 1; hiệu lực từ ngày ký", Status.CONFIRMED),
+    }
+)
+
+
+def regime_on(day: date) -> Regime:
+    """The rule set in force on ``day``."""
+    return next(regime for start, regime in REGIME_STARTS if day >= start)
+
+
+def receiving_level(on: date) -> Level:
+    """Where a producer submits the dossier: the district until 05/07/2025, then the commune."""
+    return Level.COMMUNE if regime_on(on) is Regime.QD1489_2025 else Level.DISTRICT
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingRule:
+    """What one evaluating level does with a score under one regime.
+
+    Scores at or above ``forward_from`` go to ``forward_to`` instead of being certified
+    here; otherwise ``certifiers`` maps the stars to the level that certifies them.
+    """
+
+    certifiers: MappingProxyType[int, Level]
+    source: Source
+    forward_from: Decimal | None = None
+    forward_to: Level | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if (self.forward_from is None) != (self.forward_to is None):
+            raise ValueError("a forwarding threshold needs a target level, and back")
+
+
+def _rule(
+    certifiers: dict[int, Level],
+    source: Source,
+    forward_from: int | None = None,
+    forward_to: Level | None = None,
+) -> RoutingRule:
+    threshold = None if forward_from is None else Decimal(forward_from)
+    return RoutingRule(MappingProxyType(certifiers), source, threshold, forward_to)
+
+
+_P, _D, _C = Level.PROVINCE, Level.DISTRICT, Level.CENTRAL
+_148 = Source(QD148_2023, "Phụ lục II, quy trình đánh giá", Status.CONFIRMED)
+_148_PRACTICE = Source(
+    DISTRICT_PLAN,
+    "Mục tổ chức đánh giá",
+    Status.PRACTICE,
+    "province scores 50–<70 are certified 3★ by the district",
+)
+_1489 = Source(QD1489_2025, "Phụ lục II sửa đổi", Status.CONFIRMED)
+_1048 = Source(
+    QD1048_2019, "Phụ lục, quy trình đánh giá", Status.UNCONFIRMED, "kept for imported history only"
+)
+
+ROUTING: MappingProxyType[tuple[Regime, Level], RoutingRule] = MappingProxyType(
+    {
+        (Regime.QD1048_2019, _D): _rule({}, _1048, 50, _P),
+        (Regime.QD1048_2019, _P): _rule({3: _P, 4: _P}, _1048, 90, _C),
+        (Regime.QD1048_2019, _C): _rule({5: _C}, _1048),
+        (Regime.QD148_2023, _D): _rule({3: _D}, _148, 70, _P),
+        (Regime.QD148_2023, _P): _rule({3: _D, 4: _P}, _148_PRACTICE, 90, _C),
+        (Regime.QD148_2023, _C): _rule({5: _C}, _148),
+        (Regime.QD1489_2025, _P): _rule({3: _P, 4: _P}, _1489, 90, _C),
+        (Regime.QD1489_2025, _C): _rule({5: _C}, _1489),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """The outcome of a score at a level: stars, who certifies, where it goes next."""
+
+    stars: int
+    certified_by: Level | None
+    forwarded_to: Level | None
+    regime: Regime
+    source: Source
+
+
+def route_score(score: Score, evaluated_at: Level, on: date) -> Routing:
+    """Say who certifies a score given at ``evaluated_at`` on ``on``, or where it goes next.
+
+    The commune never ranks products; a level that does not evaluate under the regime in
+    force (a district after 05/07/2025) is a ``ValueError``.
+    """
+    value = _decimal(score)
+    regime = regime_on(on)
+    rule = ROUTING.get((regime, evaluated_at))
+    if rule is None:
+        raise ValueError(f"the {evaluated_at.value} level does not evaluate under {regime.value}")
+    stars = stars_for_score(value)
+    if rule.forward_from is not None and value >= rule.forward_from:
+        return Routing(stars, None, rule.forward_to, regime, rule.source)
+    return Routing(stars, rule.certifiers.get(stars), None, regime, rule.source)

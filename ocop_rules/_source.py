@@ -1,0 +1,37 @@
+"""Where a rule comes from, and how sure we are of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """How well a rule is established (the marks of the project's reference)."""
+
+    CONFIRMED = "confirmed"  # quoted from the legal text by reliable sources
+    PRACTICE = "practice"  # provincial practice or the superseded rule set
+    UNCONFIRMED = "unconfirmed"  # plausible, kept as replaceable data until checked
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A legal source: the document, the part of it, and the rule's status."""
+
+    document: str
+    part: str
+    status: Status
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.document:
+            raise ValueError("a source names its document")
+
+
+QD919_2022 = "QĐ 919/QĐ-TTg (01/8/2022)"
+QD1048_2019 = "QĐ 1048/QĐ-TTg (21/8/2019)"
+QD148_2023 = "QĐ 148/QĐ-TTg (24/02/2023)"
+QD1489_2025 = "QĐ 1489/QĐ-TTg (06/7/2025)"
+ND13_2023 = "Nghị định 13/2023/NĐ-CP"
+DISTRICT_PLAN = "Kế hoạch OCOP 2024 huyện Sơn Hà"
+PROVINCE_PLAN = "Kế hoạch OCOP 2023–2025 tỉnh Hà Tĩnh"

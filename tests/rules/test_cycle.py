@@ -1,0 +1,102 @@
+"""The cycle steps and the dossier status graph."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ocop_rules import (
+    CYCLE_STEP_NAMES_VI,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    CycleStep,
+    DossierStatus,
+    can_transition,
+    cycle_step,
+    is_final,
+    next_statuses,
+)
+
+S = DossierStatus
+
+
+def _reachable(start: DossierStatus) -> set[DossierStatus]:
+    seen, frontier = {start}, [start]
+    while frontier:
+        for target in next_statuses(frontier.pop()):
+            if target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    return seen
+
+
+def test_six_cycle_steps_with_official_names() -> None:
+    assert [int(step) for step in CycleStep] == [1, 2, 3, 4, 5, 6]
+    assert CYCLE_STEP_NAMES_VI[CycleStep.IDEA_REGISTRATION] == "Nhận đăng ký ý tưởng sản phẩm"
+    assert set(CYCLE_STEP_NAMES_VI) == set(CycleStep)
+
+
+def test_every_status_is_reachable_from_idea_registered() -> None:
+    assert _reachable(S.IDEA_REGISTERED) == set(DossierStatus)
+
+
+@given(st.sampled_from(list(DossierStatus)))
+def test_every_status_has_a_step_and_a_transition_entry(status: DossierStatus) -> None:
+    assert status in TRANSITIONS
+    assert isinstance(cycle_step(status), CycleStep)
+    assert status in _reachable(S.IDEA_REGISTERED)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (S.IDEA_REGISTERED, S.IDEA_ACCEPTED),
+        (S.IDEA_REGISTERED, S.IDEA_RETURNED),
+        (S.IDEA_ACCEPTED, S.BUSINESS_PLAN),
+        (S.BUSINESS_PLAN, S.IN_PREPARATION),
+        (S.IN_PREPARATION, S.SUBMITTED_TO_COMMUNE),
+        (S.SUBMITTED_TO_COMMUNE, S.COMMUNE_ASSESSED),
+        (S.SUBMITTED_TO_COMMUNE, S.IN_PREPARATION),
+        (S.COMMUNE_ASSESSED, S.SUBMITTED_FOR_EVALUATION),
+        (S.COMMUNE_ASSESSED, S.SUBMITTED_TO_COMMUNE),
+        (S.SUBMITTED_FOR_EVALUATION, S.SCORED),
+        (S.SCORED, S.CERTIFIED),
+        (S.SCORED, S.NOT_CERTIFIED),
+        (S.CERTIFIED, S.EXPIRING),
+        (S.EXPIRING, S.RE_EVALUATION),
+        (S.EXPIRING, S.EXPIRED),
+    ],
+)
+def test_allowed_transitions(current: DossierStatus, target: DossierStatus) -> None:
+    assert can_transition(current, target)
+
+
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        (S.IDEA_REGISTERED, S.CERTIFIED),
+        (S.SUBMITTED_FOR_EVALUATION, S.SUBMITTED_TO_COMMUNE),  # no reopening after submission
+        (S.CERTIFIED, S.WITHDRAWN),
+        (S.WITHDRAWN, S.IDEA_REGISTERED),
+        (S.EXPIRED, S.CERTIFIED),
+    ],
+)
+def test_refused_transitions(current: DossierStatus, target: DossierStatus) -> None:
+    assert not can_transition(current, target)
+
+
+def test_withdrawal_from_every_open_state_only() -> None:
+    for status in DossierStatus:
+        assert can_transition(status, S.WITHDRAWN) is (status in OPEN_STATUSES)
+
+
+def test_final_statuses() -> None:
+    finals = {status for status in DossierStatus if is_final(status)}
+    assert finals == {S.NOT_CERTIFIED, S.RE_EVALUATION, S.EXPIRED, S.REVOKED, S.WITHDRAWN}
+
+
+def test_steps_of_statuses() -> None:
+    assert cycle_step(S.IDEA_REGISTERED) is CycleStep.IDEA_REGISTRATION
+    assert cycle_step(S.SUBMITTED_TO_COMMUNE) is CycleStep.EVALUATION
+    assert cycle_step(S.CERTIFIED) is CycleStep.TRADE_PROMOTION

@@ -1,0 +1,105 @@
+"""Product groups, subgroups, product sets and who may take part."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocop_rules import (
+    OFFICIAL_PRODUCT_SET_COUNT,
+    PRODUCT_SETS,
+    SUBJECT_TYPE_NAMES_VI,
+    Eligibility,
+    ProductGroup,
+    Status,
+    Subgroup,
+    SubjectType,
+    product_groups,
+    product_set,
+    subgroup,
+    subject_eligibility,
+)
+from ocop_rules._groups import check_subgroup
+from ocop_rules._source import Source
+
+
+def test_six_groups_in_official_order() -> None:
+    groups = product_groups()
+    assert [info.number for info in groups] == [1, 2, 3, 4, 5, 6]
+    assert [info.group for info in groups] == list(ProductGroup)
+    assert groups[0].name_vi == "Thực phẩm"
+    assert groups[5].name_vi.startswith("Dịch vụ du lịch cộng đồng")
+    for info in groups:
+        assert info.subgroups
+        assert all(sub.group is info.group for sub in info.subgroups)
+
+
+def test_subgroups_and_sets_are_found_by_code() -> None:
+    assert subgroup("food.fresh").name_vi == "Nông, thủy sản tươi sống"
+    assert subgroup("ornamental.animal").group is ProductGroup.ORNAMENTAL
+    grains = product_set("grains")
+    assert grains.name_vi == "Gạo, ngũ cốc, hạt sơ chế khác"
+    assert grains.source.status is Status.CONFIRMED
+    with pytest.raises(KeyError):
+        subgroup("food.nonsense")
+
+
+def test_product_sets_table_is_marked_and_consistent() -> None:
+    assert len(PRODUCT_SETS) <= OFFICIAL_PRODUCT_SET_COUNT == 26
+    codes = [entry.code for entry in PRODUCT_SETS]
+    assert len(codes) == len(set(codes))
+    confirmed_food = [
+        s
+        for s in PRODUCT_SETS
+        if s.group is ProductGroup.FOOD and s.source.status is Status.CONFIRMED
+    ]
+    assert len(confirmed_food) == 8
+    assert {s.code for s in PRODUCT_SETS if s.group is ProductGroup.ORNAMENTAL} == {
+        "flowers",
+        "ornamental_plants",
+        "ornamental_animals",
+    }
+    for entry in PRODUCT_SETS:
+        if entry.subgroup is not None:
+            assert subgroup(entry.subgroup).group is entry.group
+
+
+def test_subgroup_codes_must_name_their_group() -> None:
+    with pytest.raises(ValueError, match="must start"):
+        Subgroup("drink.x", ProductGroup.FOOD, "x")
+
+
+def test_check_subgroup() -> None:
+    check_subgroup(ProductGroup.FOOD, None)
+    check_subgroup(ProductGroup.FOOD, "food.other")
+    with pytest.raises(ValueError, match="not a subgroup"):
+        check_subgroup(ProductGroup.FOOD, "drink.alcoholic")
+    with pytest.raises(ValueError, match="not a subgroup"):
+        check_subgroup(ProductGroup.FOOD, "food.unknown")
+
+
+def test_a_source_names_its_document() -> None:
+    with pytest.raises(ValueError, match="document"):
+        Source("", "x", Status.CONFIRMED)
+
+
+@pytest.mark.parametrize(
+    ("subject", "group", "eligibility"),
+    [
+        (SubjectType.COOPERATIVE, ProductGroup.FOOD, Eligibility.ELIGIBLE),
+        (SubjectType.REGISTERED_HOUSEHOLD, ProductGroup.HANDICRAFT, Eligibility.ELIGIBLE),
+        (SubjectType.UNREGISTERED, ProductGroup.FOOD, Eligibility.NEEDS_BUSINESS_REGISTRATION),
+        (SubjectType.UNREGISTERED, ProductGroup.TOURISM, Eligibility.NEEDS_BUSINESS_REGISTRATION),
+        (SubjectType.TOURISM_ORGANISATION, ProductGroup.TOURISM, Eligibility.ELIGIBLE),
+        (SubjectType.TOURISM_ORGANISATION, ProductGroup.FOOD, Eligibility.NOT_FOR_GROUP),
+        (SubjectType.ENTERPRISE, ProductGroup.TOURISM, Eligibility.ELIGIBLE),
+    ],
+)
+def test_subject_eligibility(
+    subject: SubjectType, group: ProductGroup, eligibility: Eligibility
+) -> None:
+    assert subject_eligibility(subject, group) is eligibility
+
+
+def test_every_subject_type_has_its_official_name() -> None:
+    assert set(SUBJECT_TYPE_NAMES_VI) == set(SubjectType)
+    assert SUBJECT_TYPE_NAMES_VI[SubjectType.COOPERATIVE] == "Hợp tác xã"
