@@ -12,9 +12,13 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot import __version__
+from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.db import schema
-from bot.db.engine import create_engine
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.engine import Engine
 from bot.settings import Settings, SettingsError, get_settings
 
 EXIT_OK = 0
@@ -93,10 +97,62 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK if not problems else EXIT_UNHEALTHY
 
 
+class CliError(Exception):
+    """A command cannot run; ``str(error)`` is the one line to print."""
+
+
+async def _open_database(settings: Settings) -> AsyncEngine:
+    """An engine on a database whose schema is current, or a :class:`CliError`."""
+    engine = create_engine(settings.database_url)
+    try:
+        state = await schema.schema_state(engine)
+    except Exception as error:
+        await engine.dispose()
+        raise CliError(f"database unreachable ({type(error).__name__})") from None
+    if not state.is_current:
+        await engine.dispose()
+        raise CliError("the database schema is not current: run `ocop-bot migrate` first")
+    return engine
+
+
+async def _console(settings: Settings, user: str, name: str | None) -> int:
+    database = await _open_database(settings)
+    try:
+        engine = Engine(create_sessionmaker(database), default_locale=settings.ocop_locale)
+        console = ConsoleChannel()
+        if sys.stdin.isatty():
+            print("Trợ lý OCOP — gõ /start để bắt đầu, Ctrl+D để thoát.")
+        while line := await asyncio.to_thread(sys.stdin.readline):
+            inbound = inbound_from_line(line, user, name, engine.clock)
+            for reply in await engine.handle(inbound, console.capabilities) or []:
+                await console.send(user, reply)
+        return EXIT_OK
+    finally:
+        await database.dispose()
+
+
+async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    """Talk to the bot in this terminal (reads standard input line by line)."""
+    return await _console(settings, args.user, args.name)
+
+
+async def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
+    """Migrate, then run the bot: the console chat when no channel token is set."""
+    if settings.telegram_configured or settings.zalo_configured:
+        raise CliError(
+            "TELEGRAM_BOT_TOKEN/ZALO_BOT_TOKEN is set, but this version runs only the "
+            "console chat; unset them to use it"
+        )
+    await cmd_migrate(settings, args)
+    return await _console(settings, "console", None)
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "version": (cmd_version, "print the version"),
     "migrate": (cmd_migrate, "create or upgrade the database schema"),
     "doctor": (cmd_doctor, "check settings, database and channels"),
+    "chat": (cmd_chat, "talk to the bot in this terminal"),
+    "start": (cmd_start, "migrate and start the bot (console chat when no token is set)"),
 }
 
 
@@ -106,8 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ocop-bot", description="Trợ lý OCOP — chatbot for the OCOP programme."
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (_, help_text) in COMMANDS.items():
-        subcommands.add_parser(name, help=help_text, description=help_text)
+    parsers = {
+        name: subcommands.add_parser(name, help=help_text, description=help_text)
+        for name, (_, help_text) in COMMANDS.items()
+    }
+    parsers["chat"].add_argument("--user", default="console", help="chat and user id")
+    parsers["chat"].add_argument("--name", default=None, help="display name")
     return parser
 
 
@@ -124,4 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ocop-bot: {error}", file=sys.stderr)
         return EXIT_USAGE
     command, _ = COMMANDS[args.command]
-    return asyncio.run(command(settings, args))
+    try:
+        return asyncio.run(command(settings, args))
+    except CliError as error:
+        print(f"ocop-bot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK

@@ -1,0 +1,21 @@
+"""Channel adapters: each translates its platform to and from :mod:`bot.messages`.
+
+Adapters never import handlers or each other; the CLI and the web app wire them to the
+engine.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.messages import Capabilities, Outbound
+
+
+class Sender(Protocol):
+    """What the engine's caller needs from a channel to deliver replies."""
+
+    capabilities: Capabilities
+
+    async def send(self, chat_id: str, outbound: Outbound) -> None:
+        """Deliver one (already degraded) message to ``chat_id``."""
+        ...

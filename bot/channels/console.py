@@ -1,0 +1,70 @@
+"""The whole bot in a terminal: one chat, read line by line from standard input.
+
+Choices are printed as numbered lines; a line starting with "/" is a command. Works with
+no token and no network, and with a script piped in (exits 0 at end of input).
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import TextIO
+
+from bot.messages import (
+    Capabilities,
+    Channel,
+    Command,
+    Content,
+    Document,
+    Inbound,
+    Outbound,
+    PhoneRequest,
+    RemoveKeyboard,
+    Reply,
+    Text,
+)
+
+CAPABILITIES = Capabilities(buttons=False, contact_request=False, documents=False, max_text=4096)
+
+
+def parse_line(line: str) -> Content:
+    """A typed line as inbound content ("/canbo ABC" → Command("canbo", "ABC"))."""
+    stripped = line.strip()
+    if stripped.startswith("/") and len(stripped) > 1:
+        name, _, args = stripped[1:].partition(" ")
+        return Command(name.split("@", 1)[0].lower(), args.strip())
+    return Text(line.rstrip("\n"))
+
+
+class ConsoleChannel:
+    """Prints replies to a text stream."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self._out = out
+
+    async def send(self, chat_id: str, outbound: Outbound) -> None:
+        """Print one message."""
+        if isinstance(outbound, Reply | PhoneRequest | RemoveKeyboard):
+            text = outbound.text
+        elif isinstance(outbound, Document):
+            text = f"[{outbound.filename}] {outbound.caption}"
+        print(f"\n{text}", file=self._out, flush=True)
+
+
+def inbound_from_line(
+    line: str, user_id: str, name: str | None, clock: Callable[[], datetime]
+) -> Inbound:
+    """An inbound event for one typed line."""
+    return Inbound(
+        channel=Channel.CONSOLE,
+        chat_id=user_id,
+        sender_id=user_id,
+        sender_name=name,
+        event_id=uuid.uuid4().hex,
+        at=clock(),
+        content=parse_line(line),
+    )

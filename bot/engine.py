@@ -1,0 +1,147 @@
+"""The conversation engine: one inbound event in, one transaction, replies out.
+
+For each event the engine, in order: takes the chat's in-process lock (events of one chat
+run one at a time and in arrival order; different chats run concurrently); opens one
+transaction; records the event id — an id seen before means a redelivery, which is
+acknowledged and ignored; loads the chat's session row, locked ``FOR UPDATE`` on
+PostgreSQL so several processes also serialise per chat; runs the handlers; stores the new
+state with whatever domain rows the handlers added; commits. Replies are sent only after
+the commit, so nothing is ever said about a step that was not saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import ConversationSession, ProcessedEvent
+from bot.i18n import translator
+from bot.messages import Capabilities, Inbound, Outbound
+from bot.render import degrade
+from bot.store import SqlStore
+from handlers import router
+from handlers.conversation import State
+from handlers.ports import HandlerContext
+
+log = logging.getLogger(__name__)
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: object) -> AsyncIterator[None]:
+        """Hold the lock of ``key`` (FIFO among waiters)."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+def _insert(session: AsyncSession, model: type[object]) -> object:
+    """A dialect-specific INSERT that supports ``ON CONFLICT DO NOTHING``."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+@dataclass
+class Engine:
+    """Runs handlers for inbound events; one per process, shared by every channel."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    default_locale: str = "vi"
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+    async def handle(self, inbound: Inbound, capabilities: Capabilities) -> list[Outbound] | None:
+        """Handle ``inbound`` and return the replies fitted to ``capabilities``.
+
+        None when the event is a redelivery that was already handled.
+        """
+        async with self.locks.hold((inbound.channel, inbound.chat_id)):
+            async with self.sessionmaker() as session, session.begin():
+                if not await self._first_delivery(session, inbound):
+                    return None
+                row = await self._session_row(session, inbound)
+                store = SqlStore(session)
+                profile = await store.profile_for(inbound.channel, inbound.sender_id)
+                language = row.language or (profile.language if profile else self.default_locale)
+                ctx = HandlerContext(
+                    t=translator(language),
+                    now=self.clock(),
+                    channel=inbound.channel,
+                    chat_id=inbound.chat_id,
+                    sender_id=inbound.sender_id,
+                    sender_name=inbound.sender_name,
+                    profile=profile,
+                    store=store,
+                    language=language,
+                    translators=translator,
+                )
+                state = State(row.flow, row.step, dict(row.data or {}))
+                turn = await router.handle(ctx, state, inbound.content)
+                row.flow, row.step, row.data = turn.state.flow, turn.state.step, turn.state.data
+                row.language = ctx.language
+                row.person_id = ctx.profile.person_id if ctx.profile else row.person_id
+                row.version += 1
+                row.updated_at = ctx.now
+            return [part for reply in turn.replies for part in degrade(reply, capabilities, ctx.t)]
+
+    async def _first_delivery(self, session: AsyncSession, inbound: Inbound) -> bool:
+        statement = (
+            _insert(session, ProcessedEvent)  # type: ignore[attr-defined]
+            .values(
+                channel=inbound.channel.value,
+                event_id=inbound.event_id,
+                processed_at=self.clock(),
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+            .returning(ProcessedEvent.id)
+        )
+        inserted = (await session.execute(statement)).scalar_one_or_none()
+        if inserted is None:
+            log.info("duplicate event ignored", extra={"event_id": inbound.event_id})
+        return inserted is not None
+
+    async def _session_row(self, session: AsyncSession, inbound: Inbound) -> ConversationSession:
+        await session.execute(
+            _insert(session, ConversationSession)  # type: ignore[attr-defined]
+            .values(
+                channel=inbound.channel.value,
+                chat_id=inbound.chat_id,
+                data={},
+                version=0,
+                updated_at=self.clock(),
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
+        )
+        row = await session.scalar(
+            select(ConversationSession)
+            .where(ConversationSession.channel == inbound.channel.value)
+            .where(ConversationSession.chat_id == inbound.chat_id)
+            .with_for_update()
+        )
+        assert row is not None  # noqa: S101 - inserted just above when missing
+        return row

@@ -1,0 +1,142 @@
+"""Channel-neutral message types: what comes in from a chat and what goes out to it.
+
+Standard library only, so handlers may use them without depending on anything with I/O
+(the one import the layer contract allows from ``handlers`` into ``bot``). Channel adapters
+translate platform payloads to these at the edge and render replies from them, degrading
+to what the channel can show (:class:`Capabilities`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """Where a chat lives."""
+
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
+class FileKind(StrEnum):
+    """What kind of non-text content arrived."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    OTHER = "other"  # voice, location, protected content…
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A typed message."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A ``/command`` with its argument text (``/canbo ABC`` → name "canbo", args "ABC")."""
+
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChoicePicked:
+    """A button press carrying the payload we put on the button."""
+
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactShared:
+    """A shared contact card; ``is_own`` when the card belongs to the sender."""
+
+    phone: str
+    is_own: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FileReceived:
+    """A photo, file or sticker, kept as the channel's own reference."""
+
+    kind: FileKind
+    file_ref: str
+    media_type: str | None = None
+    size_bytes: int | None = None
+    caption: str | None = None
+
+
+Content = Text | Command | ChoicePicked | ContactShared | FileReceived
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One event from a chat, normalised."""
+
+    channel: Channel
+    chat_id: str
+    sender_id: str
+    sender_name: str | None
+    event_id: str
+    at: datetime
+    content: Content
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A choice: what the user sees and what comes back when it is picked."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A text message, optionally with choices (rows of options)."""
+
+    text: str
+    choices: tuple[tuple[Option, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneRequest:
+    """Ask for the user's phone number (a contact button where the channel has one)."""
+
+    text: str
+    button_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A generated file to send."""
+
+    content: bytes
+    filename: str
+    caption: str = ""
+    media_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveKeyboard:
+    """A text that also removes a reply keyboard left on screen."""
+
+    text: str
+
+
+Outbound = Reply | PhoneRequest | Document | RemoveKeyboard
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a channel can show; the engine degrades everything else."""
+
+    buttons: bool
+    contact_request: bool
+    documents: bool
+    max_text: int
+    extra: dict[str, str] = field(default_factory=dict)

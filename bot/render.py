@@ -1,0 +1,56 @@
+"""Fit replies to what a channel can show.
+
+Choices become numbered lines where there are no buttons (the handlers accept the numbers),
+a phone request becomes a plain question where there is no contact button, and long text is
+split at paragraph boundaries under the channel's limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.messages import Capabilities, Outbound, PhoneRequest, RemoveKeyboard, Reply
+from handlers.i18n import Translator
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split ``text`` into chunks of at most ``limit`` characters, preferring paragraph,
+    then line, then word boundaries."""
+    chunks: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not chunks:
+        chunks.append(rest)
+    return chunks
+
+
+def numbered(reply: Reply, t: Translator) -> Reply:
+    """The reply with its choices written as a numbered list."""
+    options = [option for row in reply.choices for option in row]
+    lines = [reply.text, ""]
+    lines += [f"{number}. {option.label}" for number, option in enumerate(options, start=1)]
+    lines.append(t.gettext("Type the number of your choice."))
+    return Reply("\n".join(lines))
+
+
+def degrade(outbound: Outbound, capabilities: Capabilities, t: Translator) -> list[Outbound]:
+    """Rewrite ``outbound`` into messages the channel can show."""
+    if isinstance(outbound, PhoneRequest) and not capabilities.contact_request:
+        outbound = Reply(outbound.text)
+    if isinstance(outbound, Reply) and outbound.choices and not capabilities.buttons:
+        outbound = numbered(outbound, t)
+    if isinstance(outbound, Reply | RemoveKeyboard | PhoneRequest):
+        parts = split_text(outbound.text, capabilities.max_text)
+        if len(parts) == 1:
+            return [outbound]
+        if isinstance(outbound, Reply):
+            head = [Reply(part) for part in parts[:-1]]
+            return [*head, replace(outbound, text=parts[-1])]
+        return [*[Reply(part) for part in parts[:-1]], replace(outbound, text=parts[-1])]
+    return [outbound]

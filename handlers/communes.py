@@ -1,0 +1,111 @@
+"""Finding a commune from what a person types, among the 3,321 units since 1/7/2025.
+
+The index is built once from ``vietnam-provinces`` (package data, no I/O at run time beyond
+the first use) and answers in microseconds: exact folded name first, then prefix, then
+"name + province" splits such as "son ha quang ngai".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from vietnam_provinces import Province, VietNamDivisionType, Ward
+
+from handlers.textmatch import fold
+
+_DIVISION_WORDS = ("xa", "phuong", "dac khu")
+_PROVINCE_WORDS = ("tinh", "thanh pho", "tp")
+
+
+@dataclass(frozen=True, slots=True)
+class CommuneRef:
+    """A commune-level unit: official code, name and province."""
+
+    code: str
+    name: str
+    province_code: str
+    province_name: str
+    province_label: str
+    key: str
+    province_key: str
+
+    @property
+    def full_name(self) -> str:
+        """ "Xã Xốp, tỉnh Quảng Ngãi" — enough to tell namesakes apart."""
+        return f"{self.name}, {self.province_label}"
+
+
+def _strip_words(key: str, words: tuple[str, ...]) -> str:
+    for word in words:
+        if key.startswith(f"{word} "):
+            return key.removeprefix(f"{word} ")
+    return key
+
+
+@lru_cache(maxsize=1)
+def _index() -> tuple[dict[str, CommuneRef], dict[str, list[CommuneRef]]]:
+    provinces = {p.code: p for p in Province.iter_all()}
+    by_code: dict[str, CommuneRef] = {}
+    by_key: dict[str, list[CommuneRef]] = {}
+    for ward in Ward.iter_all():
+        province = provinces[ward.province_code]
+        ref = CommuneRef(
+            code=f"{int(ward.code):05d}",
+            name=ward.name,
+            province_code=f"{int(ward.province_code):02d}",
+            province_name=province.name,
+            province_label=(
+                f"tỉnh {province.name}"
+                if province.division_type is VietNamDivisionType.TINH
+                else province.name
+            ),
+            key=_strip_words(fold(ward.name), _DIVISION_WORDS),
+            province_key=_strip_words(fold(province.name), _PROVINCE_WORDS),
+        )
+        by_code[ref.code] = ref
+        by_key.setdefault(ref.key, []).append(ref)
+    return by_code, by_key
+
+
+def commune_by_code(code: str) -> CommuneRef | None:
+    """The commune with the official ``code``, or None."""
+    return _index()[0].get(code)
+
+
+def _normalise_query(text: str) -> str:
+    key = fold(text.replace(",", " ").replace("-", " "))
+    key = _strip_words(key, _DIVISION_WORDS)
+    for word in _PROVINCE_WORDS:
+        key = key.replace(f" {word} ", " ")
+    return " ".join(key.split())
+
+
+def _prefer_accents(text: str, hits: list[CommuneRef]) -> list[CommuneRef]:
+    """When the person typed accents that single out one namesake ("Sơn Hà" and not
+    "Sơn Hạ"), keep only the namesakes whose accented name appears in the text."""
+    typed = " ".join(text.lower().split())
+    accented = [c for c in hits if c.name.lower().split(" ", 1)[-1] in typed]
+    same_name = {c.name.lower() for c in accented}
+    if accented and len(same_name) == 1 and accented != hits and typed != fold(typed):
+        return accented
+    return hits
+
+
+def search_communes(text: str, limit: int = 50) -> list[CommuneRef]:
+    """Communes matching ``text``, best matches first, at most ``limit``."""
+    query = _normalise_query(text)
+    if not query:
+        return []
+    by_code, by_key = _index()
+    exact = by_key.get(query)
+    if exact:
+        return _prefer_accents(text, sorted(exact, key=lambda c: (c.province_key, c.code)))[:limit]
+    tokens = query.split()
+    for cut in range(len(tokens) - 1, 0, -1):
+        name, province = " ".join(tokens[:cut]), " ".join(tokens[cut:])
+        hits = [c for c in by_key.get(name, []) if c.province_key.startswith(province)]
+        if hits:
+            return _prefer_accents(text, sorted(hits, key=lambda c: c.code))[:limit]
+    prefix = [c for c in by_code.values() if c.key.startswith(query)]
+    return sorted(prefix, key=lambda c: (c.key, c.province_key))[:limit]

@@ -1,0 +1,738 @@
+"""Declarative conversations: a flow is a list of steps; this module walks them.
+
+A :class:`Flow` lists :class:`Step` s (prompt, kind of answer, choices, checks, branching)
+and a completion action. :func:`advance` takes the chat's :class:`State` and one inbound
+content and returns a :class:`Turn`: the replies and the next state. It never sends
+anything and keeps no state of its own, so the engine can run it inside the one database
+transaction of the inbound event, and any process can continue any chat.
+
+What every flow gets for free: "Hủy", "Quay lại", "Trợ giúp" and "Menu" at any step (as
+words with or without accents, or commands); "Bước 3/8"; a summary with "Sửa" before
+saving; resume after a pause; forgiving choice matching; and on bad input one short
+sentence of what to type plus the way out, with earlier answers kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+import phonenumbers
+
+from bot.messages import (
+    ChoicePicked,
+    Command,
+    ContactShared,
+    Content,
+    FileKind,
+    FileReceived,
+    Option,
+    Outbound,
+    PhoneRequest,
+    Reply,
+    Text,
+)
+from handlers.communes import commune_by_code, search_communes
+from handlers.i18n import N_, Translator
+from handlers.parsing import (
+    InvalidAnswerError,
+    parse_count,
+    parse_date,
+    parse_percent,
+    parse_phone,
+    parse_yes_no,
+)
+from handlers.textmatch import Ambiguous, Matched, fold, match_option
+
+Data = dict[str, Any]
+RESUME_AFTER = timedelta(hours=12)
+MAX_LISTED_COMMUNES = 8
+SUMMARY = "_summary"
+EDIT_PICK = "_edit"
+RESUME = "_resume"
+
+
+class Kind(StrEnum):
+    """The kind of answer a step expects."""
+
+    TEXT = "text"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+    COUNT = "count"
+    PERCENT = "percent"
+    DATE = "date"
+    PHONE = "phone"
+    COMMUNE = "commune"
+
+
+class Control(StrEnum):
+    """Words that work at every step."""
+
+    CANCEL = "cancel"
+    BACK = "back"
+    HELP = "help"
+    MENU = "menu"
+    SKIP = "skip"
+
+
+CONTROL_WORDS: Mapping[str, Control] = {
+    **dict.fromkeys(("huy", "cancel", "thoat", "dung", "stop", "huy bo"), Control.CANCEL),
+    **dict.fromkeys(("quay lai", "back", "lui", "tro lai", "quaylai"), Control.BACK),
+    **dict.fromkeys(("tro giup", "help", "giup", "huong dan", "?", "trogiup"), Control.HELP),
+    **dict.fromkeys(("menu", "start", "bat dau", "trang chu"), Control.MENU),
+    **dict.fromkeys(("bo qua", "skip", "boqua"), Control.SKIP),
+}
+
+
+def control_of(content: Content) -> Control | None:
+    """The control a message asks for, if it is one ("Quay lại", "/huy", "tro giup"…)."""
+    if isinstance(content, Command):
+        return CONTROL_WORDS.get(content.name.lower())
+    if isinstance(content, ChoicePicked) and content.payload.startswith("ctl:"):
+        return CONTROL_WORDS.get(content.payload.removeprefix("ctl:"))
+    if isinstance(content, Text):
+        return CONTROL_WORDS.get(fold(content.text).strip(" .!"))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An option of a choice step: stored ``value``, shown ``label`` (a message id)."""
+
+    value: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+ChoiceSource = tuple[Choice, ...] | Callable[[Data], tuple[Choice, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One question of a flow."""
+
+    name: str
+    prompt: str
+    kind: Kind = Kind.TEXT
+    choices: ChoiceSource = ()
+    label: str = ""
+    help: str | None = None
+    optional: bool = False
+    when: Callable[[Data], bool] | None = None
+    check: Callable[[Any, Data], str | None] | None = None
+    note: Callable[[Any, Data], str | None] | None = None
+    resets: tuple[str, ...] = ()
+    max_length: int = 200
+    stop_if: Callable[[Any, Data], str | None] | None = None
+    stamp: bool = False
+
+    def options(self, data: Data) -> tuple[Choice, ...]:
+        """The choices offered with the answers so far."""
+        return self.choices(data) if callable(self.choices) else self.choices
+
+    def applies(self, data: Data) -> bool:
+        """Whether this step is asked, given the answers so far."""
+        return self.when is None or self.when(data)
+
+
+class Context(Protocol):
+    """What a flow's completion action may use."""
+
+    @property
+    def t(self) -> Translator:
+        """The user's translator."""
+        ...
+
+    @property
+    def now(self) -> datetime:
+        """The time of the inbound event (timezone-aware)."""
+        ...
+
+
+Completion = Callable[[Any, Data], Awaitable[list[Outbound]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A conversation: its steps, and what to do with the answers."""
+
+    name: str
+    title: str
+    steps: tuple[Step, ...]
+    complete: Completion
+    confirm: bool = True
+    intro: str | None = None
+
+    def step(self, name: str) -> Step:
+        """The step called ``name``."""
+        return next(step for step in self.steps if step.name == name)
+
+    def applicable(self, data: Data) -> list[Step]:
+        """The steps asked with the answers so far, in order."""
+        return [step for step in self.steps if step.applies(data)]
+
+
+@dataclass(slots=True)
+class State:
+    """Where a chat is: the flow, the step and the answers (JSON-serialisable)."""
+
+    flow: str | None = None
+    step: str | None = None
+    data: Data = field(default_factory=dict)
+
+    def clear(self) -> None:
+        """Leave any flow (drafts and profile data under ``data`` are kept)."""
+        self.flow, self.step = None, None
+        self.data = {k: v for k, v in self.data.items() if k in ("drafts", "greeted")}
+
+
+@dataclass(slots=True)
+class Turn:
+    """What handling one message produced: replies to send, and the next state."""
+
+    replies: list[Outbound]
+    state: State
+    done: bool = False
+
+
+def way_out(t: Translator) -> str:
+    """The reminder of the controls, added to every complaint."""
+    return t.gettext("(Type “Quay lại” to go back, “Hủy” to stop, “Trợ giúp” for help.)")
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _display(step: Step, value: Any, data: Data, t: Translator) -> str:
+    """How an answer is shown in summaries and confirmations."""
+    if value is None:
+        return t.gettext("(skipped)")
+    if step.kind is Kind.CHOICE:
+        labels = {c.value: t.gettext(c.label) for c in step.options(data)}
+        return labels.get(value, str(value))
+    if step.kind is Kind.YES_NO:
+        return t.gettext("Yes") if value else t.gettext("No")
+    if step.kind is Kind.PERCENT:
+        return f"{value}%"
+    if step.kind is Kind.DATE:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    if step.kind is Kind.PHONE:
+        number = phonenumbers.parse(value, "VN")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    if step.kind is Kind.COMMUNE:
+        commune = commune_by_code(value)
+        return commune.full_name if commune else str(value)
+    return str(value)
+
+
+def _progress(flow: Flow, step: Step, data: Data, t: Translator) -> str:
+    steps = flow.applicable(data)
+    position = next((i for i, s in enumerate(steps) if s.name == step.name), 0) + 1
+    return t.gettext("Step {current}/{total}").format(current=position, total=len(steps))
+
+
+def prompt(flow: Flow, step: Step, data: Data, t: Translator, lead: str = "") -> Outbound:
+    """The message asking ``step``, with progress and the current answer when editing."""
+    lines = [lead] if lead else []
+    lines.append(f"{_progress(flow, step, data, t)} · {t.gettext(step.prompt)}")
+    if step.name in data and data[step.name] is not None:
+        current = _display(step, data[step.name], data, t)
+        lines.append(t.gettext("Current answer: {answer}").format(answer=current))
+    if step.optional:
+        lines.append(t.gettext("Type “Bỏ qua” to skip this question."))
+    text = "\n".join(lines)
+    if step.kind is Kind.PHONE:
+        return PhoneRequest(text, t.gettext("Send my phone number"))
+    if step.kind is Kind.YES_NO:
+        return Reply(
+            text,
+            ((_option(t, N_("Yes"), step.name, "yes"), _option(t, N_("No"), step.name, "no")),),
+        )
+    if step.kind is Kind.CHOICE:
+        rows = tuple((_option(t, c.label, step.name, c.value),) for c in step.options(data))
+        return Reply(text, rows)
+    return Reply(text)
+
+
+def _option(t: Translator, label: str, step: str, value: str) -> Option:
+    return Option(t.gettext(label), f"c:{step}:{value}")
+
+
+def summary(flow: Flow, data: Data, t: Translator) -> Reply:
+    """All answers, and the choice to save, change or cancel."""
+    lines = [t.gettext("Please check your answers:")]
+    for step in flow.applicable(data):
+        label = t.gettext(step.label or step.prompt)
+        lines.append(f"• {label}: {_display(step, data.get(step.name), data, t)}")
+    lines.append(t.gettext("Is everything correct?"))
+    return Reply(
+        "\n".join(lines),
+        (
+            (Option(t.gettext("Save"), "s:save"),),
+            (Option(t.gettext("Change an answer"), "s:edit"),),
+            (Option(t.gettext("Cancel"), "ctl:huy"),),
+        ),
+    )
+
+
+def _edit_menu(flow: Flow, data: Data, t: Translator) -> Reply:
+    rows = tuple(
+        (Option(t.gettext(step.label or step.prompt), f"e:{step.name}"),)
+        for step in flow.applicable(data)
+    )
+    return Reply(t.gettext("Which answer do you want to change?"), rows)
+
+
+# --- parsing one answer ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """Not an answer yet: ask again with this reply (e.g. a list of namesakes)."""
+
+    reply: Outbound
+    candidates: list[str]
+
+
+def _text_of(content: Content) -> str | None:
+    if isinstance(content, Text):
+        return content.text
+    if isinstance(content, FileReceived) and content.caption:
+        return content.caption
+    return None
+
+
+def _has_words(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def _parse(step: Step, content: Content, data: Data, t: Translator) -> Any:
+    """The value of ``content`` as an answer to ``step``; raises :class:`InvalidAnswerError`."""
+    if isinstance(content, ChoicePicked):
+        return _parse_payload(step, content.payload, data)
+    if isinstance(content, ContactShared):
+        if step.kind is not Kind.PHONE:
+            raise InvalidAnswerError(
+                N_("Thank you, but this question does not need a phone number.")
+            )
+        if not content.is_own:
+            raise InvalidAnswerError(N_("Please share your own phone number, not someone else's."))
+        return parse_phone(content.phone)
+    if isinstance(content, FileReceived) and not content.caption:
+        if content.kind is FileKind.STICKER:
+            raise InvalidAnswerError(N_("Nice sticker! This question needs a typed answer."))
+        raise InvalidAnswerError(
+            N_("I cannot read a picture or file here. Please type your answer.")
+        )
+    if isinstance(content, Command):
+        raise InvalidAnswerError(
+            N_("Please finish or cancel this question before using another command.")
+        )
+    text = (_text_of(content) or "").strip()
+    if not text:
+        raise InvalidAnswerError(N_("I did not receive any text. Please type your answer."))
+    if not _has_words(text):
+        raise InvalidAnswerError(N_("Please answer with words or numbers."))
+    return _parse_text(step, text, data, t)
+
+
+def _parse_payload(step: Step, payload: str, data: Data) -> Any:
+    prefix, _, rest = payload.partition(":")
+    name, _, value = rest.partition(":")
+    if prefix != "c" or name != step.name:
+        raise InvalidAnswerError(
+            N_("That button belongs to an earlier question. Please answer this one.")
+        )
+    if step.kind is Kind.YES_NO and value in ("yes", "no"):
+        return value == "yes"
+    if step.kind is Kind.CHOICE and value in {c.value for c in step.options(data)}:
+        return value
+    if step.kind is Kind.COMMUNE and value in data.get("_candidates", []):
+        return value
+    raise InvalidAnswerError(
+        N_("That button belongs to an earlier question. Please answer this one.")
+    )
+
+
+def _parse_text(step: Step, text: str, data: Data, t: Translator) -> Any:
+    if len(text) > step.max_length:
+        raise InvalidAnswerError(
+            N_("That is too long: at most {limit} characters, please."), limit=step.max_length
+        )
+    match step.kind:
+        case Kind.TEXT:
+            return " ".join(text.split())
+        case Kind.YES_NO:
+            return parse_yes_no(text)
+        case Kind.COUNT:
+            return parse_count(text)
+        case Kind.PERCENT:
+            return parse_percent(text)
+        case Kind.DATE:
+            return parse_date(text).isoformat()
+        case Kind.PHONE:
+            return parse_phone(text)
+        case Kind.CHOICE:
+            return _parse_choice(step, text, data, t)
+        case Kind.COMMUNE:
+            return _parse_commune(step, text, data, t)
+
+
+def _parse_choice(step: Step, text: str, data: Data, t: Translator) -> str:
+    choices = step.options(data)
+    labels = [(t.gettext(c.label), c.label, c.value, *c.aliases) for c in choices]
+    result = match_option(text, labels)
+    if isinstance(result, Matched):
+        return choices[result.index].value
+    if isinstance(result, Ambiguous):
+        raise InvalidAnswerError(N_("Several options match. Please type the option's number."))
+    raise InvalidAnswerError(N_("Please pick one of the options, or type its number."))
+
+
+def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _Ask:
+    candidates = [c for c in (commune_by_code(code) for code in data.get("_candidates", [])) if c]
+    if candidates:
+        picked = match_option(text, [(c.full_name, c.name) for c in candidates])
+        if isinstance(picked, Matched):
+            return candidates[picked.index].code
+    found = search_communes(text)
+    if len(found) == 1:
+        return found[0].code
+    if not found:
+        raise InvalidAnswerError(
+            N_(
+                "I could not find that commune. Please check the spelling, "
+                "for example: Xốp or Sơn Hà Quảng Ngãi"
+            )
+        )
+    shown = found[:MAX_LISTED_COMMUNES]
+    lines = [t.gettext("Several communes have that name. Which one is yours?")]
+    if len(found) > MAX_LISTED_COMMUNES:
+        lines.append(
+            t.gettext(
+                "Not in the list? Type the name with the province, for example: Sơn Hà Quảng Ngãi"
+            )
+        )
+    rows = tuple((Option(c.full_name, f"c:{step.name}:{c.code}"),) for c in shown)
+    return _Ask(Reply("\n".join(lines), rows), [c.code for c in shown])
+
+
+# --- walking a flow ---------------------------------------------------------------------
+
+
+def _next_step(flow: Flow, data: Data, after: str | None) -> Step | None:
+    """The first applicable step after ``after`` (or the first) still without an answer
+    when ``after`` is None; otherwise simply the next applicable step."""
+    steps = flow.applicable(data)
+    if after is None:
+        return next((s for s in steps if s.name not in data), None)
+    names = [s.name for s in steps]
+    if after not in names:
+        return next((s for s in steps if s.name not in data), None)
+    index = names.index(after)
+    return steps[index + 1] if index + 1 < len(steps) else None
+
+
+def start(flow: Flow, state: State, t: Translator, now: datetime) -> Turn:
+    """Begin ``flow``, or offer to resume its draft when one was left unfinished."""
+    draft = state.data.get("drafts", {}).get(flow.name)
+    if draft:
+        state.flow, state.step = flow.name, RESUME
+        state.data = {
+            **state.data,
+            "answers": draft.get("answers", {}),
+            "_at": draft.get("at_step"),
+            "_touched": now.isoformat(),
+        }
+        return Turn([_resume_prompt(flow, t)], state)
+    state.flow, state.step = flow.name, None
+    state.data = {**state.data, "answers": {}, "_history": [], "_touched": now.isoformat()}
+    first = _next_step(flow, {}, None)
+    if first is None:  # pragma: no cover - flows always have steps
+        raise ValueError(f"flow {flow.name} has no steps")
+    state.step = first.name
+    lead = t.gettext(flow.intro) if flow.intro else ""
+    return Turn([prompt(flow, first, {}, t, lead)], state)
+
+
+def _resume_prompt(flow: Flow, t: Translator) -> Reply:
+    text = t.gettext("You have an unfinished “{title}”. Continue where you left off?").format(
+        title=t.gettext(flow.title)
+    )
+    return Reply(
+        text,
+        (
+            (Option(t.gettext("Continue"), "r:continue"),),
+            (Option(t.gettext("Start again"), "r:restart"),),
+            (Option(t.gettext("Cancel"), "ctl:huy"),),
+        ),
+    )
+
+
+def _save_draft(state: State) -> None:
+    if state.flow is None:
+        return
+    drafts = dict(state.data.get("drafts", {}))
+    drafts[state.flow] = {"answers": state.data.get("answers", {}), "at_step": state.step}
+    state.data = {**state.data, "drafts": drafts}
+
+
+def leave(state: State) -> None:
+    """Leave the current flow, keeping its answers as a draft to resume later."""
+    if state.step != RESUME:
+        _save_draft(state)
+    state.clear()
+
+
+def _drop_draft(state: State, flow_name: str) -> None:
+    drafts = {k: v for k, v in state.data.get("drafts", {}).items() if k != flow_name}
+    state.data = {**state.data, "drafts": drafts}
+
+
+async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
+    """Handle one message inside ``flow``; ``ctx`` is passed to the completion action."""
+    t: Translator = ctx.t
+    answers: Data = dict(state.data.get("answers", {}))
+    control = control_of(content)
+    touched = state.data.get("_touched")
+    state.data = {**state.data, "_touched": ctx.now.isoformat()}
+
+    if control is Control.CANCEL:
+        if state.step == RESUME:
+            _drop_draft(state, flow.name)
+        else:
+            _save_draft(state)
+        state.clear()
+        return Turn(
+            [
+                Reply(
+                    t.gettext(
+                        "Stopped. Your answers so far are kept: choose “{title}” again to continue."
+                    ).format(title=t.gettext(flow.title))
+                )
+            ],
+            state,
+            done=True,
+        )
+    if state.step == RESUME:
+        return _handle_resume(flow, state, content, t, answers)
+    if (
+        touched
+        and control is None
+        and ctx.now - datetime.fromisoformat(touched) > RESUME_AFTER
+        and state.step not in (SUMMARY, EDIT_PICK)
+    ):
+        _save_draft(state)
+        state.step = RESUME
+        return Turn([_resume_prompt(flow, t)], state)
+    if state.step == SUMMARY:
+        return await _handle_summary(flow, state, content, ctx, answers)
+    if state.step == EDIT_PICK:
+        return _handle_edit_pick(flow, state, content, t, answers)
+
+    step = flow.step(state.step or "")
+    if control is Control.HELP:
+        help_text = (
+            t.gettext(step.help)
+            if step.help
+            else t.gettext(
+                "Answer the question above. Type “Quay lại” to change the previous answer, "
+                "“Hủy” to stop, “Menu” for the main menu."
+            )
+        )
+        return Turn([Reply(help_text), prompt(flow, step, answers, t)], state)
+    if control is Control.BACK:
+        return _go_back(flow, state, step, t, answers)
+    if control is Control.SKIP and step.optional:
+        return await _accept(flow, state, step, None, ctx, answers)
+
+    try:
+        value = _parse(
+            step, content, {**answers, "_candidates": state.data.get("_candidates", [])}, t
+        )
+    except InvalidAnswerError as problem:
+        text = t.gettext(problem.message).format(**problem.values)
+        return Turn([Reply(f"{text}\n{way_out(t)}"), prompt(flow, step, answers, t)], state)
+    if isinstance(value, _Ask):
+        state.data = {**state.data, "_candidates": value.candidates}
+        return Turn([value.reply], state)
+    if step.check is not None:
+        complaint = step.check(value, answers)
+        if complaint:
+            return Turn(
+                [Reply(f"{t.gettext(complaint)}\n{way_out(t)}"), prompt(flow, step, answers, t)],
+                state,
+            )
+    if step.stop_if is not None:
+        farewell = step.stop_if(value, answers)
+        if farewell:
+            _drop_draft(state, flow.name)
+            state.clear()
+            return Turn([Reply(t.gettext(farewell))], state, done=True)
+    if step.stamp:
+        answers[f"{step.name}_at"] = ctx.now.isoformat()
+    return await _accept(flow, state, step, value, ctx, answers)
+
+
+async def _accept(
+    flow: Flow, state: State, step: Step, value: Any, ctx: Any, answers: Data
+) -> Turn:
+    t: Translator = ctx.t
+    for name in step.resets:
+        if answers.get(step.name) != value:
+            answers.pop(name, None)
+    answers[step.name] = value
+    history = [*state.data.get("_history", []), step.name]
+    editing = state.data.get("_editing", False)
+    state.data = {**state.data, "answers": answers, "_history": history, "_candidates": []}
+    replies: list[Outbound] = []
+    if step.note is not None:
+        note = step.note(value, answers)
+        if note:
+            replies.append(Reply(t.gettext(note)))
+    if step.kind is Kind.COMMUNE:
+        chosen = _display(step, value, answers, t)
+        replies.append(Reply(t.gettext("Chosen: {commune}").format(commune=chosen)))
+    following = _next_step(flow, answers, None if editing else step.name)
+    if following is not None:
+        state.step = following.name
+        replies.append(prompt(flow, following, answers, t))
+        return Turn(replies, state)
+    if not flow.confirm:
+        replies.extend(await flow.complete(ctx, answers))
+        _drop_draft(state, flow.name)
+        state.clear()
+        return Turn(replies, state, done=True)
+    state.step = SUMMARY
+    state.data = {**state.data, "_editing": False}
+    replies.append(summary(flow, answers, t))
+    return Turn(replies, state)
+
+
+def _go_back(flow: Flow, state: State, step: Step, t: Translator, answers: Data) -> Turn:
+    history = list(state.data.get("_history", []))
+    applicable = {s.name for s in flow.applicable(answers)}
+    while history and history[-1] not in applicable:
+        history.pop()
+    if not history:
+        return Turn(
+            [Reply(t.gettext("This is the first question.")), prompt(flow, step, answers, t)], state
+        )
+    previous = flow.step(history.pop())
+    state.step = previous.name
+    state.data = {**state.data, "_history": history, "_candidates": []}
+    return Turn([prompt(flow, previous, answers, t)], state)
+
+
+async def _handle_summary(
+    flow: Flow, state: State, content: Content, ctx: Any, answers: Data
+) -> Turn:
+    t: Translator = ctx.t
+    pick = _pick(
+        content,
+        {
+            "s:save": (N_("Save"), "luu", "dong y", "xac nhan", "ok", "dung"),
+            "s:edit": (N_("Change an answer"), "sua", "thay doi"),
+        },
+        t,
+    )
+    if pick == "s:save":
+        replies = await flow.complete(ctx, answers)
+        _drop_draft(state, flow.name)
+        state.clear()
+        return Turn(replies, state, done=True)
+    if pick == "s:edit":
+        state.step = EDIT_PICK
+        return Turn([_edit_menu(flow, answers, t)], state)
+    if control_of(content) is Control.BACK:
+        history = list(state.data.get("_history", []))
+        if history:
+            state.step = history.pop()
+            state.data = {**state.data, "_history": history}
+            return Turn([prompt(flow, flow.step(state.step), answers, t)], state)
+    return Turn(
+        [
+            Reply(t.gettext("Please choose “Save” or “Change an answer”.")),
+            summary(flow, answers, t),
+        ],
+        state,
+    )
+
+
+def _handle_edit_pick(
+    flow: Flow, state: State, content: Content, t: Translator, answers: Data
+) -> Turn:
+    steps = flow.applicable(answers)
+    if isinstance(content, ChoicePicked) and content.payload.startswith("e:"):
+        names = [s.name for s in steps]
+        target = content.payload.removeprefix("e:")
+        index = names.index(target) if target in names else -1
+    else:
+        text = _text_of(content) or ""
+        result = match_option(text, [(t.gettext(s.label or s.prompt),) for s in steps])
+        index = result.index if isinstance(result, Matched) else -1
+    if index < 0:
+        if control_of(content) is Control.BACK:
+            state.step = SUMMARY
+            return Turn([summary(flow, answers, t)], state)
+        return Turn(
+            [
+                Reply(t.gettext("Please pick the answer to change, or type its number.")),
+                _edit_menu(flow, answers, t),
+            ],
+            state,
+        )
+    target_step = steps[index]
+    state.step = target_step.name
+    state.data = {**state.data, "_editing": True}
+    return Turn([prompt(flow, target_step, answers, t)], state)
+
+
+def _handle_resume(
+    flow: Flow, state: State, content: Content, t: Translator, answers: Data
+) -> Turn:
+    pick = _pick(
+        content,
+        {
+            "r:continue": (N_("Continue"), "tiep tuc", "tiep", "co"),
+            "r:restart": (N_("Start again"), "lam lai", "bat dau lai"),
+        },
+        t,
+    )
+    if pick == "r:continue":
+        at = state.data.get("_at")
+        step = (
+            flow.step(at) if at in {s.name for s in flow.steps} else _next_step(flow, answers, None)
+        )
+        _drop_draft(state, flow.name)
+        if at == SUMMARY or step is None:
+            state.step = SUMMARY
+            return Turn([summary(flow, answers, t)], state)
+        state.step = step.name
+        state.data = {**state.data, "answers": answers}
+        return Turn([prompt(flow, step, answers, t)], state)
+    if pick == "r:restart":
+        _drop_draft(state, flow.name)
+        state.data = {k: v for k, v in state.data.items() if k != "answers"}
+        state.flow = None
+        return start(flow, state, t, datetime.fromisoformat(state.data["_touched"]))
+    return Turn(
+        [Reply(t.gettext("Please choose “Continue” or “Start again”.")), _resume_prompt(flow, t)],
+        state,
+    )
+
+
+def _pick(content: Content, options: Mapping[str, tuple[str, ...]], t: Translator) -> str | None:
+    """Which of a few fixed options a message picks (by button, number or word)."""
+    if isinstance(content, ChoicePicked):
+        return content.payload if content.payload in options else None
+    text = _text_of(content)
+    if text is None:
+        return None
+    keys = list(options)
+    labels = [(t.gettext(words[0]), words[0], *words[1:]) for words in options.values()]
+    result = match_option(text, labels)
+    return keys[result.index] if isinstance(result, Matched) else None

@@ -1,0 +1,95 @@
+"""The entry point of every message: pick the flow, the menu or a short answer.
+
+A person who has not signed up is taken to onboarding on first contact (which also says
+that this is an automated assistant). A message in the middle of a flow goes to that flow;
+"Menu" leaves it, keeping a draft to resume.
+"""
+
+from __future__ import annotations
+
+from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
+from handlers import conversation
+from handlers.conversation import Control, Flow, State, Turn, control_of
+from handlers.i18n import N_
+from handlers.onboarding import ONBOARDING
+from handlers.ports import HandlerContext
+from handlers.settings_flows import LANGUAGE
+from handlers.textmatch import fold
+
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, LANGUAGE)}
+COMMAND_FLOWS: dict[str, str] = {
+    "ngonngu": "language",
+    "language": "language",
+    "ngon ngu": "language",
+    "dangkythongtin": "onboarding",
+}
+# Menu entries shown to a signed-up person: (flow, label).
+MENU_ENTRIES: tuple[tuple[str, str], ...] = (("language", N_("Language / Ngôn ngữ")),)
+
+
+def menu(ctx: HandlerContext, lead: str = "") -> Reply:
+    """The main menu for the person behind this chat."""
+    t = ctx.t
+    lines = [lead] if lead else []
+    if ctx.profile is not None and ctx.profile.full_name:
+        lines.append(
+            t.gettext("Hello {name}! What would you like to do?").format(name=ctx.profile.full_name)
+        )
+    else:
+        lines.append(t.gettext("What would you like to do?"))
+    entries = MENU_ENTRIES if ctx.profile else (("onboarding", N_("Sign up")), *MENU_ENTRIES)
+    rows = tuple((Option(t.gettext(label), f"m:{name}"),) for name, label in entries)
+    return Reply("\n".join(lines), rows)
+
+
+def _help(ctx: HandlerContext) -> list[Outbound]:
+    return [
+        Reply(
+            ctx.t.gettext(
+                "I am an automated assistant for the OCOP programme. Choose from the menu, "
+                "or type a command. At any question you can type “Quay lại” (back), "
+                "“Hủy” (stop), “Trợ giúp” (help) or “Menu”."
+            )
+        ),
+        menu(ctx),
+    ]
+
+
+def _wanted_flow(content: Content) -> str | None:
+    if isinstance(content, Command):
+        return COMMAND_FLOWS.get(content.name.lower())
+    if isinstance(content, ChoicePicked) and content.payload.startswith("m:"):
+        name = content.payload.removeprefix("m:")
+        return name if name in FLOWS else None
+    if isinstance(content, Text):
+        return COMMAND_FLOWS.get(fold(content.text))
+    return None
+
+
+async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
+    """Handle one inbound message for this chat; returns replies and the next state."""
+    flow = FLOWS.get(state.flow or "")
+    control = control_of(content)
+    if flow is not None:
+        if control is Control.MENU:
+            conversation.leave(state)
+            return Turn([menu(ctx)], state)
+        return await conversation.advance(flow, state, content, ctx)
+
+    wanted = _wanted_flow(content)
+    if ctx.profile is None and wanted != "language":
+        state.data = {**state.data, "greeted": True}
+        return conversation.start(ONBOARDING, state, ctx.t, ctx.now)
+    if wanted is not None:
+        if wanted == "onboarding":
+            return Turn([menu(ctx, ctx.t.gettext("You are already signed up."))], state)
+        return conversation.start(FLOWS[wanted], state, ctx.t, ctx.now)
+    if control is Control.HELP:
+        return Turn(_help(ctx), state)
+    if control is Control.MENU:
+        return Turn([menu(ctx)], state)
+    if isinstance(content, ChoicePicked):
+        lead = ctx.t.gettext("That button is from an earlier message.")
+    else:
+        lead = ctx.t.gettext("Sorry, I did not understand that.")
+    return Turn([menu(ctx, lead)], state)

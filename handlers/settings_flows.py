@@ -1,0 +1,36 @@
+"""Small flows about the person's own settings: the language of the conversation."""
+
+from __future__ import annotations
+
+from bot.messages import Outbound, Reply
+from handlers.conversation import Choice, Data, Flow, Kind, Step
+from handlers.i18n import N_
+from handlers.ports import HandlerContext
+
+
+async def _set_language(ctx: HandlerContext, data: Data) -> list[Outbound]:
+    ctx.language = data["language"]
+    ctx.t = ctx.translators(ctx.language)
+    if ctx.profile is not None:
+        await ctx.store.set_language(ctx.profile.person_id, ctx.language)
+    return [Reply(ctx.t.gettext("Done: I will speak English with you."))]
+
+
+LANGUAGE = Flow(
+    name="language",
+    title=N_("Language"),
+    steps=(
+        Step(
+            "language",
+            N_("Which language do you prefer?"),
+            Kind.CHOICE,
+            (
+                Choice("vi", N_("Tiếng Việt"), ("tieng viet", "vietnamese", "vn")),
+                Choice("en", N_("English"), ("tieng anh", "anh")),
+            ),
+            label=N_("Language"),
+        ),
+    ),
+    complete=_set_language,
+    confirm=False,
+)

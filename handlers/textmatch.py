@@ -1,0 +1,67 @@
+"""Forgiving text matching for people typing on phones, often without diacritics.
+
+``fold`` maps "Đăng ký" and "dang ky" to the same key; ``match_option`` accepts an option's
+number, its label in any case or accent, or a unique prefix, and reports ambiguity instead
+of guessing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, single-spaced form of ``text`` ("Xã  Xốp" → "xa xop")."""
+    decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(stripped.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """Exactly one option matched; ``index`` is its position."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """Several options match; ``indexes`` lists them."""
+
+    indexes: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoMatch:
+    """Nothing matched."""
+
+
+MatchResult = Matched | Ambiguous | NoMatch
+
+
+def match_option(text: str, labels: Sequence[Sequence[str]]) -> MatchResult:
+    """Match ``text`` against options, each given as its label and aliases.
+
+    Tried in order: the option number (1-based), an exact folded label or alias, a unique
+    prefix of a label or alias, a unique label containing the text as a whole word.
+    """
+    key = fold(text).strip(" .)")
+    if not key:
+        return NoMatch()
+    if key.isdigit():
+        number = int(key)
+        return Matched(number - 1) if 1 <= number <= len(labels) else NoMatch()
+    folded = [[fold(name) for name in names] for names in labels]
+    for test in (
+        lambda name: name == key,
+        lambda name: name.startswith(key),
+        lambda name: f" {key} " in f" {name} ",
+    ):
+        hits = tuple(i for i, names in enumerate(folded) if any(test(n) for n in names))
+        if len(hits) == 1:
+            return Matched(hits[0])
+        if hits:
+            return Ambiguous(hits)
+    return NoMatch()

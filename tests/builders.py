@@ -1,0 +1,110 @@
+"""Builders for inbound events and a small driver that talks to the engine like a channel."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.channels.console import CAPABILITIES as CONSOLE
+from bot.channels.console import parse_line
+from bot.engine import Engine
+from bot.messages import (
+    Capabilities,
+    Channel,
+    ChoicePicked,
+    Content,
+    Inbound,
+    Outbound,
+    PhoneRequest,
+    RemoveKeyboard,
+    Reply,
+)
+
+_ids = itertools.count(1)
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def inbound(
+    content: Content,
+    *,
+    chat: str = "100",
+    channel: Channel = Channel.CONSOLE,
+    event_id: str | None = None,
+    at: datetime = START,
+    name: str | None = "Chị Lan",
+) -> Inbound:
+    """An inbound event with a fresh event id unless one is given."""
+    return Inbound(
+        channel=channel,
+        chat_id=chat,
+        sender_id=chat,
+        sender_name=name,
+        event_id=event_id or f"ev-{next(_ids)}",
+        at=at,
+        content=content,
+    )
+
+
+def text_of(outbound: Outbound) -> str:
+    """The visible text of a reply."""
+    if isinstance(outbound, Reply | PhoneRequest | RemoveKeyboard):
+        return outbound.text
+    return outbound.caption
+
+
+@dataclass
+class Clock:
+    """A settable clock for the engine."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward."""
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Chat:
+    """One person talking to the engine, as a channel would deliver their messages."""
+
+    engine: Engine
+    chat: str = "100"
+    capabilities: Capabilities = CONSOLE
+    channel: Channel = Channel.CONSOLE
+    transcript: list[str] = field(default_factory=list)
+    last: list[Outbound] = field(default_factory=list)
+
+    async def say(self, *lines: str) -> str:
+        """Send typed lines; return the text of the replies to the last one."""
+        for line in lines:
+            await self.send(parse_line(line))
+        return self.last_text
+
+    async def send(self, content: Content) -> list[Outbound]:
+        """Send any content."""
+        event = inbound(content, chat=self.chat, channel=self.channel, at=self.engine.clock())
+        self.last = await self.engine.handle(event, self.capabilities) or []
+        self.transcript.extend(text_of(reply) for reply in self.last)
+        return self.last
+
+    async def press(self, payload: str) -> str:
+        """Press a button."""
+        await self.send(ChoicePicked(payload))
+        return self.last_text
+
+    @property
+    def last_text(self) -> str:
+        """The replies to the last message, joined."""
+        return "\n".join(text_of(reply) for reply in self.last)
+
+    def options(self) -> Iterable[str]:
+        """Payloads of the buttons on the last replies."""
+        for reply in self.last:
+            if isinstance(reply, Reply):
+                for row in reply.choices:
+                    yield from (option.payload for option in row)

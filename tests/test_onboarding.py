@@ -1,0 +1,210 @@
+"""Onboarding through the real engine and database, typed as a farmer would type."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import ChannelAccount, ConversationSession, Person, Subject
+from bot.engine import Engine
+from bot.messages import Command, FileKind, FileReceived, Text
+from tests.builders import Chat, Clock
+
+XOP = "23356"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine_(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Engine:
+    return Engine(sessionmaker, clock=clock)
+
+
+@pytest.fixture
+def chat(engine_: Engine) -> Chat:
+    return Chat(engine_)
+
+
+async def _count(sessionmaker: async_sessionmaker[AsyncSession], model: type) -> int:
+    async with sessionmaker() as session:
+        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_farmer_without_diacritics_signs_up(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    first = await chat.say("xin chao")
+    assert "trợ lý tự động" in first
+    assert "Bước 1/7" in first
+    await chat.say("co", "Nguyen Van A", "0912 345 678")
+    chosen = await chat.say("xa xop")
+    assert "Đã chọn: Xã Xốp, tỉnh Quảng Ngãi" in chosen
+    await chat.say("hop tac xa", "HTX Mat ong Xop")
+    summary = await chat.say("bo qua")
+    assert "Anh/chị xem lại thông tin" in summary
+    assert "Xã Xốp, tỉnh Quảng Ngãi" in summary
+    done = await chat.say("luu")
+    assert "Cảm ơn Nguyen Van A" in done
+
+    async with sessionmaker() as session:
+        person = (await session.execute(select(Person))).scalar_one()
+        account = (await session.execute(select(ChannelAccount))).scalar_one()
+        subject = (await session.execute(select(Subject))).scalar_one()
+        row = (await session.execute(select(ConversationSession))).scalar_one()
+    assert person.full_name == "Nguyen Van A"
+    assert person.phone_e164 == "+84912345678"
+    assert person.consent_at is not None
+    assert (account.channel, account.external_id, account.person_id) == (
+        "console",
+        "100",
+        person.id,
+    )
+    assert subject.commune_code == XOP
+    assert subject.subject_type == "cooperative"
+    assert subject.name == "HTX Mat ong Xop"
+    assert subject.business_registration_no is None
+    assert row.flow is None
+    assert "answers" not in row.data
+
+
+async def test_refusing_consent_stores_nothing(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say("/start")
+    reply = await chat.say("khong")
+    assert "chưa lưu gì" in reply
+    assert await _count(sessionmaker, Person) == 0
+    async with sessionmaker() as session:
+        row = (await session.execute(select(ConversationSession))).scalar_one()
+    assert row.flow is None
+    assert "answers" not in row.data
+
+
+async def test_namesake_communes_are_listed_and_picked_by_number(chat: Chat) -> None:
+    await chat.say("/start", "co", "Lan", "0912345678")
+    listing = await chat.say("son ha")
+    assert "Có nhiều xã trùng tên" in listing
+    assert "1. Xã Sơn Hà, tỉnh Quảng Ngãi" in listing
+    assert "2. Xã Sơn Hạ, tỉnh Quảng Ngãi" in listing
+    assert "Đã chọn: Xã Sơn Hạ, tỉnh Quảng Ngãi" in await chat.say("2")
+
+
+async def test_unregistered_household_is_told_kindly_and_skips_licence_number(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say("/start", "co", "Lan", "0912345678", "xop")
+    note = await chat.say("ho chua dang ky")
+    assert "cần có giấy đăng ký kinh doanh" in note
+    summary = await chat.say("Ho Lo Thi Lan")
+    assert "Bước" not in summary  # no licence-number question
+    assert "Số đăng ký kinh doanh" not in summary
+    await chat.say("luu")
+    async with sessionmaker() as session:
+        subject = (await session.execute(select(Subject))).scalar_one()
+    assert subject.subject_type == "unregistered"
+
+
+async def test_invalid_phone_keeps_earlier_answers(chat: Chat) -> None:
+    await chat.say("/start", "co", "Nguyen Van A")
+    reply = await chat.say("12345")
+    assert "Ví dụ: 0912345678" in reply or "ví dụ: 0912345678" in reply
+    assert "Quay lại" in reply
+    assert "Bước 3/7" in reply
+    back = await chat.say("quay lai")
+    assert "Đang ghi: Nguyen Van A" in back
+
+
+async def test_edit_an_answer_from_the_summary(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say("/start", "co", "Nguyen Van A", "0912345678", "xop", "1", "HTX A", "bo qua")
+    menu = await chat.say("sua")
+    assert "muốn sửa mục nào" in menu
+    prompt = await chat.say("ho va ten")
+    assert "Đang ghi: Nguyen Van A" in prompt
+    summary = await chat.say("Nguyễn Văn Bình")
+    assert "Họ và tên: Nguyễn Văn Bình" in summary
+    await chat.say("luu")
+    async with sessionmaker() as session:
+        person = (await session.execute(select(Person))).scalar_one()
+    assert person.full_name == "Nguyễn Văn Bình"
+
+
+async def test_cancel_then_resume_days_later(chat: Chat, clock: Clock) -> None:
+    await chat.say("/start", "co", "Nguyen Van A")
+    stopped = await chat.say("huy")
+    assert "Đã dừng" in stopped
+    clock.advance(days=3)
+    offer = await chat.say("/start")
+    assert "đang làm dở" in offer
+    resumed = await chat.say("tiep tuc")
+    assert "Bước 3/7" in resumed
+    await chat.say("0912345678")
+    summary = await chat.say("xop", "1", "HTX A", "bo qua")
+    assert "Họ và tên: Nguyen Van A" in summary
+
+
+async def test_a_long_pause_offers_to_resume(chat: Chat, clock: Clock) -> None:
+    await chat.say("/start", "co", "Nguyen Van A")
+    clock.advance(hours=13)
+    offer = await chat.say("0912345678")
+    assert "đang làm dở" in offer
+    restarted = await chat.say("lam lai")
+    assert "Bước 1/7" in restarted
+
+
+BAD_INPUTS = [
+    Text(""),
+    Text("   "),
+    Text("x" * 5000),
+    Text("😀😀😀"),
+    FileReceived(FileKind.STICKER, "sticker-1"),
+    FileReceived(FileKind.PHOTO, "photo-1", "image/jpeg", 12345),
+    Command("dangky"),
+]
+
+
+@pytest.mark.parametrize("steps_done", range(7))
+async def test_bad_input_at_every_step_is_answered_and_changes_nothing(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession], steps_done: int
+) -> None:
+    answers = ["co", "Nguyen Van A", "0912345678", "xop", "1", "HTX A", "bo qua"]
+    await chat.say("/start", *answers[:steps_done])
+    async with sessionmaker() as session:
+        before = (await session.execute(select(ConversationSession))).scalar_one()
+        step, data = before.step, dict(before.data)
+    stale = f"c:not_this_step:{steps_done}"
+    for content in [*BAD_INPUTS, None]:
+        if content is None:
+            reply = await chat.press(stale)
+        else:
+            await chat.send(content)
+            reply = chat.last_text
+        assert reply, content
+        first_sentence = reply.splitlines()[0]
+        assert len(first_sentence) < 200
+        assert f"Bước {steps_done + 1}/7" in reply
+        async with sessionmaker() as session:
+            row = (await session.execute(select(ConversationSession))).scalar_one()
+        assert row.step == step
+        assert row.data.get("answers") == data.get("answers")
+    assert await _count(sessionmaker, Person) == 0
+
+
+async def test_help_at_a_step(chat: Chat) -> None:
+    await chat.say("/start", "co", "Lan", "0912345678", "xop")
+    reply = await chat.say("tro giup")
+    assert "Hợp tác xã hay doanh nghiệp" in reply
+    assert "Bước 5/7" in reply
+
+
+async def test_language_switch_to_english(chat: Chat) -> None:
+    await chat.say("/start", "co", "Lan", "0912345678", "xop", "1", "HTX A", "bo qua", "luu")
+    await chat.say("/ngonngu")
+    done = await chat.say("english")
+    assert "I will speak English" in done
+    assert "What would you like to do?" in await chat.say("menu")
