@@ -12,14 +12,23 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+import httpx
+import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import __version__
 from bot.channels.console import ConsoleChannel, inbound_from_line
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.zalo import ZaloChannel, ZaloError
 from bot.db import schema
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.engine import Engine
+from bot.logs import configure as configure_logs
+from bot.messages import Channel
+from bot.polling import poll_telegram, poll_zalo
+from bot.runtime import Runtime
 from bot.settings import Settings, SettingsError, get_settings
+from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app
 
 EXIT_OK = 0
 EXIT_UNHEALTHY = 1
@@ -147,11 +156,100 @@ async def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
     return await _console(settings, "console", None)
 
 
+async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the webhooks and health checks over HTTP."""
+    try:
+        app = create_app(settings)
+    except ConfigurationError as error:
+        raise CliError(str(error)) from None
+    await (await _open_database(settings)).dispose()
+    configure_logs(settings.ocop_log_level)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    )
+    await server.serve()
+    return EXIT_OK
+
+
+async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
+    """Fetch updates by long polling (Telegram, and Zalo when configured)."""
+    if not (settings.telegram_configured or settings.zalo_configured):
+        raise CliError("set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN to poll a channel")
+    configure_logs(settings.ocop_log_level)
+    database = await _open_database(settings)
+    engine = Engine(create_sessionmaker(database), default_locale=settings.ocop_locale)
+    runtime = Runtime(engine)
+    tasks = []
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        if settings.telegram_bot_token is not None:
+            bot = make_bot(
+                settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+            )
+            await bot.initialize()
+            telegram = TelegramChannel(bot)
+            runtime.senders[Channel.TELEGRAM] = telegram
+            tasks.append(poll_telegram(telegram, runtime))
+        if settings.zalo_bot_token is not None:
+            zalo = ZaloChannel(
+                http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
+            )
+            runtime.senders[Channel.ZALO] = zalo
+            tasks.append(poll_zalo(zalo, runtime))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            await database.dispose()
+    return EXIT_OK
+
+
+async def cmd_telegram_set_webhook(settings: Settings, _args: argparse.Namespace) -> int:
+    """Register PUBLIC_BASE_URL/webhooks/telegram with Telegram, with the secret."""
+    if settings.telegram_bot_token is None or settings.public_base_url is None:
+        raise CliError("set TELEGRAM_BOT_TOKEN and PUBLIC_BASE_URL first")
+    if settings.telegram_webhook_secret is None:
+        raise CliError("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
+    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url)
+    async with bot:
+        await bot.set_webhook(
+            f"{settings.public_base_url}/webhooks/telegram",
+            secret_token=settings.telegram_webhook_secret.get_secret_value(),
+            allowed_updates=["message", "callback_query"],
+        )
+    print("Telegram webhook set.")
+    return EXIT_OK
+
+
+async def cmd_zalo_set_webhook(settings: Settings, _args: argparse.Namespace) -> int:
+    """Register PUBLIC_BASE_URL/webhooks/zalo with Zalo, with the secret."""
+    if settings.zalo_bot_token is None or settings.public_base_url is None:
+        raise CliError("set ZALO_BOT_TOKEN and PUBLIC_BASE_URL first")
+    if settings.zalo_webhook_secret is None:
+        raise CliError("ZALO_WEBHOOK_SECRET is required to serve Zalo webhooks")
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        zalo = ZaloChannel(
+            http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
+        )
+        try:
+            await zalo.call(
+                "setWebhook",
+                {
+                    "url": f"{settings.public_base_url}/webhooks/zalo",
+                    "secret_token": settings.zalo_webhook_secret.get_secret_value(),
+                },
+            )
+        except ZaloError as error:
+            raise CliError(str(error)) from None
+    print("Zalo webhook set.")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "version": (cmd_version, "print the version"),
     "migrate": (cmd_migrate, "create or upgrade the database schema"),
     "doctor": (cmd_doctor, "check settings, database and channels"),
     "chat": (cmd_chat, "talk to the bot in this terminal"),
+    "serve": (cmd_serve, "serve the Telegram and Zalo webhooks over HTTP"),
+    "poll": (cmd_poll, "fetch Telegram/Zalo updates by long polling"),
     "start": (cmd_start, "migrate and start the bot (console chat when no token is set)"),
 }
 
@@ -168,6 +266,16 @@ def build_parser() -> argparse.ArgumentParser:
     }
     parsers["chat"].add_argument("--user", default="console", help="chat and user id")
     parsers["chat"].add_argument("--name", default=None, help="display name")
+    parsers["serve"].add_argument("--host", default="127.0.0.1")
+    parsers["serve"].add_argument("--port", type=int, default=8000)
+    for channel, handler in (
+        ("telegram", cmd_telegram_set_webhook),
+        ("zalo", cmd_zalo_set_webhook),
+    ):
+        group = subcommands.add_parser(channel, help=f"{channel} setup")
+        actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
+        actions.add_parser("set-webhook", help=f"register the {channel} webhook")
+        group.set_defaults(handler=handler)
     return parser
 
 
@@ -183,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"ocop-bot: {error}", file=sys.stderr)
         return EXIT_USAGE
-    command, _ = COMMANDS[args.command]
+    command: Command = getattr(args, "handler", None) or COMMANDS[args.command][0]
     try:
         return asyncio.run(command(settings, args))
     except CliError as error:

@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import ConversationSession, ProcessedEvent
+from bot.db.engine import write_gate
+from bot.db.models import ChannelAccount, ConversationSession, ProcessedEvent
 from bot.i18n import translator
-from bot.messages import Capabilities, Inbound, Outbound
+from bot.messages import Capabilities, Channel, Inbound, Outbound
 from bot.render import degrade
 from bot.store import SqlStore
 from handlers import router
@@ -33,6 +35,7 @@ from handlers.conversation import State
 from handlers.ports import HandlerContext
 
 log = logging.getLogger(__name__)
+Deliver = Callable[[list[Outbound]], Awaitable[None]]
 
 
 class KeyedLocks:
@@ -74,14 +77,26 @@ class Engine:
     default_locale: str = "vi"
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    gate: AbstractAsyncContextManager[Any] = field(init=False)
 
-    async def handle(self, inbound: Inbound, capabilities: Capabilities) -> list[Outbound] | None:
+    def __post_init__(self) -> None:
+        bind = self.sessionmaker.kw["bind"]
+        self.gate = write_gate(bind)
+
+    async def handle(
+        self,
+        inbound: Inbound,
+        capabilities: Capabilities,
+        deliver: Deliver | None = None,
+    ) -> list[Outbound] | None:
         """Handle ``inbound`` and return the replies fitted to ``capabilities``.
 
+        ``deliver``, when given, is awaited with the replies after the commit and while the
+        chat is still locked, so replies of consecutive messages never overtake each other.
         None when the event is a redelivery that was already handled.
         """
         async with self.locks.hold((inbound.channel, inbound.chat_id)):
-            async with self.sessionmaker() as session, session.begin():
+            async with self.gate, self.sessionmaker() as session, session.begin():
                 if not await self._first_delivery(session, inbound):
                     return None
                 row = await self._session_row(session, inbound)
@@ -107,7 +122,22 @@ class Engine:
                 row.person_id = ctx.profile.person_id if ctx.profile else row.person_id
                 row.version += 1
                 row.updated_at = ctx.now
-            return [part for reply in turn.replies for part in degrade(reply, capabilities, ctx.t)]
+            replies = [
+                part for reply in turn.replies for part in degrade(reply, capabilities, ctx.t)
+            ]
+            if deliver is not None:
+                await deliver(replies)
+            return replies
+
+    async def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
+        """Record that a chat blocked the bot; alerts skip unreachable accounts."""
+        async with self.gate, self.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(ChannelAccount)
+                .where(ChannelAccount.channel == channel.value)
+                .where(ChannelAccount.chat_id == chat_id)
+                .values(reachable=False, unreachable_since=self.clock())
+            )
 
     async def _first_delivery(self, session: AsyncSession, inbound: Inbound) -> bool:
         statement = (

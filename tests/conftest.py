@@ -9,8 +9,10 @@ migrated file; PostgreSQL: TRUNCATE of every table except the commune reference 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -43,14 +45,15 @@ async def _reset_postgres(url: str) -> None:
         await engine.dispose()
 
 
-async def _migrate_sqlite(url: str) -> None:
-    engine = create_engine(url)
+async def _migrate_sqlite(path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         await schema.upgrade(engine)
-        async with engine.connect() as connection:
-            await connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     finally:
         await engine.dispose()
+    # Fold the WAL into the main file so that copying the file copies everything.
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +64,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
         asyncio.run(_reset_postgres(url))
         return url
     path = tmp_path_factory.mktemp("template") / "template.db"
-    asyncio.run(_migrate_sqlite(f"sqlite+aiosqlite:///{path}"))
+    asyncio.run(_migrate_sqlite(path))
     return str(path)
 
 

@@ -11,6 +11,10 @@ from typing import Protocol
 from bot.messages import Capabilities, Outbound
 
 
+class ChatUnreachableError(Exception):
+    """The person blocked the bot or left; do not message this chat again."""
+
+
 class Sender(Protocol):
     """What the engine's caller needs from a channel to deliver replies."""
 

@@ -1,14 +1,19 @@
 """Async engine and session factory, configured per database kind.
 
 SQLite gets WAL (readers never block the single writer), enforced foreign keys and a busy
-timeout so two writers wait for each other instead of failing at once.
+timeout so two processes wait for each other instead of failing at once. Its transactions
+start with ``BEGIN IMMEDIATE`` (SQLAlchemy's documented recipe), so a transaction that
+reads and then writes never fails half-way on a lock upgrade; inside one process,
+:func:`write_gate` serialises writers instead of letting them poll the busy timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,7 +25,8 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """Set the per-connection pragmas SQLite does not persist."""
+    """Set the per-connection pragmas SQLite does not persist; let us emit BEGIN ourselves."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -34,7 +40,18 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(database_url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def write_gate(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
+    """A lock to hold around write transactions: one writer at a time on SQLite (which
+    allows only one anyway), no lock on PostgreSQL (row locks do the work)."""
+    return asyncio.Lock() if engine.dialect.name == "sqlite" else nullcontext()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

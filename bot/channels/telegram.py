@@ -1,0 +1,148 @@
+"""Telegram, with python-telegram-bot used as the transport only.
+
+``Update.de_json`` reads the payload and ``ExtBot`` (with ``AIORateLimiter``) sends; the
+conversation lives in our engine, not in ``telegram.ext`` handlers. Choices become inline
+keyboards (callback data is checked against Telegram's 64-byte limit), the phone question a
+reply keyboard with a contact button (only the sender's own card counts), documents go by
+``sendDocument``. A 403 means the user blocked the bot: :class:`ChatUnreachableError`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import Forbidden
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.channels import ChatUnreachableError
+from bot.channels.console import parse_line
+from bot.messages import (
+    Capabilities,
+    Channel,
+    ChoicePicked,
+    ContactShared,
+    Content,
+    Document,
+    FileKind,
+    FileReceived,
+    Inbound,
+    Outbound,
+    PhoneRequest,
+    RemoveKeyboard,
+    Reply,
+)
+
+CAPABILITIES = Capabilities(buttons=True, contact_request=True, documents=True, max_text=4096)
+MAX_CALLBACK_BYTES = 64
+
+
+def make_bot(token: str, base_url: str) -> ExtBot[int]:
+    """The process's one Telegram bot, rate limited, pointed at ``base_url``."""
+    file_url = base_url.removesuffix("/bot") + "/file/bot"
+    return ExtBot(token, base_url=base_url, base_file_url=file_url, rate_limiter=AIORateLimiter())
+
+
+def _content(update: Update) -> Content | None:
+    if update.callback_query is not None:
+        return ChoicePicked(update.callback_query.data or "")
+    message = update.message
+    if message is None:
+        return None
+    if message.contact is not None:
+        sender = message.from_user.id if message.from_user else None
+        return ContactShared(message.contact.phone_number, message.contact.user_id == sender)
+    if message.photo:
+        photo = message.photo[-1]
+        return FileReceived(
+            FileKind.PHOTO, photo.file_id, "image/jpeg", photo.file_size, message.caption
+        )
+    if message.document is not None:
+        document = message.document
+        return FileReceived(
+            FileKind.DOCUMENT,
+            document.file_id,
+            document.mime_type,
+            document.file_size,
+            message.caption,
+        )
+    if message.sticker is not None:
+        return FileReceived(FileKind.STICKER, message.sticker.file_id)
+    if message.text is not None:
+        return parse_line(message.text)
+    return FileReceived(FileKind.OTHER, str(message.message_id))
+
+
+def to_inbound(update: Update, received_at: datetime) -> Inbound | None:
+    """Our inbound event for a Telegram update; None for updates we do not handle."""
+    content = _content(update)
+    chat = update.effective_chat
+    user = update.effective_user
+    if content is None or chat is None or user is None or chat.type != "private":
+        return None
+    return Inbound(
+        channel=Channel.TELEGRAM,
+        chat_id=str(chat.id),
+        sender_id=str(user.id),
+        sender_name=user.full_name,
+        event_id=str(update.update_id),
+        at=received_at,
+        content=content,
+    )
+
+
+def _keyboard(reply: Reply) -> InlineKeyboardMarkup:
+    rows = []
+    for row in reply.choices:
+        for option in row:
+            if len(option.payload.encode()) > MAX_CALLBACK_BYTES:
+                raise ValueError(f"callback data over 64 bytes: {option.payload!r}")
+        rows.append([InlineKeyboardButton(o.label, callback_data=o.payload) for o in row])
+    return InlineKeyboardMarkup(rows)
+
+
+class TelegramChannel:
+    """Sends our outbound messages through a python-telegram-bot ``Bot``."""
+
+    capabilities = CAPABILITIES
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def acknowledge(self, update: Update) -> None:
+        """Answer a button press so the client stops its spinner."""
+        if update.callback_query is not None:
+            await self.bot.answer_callback_query(update.callback_query.id)
+
+    async def send(self, chat_id: str, outbound: Outbound) -> None:
+        """Send one message; raises :class:`ChatUnreachableError` when blocked."""
+        try:
+            await self._send(chat_id, outbound)
+        except Forbidden as error:
+            raise ChatUnreachableError(str(error)) from None
+
+    async def _send(self, chat_id: str, outbound: Outbound) -> None:
+        if isinstance(outbound, Reply):
+            markup = _keyboard(outbound) if outbound.choices else None
+            await self.bot.send_message(chat_id, outbound.text, reply_markup=markup)
+        elif isinstance(outbound, PhoneRequest):
+            button = KeyboardButton(outbound.button_label, request_contact=True)
+            keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+            await self.bot.send_message(chat_id, outbound.text, reply_markup=keyboard)
+        elif isinstance(outbound, RemoveKeyboard):
+            await self.bot.send_message(chat_id, outbound.text, reply_markup=ReplyKeyboardRemove())
+        elif isinstance(outbound, Document):
+            await self.bot.send_document(
+                chat_id,
+                InputFile(outbound.content, filename=outbound.filename),
+                caption=outbound.caption or None,
+            )

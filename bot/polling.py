@@ -1,0 +1,74 @@
+"""Long polling, for development or servers without a public address.
+
+Telegram: ``getUpdates`` with an offset (the webhook is removed first, as the two are
+exclusive). Zalo: ``getUpdates`` returns one update per call and answers 408 when there is
+none. Each update goes through the same :class:`~bot.runtime.Runtime` as the webhooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram.error import NetworkError, TimedOut
+
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import to_inbound as telegram_inbound
+from bot.channels.zalo import ZaloChannel, ZaloError
+from bot.channels.zalo import to_inbound as zalo_inbound
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+POLL_TIMEOUT = 30
+NO_UPDATE = 408
+RETRY_PAUSE = 3.0
+
+
+async def poll_telegram(
+    channel: TelegramChannel,
+    runtime: Runtime,
+    *,
+    poll_seconds: int = POLL_TIMEOUT,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Fetch and handle Telegram updates until ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    await channel.bot.delete_webhook()
+    offset: int | None = None
+    while not stop.is_set():
+        try:
+            updates = await channel.bot.get_updates(offset=offset, timeout=poll_seconds)
+        except (TimedOut, NetworkError):
+            log.warning("telegram getUpdates failed", extra={"channel": "telegram"})
+            await asyncio.sleep(RETRY_PAUSE)
+            continue
+        for update in updates:
+            offset = update.update_id + 1
+            inbound = telegram_inbound(update, runtime.engine.clock())
+            if inbound is not None:
+                await runtime.process(inbound)
+                await channel.acknowledge(update)
+
+
+async def poll_zalo(
+    channel: ZaloChannel,
+    runtime: Runtime,
+    *,
+    poll_seconds: int = POLL_TIMEOUT,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Fetch and handle Zalo updates (one per call) until ``stop`` is set."""
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            body = await channel.call("getUpdates", {"timeout": str(poll_seconds)})
+        except ZaloError as error:
+            if error.code != NO_UPDATE:
+                log.warning(
+                    "zalo getUpdates failed", extra={"channel": "zalo", "status": error.code}
+                )
+                await asyncio.sleep(RETRY_PAUSE)
+            continue
+        inbound = zalo_inbound(body, runtime.engine.clock()) if isinstance(body, dict) else None
+        if inbound is not None:
+            await runtime.process(inbound)

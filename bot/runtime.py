@@ -1,0 +1,51 @@
+"""Wiring of one process: the engine and the configured channels, built in one place.
+
+The web app, the pollers and the tests use :class:`Runtime` to turn an inbound event into
+sent replies; it is built inside their entry points, never at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot.channels import ChatUnreachableError, Sender
+from bot.engine import Engine
+from bot.logs import chat_hash
+from bot.messages import Channel, Inbound, Outbound
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The engine plus a sender per configured channel."""
+
+    engine: Engine
+    senders: dict[Channel, Sender] = field(default_factory=dict)
+
+    async def process(self, inbound: Inbound) -> bool:
+        """Handle one event and send its replies; False for a redelivery."""
+        sender = self.senders[inbound.channel]
+
+        async def deliver(replies: list[Outbound]) -> None:
+            try:
+                for reply in replies:
+                    await sender.send(inbound.chat_id, reply)
+            except ChatUnreachableError:
+                log.info(
+                    "chat unreachable",
+                    extra={"channel": inbound.channel.value, "chat": chat_hash(inbound.chat_id)},
+                )
+                await self.engine.mark_unreachable(inbound.channel, inbound.chat_id)
+
+        handled = await self.engine.handle(inbound, sender.capabilities, deliver)
+        log.info(
+            "event handled" if handled is not None else "duplicate event",
+            extra={
+                "channel": inbound.channel.value,
+                "event_id": inbound.event_id,
+                "chat": chat_hash(inbound.chat_id),
+            },
+        )
+        return handled is not None

@@ -1,0 +1,179 @@
+"""The FastAPI app: Telegram and Zalo webhooks, health and readiness.
+
+Everything is assembled in the lifespan from the settings: database engine, conversation
+engine, the one ``httpx.AsyncClient`` and the one Telegram bot. Webhooks answer 403 unless
+the platform's secret header matches (compared in constant time) and store nothing then;
+otherwise they handle the event — committed before the answer — and reply 200, also for
+payloads we do not understand, so platforms do not redeliver forever.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Update
+
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram import to_inbound as telegram_inbound
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo import to_inbound as zalo_inbound
+from bot.db import schema
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.engine import Engine
+from bot.messages import Channel
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class ConfigurationError(Exception):
+    """The settings cannot serve webhooks; the message is one line for the operator."""
+
+
+@dataclass
+class AppState:
+    """What the routes need, built in the lifespan."""
+
+    settings: Settings
+    database: AsyncEngine
+    runtime: Runtime
+    telegram: TelegramChannel | None
+    zalo: ZaloChannel | None
+
+
+def check_webhook_settings(settings: Settings) -> None:
+    """Refuse to serve a configured channel's webhook without its secret."""
+    if settings.telegram_configured and settings.telegram_webhook_secret is None:
+        raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
+    if settings.zalo_configured and settings.zalo_webhook_secret is None:
+        raise ConfigurationError("ZALO_WEBHOOK_SECRET is required to serve Zalo webhooks")
+
+
+def _secret_matches(expected: SecretStr | None, given: str | None) -> bool:
+    if expected is None or given is None:
+        return False
+    return hmac.compare_digest(expected.get_secret_value().encode(), given.encode())
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.ocop
+    return state
+
+
+StateDep = Annotated[AppState, Depends(_state)]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the web app for ``settings`` (nothing is connected until it starts)."""
+    check_webhook_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = create_engine(settings.database_url)
+        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+        engine = Engine(create_sessionmaker(database), default_locale=settings.ocop_locale)
+        runtime = Runtime(engine)
+        telegram = zalo = None
+        if settings.telegram_bot_token is not None:
+            bot = make_bot(
+                settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+            )
+            await bot.initialize()
+            telegram = TelegramChannel(bot)
+            runtime.senders[Channel.TELEGRAM] = telegram
+        if settings.zalo_bot_token is not None:
+            zalo = ZaloChannel(
+                http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
+            )
+            runtime.senders[Channel.ZALO] = zalo
+        app.state.ocop = AppState(settings, database, runtime, telegram, zalo)
+        try:
+            yield
+        finally:
+            if telegram is not None:
+                await telegram.bot.shutdown()
+            await http.aclose()
+            await database.dispose()
+
+    app = FastAPI(title="Trợ lý OCOP", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(state: StateDep) -> JSONResponse:
+        """The database is reachable and its schema current."""
+        try:
+            current = await schema.schema_state(state.database)
+        except Exception as error:
+            return JSONResponse(
+                {"status": "database unreachable", "error": type(error).__name__}, status_code=503
+            )
+        if not current.is_current:
+            return JSONResponse({"status": "schema not current"}, status_code=503)
+        return JSONResponse({"status": "ready", "schema": current.head})
+
+    @app.post("/webhooks/telegram")
+    async def telegram_webhook(
+        request: Request,
+        state: StateDep,
+        secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
+    ) -> Response:
+        """Receive one Telegram update."""
+        if state.telegram is None or not _secret_matches(
+            state.settings.telegram_webhook_secret, secret
+        ):
+            return Response(status_code=403)
+        body = await _json(request)
+        update = Update.de_json(body, state.telegram.bot) if body else None
+        inbound = telegram_inbound(update, state.runtime.engine.clock()) if update else None
+        if inbound is not None and update is not None:
+            await state.runtime.process(inbound)
+            await _acknowledge(state.telegram, update)
+        return Response(status_code=200)
+
+    @app.post("/webhooks/zalo")
+    async def zalo_webhook(
+        request: Request,
+        state: StateDep,
+        secret: Annotated[str | None, Header(alias="X-Bot-Api-Secret-Token")] = None,
+    ) -> Response:
+        """Receive one Zalo Bot Platform event (wrapped or flat body)."""
+        if state.zalo is None or not _secret_matches(state.settings.zalo_webhook_secret, secret):
+            return Response(status_code=403)
+        body = await _json(request)
+        inbound = zalo_inbound(body, state.runtime.engine.clock()) if body else None
+        if inbound is not None:
+            await state.runtime.process(inbound)
+        return Response(status_code=200)
+
+    return app
+
+
+async def _json(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def _acknowledge(channel: TelegramChannel, update: Update) -> None:
+    try:
+        await channel.acknowledge(update)
+    except Exception:
+        log.warning("callback answer failed", extra={"channel": "telegram"})

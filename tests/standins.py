@@ -1,0 +1,255 @@
+"""Local HTTP stand-ins of the Telegram Bot API and the Zalo Bot API, and a server runner.
+
+They are real HTTP servers on loopback, so the real python-telegram-bot and httpx code run
+against them. They record every call, can queue updates for polling, and can be told to fail
+(403 for blocked chats, 429, 500) to exercise error handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TELEGRAM_TOKEN = "123456:TEST-token"
+ZALO_TOKEN = "987:zalo-secret-token"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Trợ lý OCOP", "username": "ocop_test_bot"}
+
+
+@dataclass
+class Call:
+    """One API call received by a stand-in."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class StandIn:
+    """Shared behaviour of both stand-ins: call log, update queue, injected failures."""
+
+    calls: list[Call] = field(default_factory=list)
+    updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    blocked_chats: set[str] = field(default_factory=set)
+    sent_event: asyncio.Event = field(default_factory=asyncio.Event)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def sent(self, chat_id: str | None = None) -> list[Call]:
+        """sendMessage/sendDocument calls, optionally to one chat."""
+        return [
+            c
+            for c in self.calls
+            if c.method in ("sendMessage", "sendDocument")
+            and (chat_id is None or str(c.params.get("chat_id")) == chat_id)
+        ]
+
+    def texts(self, chat_id: str | None = None) -> list[str]:
+        """Texts sent, in order."""
+        return [str(c.params.get("text", "")) for c in self.sent(chat_id)]
+
+    async def wait_for_text(self, part: str, within: float = 20.0) -> None:
+        """Wait until a message containing ``part`` was sent."""
+        deadline = time.monotonic() + within
+        while not any(part in text for text in self.texts()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no message with {part!r} after {within} s")
+            self.sent_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.sent_event.wait(), remaining)
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.json()
+        return body if isinstance(body, dict) else {}
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+class TelegramStandIn(StandIn):
+    """The Bot API methods the bot uses."""
+
+    def app(self) -> Starlette:
+        """The ASGI app serving ``/bot<token>/<method>``."""
+        return Starlette(
+            routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
+        )
+
+    async def _handle(self, request: Request) -> JSONResponse:
+        token, method = request.path_params["token"], request.path_params["method"]
+        if token != TELEGRAM_TOKEN:
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
+            )
+        params = await _params(request)
+        self.calls.append(Call(method, params, time.monotonic()))
+        chat = str(params.get("chat_id", ""))
+        if method in ("sendMessage", "sendDocument") and chat in self.blocked_chats:
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                },
+                403,
+            )
+        result: Any = True
+        if method == "getMe":
+            result = BOT_USER
+        elif method in ("sendMessage", "sendDocument"):
+            result = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": int(chat), "type": "private"},
+                "text": params.get("text"),
+            }
+            self.sent_event.set()
+        elif method == "getUpdates":
+            result = await self._updates(float(params.get("timeout", 0) or 0))
+        return JSONResponse({"ok": True, "result": result})
+
+    async def _updates(self, wait: float) -> list[dict[str, Any]]:
+        try:
+            first = await asyncio.wait_for(self.updates.get(), max(wait, 0.01))
+        except TimeoutError:
+            return []
+        batch = [first]
+        while not self.updates.empty():
+            batch.append(self.updates.get_nowait())
+        return batch
+
+
+class ZaloStandIn(StandIn):
+    """The Zalo Bot API methods the bot uses."""
+
+    def app(self) -> Starlette:
+        """The ASGI app serving ``/bot<token>/<method>``."""
+        return Starlette(routes=[Route("/bot{token}/{method}", self._handle, methods=["POST"])])
+
+    async def _handle(self, request: Request) -> JSONResponse:
+        token, method = request.path_params["token"], request.path_params["method"]
+        if token != ZALO_TOKEN:
+            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"})
+        params = await _params(request)
+        self.calls.append(Call(method, params, time.monotonic()))
+        if method == "sendMessage":
+            if str(params.get("chat_id")) in self.blocked_chats:
+                return JSONResponse({"ok": False, "error_code": 403, "description": "Forbidden"})
+            self.sent_event.set()
+            return JSONResponse({"ok": True, "result": {"message_id": f"m{next(self._ids)}"}})
+        if method == "getUpdates":
+            try:
+                update = await asyncio.wait_for(
+                    self.updates.get(), max(float(params.get("timeout", "1")), 0.01)
+                )
+            except TimeoutError:
+                return JSONResponse({"ok": False, "error_code": 408, "description": "no update"})
+            return JSONResponse({"ok": True, "result": update})
+        return JSONResponse({"ok": True, "result": True})
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port in this event loop; yield its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped during start-up")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+_update_ids = itertools.count(1000)
+
+
+def telegram_user(chat: str, name: str = "Lan") -> dict[str, Any]:
+    """A Telegram user object."""
+    return {"id": int(chat), "is_bot": False, "first_name": name}
+
+
+def telegram_text(chat: str, text: str, update_id: int | None = None) -> dict[str, Any]:
+    """A Telegram update carrying a text message from a private chat."""
+    uid = update_id if update_id is not None else next(_update_ids)
+    return {
+        "update_id": uid,
+        "message": {
+            "message_id": uid,
+            "date": int(time.time()),
+            "chat": {"id": int(chat), "type": "private"},
+            "from": telegram_user(chat),
+            "text": text,
+        },
+    }
+
+
+def telegram_contact(chat: str, phone: str, owner: str) -> dict[str, Any]:
+    """A Telegram update sharing a contact card owned by ``owner``."""
+    update = telegram_text(chat, "")
+    del update["message"]["text"]
+    update["message"]["contact"] = {
+        "phone_number": phone,
+        "first_name": "Lan",
+        "user_id": int(owner),
+    }
+    return update
+
+
+def telegram_callback(chat: str, data: str) -> dict[str, Any]:
+    """A Telegram update for a pressed inline button."""
+    uid = next(_update_ids)
+    return {
+        "update_id": uid,
+        "callback_query": {
+            "id": f"cb{uid}",
+            "from": telegram_user(chat),
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": uid,
+                "date": int(time.time()),
+                "chat": {"id": int(chat), "type": "private"},
+                "text": "…",
+            },
+        },
+    }
+
+
+_zalo_ids = itertools.count(1)
+
+
+def zalo_text(chat: str, text: str, *, wrapped: bool = False) -> dict[str, Any]:
+    """A Zalo Bot Platform text event (flat, as seen in practice, or wrapped)."""
+    event = {
+        "event_name": "message.text.received",
+        "message": {
+            "message_id": f"zm{next(_zalo_ids)}",
+            "date": int(time.time() * 1000),
+            "from": {"id": chat, "display_name": "Lan", "is_bot": False},
+            "chat": {"id": chat, "chat_type": "PRIVATE"},
+            "text": text,
+        },
+    }
+    return {"ok": True, "result": event} if wrapped else event

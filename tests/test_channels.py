@@ -1,0 +1,338 @@
+"""Telegram (webhook and polling) and Zalo (webhook and polling) end to end, with the real
+python-telegram-bot and httpx code talking to local HTTP stand-ins of both platforms."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.console import CAPABILITIES as CONSOLE
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.zalo import ZaloChannel
+from bot.db.engine import create_sessionmaker
+from bot.db.models import ChannelAccount, ConversationSession, Person, ProcessedEvent, Subject
+from bot.engine import Engine
+from bot.messages import Channel
+from bot.polling import poll_telegram, poll_zalo
+from bot.runtime import Runtime
+from bot.settings import Settings, load_settings
+from bot.web import ConfigurationError, create_app
+from tests.builders import Chat, Clock
+from tests.standins import (
+    TELEGRAM_TOKEN,
+    ZALO_TOKEN,
+    TelegramStandIn,
+    ZaloStandIn,
+    serve,
+    telegram_callback,
+    telegram_contact,
+    telegram_text,
+    zalo_text,
+)
+
+SCRIPT = [
+    "/start",
+    "co",
+    "Nguyen Van A",
+    "0912345678",
+    "xa xop",
+    "hop tac xa",
+    "HTX Mat ong Xop",
+    "bo qua",
+    "luu",
+]
+EXPECTED = ("Nguyen Van A", "+84912345678", "23356", "cooperative", "HTX Mat ong Xop")
+TG_SECRET = "tg-secret_1"
+ZALO_SECRET = "zalo-secret-1"
+
+
+async def stored(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[Any, ...]:
+    """The one registered producer, as the tuple compared across channels."""
+    async with sessionmaker() as session:
+        person = (await session.execute(select(Person))).scalar_one()
+        subject = (await session.execute(select(Subject))).scalar_one()
+    return (
+        person.full_name,
+        person.phone_e164,
+        subject.commune_code,
+        subject.subject_type,
+        subject.name,
+    )
+
+
+@pytest.fixture
+async def telegram_api() -> AsyncIterator[tuple[TelegramStandIn, str]]:
+    stand_in = TelegramStandIn()
+    async with serve(stand_in.app()) as url:
+        yield stand_in, url
+
+
+@pytest.fixture
+async def zalo_api() -> AsyncIterator[tuple[ZaloStandIn, str]]:
+    stand_in = ZaloStandIn()
+    async with serve(stand_in.app()) as url:
+        yield stand_in, url
+
+
+@pytest.fixture
+def settings(
+    database_url: str,
+    telegram_api: tuple[TelegramStandIn, str],
+    zalo_api: tuple[ZaloStandIn, str],
+) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        telegram_bot_token=TELEGRAM_TOKEN,
+        telegram_webhook_secret=TG_SECRET,
+        telegram_api_base_url=f"{telegram_api[1]}/bot",
+        zalo_bot_token=ZALO_TOKEN,
+        zalo_webhook_secret=ZALO_SECRET,
+        zalo_api_base_url=zalo_api[1],
+    )
+
+
+@pytest.fixture
+async def app_url(settings: Settings) -> AsyncIterator[str]:
+    async with serve(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture
+async def client(app_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=app_url, timeout=30) as http:
+        yield http
+
+
+async def post_telegram(
+    client: httpx.AsyncClient, update: dict[str, Any], secret: str | None = TG_SECRET
+) -> httpx.Response:
+    headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+    return await client.post("/webhooks/telegram", json=update, headers=headers)
+
+
+async def post_zalo(
+    client: httpx.AsyncClient, body: dict[str, Any], secret: str | None = ZALO_SECRET
+) -> httpx.Response:
+    headers = {} if secret is None else {"X-Bot-Api-Secret-Token": secret}
+    return await client.post("/webhooks/zalo", json=body, headers=headers)
+
+
+async def test_console_gives_the_reference_result(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await Chat(Engine(sessionmaker, clock=Clock()), capabilities=CONSOLE).say(*SCRIPT)
+    assert await stored(sessionmaker) == EXPECTED
+
+
+async def test_telegram_webhook_gives_the_same_result(
+    client: httpx.AsyncClient,
+    telegram_api: tuple[TelegramStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, _ = telegram_api
+    for line in SCRIPT:
+        response = await post_telegram(client, telegram_text("501", line))
+        assert response.status_code == 200
+    assert await stored(sessionmaker) == EXPECTED
+    texts = stand_in.texts("501")
+    assert any("Cảm ơn Nguyen Van A" in text for text in texts)
+    async with sessionmaker() as session:
+        account = (await session.execute(select(ChannelAccount))).scalar_one()
+    assert (account.channel, account.external_id, account.chat_id) == ("telegram", "501", "501")
+
+
+async def test_telegram_polling_gives_the_same_result(
+    settings: Settings,
+    telegram_api: tuple[TelegramStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: Any,
+) -> None:
+    stand_in, _ = telegram_api
+    assert settings.telegram_bot_token is not None
+    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url)
+    await bot.initialize()
+    channel = TelegramChannel(bot)
+    runtime = Runtime(Engine(create_sessionmaker(engine)), {Channel.TELEGRAM: channel})
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_telegram(channel, runtime, poll_seconds=1, stop=stop))
+    for line in SCRIPT:
+        await stand_in.updates.put(telegram_text("502", line))
+    await stand_in.wait_for_text("Cảm ơn Nguyen Van A")
+    stop.set()
+    await poller
+    await bot.shutdown()
+    assert await stored(sessionmaker) == EXPECTED
+    assert any(c.method == "deleteWebhook" for c in stand_in.calls)
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+async def test_zalo_webhook_gives_the_same_result(
+    client: httpx.AsyncClient,
+    zalo_api: tuple[ZaloStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    wrapped: bool,
+) -> None:
+    stand_in, _ = zalo_api
+    for line in SCRIPT:
+        assert (
+            await post_zalo(client, zalo_text("z-77", line, wrapped=wrapped))
+        ).status_code == 200
+    assert await stored(sessionmaker) == EXPECTED
+    texts = stand_in.texts("z-77")
+    assert "trợ lý tự động" in texts[0]
+    assert all(len(text) <= 2000 for text in texts)
+    assert any("1. Có" in text for text in texts)  # numbered choices, no buttons
+
+
+async def test_zalo_polling_gives_the_same_result(
+    settings: Settings,
+    zalo_api: tuple[ZaloStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: Any,
+) -> None:
+    stand_in, _ = zalo_api
+    async with httpx.AsyncClient() as http:
+        channel = ZaloChannel(http, settings.zalo_api_base_url, ZALO_TOKEN)
+        runtime = Runtime(Engine(create_sessionmaker(engine)), {Channel.ZALO: channel})
+        stop = asyncio.Event()
+        poller = asyncio.create_task(poll_zalo(channel, runtime, poll_seconds=1, stop=stop))
+        for line in SCRIPT:
+            await stand_in.updates.put(zalo_text("z-78", line))
+        await stand_in.wait_for_text("Cảm ơn Nguyen Van A")
+        stop.set()
+        await poller
+    assert await stored(sessionmaker) == EXPECTED
+
+
+@pytest.mark.parametrize("secret", [None, "wrong", TG_SECRET + "x", ""])
+async def test_telegram_webhook_refuses_a_missing_or_wrong_secret(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], secret: str | None
+) -> None:
+    response = await post_telegram(client, telegram_text("503", "/start"), secret=secret)
+    assert response.status_code == 403
+    async with sessionmaker() as session:
+        assert (
+            await session.execute(select(func.count()).select_from(ProcessedEvent))
+        ).scalar() == 0
+        assert (
+            await session.execute(select(func.count()).select_from(ConversationSession))
+        ).scalar() == 0
+
+
+@pytest.mark.parametrize("secret", [None, "wrong-secret"])
+async def test_zalo_webhook_refuses_a_missing_or_wrong_secret(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], secret: str | None
+) -> None:
+    response = await post_zalo(client, zalo_text("z-1", "/start"), secret=secret)
+    assert response.status_code == 403
+    async with sessionmaker() as session:
+        assert (
+            await session.execute(select(func.count()).select_from(ProcessedEvent))
+        ).scalar() == 0
+
+
+async def test_the_same_update_posted_twice_is_handled_once(
+    client: httpx.AsyncClient, telegram_api: tuple[TelegramStandIn, str]
+) -> None:
+    stand_in, _ = telegram_api
+    update = telegram_text("504", "/start", update_id=424242)
+    assert (await post_telegram(client, update)).status_code == 200
+    sent = len(stand_in.sent("504"))
+    assert sent >= 1
+    assert (await post_telegram(client, update)).status_code == 200
+    assert len(stand_in.sent("504")) == sent
+
+
+async def test_zalo_redelivery_is_handled_once(
+    client: httpx.AsyncClient, zalo_api: tuple[ZaloStandIn, str]
+) -> None:
+    stand_in, _ = zalo_api
+    body = zalo_text("z-5", "/start")
+    await post_zalo(client, body)
+    sent = len(stand_in.sent("z-5"))
+    await post_zalo(client, body)
+    assert len(stand_in.sent("z-5")) == sent
+
+
+async def test_buttons_contact_and_callbacks_on_telegram(
+    client: httpx.AsyncClient,
+    telegram_api: tuple[TelegramStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, _ = telegram_api
+    await post_telegram(client, telegram_text("505", "/start"))
+    consent = stand_in.sent("505")[-1]
+    markup = json.loads(consent.params["reply_markup"])
+    payloads = [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
+    assert payloads == ["c:consent:yes", "c:consent:no"]
+    assert all(len(p.encode()) <= 64 for p in payloads)
+
+    await post_telegram(client, telegram_callback("505", "c:consent:yes"))
+    assert any(c.method == "answerCallbackQuery" for c in stand_in.calls)
+    await post_telegram(client, telegram_text("505", "Lo Thi Lan"))
+    phone_prompt = stand_in.sent("505")[-1]
+    keyboard = json.loads(phone_prompt.params["reply_markup"])
+    assert keyboard["keyboard"][0][0]["request_contact"] is True
+
+    await post_telegram(client, telegram_contact("505", "+84987654321", owner="999"))
+    assert "của chính mình" in stand_in.texts("505")[-2]
+    await post_telegram(client, telegram_contact("505", "+84987654321", owner="505"))
+    assert "Bước 4/7" in stand_in.texts("505")[-1]
+    await post_telegram(client, telegram_callback("505", "c:consent:no"))  # an old button
+    assert "câu hỏi trước" in stand_in.texts("505")[-2]
+    for line in ["xop", "1", "HTX B", "bo qua"]:
+        await post_telegram(client, telegram_text("505", line))
+    await post_telegram(client, telegram_callback("505", "s:save"))
+    async with sessionmaker() as session:
+        person = (await session.execute(select(Person))).scalar_one()
+    assert person.phone_e164 == "+84987654321"
+
+
+async def test_a_blocked_telegram_chat_is_marked_unreachable(
+    client: httpx.AsyncClient,
+    telegram_api: tuple[TelegramStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, _ = telegram_api
+    for line in SCRIPT:
+        await post_telegram(client, telegram_text("506", line))
+    stand_in.blocked_chats.add("506")
+    response = await post_telegram(client, telegram_text("506", "menu"))
+    assert response.status_code == 200
+    async with sessionmaker() as session:
+        account = (await session.execute(select(ChannelAccount))).scalar_one()
+    assert account.reachable is False
+    assert account.unreachable_since is not None
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+
+
+async def test_unreadable_payloads_are_acknowledged(client: httpx.AsyncClient) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
+    response = await client.post("/webhooks/telegram", content=b"not json", headers=headers)
+    assert response.status_code == 200
+    assert (
+        await post_telegram(client, {"update_id": 5, "edited_message": None})
+    ).status_code == 200
+    assert (
+        await post_zalo(client, {"event_name": "message.unsupported.received"})
+    ).status_code == 200
+
+
+def test_webhooks_need_their_secret(database_url: str) -> None:
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        create_app(load_settings(database_url=database_url, telegram_bot_token="1:x"))
+    with pytest.raises(ConfigurationError, match="ZALO_WEBHOOK_SECRET"):
+        create_app(load_settings(database_url=database_url, zalo_bot_token="1:x"))
