@@ -146,13 +146,16 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
-    """Migrate, then run the bot: the console chat when no channel token is set."""
-    if settings.telegram_configured or settings.zalo_configured:
-        raise CliError(
-            "TELEGRAM_BOT_TOKEN/ZALO_BOT_TOKEN is set, but this version runs only the "
-            "console chat; unset them to use it"
-        )
+    """Migrate, then run the bot the way the settings call for.
+
+    With a channel token and PUBLIC_BASE_URL: serve the webhooks. With a token and no public
+    address: long polling. With no token: the console chat.
+    """
     await cmd_migrate(settings, args)
+    if settings.telegram_configured or settings.zalo_configured:
+        if settings.public_base_url:
+            return await cmd_serve(settings, args)
+        return await cmd_poll(settings, args)
     return await _console(settings, "console", None)
 
 
@@ -266,8 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     }
     parsers["chat"].add_argument("--user", default="console", help="chat and user id")
     parsers["chat"].add_argument("--name", default=None, help="display name")
-    parsers["serve"].add_argument("--host", default="127.0.0.1")
-    parsers["serve"].add_argument("--port", type=int, default=8000)
+    for name in ("serve", "start"):
+        parsers[name].add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parsers[name].add_argument("--port", type=int, default=8000, help="port to listen on")
     for channel, handler in (
         ("telegram", cmd_telegram_set_webhook),
         ("zalo", cmd_zalo_set_webhook),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -63,8 +63,9 @@ class KeyedLocks:
         return len(self._locks)
 
 
-def _insert(session: AsyncSession, model: type[object]) -> object:
-    """A dialect-specific INSERT that supports ``ON CONFLICT DO NOTHING``."""
+def _insert(session: AsyncSession, model: type[object]) -> Any:
+    """A dialect-specific INSERT that supports ``ON CONFLICT`` (both dialects spell it alike;
+    their Insert classes share no typed base, hence ``Any``)."""
     dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
@@ -141,7 +142,7 @@ class Engine:
 
     async def _first_delivery(self, session: AsyncSession, inbound: Inbound) -> bool:
         statement = (
-            _insert(session, ProcessedEvent)  # type: ignore[attr-defined]
+            _insert(session, ProcessedEvent)
             .values(
                 channel=inbound.channel.value,
                 event_id=inbound.event_id,
@@ -156,22 +157,26 @@ class Engine:
         return inserted is not None
 
     async def _session_row(self, session: AsyncSession, inbound: Inbound) -> ConversationSession:
-        await session.execute(
-            _insert(session, ConversationSession)  # type: ignore[attr-defined]
-            .values(
+        """The chat's session row, created when missing, in one statement.
+
+        The no-op ``ON CONFLICT DO UPDATE`` makes the database return the existing row and,
+        on PostgreSQL, lock it until commit — the cross-process per-chat lock.
+        """
+        statement = _insert(session, ConversationSession)
+        statement = (
+            statement.values(
                 channel=inbound.channel.value,
                 chat_id=inbound.chat_id,
                 data={},
                 version=0,
                 updated_at=self.clock(),
             )
-            .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
+            .on_conflict_do_update(
+                index_elements=["channel", "chat_id"],
+                set_={"version": statement.table.c.version},
+            )
+            .returning(ConversationSession)
         )
-        row = await session.scalar(
-            select(ConversationSession)
-            .where(ConversationSession.channel == inbound.channel.value)
-            .where(ConversationSession.chat_id == inbound.chat_id)
-            .with_for_update()
-        )
-        assert row is not None  # noqa: S101 - inserted just above when missing
+        result = await session.scalars(statement, execution_options={"populate_existing": True})
+        row: ConversationSession = result.one()
         return row

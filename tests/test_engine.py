@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.console import CAPABILITIES, parse_line
+from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ConversationSession, Person, ProcessedEvent, Subject
 from bot.engine import Engine, KeyedLocks
 from bot.i18n import translator
@@ -152,3 +153,26 @@ def test_chat_refuses_an_out_of_date_schema(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "ocop-bot migrate" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_two_processes_on_one_chat_lose_no_update(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Two engines with their own pools and locks stand for two processes: the session row
+    lock (PostgreSQL) or the database write lock (SQLite) serialises them."""
+    other = create_engine(database_url)
+    try:
+        first = Engine(create_sessionmaker(engine), clock=Clock())
+        second = Engine(create_sessionmaker(other), clock=Clock())
+        events = [inbound(Text("menu"), chat="shared") for _ in range(20)]
+        await asyncio.gather(
+            *(
+                (first if n % 2 else second).handle(event, CAPABILITIES)
+                for n, event in enumerate(events)
+            )
+        )
+        async with create_sessionmaker(engine)() as session:
+            row = (await session.execute(select(ConversationSession))).scalar_one()
+        assert row.version == 20
+    finally:
+        await other.dispose()

@@ -46,10 +46,20 @@ CAPABILITIES = Capabilities(buttons=True, contact_request=True, documents=True, 
 MAX_CALLBACK_BYTES = 64
 
 
-def make_bot(token: str, base_url: str) -> ExtBot[int]:
-    """The process's one Telegram bot, rate limited, pointed at ``base_url``."""
+REPLY_RETRIES = 1
+
+
+def make_bot(token: str, base_url: str, overall_per_second: float = 0) -> ExtBot[int]:
+    """A Telegram bot pointed at ``base_url``, with PTB's ``AIORateLimiter``.
+
+    Replies to people who just wrote are not capped overall (``overall_per_second=0``):
+    Telegram's ~30 msg/s guidance is for bulk sends, which the alert dispatcher throttles
+    by passing 30 here. The limiter still keeps group limits and honours a 429's
+    ``retry_after`` once before giving up.
+    """
     file_url = base_url.removesuffix("/bot") + "/file/bot"
-    return ExtBot(token, base_url=base_url, base_file_url=file_url, rate_limiter=AIORateLimiter())
+    limiter = AIORateLimiter(overall_max_rate=overall_per_second, max_retries=REPLY_RETRIES)
+    return ExtBot(token, base_url=base_url, base_file_url=file_url, rate_limiter=limiter)
 
 
 def _content(update: Update) -> Content | None:
