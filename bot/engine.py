@@ -101,12 +101,13 @@ class Engine:
                 if not await self._first_delivery(session, inbound):
                     return None
                 row = await self._session_row(session, inbound)
-                store = SqlStore(session)
+                now = self.clock()
+                store = SqlStore(session, now)
                 profile = await store.profile_for(inbound.channel, inbound.sender_id)
                 language = row.language or (profile.language if profile else self.default_locale)
                 ctx = HandlerContext(
                     t=translator(language),
-                    now=self.clock(),
+                    now=now,
                     channel=inbound.channel,
                     chat_id=inbound.chat_id,
                     sender_id=inbound.sender_id,
@@ -120,7 +121,7 @@ class Engine:
                 turn = await router.handle(ctx, state, inbound.content)
                 row.flow, row.step, row.data = turn.state.flow, turn.state.step, turn.state.data
                 row.language = ctx.language
-                row.person_id = ctx.profile.person_id if ctx.profile else row.person_id
+                row.person_id = ctx.profile.person_id if ctx.profile else None
                 row.version += 1
                 row.updated_at = ctx.now
             replies = [

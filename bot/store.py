@@ -6,12 +6,28 @@ event, so what a conversation step writes lands together with the chat's new sta
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ChannelAccount, Person, Subject
+from bot.db.models import (
+    AlertOptOut,
+    AuditEntry,
+    ChannelAccount,
+    ConversationSession,
+    Document,
+    OfficerAssignment,
+    OutboxMessage,
+    Person,
+    Product,
+    Subject,
+)
 from bot.messages import Channel
-from handlers.ports import NewProducer, Profile
+from handlers.ports import NewProducer, PersonalData, Profile, SubjectView
+
+# Subject types whose name is usually the person's own name ("Hộ Lò Thị Lan").
+PERSONAL_SUBJECT_TYPES = frozenset({"registered_household", "unregistered"})
 
 
 def _profile(person: Person) -> Profile:
@@ -21,8 +37,9 @@ def _profile(person: Person) -> Profile:
 class SqlStore:
     """Reads and writes for the conversations, in the caller's transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
         self._session = session
+        self._now = now
 
     async def profile_for(self, channel: Channel, external_id: str) -> Profile | None:
         """The registered person behind a channel account, if any."""
@@ -81,3 +98,81 @@ class SqlStore:
         await self._session.execute(
             update(Person).where(Person.id == person_id).values(language=language)
         )
+
+    async def personal_data(self, person_id: int) -> PersonalData:
+        """Everything personal stored about the person."""
+        person = await self._session.get_one(Person, person_id)
+        accounts = (
+            await self._session.scalars(
+                select(ChannelAccount.channel).where(ChannelAccount.person_id == person_id)
+            )
+        ).all()
+        subjects = (
+            await self._session.scalars(select(Subject).where(Subject.owner_person_id == person_id))
+        ).all()
+        return PersonalData(
+            full_name=person.full_name,
+            phone_e164=person.phone_e164,
+            language=person.language,
+            consent_at=person.consent_at,
+            accounts=tuple(accounts),
+            subjects=tuple(
+                SubjectView(s.name, s.subject_type, s.commune_code, s.business_registration_no)
+                for s in subjects
+            ),
+        )
+
+    async def erase_person(self, person_id: int) -> int:
+        """Delete the person's personal data and accounts; anonymise what must be kept.
+
+        Subjects without products are deleted; a subject with products is kept for the
+        programme's records, detached from the person, and renamed when its name is
+        usually the person's own (households). Returns the number of products kept.
+        """
+        session = self._session
+        owned = select(Subject.id).where(Subject.owner_person_id == person_id)
+        with_products = set(
+            (await session.scalars(owned.where(Subject.id.in_(select(Product.subject_id))))).all()
+        )
+        kept = await session.scalar(
+            select(func.count()).select_from(Product).where(Product.subject_id.in_(with_products))
+        )
+        await session.execute(
+            delete(Subject)
+            .where(Subject.owner_person_id == person_id)
+            .where(Subject.id.not_in(with_products))
+        )
+        for subject in await session.scalars(select(Subject).where(Subject.id.in_(with_products))):
+            subject.owner_person_id = None
+            if subject.subject_type in PERSONAL_SUBJECT_TYPES:
+                subject.name = f"Chủ thể #{subject.id} (đã ẩn danh)"
+        for model, owner in (
+            (ChannelAccount, ChannelAccount.person_id),
+            (Document, Document.owner_person_id),
+            (OutboxMessage, OutboxMessage.recipient_person_id),
+            (AlertOptOut, AlertOptOut.person_id),
+            (OfficerAssignment, OfficerAssignment.person_id),
+        ):
+            await session.execute(delete(model).where(owner == person_id))
+        await session.execute(
+            update(ConversationSession)
+            .where(ConversationSession.person_id == person_id)
+            .values(flow=None, step=None, data={}, person_id=None)
+        )
+        await session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.actor_person_id == person_id)
+            .values(actor_label=None)
+        )
+        await session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.entity_type == "person")
+            .where(AuditEntry.entity_id == str(person_id))
+            .values(before=None, after=None)
+        )
+        await session.execute(
+            update(Person)
+            .where(Person.id == person_id)
+            .values(full_name=None, phone_e164=None, erased_at=self._now)
+        )
+        return int(kept or 0)

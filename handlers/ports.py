@@ -39,6 +39,28 @@ class NewProducer:
     language: str
 
 
+@dataclass(frozen=True, slots=True)
+class SubjectView:
+    """A producer organisation as shown to its owner."""
+
+    name: str
+    subject_type: str
+    commune_code: str
+    business_registration_no: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    """Everything personal stored about one person."""
+
+    full_name: str | None
+    phone_e164: str | None
+    language: str
+    consent_at: datetime | None
+    accounts: tuple[str, ...]
+    subjects: tuple[SubjectView, ...]
+
+
 class Store(Protocol):
     """Reads and writes of the conversations, inside the event's transaction."""
 
@@ -56,6 +78,14 @@ class Store(Protocol):
 
     async def set_language(self, person_id: int, language: str) -> None:
         """Remember the person's language."""
+        ...
+
+    async def personal_data(self, person_id: int) -> PersonalData:
+        """Everything personal stored about the person."""
+        ...
+
+    async def erase_person(self, person_id: int) -> int:
+        """Delete the person's personal data; return how many products are kept anonymised."""
         ...
 
 

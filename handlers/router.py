@@ -10,21 +10,31 @@ from __future__ import annotations
 from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
 from handlers import conversation
 from handlers.conversation import Control, Flow, State, Turn, control_of
+from handlers.data_rights import ERASE, my_data, wipe
 from handlers.i18n import N_
 from handlers.onboarding import ONBOARDING
 from handlers.ports import HandlerContext
 from handlers.settings_flows import LANGUAGE
 from handlers.textmatch import fold
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, LANGUAGE)}
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, LANGUAGE, ERASE)}
+MY_DATA = "mydata"
 COMMAND_FLOWS: dict[str, str] = {
     "ngonngu": "language",
     "language": "language",
     "ngon ngu": "language",
     "dangkythongtin": "onboarding",
+    "xoadulieu": "erase",
+    "xoa du lieu": "erase",
+    "dulieucuatoi": MY_DATA,
+    "du lieu cua toi": MY_DATA,
 }
 # Menu entries shown to a signed-up person: (flow, label).
-MENU_ENTRIES: tuple[tuple[str, str], ...] = (("language", N_("Language / Ngôn ngữ")),)
+MENU_ENTRIES: tuple[tuple[str, str], ...] = (
+    (MY_DATA, N_("My data")),
+    ("language", N_("Language / Ngôn ngữ")),
+    ("erase", N_("Delete my data")),
+)
 
 
 def menu(ctx: HandlerContext, lead: str = "") -> Reply:
@@ -60,7 +70,7 @@ def _wanted_flow(content: Content) -> str | None:
         return COMMAND_FLOWS.get(content.name.lower())
     if isinstance(content, ChoicePicked) and content.payload.startswith("m:"):
         name = content.payload.removeprefix("m:")
-        return name if name in FLOWS else None
+        return name if name in FLOWS or name == MY_DATA else None
     if isinstance(content, Text):
         return COMMAND_FLOWS.get(fold(content.text))
     return None
@@ -74,15 +84,24 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
         if control is Control.MENU:
             conversation.leave(state)
             return Turn([menu(ctx)], state)
-        return await conversation.advance(flow, state, content, ctx)
+        turn = await conversation.advance(flow, state, content, ctx)
+        if flow is ERASE and ctx.profile is None:
+            wipe(turn.state)
+        elif turn.done and ctx.profile is not None:
+            turn.replies.append(menu(ctx))
+        return turn
 
     wanted = _wanted_flow(content)
+    if ctx.profile is None and wanted in ("erase", MY_DATA):
+        return Turn(await my_data(ctx), state)
     if ctx.profile is None and wanted != "language":
         state.data = {**state.data, "greeted": True}
         return conversation.start(ONBOARDING, state, ctx.t, ctx.now)
     if wanted is not None:
         if wanted == "onboarding":
             return Turn([menu(ctx, ctx.t.gettext("You are already signed up."))], state)
+        if wanted == MY_DATA:
+            return Turn(await my_data(ctx), state)
         return conversation.start(FLOWS[wanted], state, ctx.t, ctx.now)
     if control is Control.HELP:
         return Turn(_help(ctx), state)
