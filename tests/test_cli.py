@@ -78,3 +78,20 @@ def test_doctor_reports_unreachable_database(tmp_path: Path) -> None:
     result = run_cli("doctor", DATABASE_URL=f"sqlite+aiosqlite:///{missing_dir}")
     assert result.returncode == 1
     assert "database unreachable" in result.stdout
+
+
+def test_start_migrates_and_opens_the_console_chat_without_tokens(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "start"],
+        input="/start\nco\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Schema upgraded from empty" in result.stdout
+    assert "trợ lý tự động" in result.stdout
+    assert "Bước 2/7" in result.stdout
