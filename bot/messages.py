@@ -74,6 +74,18 @@ class FileReceived:
 Content = Text | Command | ChoicePicked | ContactShared | FileReceived
 
 
+def content_from_text(text: str) -> Content:
+    """Typed text as content: "/canbo ABC" → Command("canbo", "ABC"), else Text.
+
+    Telegram's "/start@botname" form loses its bot name.
+    """
+    stripped = text.strip()
+    if stripped.startswith("/") and len(stripped) > 1:
+        name, _, args = stripped[1:].partition(" ")
+        return Command(name.split("@", 1)[0].lower(), args.strip())
+    return Text(text.rstrip("\n"))
+
+
 @dataclass(frozen=True, slots=True)
 class Inbound:
     """One event from a chat, normalised."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.channels.console import CAPABILITIES as CONSOLE
-from bot.channels.console import parse_line
 from bot.engine import Engine
 from bot.messages import (
     Capabilities,
@@ -20,6 +19,7 @@ from bot.messages import (
     PhoneRequest,
     RemoveKeyboard,
     Reply,
+    content_from_text,
 )
 
 _ids = itertools.count(1)
@@ -82,7 +82,7 @@ class Chat:
     async def say(self, *lines: str) -> str:
         """Send typed lines; return the text of the replies to the last one."""
         for line in lines:
-            await self.send(parse_line(line))
+            await self.send(content_from_text(line))
         return self.last_text
 
     async def send(self, content: Content) -> list[Outbound]:

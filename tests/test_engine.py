@@ -12,12 +12,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.channels.console import CAPABILITIES, parse_line
+from bot.channels.console import CAPABILITIES
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ConversationSession, Person, ProcessedEvent, Subject
 from bot.engine import Engine, KeyedLocks
 from bot.i18n import translator
-from bot.messages import Capabilities, Option, PhoneRequest, Reply, Text
+from bot.messages import Capabilities, Option, PhoneRequest, Reply, Text, content_from_text
 from bot.render import degrade, split_text
 from tests.builders import Chat, Clock, inbound
 
@@ -45,7 +45,7 @@ async def test_events_of_one_chat_posted_together_are_handled_in_order(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     engine = Engine(sessionmaker, clock=Clock())
-    events = [inbound(parse_line(line), chat="7") for line in SIGN_UP]
+    events = [inbound(content_from_text(line), chat="7") for line in SIGN_UP]
     await asyncio.gather(*(engine.handle(event, CAPABILITIES) for event in events))
     async with sessionmaker() as session:
         person = (await session.execute(select(Person))).scalar_one()

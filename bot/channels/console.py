@@ -15,27 +15,16 @@ from typing import TextIO
 from bot.messages import (
     Capabilities,
     Channel,
-    Command,
-    Content,
     Document,
     Inbound,
     Outbound,
     PhoneRequest,
     RemoveKeyboard,
     Reply,
-    Text,
+    content_from_text,
 )
 
 CAPABILITIES = Capabilities(buttons=False, contact_request=False, documents=False, max_text=4096)
-
-
-def parse_line(line: str) -> Content:
-    """A typed line as inbound content ("/canbo ABC" → Command("canbo", "ABC"))."""
-    stripped = line.strip()
-    if stripped.startswith("/") and len(stripped) > 1:
-        name, _, args = stripped[1:].partition(" ")
-        return Command(name.split("@", 1)[0].lower(), args.strip())
-    return Text(line.rstrip("\n"))
 
 
 class ConsoleChannel:
@@ -66,5 +55,5 @@ def inbound_from_line(
         sender_name=name,
         event_id=uuid.uuid4().hex,
         at=clock(),
-        content=parse_line(line),
+        content=content_from_text(line),
     )

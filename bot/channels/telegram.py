@@ -25,7 +25,6 @@ from telegram.error import Forbidden
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.channels import ChatUnreachableError
-from bot.channels.console import parse_line
 from bot.messages import (
     Capabilities,
     Channel,
@@ -40,6 +39,7 @@ from bot.messages import (
     PhoneRequest,
     RemoveKeyboard,
     Reply,
+    content_from_text,
 )
 
 CAPABILITIES = Capabilities(buttons=True, contact_request=True, documents=True, max_text=4096)
@@ -88,7 +88,7 @@ def _content(update: Update) -> Content | None:
     if message.sticker is not None:
         return FileReceived(FileKind.STICKER, message.sticker.file_id)
     if message.text is not None:
-        return parse_line(message.text)
+        return content_from_text(message.text)
     return FileReceived(FileKind.OTHER, str(message.message_id))
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 
-from bot.channels.console import parse_line
 from bot.messages import (
     Capabilities,
     Channel,
@@ -27,6 +26,7 @@ from bot.messages import (
     PhoneRequest,
     RemoveKeyboard,
     Reply,
+    content_from_text,
 )
 
 CAPABILITIES = Capabilities(buttons=False, contact_request=False, documents=False, max_text=2000)
@@ -56,7 +56,7 @@ def _content(event_name: str, message: dict[str, Any]) -> Content:
         return FileReceived(FileKind.STICKER, str(message.get("sticker", "")))
     text = message.get("text")
     if event_name == "message.text.received" and isinstance(text, str):
-        return parse_line(text)
+        return content_from_text(text)
     return FileReceived(FileKind.OTHER, str(message.get("message_id", "")))
 
 
