@@ -21,12 +21,11 @@ from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel, ZaloError
 from bot.db import schema
-from bot.db.engine import create_engine, create_sessionmaker
-from bot.engine import Engine
+from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
-from bot.runtime import Runtime
+from bot.runtime import Runtime, build_engine
 from bot.settings import Settings, SettingsError, get_settings
 from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app
 
@@ -127,7 +126,7 @@ async def _open_database(settings: Settings) -> AsyncEngine:
 async def _console(settings: Settings, user: str, name: str | None) -> int:
     database = await _open_database(settings)
     try:
-        engine = Engine(create_sessionmaker(database), default_locale=settings.ocop_locale)
+        engine = build_engine(database, settings)
         console = ConsoleChannel()
         if sys.stdin.isatty():
             print("Trợ lý OCOP — gõ /start để bắt đầu, Ctrl+D để thoát.")
@@ -180,7 +179,7 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
         raise CliError("set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN to poll a channel")
     configure_logs(settings.ocop_log_level)
     database = await _open_database(settings)
-    engine = Engine(create_sessionmaker(database), default_locale=settings.ocop_locale)
+    engine = build_engine(database, settings)
     runtime = Runtime(engine)
     tasks = []
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:

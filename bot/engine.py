@@ -16,8 +16,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -78,6 +79,7 @@ class Engine:
     default_locale: str = "vi"
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     locks: KeyedLocks = field(default_factory=KeyedLocks)
+    timezone: tzinfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))
     gate: AbstractAsyncContextManager[Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -102,7 +104,7 @@ class Engine:
                     return None
                 row = await self._session_row(session, inbound)
                 now = self.clock()
-                store = SqlStore(session, now)
+                store = SqlStore(session, now, self.timezone)
                 profile = await store.profile_for(inbound.channel, inbound.sender_id)
                 language = row.language or (profile.language if profile else self.default_locale)
                 ctx = HandlerContext(

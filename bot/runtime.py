@@ -9,12 +9,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.channels import ChatUnreachableError, Sender
+from bot.db.engine import create_sessionmaker
 from bot.engine import Engine
 from bot.logs import chat_hash
 from bot.messages import Channel, Inbound, Outbound
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
+    """The conversation engine for ``database``, with the settings' locale and time zone."""
+    return Engine(
+        create_sessionmaker(database),
+        default_locale=settings.ocop_locale,
+        timezone=settings.timezone,
+    )
 
 
 @dataclass

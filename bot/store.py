@@ -6,7 +6,7 @@ event, so what a conversation step writes lands together with the chat's new sta
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +15,10 @@ from bot.db.models import (
     AlertOptOut,
     AuditEntry,
     ChannelAccount,
+    Commune,
     ConversationSession,
     Document,
+    Dossier,
     OfficerAssignment,
     OutboxMessage,
     Person,
@@ -24,7 +26,15 @@ from bot.db.models import (
     Subject,
 )
 from bot.messages import Channel
-from handlers.ports import NewProducer, PersonalData, Profile, SubjectView
+from handlers.ports import (
+    IdeaReceipt,
+    NewIdea,
+    NewProducer,
+    PersonalData,
+    Profile,
+    SubjectView,
+)
+from ocop_rules import DossierKind, DossierStatus
 
 # Subject types whose name is usually the person's own name ("Hộ Lò Thị Lan").
 PERSONAL_SUBJECT_TYPES = frozenset({"registered_household", "unregistered"})
@@ -37,9 +47,10 @@ def _profile(person: Person) -> Profile:
 class SqlStore:
     """Reads and writes for the conversations, in the caller's transaction."""
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, now: datetime, timezone: tzinfo = UTC) -> None:
         self._session = session
         self._now = now
+        self._timezone = timezone
 
     async def profile_for(self, channel: Channel, external_id: str) -> Profile | None:
         """The registered person behind a channel account, if any."""
@@ -176,3 +187,77 @@ class SqlStore:
             .values(full_name=None, phone_e164=None, erased_at=self._now)
         )
         return int(kept or 0)
+
+    async def _subject_of(self, person_id: int) -> Subject | None:
+        return await self._session.scalar(
+            select(Subject).where(Subject.owner_person_id == person_id).order_by(Subject.id)
+        )
+
+    async def has_subject(self, person_id: int) -> bool:
+        """Whether the person has a producer organisation to register ideas for."""
+        return await self._subject_of(person_id) is not None
+
+    async def register_idea(self, person_id: int, idea: NewIdea, now: datetime) -> IdeaReceipt:
+        """Save the idea as a product with its first dossier; notify the commune's officers.
+
+        The readable code is ``OCOP-<province>-<year>-<product id>``: unique by construction,
+        so two registrations at the same moment never collide.
+        """
+        session = self._session
+        subject = await self._subject_of(person_id)
+        if subject is None:
+            raise LookupError("the person has no subject")
+        commune = await session.get_one(Commune, subject.commune_code)
+        product = Product(
+            subject_id=subject.id,
+            name=idea.product_name,
+            group_code=idea.group,
+            subgroup_code=idea.subgroup,
+            is_new_product=idea.is_new_product,
+            description=idea.description,
+            raw_materials=idea.raw_materials,
+            raw_material_commune_pct=idea.raw_material_commune_pct,
+            raw_material_province_pct=idea.raw_material_province_pct,
+            workers_total=idea.workers_total,
+            workers_local=idea.workers_local,
+            idea_origin=idea.idea_origin,
+            identity_notes=idea.identity_story,
+            papers_held=list(idea.papers_held),
+            target_market=idea.target_market,
+            support_wanted=idea.support_wanted,
+            idea_answers=dict(idea.answers),
+            idea_registered_at=now,
+        )
+        session.add(product)
+        await session.flush()
+        year = now.astimezone(self._timezone).year
+        product.registration_code = f"OCOP-{commune.province_code}-{year}-{product.id:04d}"
+        session.add(
+            Dossier(
+                product_id=product.id,
+                kind=DossierKind.NEW.value,
+                status=DossierStatus.IDEA_REGISTERED.value,
+                commune_code=subject.commune_code,
+                year=year,
+                status_changed_at=now,
+            )
+        )
+        officers = (
+            await session.scalars(
+                select(OfficerAssignment.person_id).where(
+                    OfficerAssignment.commune_code == subject.commune_code
+                )
+            )
+        ).all()
+        for officer in officers:
+            session.add(
+                OutboxMessage(
+                    dedupe_key=f"new_idea:{product.id}:{officer}",
+                    recipient_person_id=officer,
+                    kind="new_idea",
+                    payload={"product_id": product.id, "code": product.registration_code},
+                    due_at=now,
+                )
+            )
+        await session.flush()
+        return IdeaReceipt(product.registration_code, len(officers))

@@ -28,10 +28,9 @@ from bot.channels.telegram import to_inbound as telegram_inbound
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo import to_inbound as zalo_inbound
 from bot.db import schema
-from bot.db.engine import create_engine, create_sessionmaker
-from bot.engine import Engine
+from bot.db.engine import create_engine
 from bot.messages import Channel
-from bot.runtime import Runtime
+from bot.runtime import Runtime, build_engine
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = create_engine(settings.database_url)
         http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
-        engine = Engine(create_sessionmaker(database), default_locale=settings.ocop_locale)
+        engine = build_engine(database, settings)
         runtime = Runtime(engine)
         telegram = zalo = None
         if settings.telegram_bot_token is not None:

@@ -60,6 +60,7 @@ class Kind(StrEnum):
 
     TEXT = "text"
     CHOICE = "choice"
+    CHOICES = "choices"  # several of a list, typed as numbers
     YES_NO = "yes_no"
     COUNT = "count"
     PERCENT = "percent"
@@ -213,6 +214,9 @@ def _display(step: Step, value: Any, data: Data, t: Translator) -> str:
     if step.kind is Kind.CHOICE:
         labels = {c.value: t.gettext(c.label) for c in step.options(data)}
         return labels.get(value, str(value))
+    if step.kind is Kind.CHOICES:
+        labels = {c.value: t.gettext(c.label) for c in step.options(data)}
+        return ", ".join(labels.get(v, str(v)) for v in value) or t.gettext("none")
     if step.kind is Kind.YES_NO:
         return t.gettext("Yes") if value else t.gettext("No")
     if step.kind is Kind.PERCENT:
@@ -254,6 +258,12 @@ def prompt(flow: Flow, step: Step, data: Data, t: Translator, lead: str = "") ->
     if step.kind is Kind.CHOICE:
         rows = tuple((_option(t, c.label, step.name, c.value),) for c in step.options(data))
         return Reply(text, rows)
+    if step.kind is Kind.CHOICES:
+        listed = [f"{n}. {t.gettext(c.label)}" for n, c in enumerate(step.options(data), 1)]
+        hint = t.gettext(
+            "Type the numbers that apply, separated by commas, e.g. 1, 3. Type 0 if none."
+        )
+        return Reply("\n".join([text, *listed, hint]))
     return Reply(text)
 
 
@@ -377,6 +387,8 @@ def _parse_text(step: Step, text: str, data: Data, t: Translator) -> Any:
             return parse_phone(text)
         case Kind.CHOICE:
             return _parse_choice(step, text, data, t)
+        case Kind.CHOICES:
+            return _parse_choices(step, text, data, t)
         case Kind.COMMUNE:
             return _parse_commune(step, text, data, t)
 
@@ -390,6 +402,28 @@ def _parse_choice(step: Step, text: str, data: Data, t: Translator) -> str:
     if isinstance(result, Ambiguous):
         raise InvalidAnswerError(N_("Several options match. Please type the option's number."))
     raise InvalidAnswerError(N_("Please pick one of the options, or type its number."))
+
+
+NONE_WORDS = frozenset({"0", "khong", "khong co", "chua co", "none", "no"})
+
+
+def _parse_choices(step: Step, text: str, data: Data, t: Translator) -> list[str]:
+    """Several options, by numbers or names separated by commas ("1, 3"); "0" for none."""
+    if fold(text).strip(" .") in NONE_WORDS:
+        return []
+    choices = step.options(data)
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p.strip()]
+    if not all(p.strip().isdigit() for p in parts):
+        parts = [p for p in text.replace(";", ",").split(",") if p.strip()]
+    picked: list[str] = []
+    for part in parts:
+        result = match_option(part, [(t.gettext(c.label), c.label, *c.aliases) for c in choices])
+        if not isinstance(result, Matched):
+            raise InvalidAnswerError(N_("Please type the numbers from the list, for example: 1, 3"))
+        value = choices[result.index].value
+        if value not in picked:
+            picked.append(value)
+    return [c.value for c in choices if c.value in picked]
 
 
 def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _Ask:
@@ -563,7 +597,10 @@ async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
         complaint = step.check(value, answers)
         if complaint:
             return Turn(
-                [Reply(f"{t.gettext(complaint)}\n{way_out(t)}"), prompt(flow, step, answers, t)],
+                [
+                    Reply(f"{t.gettext(complaint).format_map(answers)}\n{way_out(t)}"),
+                    prompt(flow, step, answers, t),
+                ],
                 state,
             )
     if step.stop_if is not None:

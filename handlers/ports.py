@@ -61,6 +61,36 @@ class PersonalData:
     subjects: tuple[SubjectView, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class NewIdea:
+    """The answers of an idea registration, typed."""
+
+    product_name: str
+    group: str
+    subgroup: str | None
+    is_new_product: bool
+    description: str
+    raw_materials: str
+    raw_material_commune_pct: int
+    raw_material_province_pct: int | None
+    workers_total: int
+    workers_local: int
+    idea_origin: str
+    identity_story: str | None
+    papers_held: tuple[str, ...]
+    target_market: str
+    support_wanted: str | None
+    answers: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaReceipt:
+    """What the producer is told after registering an idea."""
+
+    code: str
+    officers_notified: int
+
+
 class Store(Protocol):
     """Reads and writes of the conversations, inside the event's transaction."""
 
@@ -82,6 +112,14 @@ class Store(Protocol):
 
     async def personal_data(self, person_id: int) -> PersonalData:
         """Everything personal stored about the person."""
+        ...
+
+    async def register_idea(self, person_id: int, idea: NewIdea, now: datetime) -> IdeaReceipt:
+        """Save the idea as a product with its first dossier; notify the commune's officers."""
+        ...
+
+    async def has_subject(self, person_id: int) -> bool:
+        """Whether the person has a producer organisation to register ideas for."""
         ...
 
     async def erase_person(self, person_id: int) -> int:

@@ -12,18 +12,22 @@ from handlers import conversation
 from handlers.conversation import Control, Flow, State, Turn, control_of
 from handlers.data_rights import ERASE, my_data, wipe
 from handlers.i18n import N_
+from handlers.ideas import IDEA
 from handlers.onboarding import ONBOARDING
 from handlers.ports import HandlerContext
 from handlers.settings_flows import LANGUAGE
 from handlers.textmatch import fold
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, LANGUAGE, ERASE)}
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, IDEA, LANGUAGE, ERASE)}
 MY_DATA = "mydata"
 COMMAND_FLOWS: dict[str, str] = {
     "ngonngu": "language",
     "language": "language",
     "ngon ngu": "language",
     "dangkythongtin": "onboarding",
+    "dangky": "idea",
+    "dang ky": "idea",
+    "dang ky y tuong": "idea",
     "xoadulieu": "erase",
     "xoa du lieu": "erase",
     "dulieucuatoi": MY_DATA,
@@ -31,6 +35,7 @@ COMMAND_FLOWS: dict[str, str] = {
 }
 # Menu entries shown to a signed-up person: (flow, label).
 MENU_ENTRIES: tuple[tuple[str, str], ...] = (
+    ("idea", N_("Register a product idea")),
     (MY_DATA, N_("My data")),
     ("language", N_("Language / Ngôn ngữ")),
     ("erase", N_("Delete my data")),

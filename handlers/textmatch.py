@@ -19,6 +19,12 @@ def fold(text: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def _words(text: str) -> str:
+    """Folded text with punctuation turned into spaces ("Thực phẩm — mật ong, …" →
+    "thuc pham mat ong"), so words match whatever separates them."""
+    return " ".join("".join(c if c.isalnum() else " " for c in fold(text)).split())
+
+
 @dataclass(frozen=True, slots=True)
 class Matched:
     """Exactly one option matched; ``index`` is its position."""
@@ -47,13 +53,13 @@ def match_option(text: str, labels: Sequence[Sequence[str]]) -> MatchResult:
     Tried in order: the option number (1-based), an exact folded label or alias, a unique
     prefix of a label or alias, a unique label containing the text as a whole word.
     """
-    key = fold(text).strip(" .)")
+    key = _words(text)
     if not key:
         return NoMatch()
     if key.isdigit():
         number = int(key)
         return Matched(number - 1) if 1 <= number <= len(labels) else NoMatch()
-    folded = [[fold(name) for name in names] for names in labels]
+    folded = [[_words(name) for name in names] for names in labels]
     for test in (
         lambda name: name == key,
         lambda name: name.startswith(key),

@@ -1,0 +1,281 @@
+"""Registering a product idea (phiếu đăng ký ý tưởng sản phẩm), one question at a time.
+
+The questions follow ``ocop_rules.IDEA_FIELDS`` in order; the six groups are offered in
+plain words with examples, the subgroups with their official names. Percentages and
+worker counts are checked against each other before anything is saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.messages import Outbound, Reply
+from handlers.conversation import Choice, Data, Flow, Kind, Step
+from handlers.i18n import N_
+from handlers.ports import HandlerContext, NewIdea
+from ocop_rules import (
+    IDEA_FIELDS,
+    FieldType,
+    IdeaOrigin,
+    PaperHeld,
+    ProductGroup,
+    TargetMarket,
+    product_groups,
+)
+
+GROUP_CHOICES: tuple[Choice, ...] = (
+    Choice(
+        ProductGroup.FOOD,
+        N_("Food — honey, fish sauce, rice, dried fruit, tea…"),
+        ("thuc pham", "an"),
+    ),
+    Choice(
+        ProductGroup.DRINK,
+        N_("Drinks — rice wine, juices, bottled drinks…"),
+        ("do uong", "ruou", "nuoc"),
+    ),
+    Choice(
+        ProductGroup.HERBAL,
+        N_("Herbal — medicinal herbs, herbal tea, essential oils…"),
+        ("duoc lieu", "thao duoc"),
+    ),
+    Choice(
+        ProductGroup.HANDICRAFT,
+        N_("Handicrafts — bamboo and rattan, pottery, brocade, woodwork…"),
+        ("thu cong", "my nghe"),
+    ),
+    Choice(
+        ProductGroup.ORNAMENTAL,
+        N_("Ornamentals — flowers, bonsai, ornamental fish…"),
+        ("sinh vat canh", "hoa", "cay canh"),
+    ),
+    Choice(
+        ProductGroup.TOURISM,
+        N_("Tourism — community tourism, homestays, eco-tourism…"),
+        ("du lich", "homestay"),
+    ),
+)
+ORIGIN_CHOICES: tuple[Choice, ...] = (
+    Choice(IdeaOrigin.OWN_TRADITION, N_("Our own idea, keeping a local tradition or specialty")),
+    Choice(IdeaOrigin.OWN_IDEA, N_("Our own new idea, not yet on the market")),
+    Choice(IdeaOrigin.IMPROVED_COPY, N_("Based on an existing product, with our improvements")),
+    Choice(IdeaOrigin.COPY_NEW_LABEL, N_("An existing product under our own label")),
+)
+PAPER_CHOICES: tuple[Choice, ...] = (
+    Choice(PaperHeld.BUSINESS_REGISTRATION, N_("Business registration")),
+    Choice(PaperHeld.FOOD_SAFETY, N_("Food-safety certificate")),
+    Choice(PaperHeld.QUALITY_DECLARATION, N_("Product quality declaration")),
+    Choice(PaperHeld.TRADEMARK, N_("Registered trademark")),
+)
+MARKET_CHOICES: tuple[Choice, ...] = (
+    Choice(TargetMarket.LOCAL, N_("In my commune and province"), ("dia phuong", "trong tinh")),
+    Choice(TargetMarket.DOMESTIC, N_("Across Vietnam"), ("trong nuoc", "ca nuoc")),
+    Choice(TargetMarket.EXPORT, N_("Export"), ("xuat khau",)),
+)
+
+
+def _subgroups(data: Data) -> tuple[Choice, ...]:
+    group = data.get("group")
+    info = next((g for g in product_groups() if g.group.value == group), None)
+    return () if info is None else tuple(Choice(s.code, s.name_vi) for s in info.subgroups)
+
+
+def _province_share_at_least_commune(value: Any, data: Data) -> str | None:
+    if value is not None and value < data.get("raw_material_commune_pct", 0):
+        return N_(
+            "The share from the province includes the commune's share, so it cannot be "
+            "smaller. Please check it."
+        )
+    return None
+
+
+def _local_at_most_total(value: Any, data: Data) -> str | None:
+    if value > data.get("workers_total", 0):
+        return N_(
+            "Local workers cannot be more than all workers ({workers_total}). Please check it."
+        )
+    return None
+
+
+def _more_than_one_subgroup(data: Data) -> bool:
+    return len(_subgroups(data)) > 1
+
+
+STEPS: dict[str, Step] = {
+    "product_name": Step(
+        "product_name",
+        N_("What is the product called? For example: Mật ong rừng Xốp"),
+        label=N_("Product name"),
+        max_length=150,
+    ),
+    "group": Step(
+        "group",
+        N_("Which group is the product in?"),
+        Kind.CHOICE,
+        GROUP_CHOICES,
+        label=N_("Product group"),
+        resets=("subgroup",),
+    ),
+    "subgroup": Step(
+        "subgroup",
+        N_("Which of these fits best?"),
+        Kind.CHOICE,
+        _subgroups,
+        label=N_("Subgroup"),
+        when=_more_than_one_subgroup,
+    ),
+    "is_new_product": Step(
+        "is_new_product",
+        N_("Is it a new product, not yet on sale?"),
+        Kind.YES_NO,
+        label=N_("New product"),
+    ),
+    "description": Step(
+        "description",
+        N_("Describe the product in a few words: what it is, how it is made."),
+        label=N_("Description"),
+        max_length=1000,
+    ),
+    "raw_materials": Step(
+        "raw_materials",
+        N_("What are the main raw materials, and where do they come from?"),
+        label=N_("Raw materials"),
+        max_length=1000,
+    ),
+    "raw_material_commune_pct": Step(
+        "raw_material_commune_pct",
+        N_(
+            "About what share of the raw materials comes from your commune? Type a number from "
+            "0 to 100, for example: 80"
+        ),
+        Kind.PERCENT,
+        label=N_("Raw materials from the commune"),
+    ),
+    "raw_material_province_pct": Step(
+        "raw_material_province_pct",
+        N_("And what share comes from your province (the commune included)? For example: 100"),
+        Kind.PERCENT,
+        label=N_("Raw materials from the province"),
+        check=_province_share_at_least_commune,
+    ),
+    "workers_total": Step(
+        "workers_total",
+        N_("How many people work on the product in all?"),
+        Kind.COUNT,
+        label=N_("Workers"),
+    ),
+    "workers_local": Step(
+        "workers_local",
+        N_("How many of them live in your commune?"),
+        Kind.COUNT,
+        label=N_("Local workers"),
+        check=_local_at_most_total,
+    ),
+    "idea_origin": Step(
+        "idea_origin",
+        N_("Where did the idea come from?"),
+        Kind.CHOICE,
+        ORIGIN_CHOICES,
+        label=N_("Origin of the idea"),
+    ),
+    "identity_story": Step(
+        "identity_story",
+        N_("Is there a local story, custom or know-how behind the product? Tell it briefly."),
+        label=N_("Local story"),
+        max_length=1000,
+    ),
+    "papers_held": Step(
+        "papers_held",
+        N_("Which papers do you already have?"),
+        Kind.CHOICES,
+        PAPER_CHOICES,
+        label=N_("Papers held"),
+    ),
+    "target_market": Step(
+        "target_market",
+        N_("Where do you want to sell it?"),
+        Kind.CHOICE,
+        MARKET_CHOICES,
+        label=N_("Target market"),
+    ),
+    "support_wanted": Step(
+        "support_wanted",
+        N_("What support would help you most? For example: packaging, testing, trademark"),
+        label=N_("Support wanted"),
+        max_length=500,
+    ),
+}
+
+_TYPES = {
+    FieldType.TEXT: Kind.TEXT,
+    FieldType.CHOICE: Kind.CHOICE,
+    FieldType.CHOICES: Kind.CHOICES,
+    FieldType.PERCENT: Kind.PERCENT,
+    FieldType.COUNT: Kind.COUNT,
+    FieldType.YES_NO: Kind.YES_NO,
+}
+
+
+def _steps() -> tuple[Step, ...]:
+    """The steps in the order and with the optionality of ``ocop_rules.IDEA_FIELDS``."""
+    steps = []
+    for field in IDEA_FIELDS:
+        step = STEPS[field.code]
+        if _TYPES[field.type] is not step.kind:  # pragma: no cover - guarded by tests
+            raise ValueError(f"{field.code}: kind differs from ocop_rules")
+        steps.append(Step(**{**_fields(step), "optional": not field.required}))
+    return tuple(steps)
+
+
+def _fields(step: Step) -> dict[str, Any]:
+    return {name: getattr(step, name) for name in step.__dataclass_fields__}
+
+
+async def _complete(ctx: HandlerContext, data: Data) -> list[Outbound]:
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    group = ProductGroup(data["group"])
+    subgroups = _subgroups(data)
+    idea = NewIdea(
+        product_name=data["product_name"],
+        group=group.value,
+        subgroup=data.get("subgroup") or (subgroups[0].value if subgroups else None),
+        is_new_product=data["is_new_product"],
+        description=data["description"],
+        raw_materials=data["raw_materials"],
+        raw_material_commune_pct=data["raw_material_commune_pct"],
+        raw_material_province_pct=data.get("raw_material_province_pct"),
+        workers_total=data["workers_total"],
+        workers_local=data["workers_local"],
+        idea_origin=data["idea_origin"],
+        identity_story=data.get("identity_story"),
+        papers_held=tuple(data.get("papers_held") or ()),
+        target_market=data["target_market"],
+        support_wanted=data.get("support_wanted"),
+        answers={k: v for k, v in data.items() if not k.startswith("_")},
+    )
+    receipt = await ctx.store.register_idea(ctx.profile.person_id, idea, ctx.now)
+    lines = [
+        ctx.t.gettext("Your product idea is registered. Its code is {code}.").format(
+            code=receipt.code
+        )
+    ]
+    if receipt.officers_notified:
+        lines.append(ctx.t.gettext("I have told your commune's OCOP officer."))
+    else:
+        lines.append(
+            ctx.t.gettext(
+                "Your commune's OCOP officer will see it when they join "
+                "Trợ lý OCOP; you can also bring the code to the commune "
+                "office."
+            )
+        )
+    return [Reply("\n".join(lines))]
+
+
+IDEA = Flow(
+    name="idea",
+    title=N_("Register a product idea"),
+    intro=N_("Let's register your product idea. It takes about 15 short questions."),
+    steps=_steps(),
+    complete=_complete,
+)

@@ -1,0 +1,156 @@
+"""Registering a product idea, typed as a farmer types, through the real engine and database."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Dossier, OfficerAssignment, OutboxMessage, Person, Product
+from bot.engine import Engine
+from tests.builders import Chat, Clock
+
+SIGN_UP = [
+    "/start",
+    "co",
+    "Lo Van Nam",
+    "0912345678",
+    "xa xop",
+    "hop tac xa",
+    "HTX Mat ong Xop",
+    "bo qua",
+    "luu",
+]
+IDEA = [
+    "dang ky",
+    "Mat ong rung Xop",
+    "mat ong",
+    "che bien",
+    "co",
+    "Mat ong khai thac tu rung tu nhien",
+    "Mat ong rung Xop",
+    "80%",
+    "100",
+    "12",
+    "10",
+    "1",
+    "Nguoi Xo Dang lay mat ong tu xua",
+    "1, 3",
+    "trong nuoc",
+    "bao bi",
+]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def chat(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Chat:
+    return Chat(Engine(sessionmaker, clock=clock))
+
+
+async def test_idea_registered_without_diacritics_is_stored_correctly(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say(*SIGN_UP)
+    summary = await chat.say(*IDEA)
+    assert "Nguyên liệu từ xã: 80%" in summary
+    done = await chat.say("luu")
+    code = re.search(r"OCOP-\d{2}-\d{4}-\d{4}", done)
+    assert code is not None
+    async with sessionmaker() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+        dossier = (await session.execute(select(Dossier))).scalar_one()
+    assert product.registration_code == code.group(0) == f"OCOP-51-2026-{product.id:04d}"
+    assert (product.group_code, product.subgroup_code) == ("food", "food.processed")
+    assert (product.raw_material_commune_pct, product.raw_material_province_pct) == (80, 100)
+    assert (product.workers_total, product.workers_local) == (12, 10)
+    assert product.is_new_product is True
+    assert product.idea_origin == "own_tradition"
+    assert product.papers_held == ["business_registration", "quality_declaration"]
+    assert product.target_market == "domestic"
+    assert product.idea_answers["product_name"] == "Mat ong rung Xop"
+    assert (dossier.status, dossier.kind, dossier.commune_code) == (
+        "idea_registered",
+        "new",
+        "23356",
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("tám mươi", "ví dụ: 80"), ("120", "không thể lớn hơn 100"), ("120%", "lớn hơn 100")],
+)
+async def test_bad_percentages_are_refused_with_an_example(
+    chat: Chat, answer: str, expected: str
+) -> None:
+    await chat.say(*SIGN_UP, *IDEA[:7])
+    reply = await chat.say(answer)
+    assert expected in reply
+    assert "Bước 7/15" in reply
+
+
+async def test_cross_field_checks(chat: Chat) -> None:
+    await chat.say(*SIGN_UP, *IDEA[:8])
+    assert "không thể nhỏ hơn" in await chat.say("50")
+    await chat.say("100", "12")
+    reply = await chat.say("15")
+    assert "không thể nhiều hơn tổng số người làm (12)" in reply
+    assert "Bước 10/15" in reply
+
+
+async def test_edit_a_field_from_the_summary(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say(*SIGN_UP, *IDEA)
+    await chat.say("sua")
+    await chat.say("nguyen lieu tu xa")
+    summary = await chat.say("90")
+    assert "Nguyên liệu từ xã: 90%" in summary
+    await chat.say("luu")
+    async with sessionmaker() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+    assert product.raw_material_commune_pct == 90
+
+
+async def test_cancel_mid_way_and_resume_days_later(chat: Chat, clock: Clock) -> None:
+    await chat.say(*SIGN_UP, *IDEA[:6])
+    await chat.say("huy")
+    clock.advance(days=4)
+    assert "đang làm dở" in await chat.say("dang ky")
+    resumed = await chat.say("tiep tuc")
+    assert "Bước 6/15" in resumed
+    summary = await chat.say(*IDEA[6:])
+    assert "Tên sản phẩm: Mat ong rung Xop" in summary
+
+
+async def test_tourism_has_no_subgroup_question(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say(*SIGN_UP, "dang ky", "Homestay ban Xop")
+    reply = await chat.say("du lich")
+    assert "Bước 3/14" in reply
+    assert "mới" in reply
+
+
+async def test_a_stranger_typing_dang_ky_signs_up_first(chat: Chat) -> None:
+    assert "Bước 1/7" in await chat.say("dang ky")
+
+
+async def test_the_communes_officer_is_told(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker.begin() as session:
+        officer = Person(full_name="Cán bộ Xốp", role="officer")
+        session.add(officer)
+        await session.flush()
+        session.add(OfficerAssignment(person_id=officer.id, commune_code="23356"))
+    await chat.say(*SIGN_UP, *IDEA)
+    assert "đã báo cho cán bộ OCOP" in await chat.say("luu")
+    async with sessionmaker() as session:
+        message = (await session.execute(select(OutboxMessage))).scalar_one()
+    assert (message.kind, message.recipient_person_id) == ("new_idea", officer.id)
