@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -19,6 +19,8 @@ from bot.db.models import (
     ConversationSession,
     Document,
     Dossier,
+    DossierItem,
+    EvidenceFile,
     OfficerAssignment,
     OutboxMessage,
     Person,
@@ -27,14 +29,17 @@ from bot.db.models import (
 )
 from bot.messages import Channel
 from handlers.ports import (
+    DossierView,
+    Evidence,
     IdeaReceipt,
+    ItemView,
     NewIdea,
     NewProducer,
     PersonalData,
     Profile,
     SubjectView,
 )
-from ocop_rules import DossierKind, DossierStatus
+from ocop_rules import DossierKind, DossierStatus, is_final
 
 # Subject types whose name is usually the person's own name ("Hộ Lò Thị Lan").
 PERSONAL_SUBJECT_TYPES = frozenset({"registered_household", "unregistered"})
@@ -261,3 +266,93 @@ class SqlStore:
             )
         await session.flush()
         return IdeaReceipt(product.registration_code, len(officers))
+
+    def _owned_dossiers(self, person_id: int) -> Select:  # type: ignore[type-arg]  # 2.0/2.1 differ
+        """Dossiers of the person's own products: every producer query starts here."""
+        return (
+            select(Dossier, Product)
+            .join(Product, Product.id == Dossier.product_id)
+            .join(Subject, Subject.id == Product.subject_id)
+            .where(Subject.owner_person_id == person_id)
+        )
+
+    async def open_dossiers(self, person_id: int) -> list[DossierView]:
+        """The person's dossiers that are not final, oldest first."""
+        rows = await self._session.execute(self._owned_dossiers(person_id).order_by(Dossier.id))
+        return [
+            DossierView(
+                d.id, p.name, p.registration_code, p.group_code, p.subgroup_code, d.kind, d.status
+            )
+            for d, p in rows
+            if not is_final(DossierStatus(d.status))
+        ]
+
+    async def _dossier(self, person_id: int, dossier_id: int) -> Dossier:
+        row = (
+            await self._session.execute(
+                self._owned_dossiers(person_id).where(Dossier.id == dossier_id)
+            )
+        ).first()
+        if row is None:
+            raise PermissionError("not the person's dossier")
+        dossier: Dossier = row[0]
+        return dossier
+
+    async def checklist(self, person_id: int, dossier_id: int, codes: list[str]) -> list[ItemView]:
+        """The items of the person's dossier, created as pending when missing."""
+        await self._dossier(person_id, dossier_id)
+        items = {
+            item.requirement_code: item
+            for item in await self._session.scalars(
+                select(DossierItem).where(DossierItem.dossier_id == dossier_id)
+            )
+        }
+        for code in codes:
+            if code not in items:
+                items[code] = DossierItem(
+                    dossier_id=dossier_id,
+                    requirement_code=code,
+                    state="pending",
+                    updated_at=self._now,
+                )
+                self._session.add(items[code])
+        await self._session.flush()
+        counted = await self._session.execute(
+            select(EvidenceFile.dossier_item_id, func.count())
+            .where(EvidenceFile.dossier_item_id.in_([i.id for i in items.values()]))
+            .group_by(EvidenceFile.dossier_item_id)
+        )
+        counts: dict[int, int] = dict(counted.all())
+        return [ItemView(code, items[code].state, counts.get(items[code].id, 0)) for code in codes]
+
+    async def answer_item(
+        self, person_id: int, dossier_id: int, code: str, state: str, evidence: Evidence | None
+    ) -> ItemView:
+        """Record an item's state (and a file) on the person's own dossier."""
+        await self._dossier(person_id, dossier_id)
+        item = await self._session.scalar(
+            select(DossierItem)
+            .where(DossierItem.dossier_id == dossier_id)
+            .where(DossierItem.requirement_code == code)
+        )
+        if item is None:
+            raise LookupError(f"no item {code} on dossier {dossier_id}")
+        item.state, item.updated_at = state, self._now
+        if evidence is not None:
+            self._session.add(
+                EvidenceFile(
+                    dossier_item_id=item.id,
+                    channel=evidence.channel,
+                    file_ref=evidence.file_ref,
+                    media_type=evidence.media_type,
+                    size_bytes=evidence.size_bytes,
+                    received_at=self._now,
+                )
+            )
+        await self._session.flush()
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(EvidenceFile)
+            .where(EvidenceFile.dossier_item_id == item.id)
+        )
+        return ItemView(code, state, int(count or 0))

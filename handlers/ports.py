@@ -91,6 +91,38 @@ class IdeaReceipt:
     officers_notified: int
 
 
+@dataclass(frozen=True, slots=True)
+class DossierView:
+    """A product's open dossier, as its producer sees it."""
+
+    dossier_id: int
+    product_name: str
+    registration_code: str | None
+    group: str
+    subgroup: str | None
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """One checklist item's answer so far."""
+
+    code: str
+    state: str
+    evidence_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A file sent as evidence, by the channel's reference."""
+
+    channel: str
+    file_ref: str
+    media_type: str | None
+    size_bytes: int | None
+
+
 class Store(Protocol):
     """Reads and writes of the conversations, inside the event's transaction."""
 
@@ -120,6 +152,20 @@ class Store(Protocol):
 
     async def has_subject(self, person_id: int) -> bool:
         """Whether the person has a producer organisation to register ideas for."""
+        ...
+
+    async def open_dossiers(self, person_id: int) -> list[DossierView]:
+        """The person's dossiers that are not final, oldest first."""
+        ...
+
+    async def checklist(self, person_id: int, dossier_id: int, codes: list[str]) -> list[ItemView]:
+        """The items of the person's dossier, created as pending when missing."""
+        ...
+
+    async def answer_item(
+        self, person_id: int, dossier_id: int, code: str, state: str, evidence: Evidence | None
+    ) -> ItemView:
+        """Record an item's state (and a file) on the person's own dossier."""
         ...
 
     async def erase_person(self, person_id: int) -> int:

@@ -8,7 +8,7 @@ that this is an automated assistant). A message in the middle of a flow goes to 
 from __future__ import annotations
 
 from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
-from handlers import conversation
+from handlers import checklist, conversation
 from handlers.conversation import Control, Flow, State, Turn, control_of
 from handlers.data_rights import ERASE, my_data, wipe
 from handlers.i18n import N_
@@ -26,6 +26,9 @@ COMMAND_FLOWS: dict[str, str] = {
     "ngon ngu": "language",
     "dangkythongtin": "onboarding",
     "dangky": "idea",
+    "hoso": checklist.FLOW,
+    "ho so": checklist.FLOW,
+    "con thieu": checklist.FLOW,
     "dang ky": "idea",
     "dang ky y tuong": "idea",
     "xoadulieu": "erase",
@@ -36,6 +39,7 @@ COMMAND_FLOWS: dict[str, str] = {
 # Menu entries shown to a signed-up person: (flow, label).
 MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     ("idea", N_("Register a product idea")),
+    (checklist.FLOW, N_("Dossier checklist")),
     (MY_DATA, N_("My data")),
     ("language", N_("Language / Ngôn ngữ")),
     ("erase", N_("Delete my data")),
@@ -75,7 +79,7 @@ def _wanted_flow(content: Content) -> str | None:
         return COMMAND_FLOWS.get(content.name.lower())
     if isinstance(content, ChoicePicked) and content.payload.startswith("m:"):
         name = content.payload.removeprefix("m:")
-        return name if name in FLOWS or name == MY_DATA else None
+        return name if name in FLOWS or name in (MY_DATA, checklist.FLOW) else None
     if isinstance(content, Text):
         return COMMAND_FLOWS.get(fold(content.text))
     return None
@@ -85,6 +89,11 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one inbound message for this chat; returns replies and the next state."""
     flow = FLOWS.get(state.flow or "")
     control = control_of(content)
+    if state.flow == checklist.FLOW and ctx.profile is not None:
+        turn = await checklist.advance(ctx, state, content)
+        if turn.done and control is Control.MENU:
+            turn.replies.append(menu(ctx))
+        return turn
     if flow is not None:
         if control is Control.MENU:
             conversation.leave(state)
@@ -107,6 +116,8 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
             return Turn([menu(ctx, ctx.t.gettext("You are already signed up."))], state)
         if wanted == MY_DATA:
             return Turn(await my_data(ctx), state)
+        if wanted == checklist.FLOW:
+            return await checklist.start(ctx, state)
         return conversation.start(FLOWS[wanted], state, ctx.t, ctx.now)
     if control is Control.HELP:
         return Turn(_help(ctx), state)

@@ -1,0 +1,347 @@
+"""The dossier checklist (/hoso): one paper at a time, with photos or files as evidence.
+
+The items come from ``ocop_rules.dossier_requirements`` for the product's group, subgroup
+and dossier kind; items the commune prepares (its report) are listed, not asked. Each answer
+is committed at once, so the walk can stop and resume at any time; "còn thiếu" lists what
+is missing, disqualifying papers first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.messages import (
+    ChoicePicked,
+    Content,
+    FileKind,
+    FileReceived,
+    Option,
+    Reply,
+    Text,
+)
+from handlers.conversation import Control, State, Turn, control_of
+from handlers.i18n import N_
+from handlers.ports import DossierView, Evidence, HandlerContext, ItemView
+from handlers.textmatch import Matched, fold, match_option
+from ocop_rules import (
+    DossierKind,
+    ProductGroup,
+    Provider,
+    Requirement,
+    dossier_requirements,
+    requirement,
+)
+
+FLOW = "dossier"
+MAX_FILE_BYTES = 20 * 1024 * 1024
+ACCEPTED_TYPES = (
+    "image/",
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument",
+)
+
+HAVE, MISSING, NOT_APPLICABLE, PENDING = "have", "missing", "not_applicable", "pending"
+
+# What each paper is and where it is obtained, in one line.
+EXPLANATIONS: dict[str, str] = {
+    "registration_form": N_(
+        "The OCOP evaluation registration form; the commune office has the template."
+    ),
+    "subject_report": N_(
+        "Your own report on the product against the OCOP criteria; the "
+        "commune officer can show you a sample."
+    ),
+    "three_year_report": N_(
+        "A report of the last three years: raw materials, sales and quality declaration."
+    ),
+    "product_samples": N_("Five units of the product, packaged as sold."),
+    "business_registration": N_(
+        "The business or cooperative registration certificate, from the registration office."
+    ),
+    "food_safety_certificate": N_(
+        "The food-safety certificate of your production place, from "
+        "the provincial agriculture or health department. Without "
+        "it the product cannot be evaluated."
+    ),
+    "quality_declaration": N_("Your published quality declaration or company standard (TCCS)."),
+    "test_results": N_(
+        "Test results from a laboratory for the quality figures you declared. "
+        "Without them the product cannot be evaluated."
+    ),
+    "label_packaging": N_("The label and packaging, with barcode and traceability stamp."),
+    "raw_material_origin": N_(
+        "Papers showing where raw materials come from: purchase contracts, links with growers."
+    ),
+    "environment_commitment": N_(
+        "Your environmental protection commitment or plan, registered with the commune."
+    ),
+    "intellectual_property": N_("Trademark or geographical indication certificate (earns points)."),
+    "quality_management": N_("VietGAP, organic, ISO or HACCP certificate (earns points)."),
+    "accounting_records": N_("Accounting books and receipts (earn points)."),
+    "market_evidence": N_("Sales contracts, invoices, fair participation (earn points)."),
+    "product_story": N_("The product's story, written or printed (earns points)."),
+    "user_manual": N_("Instructions for using or keeping the product."),
+    "awards": N_("Awards and certificates of merit, if any."),
+    "woman_or_minority_proof": N_(
+        "Proof that the owner is a woman or from an ethnic minority, for bonus points."
+    ),
+    "business_plan": N_("Your production and business plan."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Checklist:
+    dossier: DossierView
+    asked: tuple[Requirement, ...]
+    by_commune: tuple[Requirement, ...]
+
+
+def _requirements(dossier: DossierView) -> _Checklist:
+    items = dossier_requirements(
+        ProductGroup(dossier.group), dossier.subgroup, DossierKind(dossier.kind)
+    )
+    return _Checklist(
+        dossier,
+        tuple(i for i in items if i.provider is Provider.SUBJECT),
+        tuple(i for i in items if i.provider is Provider.COMMUNE),
+    )
+
+
+async def _load(ctx: HandlerContext, dossier: DossierView) -> tuple[_Checklist, list[ItemView]]:
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    checklist = _requirements(dossier)
+    items = await ctx.store.checklist(
+        ctx.profile.person_id, dossier.dossier_id, [r.code for r in checklist.asked]
+    )
+    return checklist, items
+
+
+def _progress(items: list[ItemView], ctx: HandlerContext) -> str:
+    done = sum(1 for item in items if item.state != PENDING)
+    return ctx.t.gettext("{done}/{total} items").format(done=done, total=len(items))
+
+
+def _ask(ctx: HandlerContext, checklist: _Checklist, items: list[ItemView], code: str) -> Reply:
+    t = ctx.t
+    item = requirement(code)
+    lines = [
+        f"{_progress(items, ctx)} · "
+        + t.gettext("Do you have this paper: {name}?").format(name=item.name_vi),
+        t.gettext(EXPLANATIONS[code]),
+    ]
+    rows = [
+        (Option(t.gettext("Yes, I have it"), f"k:{code}:have"),),
+        (Option(t.gettext("Not yet"), f"k:{code}:missing"),),
+    ]
+    if item.allows_not_applicable:
+        rows.append((Option(t.gettext("Does not apply to my product"), f"k:{code}:na"),))
+    rows.append((Option(t.gettext("What is missing?"), "k:missing"),))
+    return Reply("\n".join(lines), tuple(rows))
+
+
+def _next_pending(items: list[ItemView], after: str | None = None) -> str | None:
+    codes = [i.code for i in items]
+    start = codes.index(after) + 1 if after in codes else 0
+    ordered = items[start:] + items[:start]
+    return next((i.code for i in ordered if i.state == PENDING), None)
+
+
+def missing_report(ctx: HandlerContext, checklist: _Checklist, items: list[ItemView]) -> Reply:
+    """What is still missing, disqualifying papers first."""
+    t = ctx.t
+    states = {i.code: i.state for i in items}
+    missing = [
+        r for r in checklist.asked if r.required and states.get(r.code) in (PENDING, MISSING)
+    ]
+    missing.sort(key=lambda r: not r.disqualifying)
+    if not missing:
+        lines = [t.gettext("Nothing required is missing. Well done!")]
+    else:
+        lines = [t.gettext("Still missing:")]
+        for r in missing:
+            mark = t.gettext(" (required to be evaluated)") if r.disqualifying else ""
+            lines.append(f"• {r.name_vi}{mark}")
+    for r in checklist.by_commune:
+        lines.append(t.gettext("• {name}: prepared by the commune office").format(name=r.name_vi))
+    return Reply("\n".join(lines))
+
+
+async def start(ctx: HandlerContext, state: State, dossier_id: int | None = None) -> Turn:
+    """Open the checklist: pick the dossier when there are several, then the first item."""
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    dossiers = await ctx.store.open_dossiers(ctx.profile.person_id)
+    if not dossiers:
+        return Turn(
+            [
+                Reply(
+                    ctx.t.gettext(
+                        "You have no product yet. Register a product idea first with /dangky."
+                    )
+                )
+            ],
+            state,
+        )
+    chosen = next((d for d in dossiers if d.dossier_id == dossier_id), None)
+    if chosen is None and len(dossiers) > 1:
+        state.flow, state.step = FLOW, "pick"
+        rows = tuple(
+            (Option(f"{d.product_name} ({d.registration_code or '—'})", f"k:pick:{d.dossier_id}"),)
+            for d in dossiers
+        )
+        return Turn([Reply(ctx.t.gettext("Which product's dossier?"), rows)], state)
+    return await _open(ctx, state, chosen or dossiers[0])
+
+
+async def _open(ctx: HandlerContext, state: State, dossier: DossierView) -> Turn:
+    checklist, items = await _load(ctx, dossier)
+    state.flow = FLOW
+    state.data = {**state.data, "dossier_id": dossier.dossier_id}
+    code = _next_pending(items)
+    if code is None:
+        state.step = None
+        state.flow = None
+        return Turn([missing_report(ctx, checklist, items)], state, done=True)
+    state.step = code
+    intro = ctx.t.gettext("Dossier for “{product}”: I will ask about each paper in turn.").format(
+        product=dossier.product_name
+    )
+    return Turn([Reply(intro), _ask(ctx, checklist, items, code)], state)
+
+
+def _evidence(ctx: HandlerContext, content: FileReceived) -> Evidence | str:
+    if content.kind is FileKind.STICKER or content.kind is FileKind.OTHER:
+        return N_("Please send a photo or a file of the paper.")
+    if content.media_type and not content.media_type.startswith(ACCEPTED_TYPES):
+        return N_("Please send a photo, a PDF or a Word file.")
+    if content.size_bytes is not None and content.size_bytes > MAX_FILE_BYTES:
+        return N_("That file is too large (over 20 MB). Please send a photo instead.")
+    return Evidence(ctx.channel.value, content.file_ref, content.media_type, content.size_bytes)
+
+
+def _pick(content: Content, ctx: HandlerContext, code: str) -> str | None:
+    if isinstance(content, ChoicePicked):
+        return content.payload
+    if not isinstance(content, Text):
+        return None
+    words = fold(content.text)
+    if words in ("con thieu", "thieu", "thieu gi", "missing"):
+        return "k:missing"
+    if words in ("xong", "done", "tiep", "tiep theo"):
+        return f"k:{code}:done"
+    options = [
+        (ctx.t.gettext("Yes, I have it"), "co", "da co", "roi"),
+        (ctx.t.gettext("Not yet"), "chua", "chua co", "khong"),
+        (ctx.t.gettext("Does not apply to my product"), "khong ap dung", "ko ap dung"),
+    ]
+    result = match_option(content.text, options)
+    if isinstance(result, Matched):
+        return f"k:{code}:{('have', 'missing', 'na')[result.index]}"
+    return None
+
+
+async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
+    """Handle one message while the checklist is open."""
+    t = ctx.t
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    if state.step == "pick":
+        if isinstance(content, ChoicePicked) and content.payload.startswith("k:pick:"):
+            return await start(ctx, state, int(content.payload.removeprefix("k:pick:")))
+        return await start(ctx, state)
+    dossiers = {d.dossier_id: d for d in await ctx.store.open_dossiers(ctx.profile.person_id)}
+    dossier = dossiers.get(state.data.get("dossier_id", -1))
+    code = state.step or ""
+    if dossier is None or code not in EXPLANATIONS:
+        state.flow = state.step = None
+        return Turn([Reply(t.gettext("This dossier is no longer open."))], state, done=True)
+    checklist, items = await _load(ctx, dossier)
+    control = control_of(content)
+    if control in (Control.CANCEL, Control.MENU):
+        state.flow = state.step = None
+        return Turn(
+            [Reply(t.gettext("Saved. Type /hoso to continue the checklist any time."))],
+            state,
+            done=True,
+        )
+    if control is Control.HELP:
+        return Turn(
+            [Reply(t.gettext(EXPLANATIONS[code])), _ask(ctx, checklist, items, code)], state
+        )
+    if control is Control.BACK:
+        codes = [i.code for i in items]
+        previous = codes[max(codes.index(code) - 1, 0)]
+        state.step = previous
+        return Turn([_ask(ctx, checklist, items, previous)], state)
+    if isinstance(content, FileReceived):
+        evidence = _evidence(ctx, content)
+        if isinstance(evidence, str):
+            return Turn([Reply(t.gettext(evidence))], state)
+        item = await ctx.store.answer_item(
+            ctx.profile.person_id, dossier.dossier_id, code, HAVE, evidence
+        )
+        return Turn(
+            [
+                Reply(
+                    t.gettext(
+                        "Received ({count} file(s)). Send more, or type “Xong” when done."
+                    ).format(count=item.evidence_count),
+                    ((Option(t.gettext("Done"), f"k:{code}:done"),),),
+                )
+            ],
+            state,
+        )
+    pick = _pick(content, ctx, code)
+    if pick == "k:missing":
+        return Turn(
+            [missing_report(ctx, checklist, items), _ask(ctx, checklist, items, code)], state
+        )
+    prefix = f"k:{code}:"
+    if pick is None or not pick.startswith(prefix):
+        lead = (
+            t.gettext("That button belongs to an earlier question. Please answer this one.")
+            if isinstance(content, ChoicePicked)
+            else t.gettext("Please choose one of the answers below.")
+        )
+        return Turn([Reply(lead), _ask(ctx, checklist, items, code)], state)
+    answer = pick.removeprefix(prefix)
+    if answer == "have":
+        await ctx.store.answer_item(ctx.profile.person_id, dossier.dossier_id, code, HAVE, None)
+        return Turn(
+            [
+                Reply(
+                    t.gettext(
+                        "Good. Send a photo or file of it now (several are fine), "
+                        "or type “Xong” to go on."
+                    ),
+                    ((Option(t.gettext("Done"), f"k:{code}:done"),),),
+                )
+            ],
+            state,
+        )
+    if answer == "na" and not requirement(code).allows_not_applicable:
+        return Turn(
+            [
+                Reply(t.gettext("This paper applies to every product of this kind.")),
+                _ask(ctx, checklist, items, code),
+            ],
+            state,
+        )
+    if answer in ("missing", "na"):
+        state_value = MISSING if answer == "missing" else NOT_APPLICABLE
+        await ctx.store.answer_item(
+            ctx.profile.person_id, dossier.dossier_id, code, state_value, None
+        )
+    checklist, items = await _load(ctx, dossier)
+    following = _next_pending(items, code)
+    if following is None:
+        state.flow = state.step = None
+        return Turn(
+            [
+                Reply(t.gettext("You have gone through every paper.")),
+                missing_report(ctx, checklist, items),
+            ],
+            state,
+            done=True,
+        )
+    state.step = following
+    return Turn([_ask(ctx, checklist, items, following)], state)

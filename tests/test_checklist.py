@@ -1,0 +1,180 @@
+"""The dossier checklist: item by item with photos, "còn thiếu", and group-specific items."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import DossierItem, EvidenceFile
+from bot.engine import Engine
+from bot.messages import FileKind, FileReceived
+from bot.store import SqlStore
+from ocop_rules import REQUIREMENTS
+from tests.builders import START, Chat, Clock
+
+SIGN_UP = [
+    "/start",
+    "co",
+    "Lo Van Nam",
+    "0912345678",
+    "xa xop",
+    "hop tac xa",
+    "HTX Mat ong Xop",
+    "bo qua",
+    "luu",
+]
+
+
+def idea(name: str, group: str) -> list[str]:
+    """An idea registration of ``group`` (typed as a group name), all answers valid."""
+    return [
+        "dang ky",
+        name,
+        group,
+        "1",
+        "co",
+        "Mo ta",
+        "Nguyen lieu",
+        "80",
+        "100",
+        "5",
+        "5",
+        "1",
+        "bo qua",
+        "0",
+        "1",
+        "bo qua",
+        "luu",
+    ]
+
+
+@pytest.fixture
+def chat(sessionmaker: async_sessionmaker[AsyncSession]) -> Chat:
+    return Chat(Engine(sessionmaker, clock=Clock()))
+
+
+def current_item(reply: str) -> str:
+    """The requirement code asked about in ``reply``."""
+    asked = [r.code for r in REQUIREMENTS if f": {r.name_vi}?" in reply]
+    assert len(asked) == 1, reply
+    return asked[0]
+
+
+async def walk(chat: Chat, answers: dict[str, str], photos: dict[str, int]) -> list[str]:
+    """Go through the checklist; answer "chua" where asked to, else "co" plus photos."""
+    reply = await chat.say("/hoso")
+    seen: list[str] = []
+    while "đi hết các mục" not in reply:
+        code = current_item(reply)
+        seen.append(code)
+        answer = answers.get(code, "co")
+        reply = await chat.say(answer)
+        if answer == "co":
+            for number in range(photos.get(code, 0)):
+                await chat.send(
+                    FileReceived(FileKind.PHOTO, f"photo-{code}-{number}", "image/jpeg", 200_000)
+                )
+                assert f"Đã nhận ({number + 1} tệp)" in chat.last_text
+            reply = await chat.say("xong")
+    return seen
+
+
+async def test_full_checklist_with_two_photos_and_what_is_missing(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    seen = await walk(
+        chat,
+        answers={"subject_report": "chua", "food_safety_certificate": "chua", "awards": "chua"},
+        photos={"business_registration": 2},
+    )
+    assert "commune_report" not in seen  # the commune prepares it
+    assert "food_safety_certificate" in seen
+    report = chat.last_text
+    missing = report[report.index("Còn thiếu:") :].splitlines()
+    assert missing[1].startswith("• Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm")
+    assert "bắt buộc" in missing[1]
+    assert missing[2].startswith("• Báo cáo của chủ thể")
+    assert "Giấy khen" not in report  # optional items are not "missing"
+    assert "Báo cáo đánh giá của UBND cấp xã: do UBND xã lập" in report
+    async with sessionmaker() as session:
+        files = (await session.execute(select(EvidenceFile.file_ref))).scalars().all()
+        rows = await session.execute(select(DossierItem.requirement_code, DossierItem.state))
+        states = dict(rows.all())
+    assert sorted(files) == ["photo-business_registration-0", "photo-business_registration-1"]
+    assert states["food_safety_certificate"] == "missing"
+    assert states["business_registration"] == "have"
+
+
+async def test_handicraft_is_never_asked_for_food_safety(chat: Chat) -> None:
+    await chat.say(*SIGN_UP, *idea("Gio may tre", "thu cong"))
+    seen = await walk(chat, answers={}, photos={})
+    assert "food_safety_certificate" not in seen
+    assert "test_results" not in seen
+    assert "product_samples" in seen
+
+
+async def test_tourism_is_never_asked_for_samples(chat: Chat) -> None:
+    reply = await chat.say(
+        *SIGN_UP,
+        "dang ky",
+        "Homestay Xop",
+        "du lich",
+        "co",
+        "Mo ta",
+        "Nguyen lieu",
+        "80",
+        "100",
+        "5",
+        "5",
+        "1",
+        "bo qua",
+        "0",
+        "1",
+        "bo qua",
+    )
+    assert "Anh/chị xem lại thông tin" in reply
+    await chat.say("luu")
+    seen = await walk(chat, answers={}, photos={})
+    assert "product_samples" not in seen
+    assert "label_packaging" not in seen
+
+
+async def test_checklist_resumes_where_it_stopped(chat: Chat) -> None:
+    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.say("/hoso", "chua", "chua")
+    assert "2/19 mục" in chat.last_text
+    stopped = await chat.say("huy")
+    assert "/hoso" in stopped
+    resumed = await chat.say("/hoso")
+    assert "2/19 mục" in resumed
+    assert current_item(resumed) == "product_samples"
+
+
+async def test_bad_files_are_refused(chat: Chat) -> None:
+    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.say("/hoso", "co")
+    await chat.send(FileReceived(FileKind.STICKER, "s1"))
+    assert "ảnh chụp hoặc tệp" in chat.last_text
+    await chat.send(FileReceived(FileKind.DOCUMENT, "d1", "application/zip", 1000))
+    assert "PDF" in chat.last_text
+    await chat.send(FileReceived(FileKind.PHOTO, "p1", "image/jpeg", 50 * 1024 * 1024))
+    assert "lớn quá" in chat.last_text
+
+
+async def test_another_persons_dossier_is_out_of_reach(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    other = Chat(chat.engine, chat="200")
+    await other.say(*SIGN_UP)
+    async with sessionmaker.begin() as session:
+        store = SqlStore(session, START)
+        mine = await store.open_dossiers(1)
+        assert len(mine) == 1
+        assert await store.open_dossiers(2) == []
+        with pytest.raises(PermissionError):
+            await store.answer_item(2, mine[0].dossier_id, "awards", "have", None)
+        with pytest.raises(PermissionError):
+            await store.checklist(2, mine[0].dossier_id, ["awards"])
