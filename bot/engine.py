@@ -118,6 +118,7 @@ class Engine:
                     store=store,
                     language=language,
                     translators=translator,
+                    timezone=self.timezone,
                 )
                 state = State(row.flow, row.step, dict(row.data or {}))
                 turn = await router.handle(ctx, state, inbound.content)

@@ -6,7 +6,7 @@ event, so what a conversation step writes lands together with the chat's new sta
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,12 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import (
     AlertOptOut,
     AuditEntry,
+    Certificate,
     ChannelAccount,
     Commune,
+    CommuneAssessment,
     ConversationSession,
     Document,
     Dossier,
     DossierItem,
+    EvaluationResult,
+    EvaluationRound,
     EvidenceFile,
     OfficerAssignment,
     OutboxMessage,
@@ -29,6 +33,7 @@ from bot.db.models import (
 )
 from bot.messages import Channel
 from handlers.ports import (
+    CertificateView,
     DossierView,
     Evidence,
     IdeaReceipt,
@@ -37,6 +42,8 @@ from handlers.ports import (
     NewProducer,
     PersonalData,
     Profile,
+    RoundView,
+    StatusView,
     SubjectView,
 )
 from ocop_rules import DossierKind, DossierStatus, is_final
@@ -356,3 +363,76 @@ class SqlStore:
             .where(EvidenceFile.dossier_item_id == item.id)
         )
         return ItemView(code, state, int(count or 0))
+
+    async def statuses(self, person_id: int, today: date) -> list[StatusView]:
+        """Every open dossier of the person with its progress, commune step, round, result."""
+        views = []
+        for dossier in await self.open_dossiers(person_id):
+            items = await self._session.scalars(
+                select(DossierItem).where(DossierItem.dossier_id == dossier.dossier_id)
+            )
+            conclusion = await self._session.scalar(
+                select(CommuneAssessment.conclusion).where(
+                    CommuneAssessment.dossier_id == dossier.dossier_id
+                )
+            )
+            stars = await self._session.scalar(
+                select(EvaluationResult.stars).where(
+                    EvaluationResult.dossier_id == dossier.dossier_id
+                )
+            )
+            views.append(
+                StatusView(
+                    dossier,
+                    tuple(ItemView(i.requirement_code, i.state, 0) for i in items),
+                    conclusion,
+                    await self._next_round(dossier.dossier_id, today),
+                    stars,
+                )
+            )
+        return views
+
+    async def _next_round(self, dossier_id: int, today: date) -> RoundView | None:
+        """The dossier's own round, else the province's next round still open."""
+        dossier = await self._session.get_one(Dossier, dossier_id)
+        if dossier.round_id is not None:
+            chosen = await self._session.get(EvaluationRound, dossier.round_id)
+        else:
+            province = await self._session.scalar(
+                select(Commune.province_code).where(Commune.code == dossier.commune_code)
+            )
+            chosen = await self._session.scalar(
+                select(EvaluationRound)
+                .where(EvaluationRound.province_code == province)
+                .where(EvaluationRound.registration_deadline >= today)
+                .order_by(EvaluationRound.registration_deadline)
+            )
+        if chosen is None:
+            return None
+        return RoundView(
+            chosen.name, chosen.registration_deadline, chosen.commune_deadline, chosen.council_from
+        )
+
+    async def certificates(self, person_id: int) -> list[CertificateView]:
+        """The certificates of the person's products, newest first."""
+        rows = await self._session.execute(
+            select(Certificate, Product)
+            .join(Product, Product.id == Certificate.product_id)
+            .join(Subject, Subject.id == Product.subject_id)
+            .where(Subject.owner_person_id == person_id)
+            .order_by(Certificate.issued_on.desc())
+        )
+        return [
+            CertificateView(
+                p.name,
+                p.group_code,
+                p.subgroup_code,
+                c.stars,
+                c.number,
+                c.issuing_authority,
+                c.issued_on,
+                c.expires_on,
+                c.status,
+            )
+            for c, p in rows
+        ]

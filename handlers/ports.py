@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Protocol
 
 from bot.messages import Channel
@@ -123,6 +123,42 @@ class Evidence:
     size_bytes: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class RoundView:
+    """An evaluation round of the producer's province."""
+
+    name: str
+    registration_deadline: date
+    commune_deadline: date | None
+    council_from: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """Where one of the person's products stands."""
+
+    dossier: DossierView
+    items: tuple[ItemView, ...]
+    commune_conclusion: str | None
+    round: RoundView | None
+    stars: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateView:
+    """A certificate of one of the person's products."""
+
+    product_name: str
+    group: str
+    subgroup: str | None
+    stars: int
+    number: str | None
+    issuing_authority: str
+    issued_on: date
+    expires_on: date
+    status: str
+
+
 class Store(Protocol):
     """Reads and writes of the conversations, inside the event's transaction."""
 
@@ -168,6 +204,14 @@ class Store(Protocol):
         """Record an item's state (and a file) on the person's own dossier."""
         ...
 
+    async def statuses(self, person_id: int, today: date) -> list[StatusView]:
+        """Every open dossier of the person with its progress, commune step, round, result."""
+        ...
+
+    async def certificates(self, person_id: int) -> list[CertificateView]:
+        """The certificates of the person's products, newest first."""
+        ...
+
     async def erase_person(self, person_id: int) -> int:
         """Delete the person's personal data; return how many products are kept anonymised."""
         ...
@@ -187,3 +231,4 @@ class HandlerContext:
     store: Store
     language: str
     translators: Callable[[str], Translator]
+    timezone: tzinfo = UTC

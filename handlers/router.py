@@ -16,10 +16,14 @@ from handlers.ideas import IDEA
 from handlers.onboarding import ONBOARDING
 from handlers.ports import HandlerContext
 from handlers.settings_flows import LANGUAGE
+from handlers.status import show_certificates, show_status
 from handlers.textmatch import fold
 
 FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, IDEA, LANGUAGE, ERASE)}
 MY_DATA = "mydata"
+STATUS = "status"
+CERTIFICATES = "certificates"
+SCREENS = {MY_DATA: my_data, STATUS: show_status, CERTIFICATES: show_certificates}
 COMMAND_FLOWS: dict[str, str] = {
     "ngonngu": "language",
     "language": "language",
@@ -27,6 +31,10 @@ COMMAND_FLOWS: dict[str, str] = {
     "dangkythongtin": "onboarding",
     "dangky": "idea",
     "hoso": checklist.FLOW,
+    "trangthai": STATUS,
+    "trang thai": STATUS,
+    "chungnhan": CERTIFICATES,
+    "chung nhan": CERTIFICATES,
     "ho so": checklist.FLOW,
     "con thieu": checklist.FLOW,
     "dang ky": "idea",
@@ -40,6 +48,8 @@ COMMAND_FLOWS: dict[str, str] = {
 MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     ("idea", N_("Register a product idea")),
     (checklist.FLOW, N_("Dossier checklist")),
+    (STATUS, N_("Where my dossier stands")),
+    (CERTIFICATES, N_("My certificates")),
     (MY_DATA, N_("My data")),
     ("language", N_("Language / Ngôn ngữ")),
     ("erase", N_("Delete my data")),
@@ -79,7 +89,7 @@ def _wanted_flow(content: Content) -> str | None:
         return COMMAND_FLOWS.get(content.name.lower())
     if isinstance(content, ChoicePicked) and content.payload.startswith("m:"):
         name = content.payload.removeprefix("m:")
-        return name if name in FLOWS or name in (MY_DATA, checklist.FLOW) else None
+        return name if name in FLOWS or name in SCREENS or name == checklist.FLOW else None
     if isinstance(content, Text):
         return COMMAND_FLOWS.get(fold(content.text))
     return None
@@ -114,8 +124,8 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if wanted is not None:
         if wanted == "onboarding":
             return Turn([menu(ctx, ctx.t.gettext("You are already signed up."))], state)
-        if wanted == MY_DATA:
-            return Turn(await my_data(ctx), state)
+        if wanted in SCREENS:
+            return Turn(await SCREENS[wanted](ctx), state)
         if wanted == checklist.FLOW:
             return await checklist.start(ctx, state)
         return conversation.start(FLOWS[wanted], state, ctx.t, ctx.now)

@@ -1,0 +1,181 @@
+"""Where each product stands (/trangthai) and its certificates (/chungnhan).
+
+Every rule behind these screens — the cycle step of a status, which papers are required,
+the 36-month validity and the 6-month "expiring" window, what re-evaluation needs —
+comes from ``ocop_rules``; this module only words it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+
+from bot.messages import Outbound, Reply
+from handlers.i18n import N_
+from handlers.ports import CertificateView, HandlerContext, StatusView
+from ocop_rules import (
+    CYCLE_STEP_NAMES_VI,
+    CertificateState,
+    DossierKind,
+    DossierStatus,
+    ProductGroup,
+    Provider,
+    certificate_state,
+    cycle_step,
+    dossier_requirements,
+    expiry_notice_deadline,
+)
+
+COMMUNE_CONCLUSIONS = {
+    "met": N_("met the commune criteria"),
+    "not_met": N_("did not meet the commune criteria"),
+    "needs_more": N_("the commune asks for more papers"),
+}
+
+
+def format_day(day: date, locale: str) -> str:
+    """A date as people write it: 05/01/2027 in Vietnamese, Jan 5, 2027 in English."""
+    return format_date(day, "dd/MM/yyyy" if locale == "vi" else "medium", locale=locale)
+
+
+def _required_missing(view: StatusView) -> list[str]:
+    states = {item.code: item.state for item in view.items}
+    requirements = dossier_requirements(
+        ProductGroup(view.dossier.group), view.dossier.subgroup, DossierKind(view.dossier.kind)
+    )
+    asked = [r for r in requirements if r.provider is Provider.SUBJECT and r.required]
+    asked.sort(key=lambda r: not r.disqualifying)
+    return [r.name_vi for r in asked if states.get(r.code, "pending") in ("pending", "missing")]
+
+
+def _next_step(view: StatusView, missing: list[str]) -> str:
+    status = DossierStatus(view.dossier.status)
+    if status in (DossierStatus.SUBMITTED_TO_COMMUNE,):
+        return N_("Wait for the commune to check your dossier; the officer may contact you.")
+    if status in (DossierStatus.COMMUNE_ASSESSED, DossierStatus.SUBMITTED_FOR_EVALUATION):
+        return N_("Wait for the provincial council to score the product; prepare 5 samples.")
+    if status is DossierStatus.SCORED:
+        return N_("Wait for the decision recognising the stars.")
+    if status is DossierStatus.IDEA_RETURNED:
+        return N_(
+            "The commune returned your idea: contact the commune officer, then register "
+            "it again with /dangky."
+        )
+    if missing:
+        return N_("Prepare the missing papers with /hoso.")
+    return N_("Your papers are ready: bring the dossier to the commune office (UBND xã).")
+
+
+def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound]:
+    """One message per product: step, progress, commune, round, result, next thing to do."""
+    t = ctx.t
+    if not views:
+        return [
+            Reply(t.gettext("You have no product yet. Register a product idea first with /dangky."))
+        ]
+    replies: list[Outbound] = []
+    for view in views:
+        step = cycle_step(DossierStatus(view.dossier.status))
+        missing = _required_missing(view)
+        done = sum(1 for item in view.items if item.state != "pending")
+        lines = [
+            f"{view.dossier.product_name} ({view.dossier.registration_code or '—'})",
+            t.gettext("Stage: step {number} of 6 — {name}").format(
+                number=int(step), name=CYCLE_STEP_NAMES_VI[step]
+            ),
+            t.gettext(
+                "Dossier: {done}/{total} papers answered, {missing} required still missing"
+            ).format(done=done, total=len(view.items) or "—", missing=len(missing)),
+        ]
+        if view.commune_conclusion in COMMUNE_CONCLUSIONS:
+            lines.append(
+                t.gettext("Commune: {result}").format(
+                    result=t.gettext(COMMUNE_CONCLUSIONS[view.commune_conclusion])
+                )
+            )
+        else:
+            lines.append(t.gettext("Commune: not assessed yet"))
+        if view.round is not None:
+            lines.append(
+                t.gettext("Evaluation round: {name}, register by {deadline}").format(
+                    name=view.round.name,
+                    deadline=format_day(view.round.registration_deadline, ctx.language),
+                )
+            )
+        if view.stars is not None:
+            lines.append(t.gettext("Result: {stars} stars").format(stars=view.stars))
+        lines.append(
+            t.gettext("Next: {action}").format(action=t.gettext(_next_step(view, missing)))
+        )
+        replies.append(Reply("\n".join(lines)))
+    return replies
+
+
+def _reevaluation_papers(certificate: CertificateView) -> list[str]:
+    requirements = dossier_requirements(
+        ProductGroup(certificate.group), certificate.subgroup, DossierKind.RE_EVALUATION
+    )
+    return [r.name_vi for r in requirements if r.provider is Provider.SUBJECT and r.required]
+
+
+def certificate_screen(
+    ctx: HandlerContext, certificates: list[CertificateView], today: date
+) -> list[Outbound]:
+    """Stars, number, authority, dates, days left, and re-evaluation papers when due."""
+    t = ctx.t
+    if not certificates:
+        return [Reply(t.gettext("You have no OCOP certificate yet."))]
+    replies: list[Outbound] = []
+    for cert in certificates:
+        state = (
+            certificate_state(cert.issued_on, today)
+            if cert.status == "valid"
+            else CertificateState.EXPIRED
+        )
+        lines = [
+            f"{cert.product_name}: {'★' * cert.stars}",
+            t.gettext("Certificate no. {number}, issued by {authority}").format(
+                number=cert.number or "—", authority=cert.issuing_authority
+            ),
+            t.gettext("Issued on {issued}, valid until {expires}").format(
+                issued=format_day(cert.issued_on, ctx.language),
+                expires=format_day(cert.expires_on, ctx.language),
+            ),
+        ]
+        if cert.status == "revoked":
+            lines.append(t.gettext("This certificate has been revoked."))
+        elif state is CertificateState.EXPIRED:
+            lines.append(t.gettext("This certificate has expired."))
+        else:
+            lines.append(t.gettext("{days} days left").format(days=(cert.expires_on - today).days))
+        if state is CertificateState.EXPIRING and cert.status == "valid":
+            lines.append(
+                t.gettext(
+                    "Less than 6 months left: register for re-evaluation in the "
+                    "next round. Prepare:"
+                )
+            )
+            lines.extend(f"• {name}" for name in _reevaluation_papers(cert))
+            notice = expiry_notice_deadline(cert.expires_on)
+            lines.append(
+                t.gettext("The issuing office must notify you in writing by {day}.").format(
+                    day=format_day(notice, ctx.language)
+                )
+            )
+        replies.append(Reply("\n".join(lines)))
+    return replies
+
+
+async def show_status(ctx: HandlerContext) -> list[Outbound]:
+    """The /trangthai screen."""
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    today = ctx.now.astimezone(ctx.timezone).date()
+    return status_screen(ctx, await ctx.store.statuses(ctx.profile.person_id, today))
+
+
+async def show_certificates(ctx: HandlerContext) -> list[Outbound]:
+    """The /chungnhan screen."""
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    today = ctx.now.astimezone(ctx.timezone).date()
+    return certificate_screen(ctx, await ctx.store.certificates(ctx.profile.person_id), today)

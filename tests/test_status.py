@@ -1,0 +1,82 @@
+"""/trangthai and /chungnhan read what is stored and word the rules of ocop_rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Certificate, EvaluationRound, Product
+from bot.engine import Engine
+from ocop_rules import certificate_expiry
+from tests.builders import START, Chat, Clock
+from tests.test_checklist import SIGN_UP, idea
+
+
+@pytest.fixture
+def chat(sessionmaker: async_sessionmaker[AsyncSession]) -> Chat:
+    return Chat(Engine(sessionmaker, clock=Clock()))
+
+
+async def test_status_shows_step_progress_round_and_next_thing(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    async with sessionmaker.begin() as session:
+        session.add(
+            EvaluationRound(
+                province_code="51",
+                name="Đợt 2 năm 2026",
+                opens_on=date(2026, 3, 1),
+                registration_deadline=date(2026, 6, 30),
+            )
+        )
+    await chat.say("/hoso", "chua")
+    await chat.say("huy")
+    reply = await chat.say("/trangthai")
+    assert "Mat ong rung (OCOP-51-2026-" in reply
+    assert "bước 2/6 — Nhận đăng ký ý tưởng sản phẩm" in reply
+    assert "đã trả lời 1/19 mục" in reply
+    assert "Cấp xã: chưa đánh giá" in reply
+    assert "Đợt 2 năm 2026, hạn đăng ký 30/06/2026" in reply
+    assert "/hoso" in reply
+
+
+async def test_status_without_products(chat: Chat) -> None:
+    await chat.say(*SIGN_UP)
+    assert "/dangky" in await chat.say("/trangthai")
+
+
+async def test_certificate_with_expiry_and_reevaluation_papers(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    issued = date(2023, 7, 1)  # START is 2 March 2026: under 6 months before 1 July 2026
+    async with sessionmaker.begin() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+        session.add(
+            Certificate(
+                product_id=product.id,
+                number="123/QĐ-UBND",
+                stars=4,
+                issuing_level="province",
+                issuing_authority="UBND tỉnh Quảng Ngãi",
+                issued_on=issued,
+                expires_on=certificate_expiry(issued),
+            )
+        )
+    reply = await chat.say("/chungnhan")
+    assert "★★★★" in reply
+    assert "123/QĐ-UBND" in reply
+    assert "Cấp ngày 01/07/2023, có hiệu lực đến 01/07/2026" in reply
+    assert f"còn {(date(2026, 7, 1) - START.date()).days} ngày" in reply
+    assert "đánh giá lại" in reply
+    assert "Báo cáo kết quả sản xuất, kinh doanh 3 năm" in reply
+    assert "chậm nhất ngày 01/06/2026" in reply
+
+
+async def test_no_certificate_yet(chat: Chat) -> None:
+    await chat.say(*SIGN_UP)
+    assert "chưa có giấy chứng nhận" in await chat.say("/chungnhan")
