@@ -27,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import write_gate
 from bot.db.models import ChannelAccount, ConversationSession, ProcessedEvent
+from bot.db.models import Document as StoredDocument
 from bot.i18n import translator
-from bot.messages import Capabilities, Channel, Inbound, Outbound
+from bot.links import LinkSigner
+from bot.messages import Capabilities, Channel, Document, Inbound, Outbound, Reply
 from bot.render import degrade
 from bot.store import SqlStore
 from handlers import router
@@ -80,6 +82,7 @@ class Engine:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     timezone: tzinfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))
+    links: LinkSigner | None = None
     gate: AbstractAsyncContextManager[Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -127,12 +130,56 @@ class Engine:
                 row.person_id = ctx.profile.person_id if ctx.profile else None
                 row.version += 1
                 row.updated_at = ctx.now
-            replies = [
-                part for reply in turn.replies for part in degrade(reply, capabilities, ctx.t)
-            ]
+                outgoing = await self._documents_as_links(session, turn.replies, capabilities, ctx)
+            replies = [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)]
             if deliver is not None:
                 await deliver(replies)
             return replies
+
+    async def _documents_as_links(
+        self,
+        session: AsyncSession,
+        replies: list[Outbound],
+        capabilities: Capabilities,
+        ctx: HandlerContext,
+    ) -> list[Outbound]:
+        """Keep documents the channel cannot send, and send a signed link instead."""
+        if capabilities.documents:
+            return replies
+        result: list[Outbound] = []
+        for reply in replies:
+            if not isinstance(reply, Document):
+                result.append(reply)
+                continue
+            if self.links is None:
+                result.append(
+                    Reply(
+                        ctx.t.gettext(
+                            "I cannot send files on this channel yet. Please ask the commune "
+                            "office for a printed copy, or use Telegram."
+                        )
+                    )
+                )
+                continue
+            stored = StoredDocument(
+                owner_person_id=ctx.profile.person_id if ctx.profile else None,
+                kind="chat",
+                filename=reply.filename,
+                media_type=reply.media_type,
+                content=reply.content,
+                created_at=ctx.now,
+            )
+            session.add(stored)
+            await session.flush()
+            result.append(
+                Reply(
+                    ctx.t.gettext(
+                        "Your document “{name}” is ready. Open this link to download it (valid for "
+                        "7 days): {url}"
+                    ).format(name=reply.filename, url=self.links.url(stored.id, ctx.now))
+                )
+            )
+        return result
 
     async def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
         """Record that a chat blocked the bot; alerts skip unreachable accounts."""

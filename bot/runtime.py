@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channels import ChatUnreachableError, Sender
 from bot.db.engine import create_sessionmaker
 from bot.engine import Engine
+from bot.links import LinkSigner
 from bot.logs import chat_hash
 from bot.messages import Channel, Inbound, Outbound
 from bot.settings import Settings
@@ -23,10 +24,16 @@ log = logging.getLogger(__name__)
 
 def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
     """The conversation engine for ``database``, with the settings' locale and time zone."""
+    links = None
+    if settings.ocop_secret_key is not None and settings.public_base_url is not None:
+        links = LinkSigner(
+            settings.ocop_secret_key.get_secret_value().encode(), settings.public_base_url
+        )
     return Engine(
         create_sessionmaker(database),
         default_locale=settings.ocop_locale,
         timezone=settings.timezone,
+        links=links,
     )
 
 

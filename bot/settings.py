@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     public_base_url: str | None = None
     ocop_admin_token: SecretStr | None = None
+    ocop_secret_key: SecretStr | None = None
     ocop_log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
 
     @field_validator("database_url")
@@ -113,6 +114,13 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("ocop_secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters long")
+        return value
 
     @property
     def timezone(self) -> ZoneInfo:

@@ -36,6 +36,7 @@ from handlers.ports import (
     CertificateView,
     DossierView,
     Evidence,
+    IdeaForm,
     IdeaReceipt,
     ItemView,
     NewIdea,
@@ -436,3 +437,30 @@ class SqlStore:
             )
             for c, p in rows
         ]
+
+    async def idea_form(self, person_id: int, dossier_id: int) -> IdeaForm:
+        """The answers of the person's idea registration, for printing."""
+        dossier = await self._dossier(person_id, dossier_id)
+        product = await self._session.get_one(Product, dossier.product_id)
+        subject = await self._session.get_one(Subject, product.subject_id)
+        person = await self._session.get_one(Person, person_id)
+        view = DossierView(
+            dossier.id,
+            product.name,
+            product.registration_code,
+            product.group_code,
+            product.subgroup_code,
+            dossier.kind,
+            dossier.status,
+        )
+        return IdeaForm(
+            view,
+            person.full_name,
+            person.phone_e164,
+            subject.name,
+            subject.subject_type,
+            subject.business_registration_no,
+            subject.commune_code,
+            dict(product.idea_answers),
+            product.idea_registered_at,
+        )

@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +30,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo import to_inbound as zalo_inbound
 from bot.db import schema
 from bot.db.engine import create_engine
+from bot.db.models import Document as StoredDocument
 from bot.messages import Channel
 from bot.runtime import Runtime, build_engine
 from bot.settings import Settings
@@ -74,6 +76,87 @@ def _state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(_state)]
 
 
+router = APIRouter()
+
+
+def _attachment(filename: str) -> str:
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(state: StateDep) -> JSONResponse:
+    """The database is reachable and its schema current."""
+    try:
+        current = await schema.schema_state(state.database)
+    except Exception as error:
+        return JSONResponse(
+            {"status": "database unreachable", "error": type(error).__name__}, status_code=503
+        )
+    if not current.is_current:
+        return JSONResponse({"status": "schema not current"}, status_code=503)
+    return JSONResponse({"status": "ready", "schema": current.head})
+
+
+@router.get("/files/{token}")
+async def download(token: str, state: StateDep) -> Response:
+    """A document behind a signed, unexpired link."""
+    links = state.runtime.engine.links
+    document_id = links.document_id(token, state.runtime.engine.clock()) if links else None
+    if document_id is None:
+        return Response("This link is invalid or has expired.", status_code=404)
+    async with state.runtime.engine.sessionmaker() as session:
+        document = await session.get(StoredDocument, document_id)
+    if document is None:
+        return Response("This document no longer exists.", status_code=404)
+    return Response(
+        document.content,
+        media_type=document.media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+    )
+
+
+@router.post("/webhooks/telegram")
+async def telegram_webhook(
+    request: Request,
+    state: StateDep,
+    secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
+) -> Response:
+    """Receive one Telegram update."""
+    if state.telegram is None or not _secret_matches(
+        state.settings.telegram_webhook_secret, secret
+    ):
+        return Response(status_code=403)
+    body = await _json(request)
+    update = Update.de_json(body, state.telegram.bot) if body else None
+    inbound = telegram_inbound(update, state.runtime.engine.clock()) if update else None
+    if inbound is not None and update is not None:
+        await state.runtime.process(inbound)
+        await _acknowledge(state.telegram, update)
+    return Response(status_code=200)
+
+
+@router.post("/webhooks/zalo")
+async def zalo_webhook(
+    request: Request,
+    state: StateDep,
+    secret: Annotated[str | None, Header(alias="X-Bot-Api-Secret-Token")] = None,
+) -> Response:
+    """Receive one Zalo Bot Platform event (wrapped or flat body)."""
+    if state.zalo is None or not _secret_matches(state.settings.zalo_webhook_secret, secret):
+        return Response(status_code=403)
+    body = await _json(request)
+    inbound = zalo_inbound(body, state.runtime.engine.clock()) if body else None
+    if inbound is not None:
+        await state.runtime.process(inbound)
+    return Response(status_code=200)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the web app for ``settings`` (nothing is connected until it starts)."""
     check_webhook_settings(settings)
@@ -108,58 +191,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Trợ lý OCOP", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    async def readyz(state: StateDep) -> JSONResponse:
-        """The database is reachable and its schema current."""
-        try:
-            current = await schema.schema_state(state.database)
-        except Exception as error:
-            return JSONResponse(
-                {"status": "database unreachable", "error": type(error).__name__}, status_code=503
-            )
-        if not current.is_current:
-            return JSONResponse({"status": "schema not current"}, status_code=503)
-        return JSONResponse({"status": "ready", "schema": current.head})
-
-    @app.post("/webhooks/telegram")
-    async def telegram_webhook(
-        request: Request,
-        state: StateDep,
-        secret: Annotated[str | None, Header(alias="X-Telegram-Bot-Api-Secret-Token")] = None,
-    ) -> Response:
-        """Receive one Telegram update."""
-        if state.telegram is None or not _secret_matches(
-            state.settings.telegram_webhook_secret, secret
-        ):
-            return Response(status_code=403)
-        body = await _json(request)
-        update = Update.de_json(body, state.telegram.bot) if body else None
-        inbound = telegram_inbound(update, state.runtime.engine.clock()) if update else None
-        if inbound is not None and update is not None:
-            await state.runtime.process(inbound)
-            await _acknowledge(state.telegram, update)
-        return Response(status_code=200)
-
-    @app.post("/webhooks/zalo")
-    async def zalo_webhook(
-        request: Request,
-        state: StateDep,
-        secret: Annotated[str | None, Header(alias="X-Bot-Api-Secret-Token")] = None,
-    ) -> Response:
-        """Receive one Zalo Bot Platform event (wrapped or flat body)."""
-        if state.zalo is None or not _secret_matches(state.settings.zalo_webhook_secret, secret):
-            return Response(status_code=403)
-        body = await _json(request)
-        inbound = zalo_inbound(body, state.runtime.engine.clock()) if body else None
-        if inbound is not None:
-            await state.runtime.process(inbound)
-        return Response(status_code=200)
-
+    app.include_router(router)
     return app
 
 

@@ -108,6 +108,11 @@ def _requirements(dossier: DossierView) -> _Checklist:
     )
 
 
+def asked_requirements(dossier: DossierView) -> tuple[Requirement, ...]:
+    """The papers the producer is asked about for ``dossier``, in checklist order."""
+    return _requirements(dossier).asked
+
+
 async def _load(ctx: HandlerContext, dossier: DossierView) -> tuple[_Checklist, list[ItemView]]:
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
     checklist = _requirements(dossier)

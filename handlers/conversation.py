@@ -207,7 +207,7 @@ def way_out(t: Translator) -> str:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _display(step: Step, value: Any, data: Data, t: Translator) -> str:
+def display_answer(step: Step, value: Any, data: Data, t: Translator) -> str:
     """How an answer is shown in summaries and confirmations."""
     if value is None:
         return t.gettext("(skipped)")
@@ -243,7 +243,7 @@ def prompt(flow: Flow, step: Step, data: Data, t: Translator, lead: str = "") ->
     lines = [lead] if lead else []
     lines.append(f"{_progress(flow, step, data, t)} · {t.gettext(step.prompt)}")
     if step.name in data and data[step.name] is not None:
-        current = _display(step, data[step.name], data, t)
+        current = display_answer(step, data[step.name], data, t)
         lines.append(t.gettext("Current answer: {answer}").format(answer=current))
     if step.optional:
         lines.append(t.gettext("Type “Bỏ qua” to skip this question."))
@@ -276,7 +276,7 @@ def summary(flow: Flow, data: Data, t: Translator) -> Reply:
     lines = [t.gettext("Please check your answers:")]
     for step in flow.applicable(data):
         label = t.gettext(step.label or step.prompt)
-        lines.append(f"• {label}: {_display(step, data.get(step.name), data, t)}")
+        lines.append(f"• {label}: {display_answer(step, data.get(step.name), data, t)}")
     lines.append(t.gettext("Is everything correct?"))
     return Reply(
         "\n".join(lines),
@@ -631,7 +631,7 @@ async def _accept(
         if note:
             replies.append(Reply(t.gettext(note)))
     if step.kind is Kind.COMMUNE:
-        chosen = _display(step, value, answers, t)
+        chosen = display_answer(step, value, answers, t)
         replies.append(Reply(t.gettext("Chosen: {commune}").format(commune=chosen)))
     following = _next_step(flow, answers, None if editing else step.name)
     if following is not None:

@@ -159,6 +159,21 @@ class CertificateView:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class IdeaForm:
+    """What the idea registration form prints."""
+
+    dossier: DossierView
+    person_name: str | None
+    phone_e164: str | None
+    subject_name: str
+    subject_type: str
+    business_registration_no: str | None
+    commune_code: str
+    answers: dict[str, object]
+    registered_at: datetime | None
+
+
 class Store(Protocol):
     """Reads and writes of the conversations, inside the event's transaction."""
 
@@ -210,6 +225,10 @@ class Store(Protocol):
 
     async def certificates(self, person_id: int) -> list[CertificateView]:
         """The certificates of the person's products, newest first."""
+        ...
+
+    async def idea_form(self, person_id: int, dossier_id: int) -> IdeaForm:
+        """The answers of the person's idea registration, for printing."""
         ...
 
     async def erase_person(self, person_id: int) -> int:

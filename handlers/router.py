@@ -11,6 +11,7 @@ from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply
 from handlers import checklist, conversation
 from handlers.conversation import Control, Flow, State, Turn, control_of
 from handlers.data_rights import ERASE, my_data, wipe
+from handlers.documents import send_forms
 from handlers.i18n import N_
 from handlers.ideas import IDEA
 from handlers.onboarding import ONBOARDING
@@ -23,7 +24,13 @@ FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, IDEA, LANGUAG
 MY_DATA = "mydata"
 STATUS = "status"
 CERTIFICATES = "certificates"
-SCREENS = {MY_DATA: my_data, STATUS: show_status, CERTIFICATES: show_certificates}
+FORMS = "forms"
+SCREENS = {
+    MY_DATA: my_data,
+    STATUS: show_status,
+    CERTIFICATES: show_certificates,
+    FORMS: send_forms,
+}
 COMMAND_FLOWS: dict[str, str] = {
     "ngonngu": "language",
     "language": "language",
@@ -32,6 +39,7 @@ COMMAND_FLOWS: dict[str, str] = {
     "dangky": "idea",
     "hoso": checklist.FLOW,
     "trangthai": STATUS,
+    "phieu": FORMS,
     "trang thai": STATUS,
     "chungnhan": CERTIFICATES,
     "chung nhan": CERTIFICATES,
@@ -50,6 +58,7 @@ MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     (checklist.FLOW, N_("Dossier checklist")),
     (STATUS, N_("Where my dossier stands")),
     (CERTIFICATES, N_("My certificates")),
+    (FORMS, N_("Print my forms")),
     (MY_DATA, N_("My data")),
     ("language", N_("Language / Ngôn ngữ")),
     ("erase", N_("Delete my data")),

@@ -6,10 +6,12 @@ no token and no network, and with a script piped in (exits 0 at end of input).
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.messages import (
@@ -24,7 +26,13 @@ from bot.messages import (
     content_from_text,
 )
 
-CAPABILITIES = Capabilities(buttons=False, contact_request=False, documents=False, max_text=4096)
+CAPABILITIES = Capabilities(buttons=False, contact_request=False, documents=True, max_text=4096)
+FILES_FOLDER = Path("ocop-tai-lieu")
+
+
+def _save(path: Path, content: bytes) -> None:
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(content)
 
 
 class ConsoleChannel:
@@ -40,7 +48,9 @@ class ConsoleChannel:
         if isinstance(outbound, Reply | PhoneRequest | RemoveKeyboard):
             text = outbound.text
         elif isinstance(outbound, Document):
-            text = f"[{outbound.filename}] {outbound.caption}"
+            path = FILES_FOLDER / Path(outbound.filename).name
+            await asyncio.to_thread(_save, path, outbound.content)
+            text = f"[{path}] {outbound.caption}".rstrip()
         print(f"\n{text}", file=self._out, flush=True)
 
 
