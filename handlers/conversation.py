@@ -444,7 +444,7 @@ def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _A
         )
     shown = found[:MAX_LISTED_COMMUNES]
     lines = [t.gettext("Several communes have that name. Which one is yours?")]
-    if len(found) > MAX_LISTED_COMMUNES:
+    if len(found) > 1:
         lines.append(
             t.gettext(
                 "Not in the list? Type the name with the province, for example: Sơn Hà Quảng Ngãi"

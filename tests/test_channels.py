@@ -17,7 +17,15 @@ from bot.channels.console import CAPABILITIES as CONSOLE
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel
 from bot.db.engine import create_sessionmaker
-from bot.db.models import ChannelAccount, ConversationSession, Person, ProcessedEvent, Subject
+from bot.db.models import (
+    ChannelAccount,
+    ConversationSession,
+    EvidenceFile,
+    Person,
+    ProcessedEvent,
+    Product,
+    Subject,
+)
 from bot.engine import Engine
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
@@ -336,3 +344,68 @@ def test_webhooks_need_their_secret(database_url: str) -> None:
         create_app(load_settings(database_url=database_url, telegram_bot_token="1:x"))
     with pytest.raises(ConfigurationError, match="ZALO_WEBHOOK_SECRET"):
         create_app(load_settings(database_url=database_url, zalo_bot_token="1:x"))
+
+
+def telegram_photo(chat: str, file_id: str) -> dict[str, Any]:
+    """A Telegram update carrying a photo."""
+    update = telegram_text(chat, "")
+    del update["message"]["text"]
+    update["message"]["photo"] = [
+        {
+            "file_id": f"{file_id}-small",
+            "file_unique_id": f"{file_id}s",
+            "width": 90,
+            "height": 90,
+            "file_size": 1200,
+        },
+        {
+            "file_id": file_id,
+            "file_unique_id": f"{file_id}u",
+            "width": 1280,
+            "height": 960,
+            "file_size": 180_000,
+        },
+    ]
+    return update
+
+
+async def test_idea_and_checklist_with_photos_through_telegram(
+    client: httpx.AsyncClient,
+    telegram_api: tuple[TelegramStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, _ = telegram_api
+    idea = [
+        "dang ky",
+        "Mat ong rung Xop",
+        "mat ong",
+        "che bien",
+        "co",
+        "Mo ta",
+        "Mat ong rung",
+        "80",
+        "100",
+        "12",
+        "10",
+        "1",
+        "bo qua",
+        "1, 3",
+        "trong nuoc",
+        "bo qua",
+        "luu",
+        "/hoso",
+        "co",
+    ]
+    for line in [*SCRIPT, *idea]:
+        assert (await post_telegram(client, telegram_text("507", line))).status_code == 200
+    for file_id in ("AgAD-photo-1", "AgAD-photo-2"):
+        await post_telegram(client, telegram_photo("507", file_id))
+    assert "Đã nhận (2 tệp)" in stand_in.texts("507")[-1]
+    async with sessionmaker() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+        files = (await session.execute(select(EvidenceFile))).scalars().all()
+    assert (product.group_code, product.raw_material_commune_pct) == ("food", 80)
+    assert [(f.channel, f.file_ref, f.size_bytes) for f in files] == [
+        ("telegram", "AgAD-photo-1", 180_000),
+        ("telegram", "AgAD-photo-2", 180_000),
+    ]
