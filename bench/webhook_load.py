@@ -153,7 +153,7 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def run(chats: int, seconds: float, database_url: str) -> dict[str, float]:
+async def run(chats: int, seconds: float, database_url: str) -> dict[str, float | str]:
     """Run the load and return the measurements."""
     stand_in = TelegramStandIn()
     async with serve(stand_in.app()) as api_url:
@@ -186,6 +186,7 @@ async def run(chats: int, seconds: float, database_url: str) -> dict[str, float]
         "p90_ms": 1000 * _percentile(latencies, 0.90) if latencies else float("nan"),
         "p99_ms": 1000 * _percentile(latencies, 0.99) if latencies else float("nan"),
         "errors": len(errors),
+        "error_kinds": ", ".join(sorted(set(errors))[:5]) or "none",
         "server_peak_rss_mib": rss,
     }
 

@@ -58,6 +58,12 @@ class Runtime:
                     extra={"channel": inbound.channel.value, "chat": chat_hash(inbound.chat_id)},
                 )
                 await self.engine.mark_unreachable(inbound.channel, inbound.chat_id)
+            except Exception:
+                log.warning(
+                    "reply not delivered",
+                    exc_info=True,
+                    extra={"channel": inbound.channel.value, "chat": chat_hash(inbound.chat_id)},
+                )
 
         handled = await self.engine.handle(inbound, sender.capabilities, deliver)
         log.info(

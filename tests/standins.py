@@ -42,6 +42,7 @@ class StandIn:
     calls: list[Call] = field(default_factory=list)
     updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     blocked_chats: set[str] = field(default_factory=set)
+    failing_chats: set[str] = field(default_factory=set)
     sent_event: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -104,6 +105,10 @@ class TelegramStandIn(StandIn):
                     "description": "Forbidden: bot was blocked by the user",
                 },
                 403,
+            )
+        if method == "sendMessage" and chat in self.failing_chats:
+            return JSONResponse(
+                {"ok": False, "error_code": 500, "description": "Internal Server Error"}, 500
             )
         result: Any = True
         if method == "getMe":

@@ -409,3 +409,17 @@ async def test_idea_and_checklist_with_photos_through_telegram(
         ("telegram", "AgAD-photo-1", 180_000),
         ("telegram", "AgAD-photo-2", 180_000),
     ]
+
+
+async def test_a_failed_reply_still_acknowledges_and_keeps_the_step(
+    client: httpx.AsyncClient,
+    telegram_api: tuple[TelegramStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, _ = telegram_api
+    stand_in.failing_chats.add("508")
+    response = await post_telegram(client, telegram_text("508", "/start"))
+    assert response.status_code == 200
+    async with sessionmaker() as session:
+        row = (await session.execute(select(ConversationSession))).scalar_one()
+    assert (row.flow, row.step) == ("onboarding", "consent")
