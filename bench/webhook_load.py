@@ -20,7 +20,6 @@ import asyncio
 import itertools
 import os
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ import httpx
 REPO = Path(__file__).parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.standins import TELEGRAM_TOKEN, TelegramStandIn, serve  # noqa: E402
+from tests.standins import TelegramStandIn, free_port, serve, start_bot_server  # noqa: E402
 
 SECRET = "bench-secret"
 SCRIPT = [
@@ -64,13 +63,6 @@ def _update(chat: int, text: str) -> dict[str, Any]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -85,38 +77,6 @@ def _migrate(database_url: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "bot", "migrate"], env=env, check=True, capture_output=True
     )
-
-
-async def _start_server(database_url: str, api_url: str, port: int) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "TELEGRAM_API_BASE_URL": f"{api_url}/bot",
-        "PYTHONPATH": str(REPO),
-        "OCOP_LOG_LEVEL": "WARNING",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    async with httpx.AsyncClient() as http:
-        for _ in range(400):
-            try:
-                if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return process
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    process.kill()
-    raise RuntimeError("server did not start")
 
 
 async def _chat(
@@ -157,8 +117,10 @@ async def run(chats: int, seconds: float, database_url: str) -> dict[str, float 
     """Run the load and return the measurements."""
     stand_in = TelegramStandIn()
     async with serve(stand_in.app()) as api_url:
-        port = _free_port()
-        process = await _start_server(database_url, api_url, port)
+        port = free_port()
+        process = await start_bot_server(
+            database_url, api_url, SECRET, port, OCOP_LOG_LEVEL="WARNING"
+        )
         latencies: list[float] = []
         errors: list[str] = []
         limits = httpx.Limits(max_connections=chats, max_keepalive_connections=chats)

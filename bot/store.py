@@ -53,6 +53,18 @@ from ocop_rules import DossierKind, DossierStatus, is_final
 PERSONAL_SUBJECT_TYPES = frozenset({"registered_household", "unregistered"})
 
 
+def _dossier_view(dossier: Dossier, product: Product) -> DossierView:
+    return DossierView(
+        dossier.id,
+        product.name,
+        product.registration_code,
+        product.group_code,
+        product.subgroup_code,
+        dossier.kind,
+        dossier.status,
+    )
+
+
 def _profile(person: Person) -> Profile:
     return Profile(person.id, person.full_name, person.role, person.language)
 
@@ -287,13 +299,7 @@ class SqlStore:
     async def open_dossiers(self, person_id: int) -> list[DossierView]:
         """The person's dossiers that are not final, oldest first."""
         rows = await self._session.execute(self._owned_dossiers(person_id).order_by(Dossier.id))
-        return [
-            DossierView(
-                d.id, p.name, p.registration_code, p.group_code, p.subgroup_code, d.kind, d.status
-            )
-            for d, p in rows
-            if not is_final(DossierStatus(d.status))
-        ]
+        return [_dossier_view(d, p) for d, p in rows if not is_final(DossierStatus(d.status))]
 
     async def _dossier(self, person_id: int, dossier_id: int) -> Dossier:
         row = (
@@ -444,15 +450,7 @@ class SqlStore:
         product = await self._session.get_one(Product, dossier.product_id)
         subject = await self._session.get_one(Subject, product.subject_id)
         person = await self._session.get_one(Person, person_id)
-        view = DossierView(
-            dossier.id,
-            product.name,
-            product.registration_code,
-            product.group_code,
-            product.subgroup_code,
-            dossier.kind,
-            dossier.status,
-        )
+        view = _dossier_view(dossier, product)
         return IdeaForm(
             view,
             person.full_name,

@@ -23,6 +23,18 @@ from bot.messages import (
 )
 
 _ids = itertools.count(1)
+# Onboarding of a cooperative in Xã Xốp, typed without diacritics.
+SIGN_UP = [
+    "/start",
+    "co",
+    "Lo Van Nam",
+    "0912345678",
+    "xa xop",
+    "hop tac xa",
+    "HTX Mat ong Xop",
+    "bo qua",
+    "luu",
+]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 

@@ -10,17 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import socket
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+REPO = Path(__file__).parents[1]
 TELEGRAM_TOKEN = "123456:TEST-token"
 ZALO_TOKEN = "987:zalo-secret-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Trợ lý OCOP", "username": "ocop_test_bot"}
@@ -258,3 +264,48 @@ def zalo_text(chat: str, text: str, *, wrapped: bool = False) -> dict[str, Any]:
         },
     }
     return {"ok": True, "result": event} if wrapped else event
+
+
+def free_port() -> int:
+    """A TCP port on loopback that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def start_bot_server(
+    database_url: str, api_url: str, secret: str, port: int, **extra_env: str
+) -> asyncio.subprocess.Process:
+    """Start a real ``ocop-bot serve`` on ``port`` with Telegram pointed at the stand-in at
+    ``api_url``; return once ``/readyz`` answers 200."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OCOP_", "DATABASE_URL"))}
+    env.update(
+        DATABASE_URL=database_url,
+        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+        TELEGRAM_WEBHOOK_SECRET=secret,
+        TELEGRAM_API_BASE_URL=f"{api_url}/bot",
+        PYTHONPATH=str(REPO),
+        **extra_env,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    async with httpx.AsyncClient() as http:
+        for _ in range(400):
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return process
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    process.kill()
+    raise RuntimeError("ocop-bot serve did not become ready")

@@ -11,19 +11,7 @@ from bot.engine import Engine
 from bot.messages import FileKind, FileReceived
 from bot.store import SqlStore
 from ocop_rules import REQUIREMENTS
-from tests.builders import START, Chat, Clock
-
-SIGN_UP = [
-    "/start",
-    "co",
-    "Lo Van Nam",
-    "0912345678",
-    "xa xop",
-    "hop tac xa",
-    "HTX Mat ong Xop",
-    "bo qua",
-    "luu",
-]
+from tests.builders import SIGN_UP, START, Chat, Clock
 
 
 def idea(name: str, group: str) -> list[str]:

@@ -17,9 +17,9 @@ from bot.links import LinkSigner
 from bot.messages import Channel, Command, Document
 from bot.settings import load_settings
 from bot.web import create_app
-from tests.builders import START, Chat, Clock
+from tests.builders import SIGN_UP, START, Chat, Clock
 from tests.standins import ZALO_TOKEN, ZaloStandIn, serve, zalo_text
-from tests.test_checklist import SIGN_UP, idea, walk
+from tests.test_checklist import idea, walk
 
 SECRET = "a-secret-key-for-links"
 

@@ -10,19 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Dossier, OfficerAssignment, OutboxMessage, Person, Product
 from bot.engine import Engine
-from tests.builders import Chat, Clock
+from tests.builders import SIGN_UP, Chat, Clock
 
-SIGN_UP = [
-    "/start",
-    "co",
-    "Lo Van Nam",
-    "0912345678",
-    "xa xop",
-    "hop tac xa",
-    "HTX Mat ong Xop",
-    "bo qua",
-    "luu",
-]
 IDEA = [
     "dang ky",
     "Mat ong rung Xop",

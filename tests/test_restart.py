@@ -3,11 +3,7 @@ the user continues at the same step with earlier answers kept."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,49 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Person, Subject
-from tests.standins import TELEGRAM_TOKEN, TelegramStandIn, serve, telegram_text
+from tests.standins import (
+    TelegramStandIn,
+    free_port,
+    serve,
+    start_bot_server,
+    telegram_text,
+)
 
 REPO = Path(__file__).parents[1]
 SECRET = "restart-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _start(database_url: str, api_url: str, port: int) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OCOP_", "DATABASE_URL"))}
-    env.update(
-        DATABASE_URL=database_url,
-        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-        TELEGRAM_WEBHOOK_SECRET=SECRET,
-        TELEGRAM_API_BASE_URL=f"{api_url}/bot",
-        PYTHONPATH=str(REPO),
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        "--port",
-        str(port),
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            try:
-                if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return process
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    process.kill()
-    raise RuntimeError("ocop-bot serve did not become ready")
 
 
 @pytest.fixture
@@ -75,11 +38,11 @@ async def test_sigkill_mid_conversation_then_restart_continues(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     stand_in, api_url = telegram_api
-    port = _free_port()
+    port = free_port()
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     url = f"http://127.0.0.1:{port}/webhooks/telegram"
 
-    process = await _start(database_url, api_url, port)
+    process = await start_bot_server(database_url, api_url, SECRET, port)
     try:
         async with httpx.AsyncClient(timeout=30) as http:
             for line in ["/start", "co", "Nguyen Van A", "0912345678"]:
@@ -91,7 +54,7 @@ async def test_sigkill_mid_conversation_then_restart_continues(
     assert process.returncode == -signal.SIGKILL
     assert "Bước 4/7" in stand_in.texts("901")[-1]
 
-    process = await _start(database_url, api_url, port)
+    process = await start_bot_server(database_url, api_url, SECRET, port)
     try:
         async with httpx.AsyncClient(timeout=30) as http:
             await http.post(url, json=telegram_text("901", "xop"), headers=headers)

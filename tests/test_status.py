@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Certificate, EvaluationRound, Product
 from bot.engine import Engine
 from ocop_rules import certificate_expiry
-from tests.builders import START, Chat, Clock
-from tests.test_checklist import SIGN_UP, idea
+from tests.builders import SIGN_UP, START, Chat, Clock
+from tests.test_checklist import idea
 
 
 @pytest.fixture
