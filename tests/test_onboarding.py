@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -170,7 +172,10 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("steps_done", range(7))
 async def test_bad_input_at_every_step_is_answered_and_changes_nothing(
-    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession], steps_done: int
+    chat: Chat,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    steps_done: int,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     answers = ["co", "Nguyen Van A", "0912345678", "xop", "1", "HTX A", "bo qua"]
     await chat.say("/start", *answers[:steps_done])
@@ -193,6 +198,7 @@ async def test_bad_input_at_every_step_is_answered_and_changes_nothing(
         assert row.step == step
         assert row.data.get("answers") == data.get("answers")
     assert await _count(sessionmaker, Person) == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
 
 
 async def test_help_at_a_step(chat: Chat) -> None:
