@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 
 from bot.messages import Outbound, Reply
 from handlers.i18n import N_
@@ -148,7 +149,8 @@ def certificate_screen(
         elif state is CertificateState.EXPIRED:
             lines.append(t.gettext("This certificate has expired."))
         else:
-            lines.append(t.gettext("{days} days left").format(days=(cert.expires_on - today).days))
+            days = format_decimal((cert.expires_on - today).days, locale=ctx.language)
+            lines.append(t.gettext("{days} days left").format(days=days))
         if state is CertificateState.EXPIRING and cert.status == "valid":
             lines.append(
                 t.gettext(

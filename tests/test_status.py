@@ -80,3 +80,28 @@ async def test_certificate_with_expiry_and_reevaluation_papers(
 async def test_no_certificate_yet(chat: Chat) -> None:
     await chat.say(*SIGN_UP)
     assert "chưa có giấy chứng nhận" in await chat.say("/chungnhan")
+
+
+async def test_numbers_and_dates_follow_the_language(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    issued = date(2026, 3, 1)
+    async with sessionmaker.begin() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+        session.add(
+            Certificate(
+                product_id=product.id,
+                number="9",
+                stars=3,
+                issuing_level="province",
+                issuing_authority="UBND tỉnh",
+                issued_on=issued,
+                expires_on=certificate_expiry(issued),
+            )
+        )
+    assert "còn 1.095 ngày" in await chat.say("/chungnhan")
+    await chat.say("/ngonngu", "english")
+    english = await chat.say("/chungnhan")
+    assert "1,095 days left" in english
+    assert "Mar 1, 2026" in english
