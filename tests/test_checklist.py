@@ -14,13 +14,14 @@ from ocop_rules import REQUIREMENTS
 from tests.builders import SIGN_UP, START, Chat, Clock
 
 
-def idea(name: str, group: str) -> list[str]:
-    """An idea registration of ``group`` (typed as a group name), all answers valid."""
+def idea(name: str, group: str, subgroup: str | None = "1") -> list[str]:
+    """An idea registration of ``group`` (typed as a group name), all answers valid, saved.
+
+    ``subgroup`` is None for groups with a single subgroup, which is not asked.
+    """
+    head = ["dang ky", name, group, *([subgroup] if subgroup else [])]
     return [
-        "dang ky",
-        name,
-        group,
-        "1",
+        *head,
         "co",
         "Mo ta",
         "Nguyen lieu",
@@ -104,24 +105,7 @@ async def test_handicraft_is_never_asked_for_food_safety(chat: Chat) -> None:
 
 
 async def test_tourism_is_never_asked_for_samples(chat: Chat) -> None:
-    reply = await chat.say(
-        *SIGN_UP,
-        "dang ky",
-        "Homestay Xop",
-        "du lich",
-        "co",
-        "Mo ta",
-        "Nguyen lieu",
-        "80",
-        "100",
-        "5",
-        "5",
-        "1",
-        "bo qua",
-        "0",
-        "1",
-        "bo qua",
-    )
+    reply = await chat.say(*SIGN_UP, *idea("Homestay Xop", "du lich", subgroup=None)[:-1])
     assert "Anh/chị xem lại thông tin" in reply
     await chat.say("luu")
     seen = await walk(chat, answers={}, photos={})

@@ -15,6 +15,29 @@ from tests.builders import SIGN_UP, START, Chat, Clock
 from tests.test_checklist import idea
 
 
+async def add_certificate(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    issued: date,
+    number: str,
+    stars: int,
+    authority: str,
+) -> None:
+    """A certificate for the one product there is, valid 36 months from ``issued``."""
+    async with sessionmaker.begin() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+        session.add(
+            Certificate(
+                product_id=product.id,
+                number=number,
+                stars=stars,
+                issuing_level="province",
+                issuing_authority=authority,
+                issued_on=issued,
+                expires_on=certificate_expiry(issued),
+            )
+        )
+
+
 @pytest.fixture
 def chat(sessionmaker: async_sessionmaker[AsyncSession]) -> Chat:
     return Chat(Engine(sessionmaker, clock=Clock()))
@@ -54,19 +77,7 @@ async def test_certificate_with_expiry_and_reevaluation_papers(
 ) -> None:
     await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
     issued = date(2023, 7, 1)  # START is 2 March 2026: under 6 months before 1 July 2026
-    async with sessionmaker.begin() as session:
-        product = (await session.execute(select(Product))).scalar_one()
-        session.add(
-            Certificate(
-                product_id=product.id,
-                number="123/QĐ-UBND",
-                stars=4,
-                issuing_level="province",
-                issuing_authority="UBND tỉnh Quảng Ngãi",
-                issued_on=issued,
-                expires_on=certificate_expiry(issued),
-            )
-        )
+    await add_certificate(sessionmaker, issued, "123/QĐ-UBND", 4, "UBND tỉnh Quảng Ngãi")
     reply = await chat.say("/chungnhan")
     assert "★★★★" in reply
     assert "123/QĐ-UBND" in reply
@@ -87,19 +98,7 @@ async def test_numbers_and_dates_follow_the_language(
 ) -> None:
     await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
     issued = date(2026, 3, 1)
-    async with sessionmaker.begin() as session:
-        product = (await session.execute(select(Product))).scalar_one()
-        session.add(
-            Certificate(
-                product_id=product.id,
-                number="9",
-                stars=3,
-                issuing_level="province",
-                issuing_authority="UBND tỉnh",
-                issued_on=issued,
-                expires_on=certificate_expiry(issued),
-            )
-        )
+    await add_certificate(sessionmaker, issued, "9", 3, "UBND tỉnh")
     assert "còn 1.095 ngày" in await chat.say("/chungnhan")
     await chat.say("/ngonngu", "english")
     english = await chat.say("/chungnhan")
