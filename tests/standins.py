@@ -81,8 +81,8 @@ async def _params(request: Request) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("application/json"):
         body = await request.json()
         return body if isinstance(body, dict) else {}
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    async with request.form() as form:  # closes uploaded files (sendDocument)
+        return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 class TelegramStandIn(StandIn):

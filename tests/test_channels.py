@@ -423,3 +423,35 @@ async def test_a_failed_reply_still_acknowledges_and_keeps_the_step(
     async with sessionmaker() as session:
         row = (await session.execute(select(ConversationSession))).scalar_one()
     assert (row.flow, row.step) == ("onboarding", "consent")
+
+
+async def test_phieu_sends_a_document_through_telegram(
+    client: httpx.AsyncClient, telegram_api: tuple[TelegramStandIn, str]
+) -> None:
+    stand_in, _ = telegram_api
+    idea = [
+        "dang ky",
+        "Mat ong rung Xop",
+        "mat ong",
+        "che bien",
+        "co",
+        "Mo ta",
+        "Mat ong rung",
+        "80",
+        "100",
+        "12",
+        "10",
+        "1",
+        "bo qua",
+        "0",
+        "trong nuoc",
+        "bo qua",
+        "luu",
+        "/phieu",
+    ]
+    for line in [*SCRIPT, *idea]:
+        assert (await post_telegram(client, telegram_text("509", line))).status_code == 200
+    documents = [c for c in stand_in.calls if c.method == "sendDocument"]
+    assert len(documents) == 1
+    assert documents[0].params["chat_id"] == "509"
+    assert documents[0].params["caption"] == "Phiếu đăng ký ý tưởng sản phẩm"
