@@ -117,7 +117,7 @@ async def test_invalid_phone_keeps_earlier_answers(chat: Chat) -> None:
     assert "Quay lại" in reply
     assert "Bước 3/7" in reply
     back = await chat.say("quay lai")
-    assert "Đang ghi: Nguyen Van A" in back
+    assert "Câu trả lời hiện tại: Nguyen Van A" in back
 
 
 async def test_edit_an_answer_from_the_summary(
@@ -127,7 +127,7 @@ async def test_edit_an_answer_from_the_summary(
     menu = await chat.say("sua")
     assert "muốn sửa mục nào" in menu
     prompt = await chat.say("ho va ten")
-    assert "Đang ghi: Nguyen Van A" in prompt
+    assert "Câu trả lời hiện tại: Nguyen Van A" in prompt
     summary = await chat.say("Nguyễn Văn Bình")
     assert "Họ và tên: Nguyễn Văn Bình" in summary
     await chat.say("luu")
