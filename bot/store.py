@@ -218,10 +218,6 @@ class SqlStore:
             select(Subject).where(Subject.owner_person_id == person_id).order_by(Subject.id)
         )
 
-    async def has_subject(self, person_id: int) -> bool:
-        """Whether the person has a producer organisation to register ideas for."""
-        return await self._subject_of(person_id) is not None
-
     async def register_idea(self, person_id: int, idea: NewIdea, now: datetime) -> IdeaReceipt:
         """Save the idea as a product with its first dossier; notify the commune's officers.
 

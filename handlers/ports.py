@@ -201,10 +201,6 @@ class Store(Protocol):
         """Save the idea as a product with its first dossier; notify the commune's officers."""
         ...
 
-    async def has_subject(self, person_id: int) -> bool:
-        """Whether the person has a producer organisation to register ideas for."""
-        ...
-
     async def open_dossiers(self, person_id: int) -> list[DossierView]:
         """The person's dossiers that are not final, oldest first."""
         ...

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -113,10 +112,3 @@ class Chat:
     def last_text(self) -> str:
         """The replies to the last message, joined."""
         return "\n".join(text_of(reply) for reply in self.last)
-
-    def options(self) -> Iterable[str]:
-        """Payloads of the buttons on the last replies."""
-        for reply in self.last:
-            if isinstance(reply, Reply):
-                for row in reply.choices:
-                    yield from (option.payload for option in row)

@@ -44,6 +44,7 @@ from tests.standins import (
     telegram_text,
     zalo_text,
 )
+from tests.test_checklist import idea
 
 SCRIPT = [
     "/start",
@@ -375,28 +376,7 @@ async def test_idea_and_checklist_with_photos_through_telegram(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     stand_in, _ = telegram_api
-    idea = [
-        "dang ky",
-        "Mat ong rung Xop",
-        "mat ong",
-        "che bien",
-        "co",
-        "Mo ta",
-        "Mat ong rung",
-        "80",
-        "100",
-        "12",
-        "10",
-        "1",
-        "bo qua",
-        "1, 3",
-        "trong nuoc",
-        "bo qua",
-        "luu",
-        "/hoso",
-        "co",
-    ]
-    for line in [*SCRIPT, *idea]:
+    for line in [*SCRIPT, *idea("Mat ong rung Xop", "mat ong"), "/hoso", "co"]:
         assert (await post_telegram(client, telegram_text("507", line))).status_code == 200
     for file_id in ("AgAD-photo-1", "AgAD-photo-2"):
         await post_telegram(client, telegram_photo("507", file_id))
@@ -429,27 +409,7 @@ async def test_phieu_sends_a_document_through_telegram(
     client: httpx.AsyncClient, telegram_api: tuple[TelegramStandIn, str]
 ) -> None:
     stand_in, _ = telegram_api
-    idea = [
-        "dang ky",
-        "Mat ong rung Xop",
-        "mat ong",
-        "che bien",
-        "co",
-        "Mo ta",
-        "Mat ong rung",
-        "80",
-        "100",
-        "12",
-        "10",
-        "1",
-        "bo qua",
-        "0",
-        "trong nuoc",
-        "bo qua",
-        "luu",
-        "/phieu",
-    ]
-    for line in [*SCRIPT, *idea]:
+    for line in [*SCRIPT, *idea("Mat ong rung Xop", "mat ong"), "/phieu"]:
         assert (await post_telegram(client, telegram_text("509", line))).status_code == 200
     documents = [c for c in stand_in.calls if c.method == "sendDocument"]
     assert len(documents) == 1
