@@ -41,8 +41,10 @@ from ocop_rules._commune import (
     IdeaOrigin,
     IdentityLevel,
     commune_guidance,
+    overall_conclusion,
 )
 from ocop_rules._cycle import (
+    COMMUNE_STEP_STATUSES,
     CYCLE_STEP_NAMES_VI,
     OPEN_STATUSES,
     TRANSITIONS,
@@ -52,6 +54,7 @@ from ocop_rules._cycle import (
     cycle_step,
     is_final,
     next_statuses,
+    status_path,
 )
 from ocop_rules._dossier import (
     REQUIREMENTS,
@@ -108,6 +111,7 @@ from ocop_rules._subjects import (
 __all__ = [
     "ALERT_SCHEDULE",
     "COMMUNE_CRITERION_NAMES_VI",
+    "COMMUNE_STEP_STATUSES",
     "CYCLE_STEP_NAMES_VI",
     "IDEA_FIELDS",
     "OFFICIAL_PRODUCT_SET_COUNT",
@@ -163,6 +167,7 @@ __all__ = [
     "is_certifiable",
     "is_final",
     "next_statuses",
+    "overall_conclusion",
     "product_groups",
     "product_set",
     "receiving_level",
@@ -170,6 +175,7 @@ __all__ = [
     "requirement",
     "route_score",
     "stars_for_score",
+    "status_path",
     "subgroup",
     "subject_eligibility",
 ]

@@ -9,7 +9,7 @@ Guidance is guidance: the council scores, the commune does not rank.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -61,6 +61,22 @@ class IdentityLevel(StrEnum):
     SIMILAR = "similar"  # Tương tự
     OWN = "own"  # Riêng
     OWN_LOCAL_KNOWLEDGE = "own_local_knowledge"  # Riêng, có trí tuệ địa phương
+
+
+def overall_conclusion(conclusions: Iterable[CommuneConclusion]) -> CommuneConclusion:
+    """The commune's conclusion on a dossier from its conclusions on the four criteria.
+
+    The commune proposes the province evaluates only a product that meets every criterion
+    (QĐ 1489: the commune assesses the four criteria, then proposes); any criterion not met
+    makes the dossier not met; otherwise anything still to complete makes it "needs more".
+    An empty list is "needs more": nothing has been assessed.
+    """
+    seen = set(conclusions)
+    if CommuneConclusion.NOT_MET in seen:
+        return CommuneConclusion.NOT_MET
+    if not seen or CommuneConclusion.NEEDS_MORE in seen:
+        return CommuneConclusion.NEEDS_MORE
+    return CommuneConclusion.MET
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,20 @@ STEP_OF_STATUS: MappingProxyType[DossierStatus, CycleStep] = MappingProxyType(
 )
 
 
+# The statuses in which a dossier is in the commune's hands under QĐ 1489: from the
+# producer's registration until the commune sends its proposal to the province.
+COMMUNE_STEP_STATUSES = frozenset(
+    {
+        S.IDEA_REGISTERED,
+        S.IDEA_ACCEPTED,
+        S.BUSINESS_PLAN,
+        S.IN_PREPARATION,
+        S.SUBMITTED_TO_COMMUNE,
+        S.COMMUNE_ASSESSED,
+    }
+)
+
+
 def can_transition(current: DossierStatus, target: DossierStatus) -> bool:
     """Whether a dossier may move from ``current`` to ``target``."""
     return target in TRANSITIONS[current]
@@ -143,3 +157,22 @@ def is_final(status: DossierStatus) -> bool:
 def cycle_step(status: DossierStatus) -> CycleStep:
     """The cycle step a dossier in ``status`` is at."""
     return STEP_OF_STATUS[status]
+
+
+def status_path(current: DossierStatus, target: DossierStatus) -> tuple[DossierStatus, ...] | None:
+    """The shortest chain of allowed moves from ``current`` to ``target`` (excluding
+    ``current``; empty when they are equal), or ``None`` when ``target`` cannot be reached.
+
+    Withdrawal is never a step on the way: it ends a dossier.
+    """
+    paths: dict[DossierStatus, tuple[DossierStatus, ...]] = {current: ()}
+    frontier = [current]
+    while frontier:
+        following = []
+        for status in frontier:
+            for nxt in sorted(TRANSITIONS[status] - {S.WITHDRAWN}):
+                if nxt not in paths:
+                    paths[nxt] = (*paths[status], nxt)
+                    following.append(nxt)
+        frontier = following
+    return paths.get(target)

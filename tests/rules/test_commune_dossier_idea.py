@@ -21,6 +21,7 @@ from ocop_rules import (
     commune_guidance,
     dossier_requirements,
     idea_field,
+    overall_conclusion,
     requirement,
 )
 from ocop_rules._idea import IdeaField
@@ -208,3 +209,21 @@ def test_idea_field_choices_are_consistent() -> None:
         IdeaField("colour", FieldType.CHOICE, True)
     with pytest.raises(ValueError, match="choices"):
         IdeaField("name", FieldType.TEXT, True, ("a",))
+
+
+K = CommuneConclusion
+
+
+@pytest.mark.parametrize(
+    ("conclusions", "expected"),
+    [
+        ([K.MET] * 4, K.MET),
+        ([K.MET, K.MET, K.NEEDS_MORE, K.MET], K.NEEDS_MORE),
+        ([K.MET, K.NOT_MET, K.NEEDS_MORE, K.MET], K.NOT_MET),
+        ([], K.NEEDS_MORE),
+    ],
+)
+def test_overall_conclusion(
+    conclusions: list[CommuneConclusion], expected: CommuneConclusion
+) -> None:
+    assert overall_conclusion(conclusions) is expected

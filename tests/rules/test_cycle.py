@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ocop_rules import (
+    COMMUNE_STEP_STATUSES,
     CYCLE_STEP_NAMES_VI,
     OPEN_STATUSES,
     TRANSITIONS,
@@ -16,6 +17,7 @@ from ocop_rules import (
     cycle_step,
     is_final,
     next_statuses,
+    status_path,
 )
 
 S = DossierStatus
@@ -100,3 +102,47 @@ def test_steps_of_statuses() -> None:
     assert cycle_step(S.IDEA_REGISTERED) is CycleStep.IDEA_REGISTRATION
     assert cycle_step(S.SUBMITTED_TO_COMMUNE) is CycleStep.EVALUATION
     assert cycle_step(S.CERTIFIED) is CycleStep.TRADE_PROMOTION
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "expected"),
+    [
+        (S.IDEA_REGISTERED, S.IDEA_REGISTERED, ()),
+        (
+            S.IDEA_REGISTERED,
+            S.SUBMITTED_TO_COMMUNE,
+            (S.IDEA_ACCEPTED, S.IN_PREPARATION, S.SUBMITTED_TO_COMMUNE),
+        ),
+        (S.SUBMITTED_TO_COMMUNE, S.IN_PREPARATION, (S.IN_PREPARATION,)),
+        (S.COMMUNE_ASSESSED, S.SUBMITTED_TO_COMMUNE, (S.SUBMITTED_TO_COMMUNE,)),
+        (S.IN_PREPARATION, S.COMMUNE_ASSESSED, (S.SUBMITTED_TO_COMMUNE, S.COMMUNE_ASSESSED)),
+        (S.SUBMITTED_FOR_EVALUATION, S.SUBMITTED_TO_COMMUNE, None),
+        (S.IDEA_REGISTERED, S.WITHDRAWN, None),
+        (S.EXPIRED, S.CERTIFIED, None),
+    ],
+)
+def test_status_path(
+    current: DossierStatus, target: DossierStatus, expected: tuple[DossierStatus, ...] | None
+) -> None:
+    assert status_path(current, target) == expected
+
+
+@given(st.sampled_from(DossierStatus), st.sampled_from(DossierStatus))
+def test_status_path_uses_allowed_moves_only(current: DossierStatus, target: DossierStatus) -> None:
+    path = status_path(current, target)
+    if path is None:
+        return
+    previous = current
+    for status in path:
+        assert can_transition(previous, status)
+        previous = status
+    assert previous == target
+
+
+def test_commune_step_ends_when_the_proposal_goes_to_the_province() -> None:
+    assert S.COMMUNE_ASSESSED in COMMUNE_STEP_STATUSES
+    assert S.SUBMITTED_FOR_EVALUATION not in COMMUNE_STEP_STATUSES
+    # Reopening the commune's assessment is possible exactly while the commune holds it.
+    for status in DossierStatus:
+        reopenable = can_transition(status, S.SUBMITTED_TO_COMMUNE) and status is S.COMMUNE_ASSESSED
+        assert reopenable == (status is S.COMMUNE_ASSESSED)
