@@ -16,7 +16,7 @@ import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import __version__
+from bot import __version__, cli_officers
 from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel, ZaloError
@@ -245,6 +245,17 @@ async def cmd_zalo_set_webhook(settings: Settings, _args: argparse.Namespace) ->
     return EXIT_OK
 
 
+async def cmd_officer(settings: Settings, args: argparse.Namespace) -> int:
+    """``officer invite|revoke|list``."""
+    database = await _open_database(settings)
+    try:
+        return await cli_officers.ACTIONS[args.action](settings, database, args)
+    except cli_officers.CommuneNotFoundError as error:
+        raise CliError(error.args[0]) from None
+    finally:
+        await database.dispose()
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "version": (cmd_version, "print the version"),
     "migrate": (cmd_migrate, "create or upgrade the database schema"),
@@ -279,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
         actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
         actions.add_parser("set-webhook", help=f"register the {channel} webhook")
         group.set_defaults(handler=handler)
+    cli_officers.add_parser(subcommands)
+    subcommands.choices["officer"].set_defaults(handler=cmd_officer)
     return parser
 
 

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_bot_username: str | None = None
     zalo_bot_token: SecretStr | None = None
     zalo_webhook_secret: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"

@@ -23,7 +23,6 @@ from bot.db.models import (
     Dossier,
     DossierItem,
     EvaluationResult,
-    EvaluationRound,
     EvidenceFile,
     OfficerAssignment,
     OutboxMessage,
@@ -32,6 +31,7 @@ from bot.db.models import (
     Subject,
 )
 from bot.messages import Channel
+from bot.officer_store import OfficerQueries
 from handlers.ports import (
     CertificateView,
     DossierView,
@@ -43,7 +43,6 @@ from handlers.ports import (
     NewProducer,
     PersonalData,
     Profile,
-    RoundView,
     StatusView,
     SubjectView,
 )
@@ -69,7 +68,7 @@ def _profile(person: Person) -> Profile:
     return Profile(person.id, person.full_name, person.role, person.language)
 
 
-class SqlStore:
+class SqlStore(OfficerQueries):
     """Reads and writes for the conversations, in the caller's transaction."""
 
     def __init__(self, session: AsyncSession, now: datetime, timezone: tzinfo = UTC) -> None:
@@ -389,32 +388,11 @@ class SqlStore:
                     dossier,
                     tuple(ItemView(i.requirement_code, i.state, 0) for i in items),
                     conclusion,
-                    await self._next_round(dossier.dossier_id, today),
+                    await self._round_of(await self._session.get_one(Dossier, dossier.dossier_id)),
                     stars,
                 )
             )
         return views
-
-    async def _next_round(self, dossier_id: int, today: date) -> RoundView | None:
-        """The dossier's own round, else the province's next round still open."""
-        dossier = await self._session.get_one(Dossier, dossier_id)
-        if dossier.round_id is not None:
-            chosen = await self._session.get(EvaluationRound, dossier.round_id)
-        else:
-            province = await self._session.scalar(
-                select(Commune.province_code).where(Commune.code == dossier.commune_code)
-            )
-            chosen = await self._session.scalar(
-                select(EvaluationRound)
-                .where(EvaluationRound.province_code == province)
-                .where(EvaluationRound.registration_deadline >= today)
-                .order_by(EvaluationRound.registration_deadline)
-            )
-        if chosen is None:
-            return None
-        return RoundView(
-            chosen.name, chosen.registration_deadline, chosen.commune_deadline, chosen.council_from
-        )
 
     async def certificates(self, person_id: int) -> list[CertificateView]:
         """The certificates of the person's products, newest first."""

@@ -53,6 +53,8 @@ MAX_LISTED_COMMUNES = 8
 SUMMARY = "_summary"
 EDIT_PICK = "_edit"
 RESUME = "_resume"
+KEEP = "="  # the payload of a "keep the declared value" button
+KEEP_WORDS = frozenset({"giu", "giu nguyen", "nhu tren", "keep", "same"})
 
 
 class Kind(StrEnum):
@@ -129,6 +131,8 @@ class Step:
     max_length: int = 200
     stop_if: Callable[[Any, Data], str | None] | None = None
     stamp: bool = False
+    detail: Callable[[Data, Translator], str | None] | None = None
+    keep: Callable[[Data], Any] | None = None
 
     def options(self, data: Data) -> tuple[Choice, ...]:
         """The choices offered with the answers so far."""
@@ -245,9 +249,16 @@ def prompt(flow: Flow, step: Step, data: Data, t: Translator, lead: str = "") ->
     if step.name in data and data[step.name] is not None:
         current = display_answer(step, data[step.name], data, t)
         lines.append(t.gettext("Current answer: {answer}").format(answer=current))
+    extra = step.detail(data, t) if step.detail is not None else None
+    if extra:
+        lines.append(extra)
     if step.optional:
         lines.append(t.gettext("Type “Bỏ qua” to skip this question."))
     text = "\n".join(lines)
+    kept = step.keep(data) if step.keep is not None else None
+    if kept is not None and step.kind is not Kind.CHOICE:
+        label = t.gettext("Keep: {answer}").format(answer=display_answer(step, kept, data, t))
+        return Reply(text, ((Option(label, f"c:{step.name}:="),),))
     if step.kind is Kind.PHONE:
         return PhoneRequest(text, t.gettext("Send my phone number"))
     if step.kind is Kind.YES_NO:
@@ -356,6 +367,8 @@ def _parse_payload(step: Step, payload: str, data: Data) -> Any:
         raise InvalidAnswerError(
             N_("That button belongs to an earlier question. Please answer this one.")
         )
+    if value == KEEP and step.keep is not None and step.keep(data) is not None:
+        return step.keep(data)
     if step.kind is Kind.YES_NO and value in ("yes", "no"):
         return value == "yes"
     if step.kind is Kind.CHOICE and value in {c.value for c in step.options(data)}:
@@ -368,6 +381,8 @@ def _parse_payload(step: Step, payload: str, data: Data) -> Any:
 
 
 def _parse_text(step: Step, text: str, data: Data, t: Translator) -> Any:
+    if step.keep is not None and fold(text) in KEEP_WORDS and step.keep(data) is not None:
+        return step.keep(data)
     if len(text) > step.max_length:
         raise InvalidAnswerError(
             N_("That is too long: at most {limit} characters, please."), limit=step.max_length
@@ -470,9 +485,18 @@ def _next_step(flow: Flow, data: Data, after: str | None) -> Step | None:
     return steps[index + 1] if index + 1 < len(steps) else None
 
 
-def start(flow: Flow, state: State, t: Translator, now: datetime) -> Turn:
-    """Begin ``flow``, or offer to resume its draft when one was left unfinished."""
+def start(flow: Flow, state: State, t: Translator, now: datetime, seed: Data | None = None) -> Turn:
+    """Begin ``flow``, or offer to resume its draft when one was left unfinished.
+
+    ``seed`` holds what the flow is about (keys starting with "_", e.g. the dossier an
+    officer assesses); they are not questions. A draft about something else is dropped
+    rather than offered, so answers never leak from one dossier to another.
+    """
+    seed = dict(seed or {})
     draft = state.data.get("drafts", {}).get(flow.name)
+    if draft and any(draft.get("answers", {}).get(k) != v for k, v in seed.items()):
+        _drop_draft(state, flow.name)
+        draft = None
     if draft:
         state.flow, state.step = flow.name, RESUME
         state.data = {
@@ -483,13 +507,13 @@ def start(flow: Flow, state: State, t: Translator, now: datetime) -> Turn:
         }
         return Turn([_resume_prompt(flow, t)], state)
     state.flow, state.step = flow.name, None
-    state.data = {**state.data, "answers": {}, "_history": [], "_touched": now.isoformat()}
-    first = _next_step(flow, {}, None)
+    state.data = {**state.data, "answers": seed, "_history": [], "_touched": now.isoformat()}
+    first = _next_step(flow, seed, None)
     if first is None:  # pragma: no cover - flows always have steps
         raise ValueError(f"flow {flow.name} has no steps")
     state.step = first.name
     lead = t.gettext(flow.intro) if flow.intro else ""
-    return Turn([prompt(flow, first, {}, t, lead)], state)
+    return Turn([prompt(flow, first, seed, t, lead)], state)
 
 
 def _resume_prompt(flow: Flow, t: Translator) -> Reply:
@@ -753,9 +777,10 @@ def _handle_resume(
         return Turn([prompt(flow, step, answers, t)], state)
     if pick == "r:restart":
         _drop_draft(state, flow.name)
+        seed = {k: v for k, v in answers.items() if k.startswith("_")}
         state.data = {k: v for k, v in state.data.items() if k != "answers"}
         state.flow = None
-        return start(flow, state, t, datetime.fromisoformat(state.data["_touched"]))
+        return start(flow, state, t, datetime.fromisoformat(state.data["_touched"]), seed)
     return Turn(
         [Reply(t.gettext("Please choose “Continue” or “Start again”.")), _resume_prompt(flow, t)],
         state,

@@ -174,8 +174,8 @@ class IdeaForm:
     registered_at: datetime | None
 
 
-class Store(Protocol):
-    """Reads and writes of the conversations, inside the event's transaction."""
+class ProducerStore(Protocol):
+    """Reads and writes of the producer's conversations, inside the event's transaction."""
 
     async def register_producer(
         self,
@@ -230,6 +230,181 @@ class Store(Protocol):
     async def erase_person(self, person_id: int) -> int:
         """Delete the person's personal data; return how many products are kept anonymised."""
         ...
+
+
+# --- the commune officer's side ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InviteOutcome:
+    """What became of a typed invite code.
+
+    ``result``: "accepted", "already" (this person already serves that commune), "unknown",
+    "expired", "used", "revoked" or "cooldown" (too many wrong codes: not checked at all).
+    """
+
+    result: str
+    commune_code: str | None = None
+    retry_after_minutes: int = 0
+    profile: Profile | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """A dossier waiting for the commune step, as the officer's queue lists it."""
+
+    dossier: DossierView
+    commune_code: str
+    producer: str
+    waiting_since: datetime
+    item_states: dict[str, str]
+    form_check: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewEntry:
+    """One product of the commune with where it stands."""
+
+    subject_name: str
+    product_name: str
+    registration_code: str | None
+    status: str | None
+    certificate_stars: int | None
+    certificate_expires_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerItem:
+    """A dossier item as the producer answered it and the officer checked it."""
+
+    code: str
+    state: str
+    evidence_count: int
+    officer_check: str | None
+    officer_note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionView:
+    """The commune's finding on one criterion."""
+
+    criterion: str
+    facts: dict[str, object]
+    conclusion: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerDossier:
+    """Everything an officer sees of one dossier of their commune."""
+
+    dossier: DossierView
+    commune_code: str
+    subject_name: str
+    subject_type: str
+    producer: str | None
+    declared: dict[str, object]
+    items: tuple[OfficerItem, ...]
+    form_check: str | None
+    criteria: tuple[CriterionView, ...]
+    conclusion: str | None
+    meeting_date: date | None
+    meeting_participants: str | None
+    decided_at: datetime | None
+    reopened_count: int
+    has_report: bool
+    round: RoundView | None
+
+
+@dataclass(frozen=True, slots=True)
+class FormCheck:
+    """The officer's check of the dossier's form: per item đủ / thiếu and a note."""
+
+    checks: dict[str, tuple[str, str | None]]
+    send_back: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewAssessment:
+    """The officer's confirmed findings on the four criteria and the meeting."""
+
+    criteria: tuple[CriterionView, ...]
+    conclusion: str
+    meeting_date: date
+    meeting_participants: str
+
+
+class OfficerStore(Protocol):
+    """Reads and writes of the officer's conversations; every one scoped to the officer's
+    communes: a dossier elsewhere is simply not found (``None`` / ``False``)."""
+
+    async def accept_invite(
+        self,
+        code: str,
+        *,
+        channel: Channel,
+        external_id: str,
+        chat_id: str,
+        display_name: str | None,
+        language: str,
+    ) -> InviteOutcome:
+        """Check a typed code (rate limited per account) and grant the commune role."""
+        ...
+
+    async def officer_communes(self, person_id: int) -> list[str]:
+        """Codes of the communes the person serves as officer."""
+        ...
+
+    async def commune_queue(self, person_id: int) -> list[QueueEntry]:
+        """Dossiers of the officer's communes in the commune step, oldest first."""
+        ...
+
+    async def commune_overview(self, person_id: int) -> list[OverviewEntry]:
+        """Every product of the officer's communes with its latest status and certificate."""
+        ...
+
+    async def officer_dossier(self, person_id: int, dossier_id: int) -> OfficerDossier | None:
+        """One dossier of the officer's communes, or None (also for another commune's)."""
+        ...
+
+    async def dossier_id_by_code(self, person_id: int, code: str) -> int | None:
+        """The dossier of a registration code in the officer's communes, or None."""
+        ...
+
+    async def record_denied(self, person_id: int, action: str, target: str) -> None:
+        """Audit an attempt to act on something outside the officer's communes."""
+        ...
+
+    async def save_form_check(self, person_id: int, dossier_id: int, check: FormCheck) -> bool:
+        """Store the form check; send the dossier back to the producer when asked."""
+        ...
+
+    async def save_assessment(
+        self,
+        person_id: int,
+        dossier_id: int,
+        assessment: NewAssessment,
+        report: bytes,
+        filename: str,
+    ) -> bool:
+        """Store the findings and the report; move the dossier; tell the producer."""
+        ...
+
+    async def reopen_assessment(self, person_id: int, dossier_id: int) -> bool:
+        """Reopen the commune's assessment; refused once the proposal went to the province."""
+        ...
+
+    async def submit_to_province(self, person_id: int, dossier_id: int) -> bool:
+        """Send the commune's proposal upward (only for a dossier that meets the criteria)."""
+        ...
+
+    async def commune_report(self, person_id: int, dossier_id: int) -> bytes | None:
+        """The stored commune report of the dossier, or None."""
+        ...
+
+
+class Store(ProducerStore, OfficerStore, Protocol):
+    """Everything the conversations read and write, inside the event's transaction."""
 
 
 @dataclass(slots=True)

@@ -7,8 +7,11 @@ that this is an automated assistant). A message in the middle of a flow goes to 
 
 from __future__ import annotations
 
+import re
+
 from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
-from handlers import checklist, conversation
+from handlers import checklist, conversation, officer
+from handlers.assessment import ASSESS_FLOW, FORM_CHECK_FLOW
 from handlers.conversation import Control, Flow, State, Turn, control_of
 from handlers.data_rights import ERASE, my_data, wipe
 from handlers.documents import send_forms
@@ -20,17 +23,28 @@ from handlers.settings_flows import LANGUAGE
 from handlers.status import show_certificates, show_status
 from handlers.textmatch import fold
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (ONBOARDING, IDEA, LANGUAGE, ERASE)}
+FLOWS: dict[str, Flow] = {
+    flow.name: flow for flow in (ONBOARDING, IDEA, LANGUAGE, ERASE, FORM_CHECK_FLOW, ASSESS_FLOW)
+}
+# Flows about one dossier start from its card, never from the menu or a command.
+SEEDED_FLOWS = frozenset({FORM_CHECK_FLOW.name, ASSESS_FLOW.name})
 MY_DATA = "mydata"
 STATUS = "status"
 CERTIFICATES = "certificates"
 FORMS = "forms"
+QUEUE = "queue"
+COMMUNE = "commune"
 SCREENS = {
     MY_DATA: my_data,
     STATUS: show_status,
     CERTIFICATES: show_certificates,
     FORMS: send_forms,
+    QUEUE: officer.show_queue,
+    COMMUNE: officer.show_commune,
 }
+# What a producer does; an officer-only account is told these need a producer sign-up.
+PRODUCER_ONLY = frozenset({"idea", checklist.FLOW, STATUS, CERTIFICATES, FORMS})
+REGISTRATION_CODE = re.compile(r"\s*OCOP-\d{1,3}-\d{4}-\d{1,10}\s*", re.IGNORECASE)
 COMMAND_FLOWS: dict[str, str] = {
     "ngonngu": "language",
     "language": "language",
@@ -51,6 +65,9 @@ COMMAND_FLOWS: dict[str, str] = {
     "xoa du lieu": "erase",
     "dulieucuatoi": MY_DATA,
     "du lieu cua toi": MY_DATA,
+    "choduyet": QUEUE,
+    "cho duyet": QUEUE,
+    "xa": COMMUNE,
 }
 # Menu entries shown to a signed-up person: (flow, label).
 MENU_ENTRIES: tuple[tuple[str, str], ...] = (
@@ -64,6 +81,11 @@ MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     ("erase", N_("Delete my data")),
 )
 
+OFFICER_ENTRIES: tuple[tuple[str, str], ...] = (
+    (QUEUE, N_("Dossiers waiting for the commune")),
+    (COMMUNE, N_("Products of my commune")),
+)
+
 
 def menu(ctx: HandlerContext, lead: str = "") -> Reply:
     """The main menu for the person behind this chat."""
@@ -75,7 +97,15 @@ def menu(ctx: HandlerContext, lead: str = "") -> Reply:
         )
     else:
         lines.append(t.gettext("What would you like to do?"))
-    entries = MENU_ENTRIES if ctx.profile else (("onboarding", N_("Sign up")), *MENU_ENTRIES)
+    entries: tuple[tuple[str, str], ...] = MENU_ENTRIES
+    if ctx.profile is None:
+        entries = (("onboarding", N_("Sign up")), *MENU_ENTRIES)
+    elif officer.is_officer(ctx.profile):
+        producer = ctx.profile.role != "officer"
+        entries = (
+            *OFFICER_ENTRIES,
+            *(e for e in MENU_ENTRIES if producer or e[0] not in PRODUCER_ONLY),
+        )
     rows = tuple((Option(t.gettext(label), f"m:{name}"),) for name, label in entries)
     return Reply("\n".join(lines), rows)
 
@@ -98,14 +128,37 @@ def _wanted_flow(content: Content) -> str | None:
         return COMMAND_FLOWS.get(content.name.lower())
     if isinstance(content, ChoicePicked) and content.payload.startswith("m:"):
         name = content.payload.removeprefix("m:")
+        if name in SEEDED_FLOWS:
+            return None
         return name if name in FLOWS or name in SCREENS or name == checklist.FLOW else None
     if isinstance(content, Text):
         return COMMAND_FLOWS.get(fold(content.text))
     return None
 
 
+def _invite_code(content: Content) -> str | None:
+    """The code of "/canbo CODE", "canbo CODE" or a Telegram deep link "/start CODE"."""
+    if isinstance(content, Command) and content.name.lower() in ("canbo", "can_bo"):
+        return content.args
+    if isinstance(content, Command) and content.name.lower() == "start" and content.args:
+        return content.args
+    if isinstance(content, Text):
+        words = fold(content.text)
+        for prefix in ("canbo ", "can bo "):
+            if words.startswith(prefix):
+                return content.text.strip()[len(prefix) :]
+        if words in ("canbo", "can bo"):
+            return ""
+    return None
+
+
 async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one inbound message for this chat; returns replies and the next state."""
+    code = _invite_code(content)
+    if code is not None:
+        if state.flow is not None:
+            conversation.leave(state)
+        return Turn(await officer.accept_invite(ctx, code), state)
     flow = FLOWS.get(state.flow or "")
     control = control_of(content)
     if state.flow == checklist.FLOW and ctx.profile is not None:
@@ -120,7 +173,7 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
         turn = await conversation.advance(flow, state, content, ctx)
         if flow is ERASE and ctx.profile is None:
             wipe(turn.state)
-        elif turn.done and ctx.profile is not None:
+        elif turn.done and ctx.profile is not None and flow.name not in SEEDED_FLOWS:
             turn.replies.append(menu(ctx))
         return turn
 
@@ -130,6 +183,29 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if ctx.profile is None and wanted != "language":
         state.data = {**state.data, "greeted": True}
         return conversation.start(ONBOARDING, state, ctx.t, ctx.now)
+    if isinstance(content, ChoicePicked) and content.payload.startswith("o:"):
+        action, _, target = content.payload.removeprefix("o:").partition(":")
+        if target.isdigit():
+            return await officer.act(ctx, state, action, int(target))
+    if (
+        officer.is_officer(ctx.profile)
+        and isinstance(content, Text)
+        and REGISTRATION_CODE.fullmatch(content.text)
+    ):
+        return await officer.open_by_code(ctx, state, content.text.strip())
+    if wanted in PRODUCER_ONLY and ctx.profile is not None and ctx.profile.role == "officer":
+        return Turn(
+            [
+                menu(
+                    ctx,
+                    ctx.t.gettext(
+                        "This account is a commune officer's account; producer services are for "
+                        "producers who sign up themselves."
+                    ),
+                )
+            ],
+            state,
+        )
     if wanted is not None:
         if wanted == "onboarding":
             return Turn([menu(ctx, ctx.t.gettext("You are already signed up."))], state)

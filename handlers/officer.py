@@ -1,0 +1,353 @@
+"""The commune officer's screens and actions: accepting an invite, the queue (/choduyet),
+the commune's products (/xa), one dossier's card, and the moves on it.
+
+Buttons carry only ``o:<action>:<dossier id>``; the id is never trusted. Every action asks
+the store for the dossier *within the officer's communes*; when it is not there — another
+commune's id, a replayed button, a typed code — the attempt is refused, audited and logged,
+and nothing changes.
+"""
+
+from __future__ import annotations
+
+from bot.messages import Document, Option, Outbound, Reply
+from handlers import conversation
+from handlers.assessment import (
+    ASSESS_FLOW,
+    FORM_CHECK_FLOW,
+    assess_seed,
+    form_check_seed,
+)
+from handlers.checklist import PENDING, asked_requirements
+from handlers.communes import commune_by_code
+from handlers.conversation import State, Turn
+from handlers.i18n import N_
+from handlers.ports import HandlerContext, OfficerDossier, Profile, QueueEntry
+from handlers.reports import DOCX
+from handlers.status import format_day
+from ocop_rules import CommuneConclusion, DossierStatus, product_groups
+
+OFFICER_ROLES = frozenset({"officer", "producer_officer"})
+STATUS_LABELS = {
+    DossierStatus.IDEA_REGISTERED: N_("idea registered"),
+    DossierStatus.IDEA_ACCEPTED: N_("idea accepted"),
+    DossierStatus.BUSINESS_PLAN: N_("business plan"),
+    DossierStatus.IN_PREPARATION: N_("being completed by the producer"),
+    DossierStatus.SUBMITTED_TO_COMMUNE: N_("form checked, criteria to assess"),
+    DossierStatus.COMMUNE_ASSESSED: N_("assessed, proposal not yet sent"),
+    DossierStatus.SUBMITTED_FOR_EVALUATION: N_("proposed to the province"),
+    DossierStatus.SCORED: N_("scored by the council"),
+    DossierStatus.CERTIFIED: N_("certified"),
+    DossierStatus.NOT_CERTIFIED: N_("not certified"),
+    DossierStatus.EXPIRING: N_("certificate expiring"),
+    DossierStatus.RE_EVALUATION: N_("re-evaluation"),
+    DossierStatus.EXPIRED: N_("certificate expired"),
+    DossierStatus.REVOKED: N_("certificate revoked"),
+    DossierStatus.WITHDRAWN: N_("withdrawn"),
+    DossierStatus.IDEA_RETURNED: N_("idea returned"),
+}
+CONCLUSION_LABELS = {
+    CommuneConclusion.MET: N_("met"),
+    CommuneConclusion.NOT_MET: N_("not met"),
+    CommuneConclusion.NEEDS_MORE: N_("needs more evidence"),
+}
+GROUP_NAMES = {info.group.value: info.name_vi for info in product_groups()}
+
+
+def is_officer(profile: Profile | None) -> bool:
+    """Whether the person behind the chat holds an officer role."""
+    return profile is not None and profile.role in OFFICER_ROLES
+
+
+def _not_officer(ctx: HandlerContext) -> list[Outbound]:
+    return [
+        Reply(
+            ctx.t.gettext(
+                "This is for commune officers. An officer receives an invite code from the "
+                "district or province and sends /canbo with the code."
+            )
+        )
+    ]
+
+
+# --- invites ------------------------------------------------------------------------------
+
+
+async def accept_invite(ctx: HandlerContext, code: str) -> list[Outbound]:
+    """``/canbo <code>`` (or the Telegram link): become an officer of the invite's commune."""
+    t = ctx.t
+    if not code.strip():
+        return [
+            Reply(
+                t.gettext(
+                    "Please send /canbo followed by the invite code, for example: /canbo ABCD234EFG"
+                )
+            )
+        ]
+    outcome = await ctx.store.accept_invite(
+        code,
+        channel=ctx.channel,
+        external_id=ctx.sender_id,
+        chat_id=ctx.chat_id,
+        display_name=ctx.sender_name,
+        language=ctx.language,
+    )
+    refusals = {
+        "unknown": N_("That invite code is not right. Please check it and type it again."),
+        "expired": N_(
+            "That invite code has expired (codes last 7 days). Please ask for a new one."
+        ),
+        "used": N_("That invite code has already been used. Please ask for a new one."),
+        "revoked": N_("That invite code was cancelled. Please ask for a new one."),
+    }
+    if outcome.result == "cooldown":
+        return [
+            Reply(
+                t.gettext("Too many wrong codes. Please try again in {minutes} minutes.").format(
+                    minutes=outcome.retry_after_minutes
+                )
+            )
+        ]
+    if outcome.result in refusals:
+        return [Reply(t.gettext(refusals[outcome.result]))]
+    ctx.profile = outcome.profile
+    commune = commune_by_code(outcome.commune_code or "")
+    place = commune.full_name if commune else outcome.commune_code or ""
+    if outcome.result == "already":
+        return [Reply(t.gettext("You are already an officer of {commune}.").format(commune=place))]
+    return [
+        Reply(
+            t.gettext(
+                "Welcome! You are now an officer of {commune}. Type /choduyet for the dossiers "
+                "waiting for the commune, /xa for all products of the commune."
+            ).format(commune=place)
+        ),
+        Reply(
+            t.gettext(
+                "For your role I keep your name and this chat account; every action you take "
+                "on a dossier is recorded. /dulieucuatoi shows it, /xoadulieu deletes it."
+            )
+        ),
+    ]
+
+
+# --- screens ------------------------------------------------------------------------------
+
+
+def _checklist_line(ctx: HandlerContext, entry: QueueEntry) -> str:
+    asked = [r.code for r in asked_requirements(entry.dossier)]
+    done = sum(1 for code in asked if entry.item_states.get(code, PENDING) != PENDING)
+    if done == len(asked):
+        return ctx.t.gettext("checklist complete ({done}/{total})").format(
+            done=done, total=len(asked)
+        )
+    return ctx.t.gettext("checklist incomplete ({done}/{total})").format(
+        done=done, total=len(asked)
+    )
+
+
+async def show_queue(ctx: HandlerContext) -> list[Outbound]:
+    """/choduyet: dossiers waiting for the commune step, oldest first."""
+    if not is_officer(ctx.profile):
+        return _not_officer(ctx)
+    assert ctx.profile is not None  # noqa: S101 - checked just above
+    t = ctx.t
+    entries = await ctx.store.commune_queue(ctx.profile.person_id)
+    if not entries:
+        return [Reply(t.gettext("No dossier is waiting for the commune. Well done!"))]
+    communes = {e.commune_code for e in entries}
+    today = ctx.now.astimezone(ctx.timezone).date()
+    lines = [t.gettext("Dossiers waiting for the commune, oldest first:")]
+    rows: list[tuple[Option, ...]] = []
+    for number, entry in enumerate(entries, start=1):
+        days = (today - entry.waiting_since.astimezone(ctx.timezone).date()).days
+        place = ""
+        if len(communes) > 1:
+            commune = commune_by_code(entry.commune_code)
+            place = f"[{commune.name if commune else entry.commune_code}] "
+        lines.append(
+            f"{number}. {place}{entry.dossier.product_name} "
+            f"({entry.dossier.registration_code or '—'}) — {entry.producer} · "
+            f"{GROUP_NAMES.get(entry.dossier.group, entry.dossier.group)} · "
+            + t.gettext("waiting {days} days").format(days=days)
+            + " · "
+            + _checklist_line(ctx, entry)
+            + " · "
+            + t.gettext(STATUS_LABELS[DossierStatus(entry.dossier.status)])
+        )
+        rows.append(
+            (
+                Option(
+                    f"{number}. {entry.dossier.product_name}", f"o:open:{entry.dossier.dossier_id}"
+                ),
+            )
+        )
+    lines.append(t.gettext("Choose a dossier, or type its code."))
+    return [Reply("\n".join(lines), tuple(rows))]
+
+
+async def show_commune(ctx: HandlerContext) -> list[Outbound]:
+    """/xa: every producer and product of the commune, with status and certificate expiry."""
+    if not is_officer(ctx.profile):
+        return _not_officer(ctx)
+    assert ctx.profile is not None  # noqa: S101 - checked just above
+    t = ctx.t
+    entries = await ctx.store.commune_overview(ctx.profile.person_id)
+    if not entries:
+        return [Reply(t.gettext("No product has been registered in your commune yet."))]
+    lines = [t.gettext("Products of your commune:")]
+    for entry in entries:
+        status = t.gettext(STATUS_LABELS[DossierStatus(entry.status)]) if entry.status else "—"
+        code = entry.registration_code or "—"
+        line = f"• {entry.subject_name}: {entry.product_name} ({code}) — {status}"
+        if entry.certificate_expires_on is not None:
+            line += " · " + t.gettext("{stars}★, valid until {day}").format(
+                stars=entry.certificate_stars,
+                day=format_day(entry.certificate_expires_on, ctx.language),
+            )
+        lines.append(line)
+    return [Reply("\n".join(lines))]
+
+
+def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
+    t = ctx.t
+    status = DossierStatus(view.dossier.status)
+    asked = [r.code for r in asked_requirements(view.dossier)]
+    answered = sum(1 for i in view.items if i.code in asked and i.state != PENDING)
+    lines = [
+        t.gettext("Dossier “{product}” ({code})").format(
+            product=view.dossier.product_name, code=view.dossier.registration_code or "—"
+        ),
+        t.gettext("Producer: {subject} — {person}").format(
+            subject=view.subject_name, person=view.producer or "—"
+        ),
+        t.gettext("Status: {status}").format(status=t.gettext(STATUS_LABELS[status])),
+        t.gettext("Checklist: {done}/{total} papers answered").format(
+            done=answered, total=len(asked)
+        ),
+    ]
+    if view.form_check:
+        lines.append(
+            t.gettext("Form check: {result}").format(
+                result=t.gettext("complete")
+                if view.form_check == "complete"
+                else t.gettext("papers missing")
+            )
+        )
+    if view.conclusion:
+        lines.append(
+            t.gettext("Commune conclusion: {conclusion}").format(
+                conclusion=t.gettext(CONCLUSION_LABELS[CommuneConclusion(view.conclusion)])
+            )
+        )
+    rows: list[tuple[Option, ...]] = []
+    dossier_id = view.dossier.dossier_id
+    if status is DossierStatus.COMMUNE_ASSESSED:
+        if view.conclusion == CommuneConclusion.MET:
+            rows.append(
+                (Option(t.gettext("Send the proposal to the province"), f"o:submit:{dossier_id}"),)
+            )
+        rows.append((Option(t.gettext("Reopen the assessment"), f"o:reopen:{dossier_id}"),))
+    elif status in (
+        DossierStatus.IDEA_REGISTERED,
+        DossierStatus.IDEA_ACCEPTED,
+        DossierStatus.BUSINESS_PLAN,
+        DossierStatus.IN_PREPARATION,
+        DossierStatus.SUBMITTED_TO_COMMUNE,
+    ):
+        rows.append((Option(t.gettext("Check the dossier's form"), f"o:form:{dossier_id}"),))
+        if view.form_check is not None:
+            rows.append((Option(t.gettext("Assess the four criteria"), f"o:crit:{dossier_id}"),))
+    if view.has_report:
+        rows.append((Option(t.gettext("Send me the commune report"), f"o:report:{dossier_id}"),))
+    return Reply("\n".join(lines), tuple(rows))
+
+
+async def _denied(ctx: HandlerContext, action: str, target: str) -> list[Outbound]:
+    assert ctx.profile is not None  # noqa: S101 - officers only
+    await ctx.store.record_denied(ctx.profile.person_id, action, target)
+    return [Reply(ctx.t.gettext("This dossier is not in your commune, so I cannot open it."))]
+
+
+async def open_by_code(ctx: HandlerContext, state: State, code: str) -> Turn:
+    """A typed registration code ("OCOP-51-2026-0001") opens that dossier's card."""
+    assert ctx.profile is not None  # noqa: S101 - officers only
+    dossier_id = await ctx.store.dossier_id_by_code(ctx.profile.person_id, code)
+    if dossier_id is None:
+        return Turn(await _denied(ctx, "open_code", code[:64]), state)
+    return await act(ctx, state, "open", dossier_id)
+
+
+async def act(ctx: HandlerContext, state: State, action: str, dossier_id: int) -> Turn:
+    """Carry out one button action on a dossier, after checking it is the officer's."""
+    if not is_officer(ctx.profile):
+        return Turn(_not_officer(ctx), state)
+    assert ctx.profile is not None  # noqa: S101 - checked just above
+    t, person = ctx.t, ctx.profile.person_id
+    view = await ctx.store.officer_dossier(person, dossier_id)
+    if view is None:
+        return Turn(await _denied(ctx, action, str(dossier_id)), state)
+    if action == "form":
+        if DossierStatus(view.dossier.status) is DossierStatus.COMMUNE_ASSESSED:
+            return Turn([Reply(t.gettext("Reopen the assessment first.")), _card(ctx, view)], state)
+        asked = [r.code for r in asked_requirements(view.dossier)]
+        return conversation.start(FORM_CHECK_FLOW, state, t, ctx.now, form_check_seed(view, asked))
+    if action == "crit":
+        if DossierStatus(view.dossier.status) is DossierStatus.COMMUNE_ASSESSED:
+            return Turn([Reply(t.gettext("Reopen the assessment first.")), _card(ctx, view)], state)
+        if view.form_check is None:
+            return Turn(
+                [Reply(t.gettext("Check the dossier's form first.")), _card(ctx, view)], state
+            )
+        today = ctx.now.astimezone(ctx.timezone).date()
+        return conversation.start(ASSESS_FLOW, state, t, ctx.now, assess_seed(view, today))
+    if action == "reopen":
+        if await ctx.store.reopen_assessment(person, dossier_id):
+            reply = Reply(
+                t.gettext("The assessment is reopened. Change what you need and confirm again."),
+                ((Option(t.gettext("Assess the four criteria"), f"o:crit:{dossier_id}"),),),
+            )
+            return Turn([reply], state)
+        return Turn(
+            [
+                Reply(
+                    t.gettext(
+                        "The proposal has already gone to the province, so the assessment can "
+                        "no longer be reopened."
+                    )
+                )
+            ],
+            state,
+        )
+    if action == "submit":
+        if await ctx.store.submit_to_province(person, dossier_id):
+            return Turn(
+                [
+                    Reply(
+                        t.gettext(
+                            "The proposal is recorded as sent to the province. The producer has "
+                            "been told."
+                        )
+                    )
+                ],
+                state,
+            )
+        return Turn(
+            [
+                Reply(
+                    t.gettext(
+                        "Only an assessed dossier that meets all four criteria can be proposed."
+                    )
+                ),
+                _card(ctx, view),
+            ],
+            state,
+        )
+    if action == "report":
+        content = await ctx.store.commune_report(person, dossier_id)
+        if content is not None:
+            code = view.dossier.registration_code or str(dossier_id)
+            return Turn(
+                [Document(content, f"bao-cao-xa-{code}.docx", t.gettext("Commune report"), DOCX)],
+                state,
+            )
+    return Turn([_card(ctx, view)], state)
