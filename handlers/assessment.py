@@ -423,10 +423,10 @@ async def _save_assessment(ctx: HandlerContext, answers: Data) -> list[Outbound]
     met = assessment.conclusion == CommuneConclusion.MET
     lines = [
         t.gettext("Saved. The commune report is attached; print it for the chairman to sign."),
-        t.gettext(
-            "All four criteria are met: you can now send the proposal to the province."
-            if met
-            else "Not every criterion is met, so the dossier cannot be proposed to the province "
+        t.gettext("All four criteria are met: you can now send the proposal to the province.")
+        if met
+        else t.gettext(
+            "Not every criterion is met, so the dossier cannot be proposed to the province "
             "yet. The producer has been told."
         ),
     ]
