@@ -109,7 +109,7 @@ def commune_report_docx(
     """The commune's report on one dossier, ready to print and sign."""
     commune = commune_by_code(view.commune_code)
     commune_name = commune.name if commune else view.commune_code
-    province = commune.province_name if commune else ""
+    province = commune.province_label if commune else ""
     doc = _header(commune_name, now.astimezone(timezone))
     _centered(doc, "BÁO CÁO", bold=True)
     _centered(

@@ -44,6 +44,7 @@ SCREENS = {
 }
 # What a producer does; an officer-only account is told these need a producer sign-up.
 PRODUCER_ONLY = frozenset({"idea", checklist.FLOW, STATUS, CERTIFICATES, FORMS})
+PLAIN_INVITE = re.compile(r"can ?bo[\s:]+([a-z0-9]{3,6}[\s-]?[a-z0-9]{3,6})")
 REGISTRATION_CODE = re.compile(r"\s*OCOP-\d{1,3}-\d{4}-\d{1,10}\s*", re.IGNORECASE)
 COMMAND_FLOWS: dict[str, str] = {
     "ngonngu": "language",
@@ -143,19 +144,17 @@ def _invite_code(content: Content) -> str | None:
     if isinstance(content, Command) and content.name.lower() == "start" and content.args:
         return content.args
     if isinstance(content, Text):
-        words = fold(content.text)
-        for prefix in ("canbo ", "can bo "):
-            if words.startswith(prefix):
-                return content.text.strip()[len(prefix) :]
-        if words in ("canbo", "can bo"):
-            return ""
+        # Plain words only when the rest looks like a code: "cán bộ" is also an everyday word.
+        match = PLAIN_INVITE.fullmatch(fold(content.text))
+        if match:
+            return match.group(1)
     return None
 
 
 async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one inbound message for this chat; returns replies and the next state."""
     code = _invite_code(content)
-    if code is not None:
+    if code is not None and (state.flow is None or not isinstance(content, Text)):
         if state.flow is not None:
             conversation.leave(state)
         return Turn(await officer.accept_invite(ctx, code), state)

@@ -103,6 +103,10 @@ class Chat:
         self.transcript.extend(text_of(reply) for reply in self.last)
         return self.last
 
+    async def send_text(self, line: str) -> list[Outbound]:
+        """Send one typed line; return the replies themselves (documents included)."""
+        return await self.send(content_from_text(line))
+
     async def press(self, payload: str) -> str:
         """Press a button."""
         await self.send(ChoicePicked(payload))

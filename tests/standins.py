@@ -82,7 +82,10 @@ async def _params(request: Request) -> dict[str, Any]:
         body = await request.json()
         return body if isinstance(body, dict) else {}
     async with request.form() as form:  # closes uploaded files (sendDocument)
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            params[key] = value if isinstance(value, str) else await value.read()
+        return params
 
 
 class TelegramStandIn(StandIn):

@@ -4,10 +4,13 @@ python-telegram-bot and httpx code talking to local HTTP stand-ins of both platf
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import docx
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -20,6 +23,7 @@ from bot.db.engine import create_sessionmaker
 from bot.db.models import (
     ChannelAccount,
     ConversationSession,
+    Dossier,
     EvidenceFile,
     Person,
     ProcessedEvent,
@@ -45,6 +49,7 @@ from tests.standins import (
     zalo_text,
 )
 from tests.test_checklist import idea
+from tests.test_officer import CRITERIA, new_code
 
 SCRIPT = [
     "/start",
@@ -415,3 +420,51 @@ async def test_phieu_sends_a_document_through_telegram(
     assert len(documents) == 1
     assert documents[0].params["chat_id"] == "509"
     assert documents[0].params["caption"] == "Phiếu đăng ký ý tưởng sản phẩm"
+
+
+async def test_officer_journey_through_telegram(
+    client: httpx.AsyncClient,
+    telegram_api: tuple[TelegramStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, _ = telegram_api
+    for line in [*SCRIPT, *idea("Mat ong rung Xop", "mat ong")]:
+        assert (await post_telegram(client, telegram_text("601", line))).status_code == 200
+    code = await new_code(sessionmaker, at=datetime.now(UTC))
+    await post_telegram(client, telegram_text("602", f"/start {code}"))  # the t.me deep link
+    assert "Anh/chị đã là cán bộ của Xã Xốp" in stand_in.texts("602")[-2]
+    await post_telegram(client, telegram_text("602", "/choduyet"))
+    dossier_payload = _first_button(stand_in, "602")
+    assert dossier_payload.startswith("o:open:")
+    dossier_id = dossier_payload.removeprefix("o:open:")
+
+    await post_telegram(client, telegram_callback("602", f"o:form:{dossier_id}"))
+    for _ in range(40):
+        if "Anh/chị xem lại thông tin" in stand_in.texts("602")[-1]:
+            break
+        await post_telegram(client, telegram_callback("602", _first_button(stand_in, "602")))
+    await post_telegram(client, telegram_text("602", "luu"))
+    assert "Đã lưu kết quả kiểm tra hình thức" in stand_in.texts("602")[-1]
+
+    await post_telegram(client, telegram_callback("602", f"o:crit:{dossier_id}"))
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%d/%m/%Y")
+    for line in [*CRITERIA[:-2], yesterday, CRITERIA[-1], "luu"]:
+        assert (await post_telegram(client, telegram_text("602", line))).status_code == 200
+    (document,) = [c for c in stand_in.sent("602") if c.method == "sendDocument"]
+    assert document.params["caption"] == "Báo cáo đánh giá của UBND xã"
+    report = docx.Document(io.BytesIO(document.params["document"]))
+    cells = [cell.text for table in report.tables for row in table.rows for cell in row.cells]
+    assert (
+        "Nguyên liệu từ xã: 80 %; từ tỉnh: 100 %; minh chứng đã xem: Hop dong mua mat ong"
+        in " ".join(cells)
+    )
+    async with sessionmaker() as session:
+        dossier = await session.get_one(Dossier, int(dossier_id))
+    assert dossier.status == "commune_assessed"
+
+
+def _first_button(stand_in: TelegramStandIn, chat: str) -> str:
+    """The payload of the first inline button of the last message to ``chat``."""
+    markup = stand_in.sent(chat)[-1].params["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    return str(markup["inline_keyboard"][0][0]["callback_data"])

@@ -1,0 +1,439 @@
+"""The commune officer's journey: invite → queue → form check → four criteria → report,
+plus the refusals (codes, other communes, reopening after submission) and the audit trail."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from datetime import timedelta
+
+import docx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import (
+    AuditEntry,
+    CommuneAssessment,
+    CommuneCriterionAssessment,
+    Document,
+    Dossier,
+    DossierItem,
+    OfficerAssignment,
+    OfficerInvite,
+    OutboxMessage,
+    Person,
+)
+from bot.engine import Engine
+from bot.invites import create_invite
+from bot.messages import Document as DocumentReply
+from tests.builders import SIGN_UP, START, Chat, Clock
+from tests.test_checklist import idea, walk
+from tests.test_cli import run_cli
+
+XOP = "23356"  # Xã Xốp, tỉnh Quảng Ngãi
+OTHER_SIGN_UP = [
+    "/start",
+    "co",
+    "Dinh Thi Mai",
+    "0987654321",
+    "ba to",
+    "1",
+    "1",
+    "HTX Ba To",
+    "bo qua",
+    "luu",
+]
+# Answers of the criteria flow: keep the declared figures, conclude "đạt" everywhere.
+CRITERIA = [
+    "giu",  # commune share: keep 80
+    "giu",  # province share: keep 100
+    "Hop dong mua mat ong voi 12 ho",
+    "dat",
+    "bo qua",
+    "giu",  # workers: keep 5
+    "giu",  # local workers: keep 5
+    "dat",
+    "bo qua",
+    "giu",  # idea origin: keep the declared one
+    "dat",
+    "bo qua",
+    "1",  # own story with local know-how
+    "Nuoi ong rung truyen thong",
+    "dat",
+    "Ho so tot",
+    "01/03/2026",
+    "Chu tich UBND xa, can bo nong nghiep, Hoi Nong dan",
+]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Engine:
+    return Engine(sessionmaker, clock=clock)
+
+
+@pytest.fixture
+def producer(engine: Engine) -> Chat:
+    return Chat(engine, chat="100")
+
+
+@pytest.fixture
+def officer(engine: Engine) -> Chat:
+    return Chat(engine, chat="900")
+
+
+async def new_code(
+    sessionmaker: async_sessionmaker[AsyncSession], commune: str = XOP, at: object = START
+) -> str:
+    async with sessionmaker() as session, session.begin():
+        _, code = await create_invite(session, commune, "Hoa", at)  # type: ignore[arg-type]
+    return code
+
+
+async def dossier_ids(sessionmaker: async_sessionmaker[AsyncSession]) -> list[int]:
+    async with sessionmaker() as session:
+        return list((await session.scalars(select(Dossier.id).order_by(Dossier.id))).all())
+
+
+async def status(sessionmaker: async_sessionmaker[AsyncSession], dossier_id: int) -> str:
+    async with sessionmaker() as session:
+        return (await session.get_one(Dossier, dossier_id)).status
+
+
+async def audit(sessionmaker: async_sessionmaker[AsyncSession], action: str) -> list[AuditEntry]:
+    async with sessionmaker() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+                )
+            ).all()
+        )
+
+
+async def form_check(officer: Chat, dossier_id: int, missing: frozenset[str] = frozenset()) -> str:
+    """Walk the form check: "thieu" with a note for ``missing`` names, "du" for the rest."""
+    reply = await officer.press(f"o:form:{dossier_id}")
+    for _ in range(60):
+        if "Hồ sơ còn thiếu giấy tờ" in reply or "Anh/chị xem lại thông tin" in reply:
+            return reply
+        if "Chủ thể cần sửa hoặc bổ sung gì?" in reply:
+            reply = await officer.say("Bo sung ban chup ro hon")
+            continue
+        wanted = any(name in reply for name in missing)
+        reply = await officer.say("thieu" if wanted else "du")
+    raise AssertionError(reply)
+
+
+async def register_and_walk(producer: Chat) -> None:
+    await producer.say(*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"))
+    await walk(producer, answers={"awards": "chua"}, photos={"business_registration": 1})
+
+
+async def test_end_to_end_on_the_console(
+    producer: Chat,
+    officer: Chat,
+    clock: Clock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await register_and_walk(producer)
+    code = await new_code(sessionmaker)
+    welcome = await officer.say(f"/canbo {code.lower()[:5]} {code.lower()[5:]}")
+    assert "Anh/chị đã là cán bộ của Xã Xốp, tỉnh Quảng Ngãi" in welcome
+    clock.advance(days=3)
+
+    queue = await officer.say("/choduyet")
+    assert "Mat ong rung Xop (OCOP-51-2026-" in queue
+    assert "Lo Van Nam" in queue
+    assert "chờ 3 ngày" in queue
+    assert "giấy tờ đủ" in queue  # every item answered (one "chưa có")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+
+    card = await officer.press(f"o:open:{dossier_id}")
+    assert "Tình trạng: mới đăng ký ý tưởng" in card
+    reply = await form_check(officer, dossier_id)
+    assert "Anh/chị xem lại thông tin" in reply  # no paper missing: straight to the summary
+    saved = await officer.say("luu")
+    assert "Đã lưu kết quả kiểm tra hình thức" in saved
+    assert await status(sessionmaker, dossier_id) == "submitted_to_commune"
+
+    first = await officer.press(f"o:crit:{dossier_id}")
+    assert "Chủ thể khai: 80 %" in first
+    assert "Giữ nguyên: 80%" in first
+    for answer in CRITERIA[:3]:
+        reply = await officer.say(answer)
+    assert "Chỉ để tham khảo" in reply  # guidance shown with the conclusion, labelled
+    for answer in CRITERIA[3:]:
+        reply = await officer.say(answer)
+    assert "Nguyên liệu từ trong xã: 80%" in reply  # the summary
+    replies = await officer.send_text("luu")
+    documents = [r for r in replies if isinstance(r, DocumentReply)]
+    assert len(documents) == 1
+    assert "Cả bốn tiêu chí đều đạt" in officer.last_text
+
+    text = "\n".join(
+        [p.text for p in docx.Document(io.BytesIO(documents[0].content)).paragraphs]
+        + [
+            cell.text
+            for table in docx.Document(io.BytesIO(documents[0].content)).tables
+            for row in table.rows
+            for cell in row.cells
+        ]
+    )
+    for expected in (
+        "Kính gửi: Ủy ban nhân dân tỉnh Quảng Ngãi",
+        "Mat ong rung Xop",
+        "Nguyên liệu từ xã: 80 %; từ tỉnh: 100 %; minh chứng đã xem: Hop dong mua mat ong",
+        "Lao động địa phương: 5/5 người",
+        "Câu chuyện riêng, có trí tuệ, bí quyết địa phương",
+        "Ngày họp: 01/03/2026",
+        "Chu tich UBND xa, can bo nong nghiep, Hoi Nong dan",
+        "Kết luận chung: Đạt.",
+        "đề nghị Ủy ban nhân dân tỉnh Quảng Ngãi xem xét",
+        "CHỦ TỊCH",
+    ):
+        assert expected in text, expected
+
+    async with sessionmaker() as session:
+        assessment = (await session.scalars(select(CommuneAssessment))).one()
+        criteria = (await session.scalars(select(CommuneCriterionAssessment))).all()
+        stored = await session.get_one(Document, assessment.report_document_id)
+        notice = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "commune_result")
+            )
+        ).one()
+        producer_id = await session.scalar(
+            select(Person.id).where(Person.full_name == "Lo Van Nam")
+        )
+    assert assessment.conclusion == "met"
+    assert {c.criterion: c.conclusion for c in criteria} == {
+        "local_origin": "met",
+        "local_labour": "met",
+        "idea_origin": "met",
+        "local_identity": "met",
+    }
+    assert stored.dossier_id == dossier_id
+    assert stored.content == documents[0].content
+    assert notice.recipient_person_id == producer_id
+    assert await status(sessionmaker, dossier_id) == "commune_assessed"
+
+    submitted = await officer.press(f"o:submit:{dossier_id}")
+    assert "Đã ghi nhận đề nghị gửi lên tỉnh" in submitted
+    assert await status(sessionmaker, dossier_id) == "submitted_for_evaluation"
+    refused = await officer.press(f"o:reopen:{dossier_id}")
+    assert "không thể mở lại" in refused
+    assert await status(sessionmaker, dossier_id) == "submitted_for_evaluation"
+    assert len(await audit(sessionmaker, "commune.reopen_refused")) == 1
+    entries = await audit(sessionmaker, "commune.assess")
+    assert len(entries) == 1
+    assert entries[0].actor_label == "Hoa"
+    assert entries[0].after is not None
+    assert entries[0].after["conclusion"] == "met"
+
+
+async def test_reopen_before_submission_is_audited_and_keeps_the_earlier_figures(
+    producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await register_and_walk(producer)
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    await form_check(officer, dossier_id)
+    await officer.say("luu")
+    await officer.press(f"o:crit:{dossier_id}")
+    answers = ["70", *CRITERIA[1:]]
+    answers[3] = "can bo sung"  # raw material needs more evidence
+    await officer.say(*answers, "luu")
+    assert "Chưa đạt đủ bốn tiêu chí" in officer.last_text
+    assert "Gửi đề nghị lên tỉnh" not in officer.last_text
+    not_proposable = await officer.press(f"o:submit:{dossier_id}")
+    assert "Chỉ hồ sơ đã đánh giá và đạt cả bốn tiêu chí" in not_proposable
+
+    reopened = await officer.press(f"o:reopen:{dossier_id}")
+    assert "Đã mở lại đánh giá" in reopened
+    assert await status(sessionmaker, dossier_id) == "submitted_to_commune"
+    (entry,) = await audit(sessionmaker, "commune.reopen")
+    assert entry.before == {"conclusion": "needs_more", "reopened_count": 0}
+    assert entry.after == {"reopened_count": 1, "status": "submitted_to_commune"}
+
+    again = await officer.press(f"o:crit:{dossier_id}")
+    assert "Giữ nguyên: 70%" in again  # the commune's own earlier figure, not the declared 80
+    await officer.say(*CRITERIA, "luu")
+    assert "Cả bốn tiêu chí đều đạt" in officer.last_text
+    async with sessionmaker() as session:
+        assessment = (await session.scalars(select(CommuneAssessment))).one()
+        reports = await session.scalar(
+            select(func.count()).select_from(Document).where(Document.kind == "commune_report")
+        )
+    assert (assessment.conclusion, assessment.reopened_count, reports) == ("met", 1, 2)
+    assert len(await audit(sessionmaker, "commune.assess")) == 2
+
+
+async def test_send_back_tells_the_producer_what_to_fix(
+    producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await register_and_walk(producer)
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    reply = await form_check(officer, dossier_id, missing={"Giấy chứng nhận đăng ký kinh doanh"})
+    assert "Hồ sơ còn thiếu giấy tờ" in reply
+    await officer.say("tra lai", "luu")
+    assert "Đã trả hồ sơ" in officer.last_text
+    assert await status(sessionmaker, dossier_id) == "in_preparation"
+    async with sessionmaker() as session:
+        notice = (await session.scalars(select(OutboxMessage))).one()
+        item = (
+            await session.scalars(
+                select(DossierItem).where(DossierItem.requirement_code == "business_registration")
+            )
+        ).one()
+    assert notice.kind == "dossier_returned"
+    assert notice.payload["fixes"] == [["business_registration", "Bo sung ban chup ro hon"]]
+    assert (item.officer_check, item.officer_note) == ("missing", "Bo sung ban chup ro hon")
+    # Still the commune's: back in the queue, and the criteria wait for a complete form.
+    assert "Mat ong rung Xop" in await officer.say("/choduyet")
+
+
+@pytest.mark.parametrize("typed", ["/canbo {code}", "/start {code}", "can bo {code}"])
+async def test_the_code_works_as_command_deep_link_or_plain_words(
+    officer: Chat, sessionmaker: async_sessionmaker[AsyncSession], typed: str
+) -> None:
+    code = await new_code(sessionmaker)
+    assert "Chào mừng anh/chị" in await officer.say(typed.format(code=code))
+    async with sessionmaker() as session:
+        assignment = (await session.scalars(select(OfficerAssignment))).one()
+        person = await session.get_one(Person, assignment.person_id)
+    assert (assignment.commune_code, person.role, person.full_name) == (XOP, "officer", "Hoa")
+
+
+async def test_expired_reused_revoked_and_guessed_codes_are_refused(
+    engine: Engine,
+    officer: Chat,
+    clock: Clock,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+) -> None:
+    expired = await new_code(sessionmaker, at=START - timedelta(days=8))
+    assert "Mã mời đã hết hạn" in await officer.say(f"/canbo {expired}")
+
+    used = await new_code(sessionmaker)
+    assert "Chào mừng" in await Chat(engine, chat="901").say(f"/canbo {used}")
+    assert "Mã mời này đã được dùng rồi" in await officer.say(f"/canbo {used}")
+
+    revoked = await new_code(sessionmaker)
+    result = run_cli("officer", "revoke", revoked, DATABASE_URL=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "Mã mời này đã bị hủy" in await officer.say(f"/canbo {revoked}")
+
+    # Three refusals so far; two more wrong codes reach the limit of five in an hour.
+    good = await new_code(sessionmaker)
+    for guess in ("AAAAAAAAAA", "BBBBBBBBBB"):
+        assert "Mã mời không đúng" in await officer.say(f"/canbo {guess}")
+    sixth = await officer.say(f"/canbo {good}")
+    assert "nhập sai quá nhiều lần" in sixth
+    async with sessionmaker() as session:
+        invite = (
+            await session.scalars(select(OfficerInvite).where(OfficerInvite.used_at.is_(None)))
+        ).all()
+        assignments = await session.scalar(select(func.count()).select_from(OfficerAssignment))
+    assert good
+    assert len(invite) == 3
+    assert assignments == 1
+    clock.advance(minutes=61)
+    assert "Chào mừng" in await officer.say(f"/canbo {good}")
+
+
+async def test_another_communes_dossier_is_refused_by_id_replay_and_code(
+    engine: Engine,
+    officer: Chat,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    elsewhere = Chat(engine, chat="200")
+    await elsewhere.say(*OTHER_SIGN_UP, *idea("Que Ba To", "thuc pham"))
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    async with sessionmaker() as session:
+        code = (await session.get_one(Dossier, dossier_id)).product_id
+    assert "Không có hồ sơ nào đang chờ xã" in await officer.say("/choduyet")
+
+    caplog.set_level(logging.WARNING)
+    for action in ("open", "form", "crit", "submit", "reopen", "report"):
+        reply = await officer.press(f"o:{action}:{dossier_id}")
+        assert "không thuộc xã của anh/chị" in reply, action
+    typed = await officer.say(f"OCOP-51-2026-{code:04d}")
+    assert "không thuộc xã của anh/chị" in typed
+    assert await status(sessionmaker, dossier_id) == "idea_registered"
+    async with sessionmaker() as session:
+        assessments = await session.scalar(select(func.count()).select_from(CommuneAssessment))
+    assert assessments == 0
+    denied = await audit(sessionmaker, "officer.denied")
+    assert [e.after["action"] for e in denied if e.after] == [
+        "open",
+        "form",
+        "crit",
+        "submit",
+        "reopen",
+        "report",
+        "open_code",
+    ]
+    assert sum("outside their communes" in r.getMessage() for r in caplog.records) == 7
+
+
+async def test_a_producer_cannot_use_officer_buttons(
+    producer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await producer.say(*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"))
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    assert "dành cho cán bộ xã" in await producer.press(f"o:form:{dossier_id}")
+    assert "dành cho cán bộ xã" in await producer.say("/choduyet")
+    assert await status(sessionmaker, dossier_id) == "idea_registered"
+
+
+async def test_officer_menu_and_commune_overview(
+    producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await producer.say(*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"))
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    menu = await officer.say("menu")
+    assert "Hồ sơ chờ xã xử lý" in menu
+    assert "Đăng ký ý tưởng sản phẩm" not in menu  # an officer-only account
+    assert "tài khoản cán bộ xã" in await officer.say("/dangky")
+    overview = await officer.say("/xa")
+    assert re.search(
+        r"HTX Mat ong Xop: Mat ong rung Xop \(OCOP-51-2026-\d{4}\) — mới đăng ký", overview
+    )
+
+
+def test_cli_invite_list_and_revoke(database_url: str) -> None:
+    created = run_cli(
+        "officer",
+        "invite",
+        "--commune",
+        "xop",
+        "--name",
+        "Hoa",
+        DATABASE_URL=database_url,
+        TELEGRAM_BOT_USERNAME="TroLyOcopBot",
+    )
+    assert created.returncode == 0, created.stderr
+    code = re.search(r"Code: ([A-Z0-9]{10})", created.stdout)
+    assert code is not None
+    assert f"https://t.me/TroLyOcopBot?start={code.group(1)}" in created.stdout
+    assert "Xã Xốp, tỉnh Quảng Ngãi" in created.stdout
+    listed = run_cli("officer", "list", DATABASE_URL=database_url)
+    assert "open" in listed.stdout
+    assert "Hoa" in listed.stdout
+    revoked = run_cli("officer", "revoke", code.group(1), DATABASE_URL=database_url)
+    assert "revoked" in revoked.stdout
+    assert "revoked" in run_cli("officer", "list", DATABASE_URL=database_url).stdout
+    ambiguous = run_cli("officer", "invite", "--commune", "son ha", DATABASE_URL=database_url)
+    assert ambiguous.returncode == 2
+    assert ambiguous.stderr.count("\n") == 1
+    assert "several communes" in ambiguous.stderr
