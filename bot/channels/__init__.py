@@ -15,6 +15,15 @@ class ChatUnreachableError(Exception):
     """The person blocked the bot or left; do not message this chat again."""
 
 
+class RetryLaterError(Exception):
+    """The platform could not take the message now (rate limit, network, 5xx): try again,
+    not before ``retry_after`` seconds when the platform said so."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 class Sender(Protocol):
     """What the engine's caller needs from a channel to deliver replies."""
 

@@ -9,7 +9,7 @@ reply keyboard with a contact button (only the sender's own card counts), docume
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import (
     Bot,
@@ -21,10 +21,10 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.channels import ChatUnreachableError
+from bot.channels import ChatUnreachableError, RetryLaterError
 from bot.messages import (
     Capabilities,
     Channel,
@@ -139,6 +139,14 @@ class TelegramChannel:
             await self._send(chat_id, outbound)
         except Forbidden as error:
             raise ChatUnreachableError(str(error)) from None
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise RetryLaterError("rate limited", seconds) from None
+        except BadRequest:
+            raise
+        except NetworkError as error:  # timeouts and 5xx
+            raise RetryLaterError(type(error).__name__) from None
 
     async def _send(self, chat_id: str, outbound: Outbound) -> None:
         if isinstance(outbound, Reply):

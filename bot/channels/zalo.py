@@ -10,10 +10,12 @@ so neither URLs nor raw httpx errors are ever logged.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 import httpx
 
+from bot.channels import ChatUnreachableError, RetryLaterError
 from bot.messages import (
     Capabilities,
     Channel,
@@ -35,9 +37,10 @@ CAPABILITIES = Capabilities(buttons=False, contact_request=False, documents=Fals
 class ZaloError(Exception):
     """Zalo answered ``ok: false`` or an HTTP error; carries the code, never the URL."""
 
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, retry_after: float | None = None) -> None:
         super().__init__(f"zalo error {code}: {description}")
         self.code = code
+        self.retry_after = retry_after
 
 
 def _event(body: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +116,12 @@ class ZaloChannel:
         if not isinstance(body, dict) or not body.get("ok"):
             code = body.get("error_code", response.status_code) if isinstance(body, dict) else 0
             description = body.get("description", "") if isinstance(body, dict) else ""
-            raise ZaloError(int(code), str(description))
+            parameters = body.get("parameters") if isinstance(body, dict) else None
+            wait = parameters.get("retry_after") if isinstance(parameters, dict) else None
+            retry_after = float(wait) if isinstance(wait, int | float) else None
+            if retry_after is None and "retry-after" in response.headers:
+                retry_after = float(response.headers["retry-after"])
+            raise ZaloError(int(code), str(description), retry_after)
         return body.get("result")
 
     async def send(self, chat_id: str, outbound: Outbound) -> None:
@@ -122,4 +130,11 @@ class ZaloChannel:
             text = outbound.text
         elif isinstance(outbound, Document):  # pragma: no cover - degraded to links first
             text = outbound.caption or outbound.filename
-        await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+        try:
+            await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+        except ZaloError as error:
+            if error.code == HTTPStatus.FORBIDDEN:
+                raise ChatUnreachableError(str(error)) from None
+            if error.code in (0, HTTPStatus.TOO_MANY_REQUESTS) or error.code >= 500:
+                raise RetryLaterError(str(error), error.retry_after) from None
+            raise

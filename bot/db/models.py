@@ -431,6 +431,20 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AlertSweep(Base):
+    """How far the alert sweep has planned: the last local day it covered.
+
+    The next sweep starts the day after, so a restart after downtime plans the days it
+    missed (then skips what is too late) and a normal sweep reads only today's rows.
+    """
+
+    __tablename__ = "alert_sweeps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    swept_through: Mapped[date] = mapped_column(Date)
+    swept_at: Mapped[datetime]
+
+
 class ConversationSession(Base):
     """Where one chat is in a conversation; ``version`` guards concurrent writers."""
 
