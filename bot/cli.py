@@ -16,7 +16,8 @@ import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import __version__, cli_officers
+from bot import __version__, cli_alerts, cli_officers
+from bot.alerts.service import alerts_running
 from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel, ZaloError
@@ -198,7 +199,10 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
             runtime.senders[Channel.ZALO] = zalo
             tasks.append(poll_zalo(zalo, runtime))
         try:
-            await asyncio.gather(*tasks)
+            async with alerts_running(
+                runtime, settings.alert_config(), enabled=settings.ocop_alerts
+            ):
+                await asyncio.gather(*tasks)
         finally:
             await database.dispose()
     return EXIT_OK
@@ -256,6 +260,18 @@ async def cmd_officer(settings: Settings, args: argparse.Namespace) -> int:
         await database.dispose()
 
 
+async def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    """``alerts run|run-once|status`` and ``calendar add|list|change|remove``."""
+    database = await _open_database(settings)
+    action = cli_alerts.calendar if args.command == "calendar" else cli_alerts.alerts
+    try:
+        return await action(settings, database, args)
+    except cli_alerts.AlertsCommandError as error:
+        raise CliError(str(error)) from None
+    finally:
+        await database.dispose()
+
+
 COMMANDS: dict[str, tuple[Command, str]] = {
     "version": (cmd_version, "print the version"),
     "migrate": (cmd_migrate, "create or upgrade the database schema"),
@@ -292,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
         group.set_defaults(handler=handler)
     cli_officers.add_parser(subcommands)
     subcommands.choices["officer"].set_defaults(handler=cmd_officer)
+    cli_alerts.add_parsers(subcommands)
+    for name in ("alerts", "calendar"):
+        subcommands.choices[name].set_defaults(handler=cmd_alerts)
     return parser
 
 

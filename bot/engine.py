@@ -66,7 +66,7 @@ class KeyedLocks:
         return len(self._locks)
 
 
-def _insert(session: AsyncSession, model: type[object]) -> Any:
+def insert_for(session: AsyncSession, model: type[object]) -> Any:
     """A dialect-specific INSERT that supports ``ON CONFLICT`` (both dialects spell it alike;
     their Insert classes share no typed base, hence ``Any``)."""
     dialect = session.get_bind().dialect.name
@@ -83,6 +83,7 @@ class Engine:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     timezone: tzinfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))
     links: LinkSigner | None = None
+    after_commit: Callable[[], None] | None = None  # e.g. wake the alert dispatcher
     gate: AbstractAsyncContextManager[Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +132,8 @@ class Engine:
                 row.version += 1
                 row.updated_at = ctx.now
                 outgoing = await self._documents_as_links(session, turn.replies, capabilities, ctx)
+            if self.after_commit is not None:
+                self.after_commit()
             replies = [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)]
             if deliver is not None:
                 await deliver(replies)
@@ -193,7 +196,7 @@ class Engine:
 
     async def _first_delivery(self, session: AsyncSession, inbound: Inbound) -> bool:
         statement = (
-            _insert(session, ProcessedEvent)
+            insert_for(session, ProcessedEvent)
             .values(
                 channel=inbound.channel.value,
                 event_id=inbound.event_id,
@@ -213,7 +216,7 @@ class Engine:
         The no-op ``ON CONFLICT DO UPDATE`` makes the database return the existing row and,
         on PostgreSQL, lock it until commit — the cross-process per-chat lock.
         """
-        statement = _insert(session, ConversationSession)
+        statement = insert_for(session, ConversationSession)
         statement = (
             statement.values(
                 channel=inbound.channel.value,

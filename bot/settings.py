@@ -8,6 +8,7 @@ before exiting with status 2 — operators see what to fix, not a traceback.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -17,6 +18,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+from bot.alerts.timing import AlertConfig, QuietHours
 
 SUPPORTED_LOCALES = ("vi", "en")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -69,6 +72,10 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     ocop_admin_token: SecretStr | None = None
     ocop_secret_key: SecretStr | None = None
+    ocop_alerts: bool = True
+    ocop_quiet_hours: str = "21:00-07:00"
+    ocop_alert_grace_days: Annotated[int, Field(ge=0, le=60)] = 2
+    ocop_alert_rate: Annotated[float, Field(gt=0, le=30)] = 29.0
     ocop_log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
 
     @field_validator("database_url")
@@ -122,6 +129,21 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters long")
         return value
+
+    @field_validator("ocop_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        QuietHours.parse(value)
+        return value
+
+    def alert_config(self) -> AlertConfig:
+        """How alerts are timed and paced, from these settings."""
+        return AlertConfig(
+            timezone=self.timezone,
+            quiet=QuietHours.parse(self.ocop_quiet_hours),
+            grace=timedelta(days=self.ocop_alert_grace_days),
+            send_rate=self.ocop_alert_rate,
+        )
 
     @property
     def timezone(self) -> ZoneInfo:

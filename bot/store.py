@@ -212,6 +212,23 @@ class SqlStore(OfficerQueries):
         )
         return int(kept or 0)
 
+    async def alert_opt_outs(self, person_id: int) -> set[str]:
+        """The kinds of notice the person turned off."""
+        found = await self._session.scalars(
+            select(AlertOptOut.kind).where(AlertOptOut.person_id == person_id)
+        )
+        return set(found.all())
+
+    async def set_alert_opt_out(self, person_id: int, kind: str, *, off: bool) -> None:
+        """Turn one kind of notice off (or back on) for the person."""
+        await self._session.execute(
+            delete(AlertOptOut)
+            .where(AlertOptOut.person_id == person_id)
+            .where(AlertOptOut.kind == kind)
+        )
+        if off:
+            self._session.add(AlertOptOut(person_id=person_id, kind=kind, created_at=self._now))
+
     async def _subject_of(self, person_id: int) -> Subject | None:
         return await self._session.scalar(
             select(Subject).where(Subject.owner_person_id == person_id).order_by(Subject.id)

@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 
+from bot.alerts.service import alerts_running
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.telegram import to_inbound as telegram_inbound
 from bot.channels.zalo import ZaloChannel
@@ -182,7 +183,10 @@ def create_app(settings: Settings) -> FastAPI:
             runtime.senders[Channel.ZALO] = zalo
         app.state.ocop = AppState(settings, database, runtime, telegram, zalo)
         try:
-            yield
+            async with alerts_running(
+                runtime, settings.alert_config(), enabled=settings.ocop_alerts
+            ):
+                yield
         finally:
             if telegram is not None:
                 await telegram.bot.shutdown()

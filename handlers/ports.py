@@ -231,6 +231,14 @@ class ProducerStore(Protocol):
         """Delete the person's personal data; return how many products are kept anonymised."""
         ...
 
+    async def alert_opt_outs(self, person_id: int) -> set[str]:
+        """The kinds of notice the person turned off."""
+        ...
+
+    async def set_alert_opt_out(self, person_id: int, kind: str, *, off: bool) -> None:
+        """Turn one kind of notice off (or back on) for the person."""
+        ...
+
 
 # --- the commune officer's side ------------------------------------------------------------
 

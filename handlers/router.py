@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
-from handlers import checklist, conversation, officer
+from handlers import checklist, conversation, notices, officer
 from handlers.assessment import ASSESS_FLOW, FORM_CHECK_FLOW
 from handlers.conversation import Control, Flow, State, Turn, control_of
 from handlers.data_rights import ERASE, my_data, wipe
@@ -33,6 +33,7 @@ STATUS = "status"
 CERTIFICATES = "certificates"
 FORMS = "forms"
 QUEUE = "queue"
+NOTICES = "notices"
 COMMUNE = "commune"
 SCREENS = {
     MY_DATA: my_data,
@@ -41,6 +42,7 @@ SCREENS = {
     FORMS: send_forms,
     QUEUE: officer.show_queue,
     COMMUNE: officer.show_commune,
+    NOTICES: notices.settings_screen,
 }
 # What a producer does; an officer-only account is told these need a producer sign-up.
 PRODUCER_ONLY = frozenset({"idea", checklist.FLOW, STATUS, CERTIFICATES, FORMS})
@@ -69,6 +71,8 @@ COMMAND_FLOWS: dict[str, str] = {
     "choduyet": QUEUE,
     "cho duyet": QUEUE,
     "xa": COMMUNE,
+    "thongbao": NOTICES,
+    "thong bao": NOTICES,
 }
 # Menu entries shown to a signed-up person: (flow, label).
 MENU_ENTRIES: tuple[tuple[str, str], ...] = (
@@ -78,6 +82,7 @@ MENU_ENTRIES: tuple[tuple[str, str], ...] = (
     (CERTIFICATES, N_("My certificates")),
     (FORMS, N_("Print my forms")),
     (MY_DATA, N_("My data")),
+    (NOTICES, N_("Notices")),
     ("language", N_("Language / Ngôn ngữ")),
     ("erase", N_("Delete my data")),
 )
@@ -182,6 +187,8 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if ctx.profile is None and wanted != "language":
         state.data = {**state.data, "greeted": True}
         return conversation.start(ONBOARDING, state, ctx.t, ctx.now)
+    if isinstance(content, ChoicePicked) and content.payload.startswith("t:"):
+        return Turn(await notices.toggle(ctx, content.payload.removeprefix("t:")), state)
     if isinstance(content, ChoicePicked) and content.payload.startswith("o:"):
         action, _, target = content.payload.removeprefix("o:").partition(":")
         if target.isdigit():

@@ -1,0 +1,137 @@
+"""The evaluation calendar: rounds per province, and re-planning when their dates change.
+
+A round's alerts carry its version in their outbox key. Changing dates bumps the version
+and cancels the pending alerts of the old one, so nothing stale is sent; the next sweep
+plans the new dates under new keys, so nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.alerts.sweep import ROUND_KINDS
+from bot.db.models import AuditEntry, EvaluationRound, OutboxMessage
+
+DATE_FIELDS = (
+    "opens_on",
+    "registration_deadline",
+    "commune_deadline",
+    "council_from",
+    "council_to",
+)
+
+
+class RoundError(ValueError):
+    """A round's dates do not fit together, or there is no such round."""
+
+
+def _check(found: EvaluationRound) -> None:
+    if found.opens_on > found.registration_deadline:
+        raise RoundError("the round must open before its registration deadline")
+    if found.commune_deadline and found.commune_deadline < found.registration_deadline:
+        raise RoundError("the commune deadline cannot be before the registration deadline")
+    if found.council_from and found.council_to and found.council_to < found.council_from:
+        raise RoundError("the council cannot end before it starts")
+
+
+def _dates(found: EvaluationRound) -> dict[str, Any]:
+    return {
+        name: getattr(found, name).isoformat() if getattr(found, name) else None
+        for name in DATE_FIELDS
+    }
+
+
+async def add_round(
+    session: AsyncSession, province: str, name: str, dates: dict[str, date | None], now: datetime
+) -> EvaluationRound:
+    """Add a round of ``province``."""
+    found = EvaluationRound(province_code=province, name=name, version=1, created_at=now, **dates)
+    _check(found)
+    session.add(found)
+    await session.flush()
+    session.add(
+        AuditEntry(
+            actor_label="cli",
+            action="round.add",
+            entity_type="evaluation_round",
+            entity_id=str(found.id),
+            after={"name": name, "province": province, **_dates(found)},
+            at=now,
+        )
+    )
+    return found
+
+
+async def cancel_pending(session: AsyncSession, round_id: int, version: int) -> int:
+    """Cancel the unsent alerts of one version of a round; returns how many."""
+    cancelled = 0
+    for kind in ROUND_KINDS:
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.state == "pending")
+            .where(OutboxMessage.dedupe_key.like(f"{kind}:r{round_id}%:v{version}:%"))
+            .values(state="cancelled", last_error="round dates changed")
+        )
+        cancelled += int(getattr(result, "rowcount", 0) or 0)
+    return cancelled
+
+
+async def change_round(
+    session: AsyncSession, round_id: int, changes: dict[str, date | None], now: datetime
+) -> tuple[EvaluationRound, int]:
+    """Change a round's dates: bump its version and cancel the old version's alerts."""
+    found = await session.get(EvaluationRound, round_id, with_for_update=True)
+    if found is None:
+        raise RoundError(f"no round {round_id}")
+    before = _dates(found)
+    for name, value in changes.items():
+        setattr(found, name, value)
+    _check(found)
+    cancelled = await cancel_pending(session, found.id, found.version)
+    found.version += 1
+    session.add(
+        AuditEntry(
+            actor_label="cli",
+            action="round.change",
+            entity_type="evaluation_round",
+            entity_id=str(found.id),
+            before=before,
+            after={**_dates(found), "version": found.version, "cancelled_alerts": cancelled},
+            at=now,
+        )
+    )
+    return found, cancelled
+
+
+async def remove_round(session: AsyncSession, round_id: int, now: datetime) -> int:
+    """Remove a round no dossier is bound to; its unsent alerts are cancelled."""
+    found = await session.get(EvaluationRound, round_id)
+    if found is None:
+        raise RoundError(f"no round {round_id}")
+    cancelled = await cancel_pending(session, found.id, found.version)
+    session.add(
+        AuditEntry(
+            actor_label="cli",
+            action="round.remove",
+            entity_type="evaluation_round",
+            entity_id=str(found.id),
+            before={"name": found.name, **_dates(found)},
+            at=now,
+        )
+    )
+    await session.delete(found)
+    return cancelled
+
+
+async def list_rounds(session: AsyncSession, province: str | None = None) -> list[EvaluationRound]:
+    """Rounds, by province and opening date."""
+    query = select(EvaluationRound).order_by(
+        EvaluationRound.province_code, EvaluationRound.opens_on
+    )
+    if province:
+        query = query.where(EvaluationRound.province_code == province)
+    return list((await session.scalars(query)).all())

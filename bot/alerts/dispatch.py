@@ -1,0 +1,254 @@
+"""The dispatcher: claim one due outbox row, send it, record the outcome.
+
+A claim is a short transaction that marks the row "sending" with a lease (on PostgreSQL
+under ``FOR UPDATE SKIP LOCKED``, so several dispatchers never take the same row); the
+message is sent outside any transaction; a second short transaction completes the claim
+("sent", a retry time, "failed" or "skipped"). If the process dies between sending and
+completing, the lease runs out and the row is sent again: that one message in flight is
+the only one that can be repeated, because rows are claimed one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.alerts.timing import AlertConfig
+from bot.channels import ChatUnreachableError, RetryLaterError, Sender
+from bot.db.engine import write_gate
+from bot.db.models import AlertOptOut, ChannelAccount, OutboxMessage, Person
+from bot.i18n import translator
+from bot.logs import chat_hash
+from bot.messages import Channel
+from bot.render import degrade
+from handlers.notices import render
+
+log = logging.getLogger(__name__)
+CLAIMABLE = ("pending", "sending")
+
+
+@dataclass(slots=True)
+class DispatchReport:
+    """What one pass of the dispatcher did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def handled(self) -> int:
+        """Rows taken out of the due queue."""
+        return self.sent + self.retried + self.failed + self.skipped
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    attempts: int
+    person: int
+    language: str
+    channel: str | None
+    chat_id: str | None
+    opted_out: bool
+
+
+@dataclass
+class Pacer:
+    """Keeps sends under an overall rate and one message per interval per chat."""
+
+    rate: float
+    per_chat: float
+    _next: float = 0.0
+    _chats: dict[str, float] = field(default_factory=dict)
+
+    async def wait(self, chat: str) -> None:
+        """Sleep until sending to ``chat`` keeps both limits."""
+        now = time.monotonic()
+        at = max(now, self._next, self._chats.get(chat, 0.0))
+        self._next = at + 1 / self.rate
+        self._chats[chat] = at + self.per_chat
+        if len(self._chats) > 10_000:
+            self._chats = {k: v for k, v in self._chats.items() if v > now}
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+@dataclass
+class Dispatcher:
+    """Sends due outbox rows through the configured channels."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    senders: dict[Channel, Sender]
+    config: AlertConfig = field(default_factory=AlertConfig)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    pacer: Pacer | None = None
+
+    def __post_init__(self) -> None:
+        self.gate = write_gate(self.sessionmaker.kw["bind"])
+        if self.pacer is None:
+            self.pacer = Pacer(self.config.send_rate, self.config.per_chat_interval)
+        self._postgres = self.sessionmaker.kw["bind"].dialect.name == "postgresql"
+
+    async def run_once(self, limit: int | None = None) -> DispatchReport:
+        """Send what is due now, until nothing is due (or ``limit`` rows were handled)."""
+        report = DispatchReport()
+        while limit is None or report.handled < limit:
+            now = self.clock()
+            if self.config.quiet.contains(now, self.config.timezone):
+                break
+            claim = await self._claim(now)
+            if claim is None:
+                break
+            await self._deliver(claim, report)
+        return report
+
+    async def _claim(self, now: datetime) -> _Claim | None:
+        due = func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.due_at)
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.state.in_(CLAIMABLE))
+            .where(due <= now)
+            .order_by(OutboxMessage.due_at, OutboxMessage.id)
+            .limit(1)
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        async with self.gate, self.sessionmaker() as session, session.begin():
+            row = await session.scalar(query)
+            if row is None:
+                return None
+            person = await session.get(Person, row.recipient_person_id)
+            account = await session.scalar(
+                select(ChannelAccount)
+                .where(ChannelAccount.person_id == row.recipient_person_id)
+                .where(ChannelAccount.reachable.is_(True))
+                .order_by(ChannelAccount.id.desc())
+                .limit(1)
+            )
+            opted_out = await session.scalar(
+                select(AlertOptOut.id)
+                .where(AlertOptOut.person_id == row.recipient_person_id)
+                .where(AlertOptOut.kind == row.kind)
+            )
+            row.state = "sending"
+            row.attempts += 1
+            row.next_attempt_at = now + self.config.lease
+            return _Claim(
+                row.id,
+                row.kind,
+                dict(row.payload),
+                row.due_at,
+                row.attempts,
+                row.recipient_person_id,
+                person.language if person else "vi",
+                account.channel if account else None,
+                account.chat_id if account else None,
+                opted_out is not None,
+            )
+
+    def _skip_reason(self, claim: _Claim, now: datetime) -> str | None:
+        must_send = bool(claim.payload.get("must_send"))
+        if claim.opted_out and not must_send:
+            return "opted out"
+        if claim.channel is None or claim.chat_id is None:
+            return "no reachable account"
+        if Channel(claim.channel) not in self.senders:
+            return f"channel {claim.channel} not configured"
+        if now - claim.due_at > self.config.grace and not must_send:
+            return "too late"
+        return None
+
+    async def _deliver(self, claim: _Claim, report: DispatchReport) -> None:
+        reason = self._skip_reason(claim, self.clock())
+        if reason is not None:
+            report.skipped += 1
+            await self._complete(claim.id, "skipped", reason)
+            return
+        channel, chat = Channel(claim.channel or ""), claim.chat_id or ""
+        sender = self.senders[channel]
+        t = translator(claim.language)
+        messages = [
+            part
+            for message in render(claim.kind, claim.payload, t, claim.language)
+            for part in degrade(message, sender.capabilities, t)
+        ]
+        try:
+            for message in messages:
+                assert self.pacer is not None  # noqa: S101 - set in __post_init__
+                await self.pacer.wait(f"{channel.value}:{chat}")
+                await sender.send(chat, message)
+        except ChatUnreachableError:
+            report.skipped += 1
+            log.info("alert recipient blocked the bot", extra={"chat": chat_hash(chat)})
+            await self._complete(claim.id, "skipped", "blocked", unreachable=(channel, chat))
+            return
+        except RetryLaterError as error:
+            await self._retry(claim, report, str(error), error.retry_after)
+            return
+        except Exception as error:  # a bug or an unexpected answer: retry, then fail
+            log.warning("alert not sent", exc_info=True, extra={"kind": claim.kind})
+            await self._retry(claim, report, type(error).__name__, None)
+            return
+        report.sent += 1
+        await self._complete(claim.id, "sent", None)
+
+    async def _retry(
+        self, claim: _Claim, report: DispatchReport, error: str, retry_after: float | None
+    ) -> None:
+        if claim.attempts >= self.config.max_attempts:
+            report.failed += 1
+            log.warning("alert failed", extra={"kind": claim.kind, "error": error})
+            await self._complete(claim.id, "failed", error)
+            return
+        wait = self.config.backoff(claim.attempts)
+        if retry_after is not None:
+            wait = max(wait, timedelta(seconds=retry_after))
+        report.retried += 1
+        await self._complete(claim.id, "pending", error, retry_at=self.clock() + wait)
+
+    async def _complete(
+        self,
+        row_id: int,
+        state: str,
+        error: str | None,
+        *,
+        retry_at: datetime | None = None,
+        unreachable: tuple[Channel, str] | None = None,
+    ) -> None:
+        now = self.clock()
+        values: dict[str, Any] = {"state": state, "last_error": error, "next_attempt_at": retry_at}
+        if state == "sent":
+            values["sent_at"] = now
+        async with self.gate, self.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+            )
+            if unreachable is not None:
+                await session.execute(
+                    update(ChannelAccount)
+                    .where(ChannelAccount.channel == unreachable[0].value)
+                    .where(ChannelAccount.chat_id == unreachable[1])
+                    .values(reachable=False, unreachable_since=now)
+                )
+
+
+async def status_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
+    """Outbox rows by kind and state, for ``ocop-bot alerts status``."""
+    rows = await session.execute(
+        select(OutboxMessage.kind, OutboxMessage.state, func.count())
+        .group_by(OutboxMessage.kind, OutboxMessage.state)
+        .order_by(OutboxMessage.kind, OutboxMessage.state)
+    )
+    return [(kind, state, int(count)) for kind, state, count in rows]

@@ -1,0 +1,217 @@
+"""What the bot says unasked: each outbox kind rendered in the recipient's language.
+
+The outbox stores a kind and plain facts (names, dates, counts), never sentences, so a
+notice is worded when it is sent, in the language the person has then. Each notice says
+what, when and what to do, with a button to the right screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from bot.messages import Option, Outbound, Reply
+from handlers.i18n import N_, Translator
+from handlers.ports import HandlerContext
+from handlers.status import format_day
+from ocop_rules import requirement
+
+# Kinds a person may turn off with /thongbao, with what they are; the legal 30-day expiry
+# notice is sent whatever the choice (QĐ 148, Phụ lục II).
+OPTIONAL_KINDS: dict[str, str] = {
+    "cert_expiry": N_("Certificate expiry reminders"),
+    "round_opening": N_("Evaluation round opening"),
+    "round_deadline": N_("Dossier deadline reminders"),
+    "missing_items": N_("Missing papers before a deadline"),
+    "officer_digest": N_("Weekly digest of waiting dossiers (officers)"),
+}
+
+Payload = dict[str, Any]
+
+
+def _day(value: str, language: str) -> str:
+    return format_day(date.fromisoformat(value), language)
+
+
+def _button(t: Translator, label: str, target: str) -> tuple[tuple[Option, ...], ...]:
+    return ((Option(t.gettext(label), f"m:{target}"),),)
+
+
+def _cert_expiry(p: Payload, t: Translator, language: str) -> Reply:
+    when = _day(p["expires_on"], language)
+    if p.get("audience") == "officer":
+        text = t.gettext(
+            "Notice: the OCOP certificate of “{product}” ({subject}) in your commune expires on "
+            "{day}. The producer has been told; please help them prepare the re-evaluation."
+        ).format(product=p["product"], subject=p.get("subject", ""), day=when)
+        return Reply(text, _button(t, N_("Products of my commune"), "commune"))
+    if p["days_before"] == 0:
+        text = t.gettext(
+            "Your {stars}★ OCOP certificate for “{product}” expires today ({day}). To keep the "
+            "stars, register it for re-evaluation in the next round."
+        )
+    elif p.get("legal"):
+        text = t.gettext(
+            "Official notice: your {stars}★ OCOP certificate for “{product}” expires on {day}, "
+            "in {days} days. To keep the stars, prepare the re-evaluation dossier now."
+        )
+    else:
+        text = t.gettext(
+            "Reminder: your {stars}★ OCOP certificate for “{product}” expires on {day}, in "
+            "{days} days. You can prepare the re-evaluation papers in advance."
+        )
+    body = text.format(stars=p["stars"], product=p["product"], day=when, days=p["days_before"])
+    return Reply(body, _button(t, N_("My certificates"), "certificates"))
+
+
+def _round_opening(p: Payload, t: Translator, language: str) -> Reply:
+    text = t.gettext(
+        "The OCOP evaluation round “{round}” is open. Dossiers are due by {day}."
+    ).format(round=p["round"], day=_day(p["deadline"], language))
+    return Reply(text, _button(t, N_("Where my dossier stands"), "status"))
+
+
+def _round_deadline(p: Payload, t: Translator, language: str) -> Reply:
+    text = t.gettext(
+        "{days} day(s) left: dossiers for the round “{round}” are due on {day}."
+    ).format(days=p["days_before"], round=p["round"], day=_day(p["deadline"], language))
+    return Reply(text, _button(t, N_("Dossier checklist"), "dossier"))
+
+
+def _missing_items(p: Payload, t: Translator, language: str) -> Reply:
+    lines = [
+        t.gettext(
+            "Dossiers for the round “{round}” are due on {day}. “{product}” still misses:"
+        ).format(round=p["round"], day=_day(p["deadline"], language), product=p["product"])
+    ]
+    lines.extend(f"• {requirement(code).name_vi}" for code in p["missing"])
+    return Reply("\n".join(lines), _button(t, N_("Dossier checklist"), "dossier"))
+
+
+def _officer_digest(p: Payload, t: Translator, _language: str) -> Reply:
+    lines = [
+        t.gettext("{count} dossier(s) have waited more than 7 days for the commune:").format(
+            count=p["count"]
+        )
+    ]
+    lines.extend(
+        "• "
+        + t.gettext("{product} ({code}), {days} days").format(
+            product=product, code=code or "—", days=days
+        )
+        for product, code, days in p["items"]
+    )
+    return Reply("\n".join(lines), _button(t, N_("Dossiers waiting for the commune"), "queue"))
+
+
+def _new_idea(p: Payload, t: Translator, _language: str) -> Reply:
+    text = t.gettext("A new product idea was registered in your commune: {code}.").format(
+        code=p["code"]
+    )
+    return Reply(text, _button(t, N_("Dossiers waiting for the commune"), "queue"))
+
+
+def _dossier_returned(p: Payload, t: Translator, _language: str) -> Reply:
+    lines = [
+        t.gettext("The commune asks you to complete the dossier of “{product}”:").format(
+            product=p["product"]
+        )
+    ]
+    for code, note in p["fixes"]:
+        name = requirement(code).name_vi
+        lines.append(f"• {name}: {note}" if note else f"• {name}")
+    return Reply("\n".join(lines), _button(t, N_("Dossier checklist"), "dossier"))
+
+
+CONCLUSIONS = {
+    "met": N_("met all four criteria"),
+    "not_met": N_("did not meet every criterion"),
+    "needs_more": N_("needs more evidence"),
+}
+
+
+def _commune_result(p: Payload, t: Translator, language: str) -> Reply:
+    lines = [
+        t.gettext("The commune has assessed “{product}”: {conclusion}.").format(
+            product=p["product"], conclusion=t.gettext(CONCLUSIONS[p["conclusion"]])
+        )
+    ]
+    if p["conclusion"] == "met":
+        lines.append(t.gettext("Next, the commune proposes the product to the province."))
+        found = p.get("round")
+        if found:
+            lines.append(
+                t.gettext("Round “{round}”: dossiers due on {day}.").format(
+                    round=found["name"], day=_day(found["registration_deadline"], language)
+                )
+            )
+            if found.get("council_from"):
+                lines.append(
+                    t.gettext("The provincial council meets from {day}.").format(
+                        day=_day(found["council_from"], language)
+                    )
+                )
+    else:
+        lines.append(
+            t.gettext("Please contact the commune officer to see what to add, then try again.")
+        )
+    return Reply("\n".join(lines), _button(t, N_("Where my dossier stands"), "status"))
+
+
+def _submitted(p: Payload, t: Translator, _language: str) -> Reply:
+    text = t.gettext(
+        "The commune has proposed “{product}” to the province for evaluation. Keep 5 samples "
+        "of the product ready for the council."
+    ).format(product=p["product"])
+    return Reply(text, _button(t, N_("Where my dossier stands"), "status"))
+
+
+RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
+    "cert_expiry": _cert_expiry,
+    "round_opening": _round_opening,
+    "round_deadline": _round_deadline,
+    "missing_items": _missing_items,
+    "officer_digest": _officer_digest,
+    "new_idea": _new_idea,
+    "dossier_returned": _dossier_returned,
+    "commune_result": _commune_result,
+    "submitted_to_province": _submitted,
+}
+
+
+def render(kind: str, payload: Payload, t: Translator, language: str) -> list[Outbound]:
+    """The messages of one outbox row, in the recipient's language."""
+    return [RENDERERS[kind](payload, t, language)]
+
+
+async def settings_screen(ctx: HandlerContext, lead: str = "") -> list[Outbound]:
+    """/thongbao: which notices are on, with a button to turn each off or on."""
+    t = ctx.t
+    if ctx.profile is None:
+        return [Reply(t.gettext("Please sign up first: type /start."))]
+    off = await ctx.store.alert_opt_outs(ctx.profile.person_id)
+    lines = [lead] if lead else []
+    lines.append(t.gettext("Notices I send you on my own:"))
+    rows: list[tuple[Option, ...]] = []
+    for kind, label in OPTIONAL_KINDS.items():
+        state = t.gettext("off") if kind in off else t.gettext("on")
+        lines.append(f"• {t.gettext(label)}: {state}")
+        action = t.gettext("Turn on") if kind in off else t.gettext("Turn off")
+        rows.append((Option(f"{action}: {t.gettext(label)}", f"t:{kind}"),))
+    lines.append(
+        t.gettext(
+            "The official notice 30 days before a certificate expires is always sent: the "
+            "rules require it (QĐ 148/QĐ-TTg), so it cannot be turned off."
+        )
+    )
+    return [Reply("\n".join(lines), tuple(rows))]
+
+
+async def toggle(ctx: HandlerContext, kind: str) -> list[Outbound]:
+    """Turn one kind of notice off or on, then show the settings again."""
+    if ctx.profile is None or kind not in OPTIONAL_KINDS:
+        return await settings_screen(ctx)
+    off = await ctx.store.alert_opt_outs(ctx.profile.person_id)
+    await ctx.store.set_alert_opt_out(ctx.profile.person_id, kind, off=kind not in off)
+    return await settings_screen(ctx, ctx.t.gettext("Saved."))
