@@ -132,9 +132,10 @@ CONCLUSIONS = {
 
 
 def _commune_result(p: Payload, t: Translator, language: str) -> Reply:
+    label = CONCLUSIONS[p["conclusion"]]
     lines = [
         t.gettext("The commune has assessed “{product}”: {conclusion}.").format(
-            product=p["product"], conclusion=t.gettext(CONCLUSIONS[p["conclusion"]])
+            product=p["product"], conclusion=t.gettext(label)
         )
     ]
     if p["conclusion"] == "met":

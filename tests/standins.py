@@ -49,6 +49,12 @@ class StandIn:
     updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     blocked_chats: set[str] = field(default_factory=set)
     failing_chats: set[str] = field(default_factory=set)
+    # chat → how many more sends to answer 429 (retry_after 3 s); chat → seconds to stall
+    rate_limited_chats: dict[str, int] = field(default_factory=dict)
+    slow_chats: dict[str, float] = field(default_factory=dict)
+    max_per_second: int | None = None  # enforce a platform-wide send rate with 429s
+    too_many: int = 0
+    _window: list[float] = field(default_factory=list)
     sent_event: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -60,6 +66,30 @@ class StandIn:
             if c.method in ("sendMessage", "sendDocument")
             and (chat_id is None or str(c.params.get("chat_id")) == chat_id)
         ]
+
+    def over_rate(self) -> bool:
+        """Whether one more send now would exceed ``max_per_second`` (sliding second)."""
+        if self.max_per_second is None:
+            return False
+        now = time.monotonic()
+        self._window = [t for t in self._window if now - t < 1.0]
+        if len(self._window) >= self.max_per_second:
+            self.too_many += 1
+            return True
+        self._window.append(now)
+        return False
+
+    async def trouble(self, chat: str) -> tuple[int, dict[str, Any]] | None:
+        """An injected failure for a send to ``chat``: (status, body), or None."""
+        if chat in self.slow_chats:
+            self.sent_event.set()  # the call is already recorded: let waiters look
+            await asyncio.sleep(self.slow_chats[chat])
+        if self.rate_limited_chats.get(chat, 0) > 0:
+            self.rate_limited_chats[chat] -= 1
+            return 429, {"retry_after": 3}
+        if self.over_rate():
+            return 429, {"retry_after": 1}
+        return None
 
     def texts(self, chat_id: str | None = None) -> list[str]:
         """Texts sent, in order."""
@@ -104,7 +134,8 @@ class TelegramStandIn(StandIn):
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
             )
         params = await _params(request)
-        self.calls.append(Call(method, params, time.monotonic()))
+        call = Call(method, params, time.monotonic())
+        self.calls.append(call)
         chat = str(params.get("chat_id", ""))
         if method in ("sendMessage", "sendDocument") and chat in self.blocked_chats:
             return JSONResponse(
@@ -119,6 +150,20 @@ class TelegramStandIn(StandIn):
             return JSONResponse(
                 {"ok": False, "error_code": 500, "description": "Internal Server Error"}, 500
             )
+        if method in ("sendMessage", "sendDocument"):
+            trouble = await self.trouble(chat)
+            if trouble is not None:
+                status, parameters = trouble
+                self.calls.remove(call)  # refused: not a delivered message
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": status,
+                        "description": "Too Many Requests",
+                        "parameters": parameters,
+                    },
+                    status,
+                )
         result: Any = True
         if method == "getMe":
             result = BOT_USER
@@ -157,10 +202,18 @@ class ZaloStandIn(StandIn):
         if token != ZALO_TOKEN:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"})
         params = await _params(request)
-        self.calls.append(Call(method, params, time.monotonic()))
+        call = Call(method, params, time.monotonic())
+        self.calls.append(call)
         if method == "sendMessage":
             if str(params.get("chat_id")) in self.blocked_chats:
                 return JSONResponse({"ok": False, "error_code": 403, "description": "Forbidden"})
+            trouble = await self.trouble(str(params.get("chat_id")))
+            if trouble is not None:
+                self.calls.remove(call)
+                status, parameters = trouble
+                return JSONResponse(
+                    {"ok": False, "error_code": status, "parameters": parameters}, status
+                )
             self.sent_event.set()
             return JSONResponse({"ok": True, "result": {"message_id": f"m{next(self._ids)}"}})
         if method == "getUpdates":

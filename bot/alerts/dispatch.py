@@ -160,7 +160,7 @@ class Dispatcher:
 
     def _skip_reason(self, claim: _Claim, now: datetime) -> str | None:
         must_send = bool(claim.payload.get("must_send"))
-        if claim.opted_out and not must_send:
+        if claim.opted_out and not claim.payload.get("legal"):
             return "opted out"
         if claim.channel is None or claim.chat_id is None:
             return "no reachable account"

@@ -9,6 +9,7 @@ reply keyboard with a contact button (only the sender's own card counts), docume
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 from telegram import (
@@ -53,10 +54,14 @@ def make_bot(token: str, base_url: str, overall_per_second: float = 0) -> ExtBot
     """A Telegram bot pointed at ``base_url``, with PTB's ``AIORateLimiter``.
 
     Replies to people who just wrote are not capped overall (``overall_per_second=0``):
-    Telegram's ~30 msg/s guidance is for bulk sends, which the alert dispatcher throttles
-    by passing 30 here. The limiter still keeps group limits and honours a 429's
-    ``retry_after`` once before giving up.
+    Telegram's ~30 msg/s guidance is for bulk sends, which the alert dispatcher paces
+    itself. The limiter still keeps group limits and honours a 429's ``retry_after`` once
+    before giving up.
+
+    Durations (a 429's ``retry_after``) are read as ``timedelta``: PTB 22 announces that
+    form and warns on the old integer one unless ``PTB_TIMEDELTA`` opts in.
     """
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     file_url = base_url.removesuffix("/bot") + "/file/bot"
     limiter = AIORateLimiter(overall_max_rate=overall_per_second, max_retries=REPLY_RETRIES)
     return ExtBot(token, base_url=base_url, base_file_url=file_url, rate_limiter=limiter)
