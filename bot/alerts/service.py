@@ -46,28 +46,37 @@ async def run_forever(
     wake: asyncio.Event | None = None,
     period: float = PERIOD_SECONDS,
 ) -> None:
-    """Sweep and dispatch every ``period`` seconds (or when woken) until ``stop`` is set."""
+    """Sweep and dispatch every ``period`` seconds until ``stop`` is set; when woken in
+    between, only dispatch (a conversation queued a notice; nothing new to plan)."""
     wake = wake or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    next_sweep = loop.time()
     while not stop.is_set():
         try:
-            report = await run_pass(dispatcher)
-            if report.dispatch.handled or report.sweep.planned:
+            if loop.time() >= next_sweep:
+                next_sweep = loop.time() + period
+                report = await run_pass(dispatcher)
+                planned, sent = report.sweep.planned, report.dispatch
+            else:
+                planned, sent = 0, await dispatcher.run_once()
+            if sent.handled or planned:
                 log.info(
                     "alerts pass",
                     extra={
-                        "planned": report.sweep.planned,
-                        "sent": report.dispatch.sent,
-                        "retried": report.dispatch.retried,
-                        "failed": report.dispatch.failed,
-                        "skipped": report.dispatch.skipped,
+                        "planned": planned,
+                        "sent": sent.sent,
+                        "retried": sent.retried,
+                        "failed": sent.failed,
+                        "skipped": sent.skipped,
                     },
                 )
         except Exception:
             log.exception("alerts pass failed; trying again next period")
         wake.clear()
         waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
+        timeout = max(next_sweep - loop.time(), 0)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait(waiters, timeout=period, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
             waiter.cancel()
 
