@@ -109,6 +109,7 @@ def settings(
         zalo_bot_token=ZALO_TOKEN,
         zalo_webhook_secret=ZALO_SECRET,
         zalo_api_base_url=zalo_api[1],
+        ocop_quiet_hours="00:00-00:00",  # the in-process alert loop sends at any hour here
     )
 
 
@@ -461,6 +462,9 @@ async def test_officer_journey_through_telegram(
     async with sessionmaker() as session:
         dossier = await session.get_one(Dossier, int(dossier_id))
     assert dossier.status == "commune_assessed"
+    # The producer is told by the alert loop running inside the web app, woken at once.
+    await stand_in.wait_for_text("UBND xã đã đánh giá “Mat ong rung Xop”: đạt cả bốn tiêu chí")
+    assert any("Tiếp theo, xã sẽ đề nghị tỉnh" in text for text in stand_in.texts("601"))
 
 
 def _first_button(stand_in: TelegramStandIn, chat: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import (
+    AlertOptOut,
     AuditEntry,
     CommuneAssessment,
     CommuneCriterionAssessment,
@@ -437,3 +438,20 @@ def test_cli_invite_list_and_revoke(database_url: str) -> None:
     assert ambiguous.returncode == 2
     assert ambiguous.stderr.count("\n") == 1
     assert "several communes" in ambiguous.stderr
+
+
+async def test_notice_settings_turn_kinds_off_and_keep_the_legal_one(
+    producer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await producer.say(*SIGN_UP)
+    screen = await producer.say("/thongbao")
+    assert "Nhắc giấy chứng nhận sắp hết hạn: bật" in screen
+    assert "không tắt được" in screen
+    toggled = await producer.press("t:cert_expiry")
+    assert "Đã lưu." in toggled
+    assert "Nhắc giấy chứng nhận sắp hết hạn: tắt" in toggled
+    async with sessionmaker() as session:
+        kinds = (await session.scalars(select(AlertOptOut.kind))).all()
+    assert kinds == ["cert_expiry"]
+    assert "Nhắc giấy chứng nhận sắp hết hạn: bật" in await producer.press("t:cert_expiry")
+    assert "Nhắc giấy chứng nhận sắp hết hạn: bật" in await producer.press("t:no_such_kind")
