@@ -6,7 +6,7 @@ event, so what a conversation step writes lands together with the chat's new sta
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +32,7 @@ from bot.db.models import (
 )
 from bot.messages import Channel
 from bot.officer_store import OfficerQueries
+from handlers.notices import LINK_CODE
 from handlers.ports import (
     CertificateView,
     DossierView,
@@ -39,6 +40,7 @@ from handlers.ports import (
     IdeaForm,
     IdeaReceipt,
     ItemView,
+    KnownPerson,
     NewIdea,
     NewProducer,
     PersonalData,
@@ -50,6 +52,8 @@ from ocop_rules import DossierKind, DossierStatus, is_final
 
 # Subject types whose name is usually the person's own name ("Hộ Lò Thị Lan").
 PERSONAL_SUBJECT_TYPES = frozenset({"registered_household", "unregistered"})
+LINK_CODE_WINDOW = timedelta(hours=1)
+LINK_CODES_PER_WINDOW = 3
 
 
 def _dossier_view(dossier: Dossier, product: Product) -> DossierView:
@@ -133,6 +137,86 @@ class SqlStore(OfficerQueries):
         await self._session.execute(
             update(Person).where(Person.id == person_id).values(language=language)
         )
+
+    async def person_by_phone(self, phone_e164: str) -> KnownPerson | None:
+        """The registered person with this number whom the bot can still reach, if any;
+        the channel is the one the dispatcher will use (their newest reachable account)."""
+        row = (
+            await self._session.execute(
+                select(Person.id, ChannelAccount.channel)
+                .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+                .where(Person.phone_e164 == phone_e164)
+                .where(Person.erased_at.is_(None))
+                .where(ChannelAccount.reachable.is_(True))
+                .order_by(ChannelAccount.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else KnownPerson(row[0], row[1])
+
+    async def queue_link_code(
+        self, person_id: int, code: str, channel: str, expires_at: datetime
+    ) -> bool:
+        """Queue a one-time code to the person's reachable account, sent at once (even in
+        quiet hours: the person is waiting for it); at most 3 an hour per person."""
+        now = self._now
+        recent = await self._session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.recipient_person_id == person_id)
+            .where(OutboxMessage.kind == LINK_CODE)
+            .where(OutboxMessage.created_at > now - LINK_CODE_WINDOW)
+        )
+        if (recent or 0) >= LINK_CODES_PER_WINDOW:
+            return False
+        self._session.add(
+            OutboxMessage(
+                dedupe_key=f"{LINK_CODE}:{person_id}:{now.isoformat()}:{code}",
+                recipient_person_id=person_id,
+                kind=LINK_CODE,
+                payload={
+                    "code": code,
+                    "channel": channel,
+                    "expires_at": expires_at.isoformat(),
+                },
+                due_at=now,
+                created_at=now,
+            )
+        )
+        return True
+
+    async def link_account(
+        self,
+        person_id: int,
+        *,
+        channel: Channel,
+        external_id: str,
+        chat_id: str,
+        display_name: str | None,
+    ) -> Profile:
+        """Add this channel account to a person who proved they hold their other account."""
+        person = await self._session.get_one(Person, person_id)
+        self._session.add_all(
+            [
+                ChannelAccount(
+                    person_id=person_id,
+                    channel=channel.value,
+                    external_id=external_id,
+                    chat_id=chat_id,
+                    display_name=display_name,
+                ),
+                AuditEntry(
+                    actor_person_id=person_id,
+                    action="account.linked",
+                    entity_type="person",
+                    entity_id=str(person_id),
+                    after={"channel": channel.value},
+                    at=self._now,
+                ),
+            ]
+        )
+        await self._session.flush()
+        return _profile(person)
 
     async def personal_data(self, person_id: int) -> PersonalData:
         """Everything personal stored about the person."""

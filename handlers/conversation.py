@@ -516,6 +516,32 @@ def start(flow: Flow, state: State, t: Translator, now: datetime, seed: Data | N
     return Turn([prompt(flow, first, seed, t, lead)], state)
 
 
+def continue_draft(
+    flow: Flow, state: State, t: Translator, now: datetime, answers: Data | None = None
+) -> Turn:
+    """Go straight back into ``flow``'s draft, with ``answers`` added, at its first
+    unanswered step (or its summary) — for a detour that must not cost the earlier answers.
+    """
+    draft = state.data.get("drafts", {}).get(flow.name, {})
+    merged: Data = {**draft.get("answers", {}), **(answers or {})}
+    _drop_draft(state, flow.name)
+    history = [s.name for s in flow.applicable(merged) if s.name in merged]
+    state.flow = flow.name
+    state.data = {
+        **state.data,
+        "answers": merged,
+        "_history": history,
+        "_candidates": [],
+        "_touched": now.isoformat(),
+    }
+    following = _next_step(flow, merged, None)
+    if following is None:
+        state.step = SUMMARY
+        return Turn([summary(flow, merged, t)], state)
+    state.step = following.name
+    return Turn([prompt(flow, following, merged, t)], state)
+
+
 def _resume_prompt(flow: Flow, t: Translator) -> Reply:
     text = t.gettext("You have an unfinished “{title}”. Continue where you left off?").format(
         title=t.gettext(flow.title)

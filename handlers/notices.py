@@ -28,6 +28,11 @@ OPTIONAL_KINDS: dict[str, str] = {
 }
 
 Payload = dict[str, Any]
+LINK_CODE = "link_code"
+# One-time messages someone is waiting for right now: sent even in quiet hours, and their
+# payload (the code) is forgotten once the row is done.
+URGENT_KINDS = frozenset({LINK_CODE})
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": N_("the console")}
 
 
 def _day(value: str, language: str) -> str:
@@ -168,6 +173,17 @@ def _submitted(p: Payload, t: Translator, _language: str) -> Reply:
     return Reply(text, _button(t, N_("Where my dossier stands"), "status"))
 
 
+def _link_code(p: Payload, t: Translator, _language: str) -> Reply:
+    channel: str = p["channel"]
+    where = t.gettext(CHANNEL_NAMES.get(channel, channel))
+    text = t.gettext(
+        "Your Trợ lý OCOP code is {code}. Someone is signing in on {channel} with your phone "
+        "number: if it is you, type this code there (it works for 10 minutes). If it is not "
+        "you, do not give the code to anyone."
+    ).format(code=p["code"], channel=where)
+    return Reply(text)
+
+
 RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
     "cert_expiry": _cert_expiry,
     "round_opening": _round_opening,
@@ -178,6 +194,7 @@ RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
     "dossier_returned": _dossier_returned,
     "commune_result": _commune_result,
     "submitted_to_province": _submitted,
+    LINK_CODE: _link_code,
 }
 
 

@@ -40,6 +40,14 @@ class NewProducer:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownPerson:
+    """Someone already registered with a phone number, and where the bot reaches them."""
+
+    person_id: int
+    channel: str
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectView:
     """A producer organisation as shown to its owner."""
 
@@ -191,6 +199,29 @@ class ProducerStore(Protocol):
 
     async def set_language(self, person_id: int, language: str) -> None:
         """Remember the person's language."""
+        ...
+
+    async def person_by_phone(self, phone_e164: str) -> KnownPerson | None:
+        """The registered person with this number whom the bot can still reach, if any."""
+        ...
+
+    async def queue_link_code(
+        self, person_id: int, code: str, channel: str, expires_at: datetime
+    ) -> bool:
+        """Queue a one-time code (``channel``: where it is asked for) to the person's
+        reachable account; False when too many codes went to them in the last hour."""
+        ...
+
+    async def link_account(
+        self,
+        person_id: int,
+        *,
+        channel: Channel,
+        external_id: str,
+        chat_id: str,
+        display_name: str | None,
+    ) -> Profile:
+        """Add this channel account to a person who proved they hold their other account."""
         ...
 
     async def personal_data(self, person_id: int) -> PersonalData:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
-from handlers import checklist, conversation, notices, officer
+from handlers import checklist, conversation, linking, notices, officer
 from handlers.assessment import ASSESS_FLOW, FORM_CHECK_FLOW
 from handlers.conversation import Control, Flow, State, Turn, control_of
 from handlers.data_rights import ERASE, my_data, wipe
@@ -163,6 +163,11 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
         if state.flow is not None:
             conversation.leave(state)
         return Turn(await officer.accept_invite(ctx, code), state)
+    if state.flow == linking.FLOW and ctx.profile is None:
+        turn = await linking.advance(ctx, state, content)
+        if turn.done:
+            turn.replies.append(menu(ctx))
+        return turn
     flow = FLOWS.get(state.flow or "")
     control = control_of(content)
     if state.flow == checklist.FLOW and ctx.profile is not None:
@@ -174,6 +179,11 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
         if control is Control.MENU:
             conversation.leave(state)
             return Turn([menu(ctx)], state)
+        if flow is ONBOARDING and state.step == "phone" and control is None:
+            phone = linking.typed_phone(content)
+            offered = None if phone is None else await linking.offer(ctx, state, phone)
+            if offered is not None:
+                return offered
         turn = await conversation.advance(flow, state, content, ctx)
         if flow is ERASE and ctx.profile is None:
             wipe(turn.state)

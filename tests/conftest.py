@@ -20,10 +20,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.telegram import TelegramChannel, make_bot
 from bot.db import schema
 from bot.db.base import Base
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.settings import get_settings, normalise_database_url
+from tests.standins import TELEGRAM_TOKEN, TelegramStandIn, serve
 
 KEEP_TABLES = {"communes", "alembic_version"}
 TEST_DATABASE_URL = os.environ.get("OCOP_TEST_DATABASE_URL")
@@ -116,6 +118,19 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions on this test's database."""
     return create_sessionmaker(engine)
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[TelegramStandIn, TelegramChannel]]:
+    """A Bot API stand-in on loopback and the real python-telegram-bot channel talking to it."""
+    stand_in = TelegramStandIn()
+    async with serve(stand_in.app()) as url:
+        bot = make_bot(TELEGRAM_TOKEN, f"{url}/bot")
+        await bot.initialize()
+        try:
+            yield stand_in, TelegramChannel(bot)
+        finally:
+            await bot.shutdown()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from bot.alerts.calendar import add_round, change_round
 from bot.alerts.dispatch import Dispatcher, Pacer
 from bot.alerts.service import run_pass
 from bot.alerts.timing import AlertConfig
-from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import (
@@ -38,7 +37,7 @@ from bot.db.models import (
 from bot.messages import Channel
 from ocop_rules import add_months, certificate_expiry
 from tests.conftest import is_postgres
-from tests.standins import TELEGRAM_TOKEN, ZALO_TOKEN, TelegramStandIn, ZaloStandIn, serve
+from tests.standins import ZALO_TOKEN, TelegramStandIn, ZaloStandIn, serve
 from tests.test_cli import run_cli
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -58,18 +57,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[tuple[TelegramStandIn, TelegramChannel]]:
-    stand_in = TelegramStandIn()
-    async with serve(stand_in.app()) as url:
-        bot = make_bot(TELEGRAM_TOKEN, f"{url}/bot")
-        await bot.initialize()
-        try:
-            yield stand_in, TelegramChannel(bot)
-        finally:
-            await bot.shutdown()
 
 
 def dispatcher(

@@ -472,3 +472,34 @@ def _first_button(stand_in: TelegramStandIn, chat: str) -> str:
     markup = stand_in.sent(chat)[-1].params["reply_markup"]
     markup = json.loads(markup) if isinstance(markup, str) else markup
     return str(markup["inline_keyboard"][0][0]["callback_data"])
+
+
+async def test_coming_back_on_zalo_is_confirmed_by_a_code_sent_to_telegram(
+    client: httpx.AsyncClient,
+    telegram_api: tuple[TelegramStandIn, str],
+    zalo_api: tuple[ZaloStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    telegram, _ = telegram_api
+    zalo, _ = zalo_api
+    for line in SCRIPT:
+        await post_telegram(client, telegram_text("701", line))
+    for line in ["/start", "co", "Nguyen Van A", "0912345678"]:
+        await post_zalo(client, zalo_text("z-701", line))
+    assert "Số điện thoại này đã đăng ký trên Telegram" in zalo.texts("z-701")[-1]
+    await post_zalo(client, zalo_text("z-701", "1"))
+    # The alert loop inside the web app, woken by the conversation, sends the code at once.
+    await telegram.wait_for_text("Mã xác nhận Trợ lý OCOP")
+    (notice,) = [text for text in telegram.texts("701") if "Mã xác nhận" in text]
+    code = notice.split(" là ")[1][:6]
+    assert code.isdigit()
+    await post_zalo(client, zalo_text("z-701", code))
+    assert "Chào mừng Nguyen Van A quay lại" in zalo.texts("z-701")[-2]
+    assert "Anh/chị muốn làm gì" in zalo.texts("z-701")[-1]
+    async with sessionmaker() as session:
+        people = (await session.scalars(select(Person.id))).all()
+        channels = (
+            await session.scalars(select(ChannelAccount.channel).order_by(ChannelAccount.id))
+        ).all()
+    assert len(people) == 1
+    assert channels == ["telegram", "zalo"]

@@ -64,6 +64,7 @@ async def test_a_hundred_chats_at_once_all_complete(
         chat = Chat(engine, chat=f"chat-{number}")
         lines = [*SIGN_UP]
         lines[2] = f"Nguoi {number}"
+        lines[3] = f"09123{number:05d}"  # one number each: a shared one is offered linking
         lines[6] = f"HTX {number}"
         await chat.say(*lines)
 

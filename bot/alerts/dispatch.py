@@ -29,7 +29,7 @@ from bot.i18n import translator
 from bot.logs import chat_hash
 from bot.messages import Channel
 from bot.render import degrade
-from handlers.notices import render
+from handlers.notices import URGENT_KINDS, render
 
 log = logging.getLogger(__name__)
 CLAIMABLE = ("pending", "sending")
@@ -106,15 +106,15 @@ class Dispatcher:
         report = DispatchReport()
         while limit is None or report.handled < limit:
             now = self.clock()
-            if self.config.quiet.contains(now, self.config.timezone):
-                break
-            claim = await self._claim(now)
+            quiet = self.config.quiet.contains(now, self.config.timezone)
+            claim = await self._claim(now, urgent_only=quiet)
             if claim is None:
                 break
             await self._deliver(claim, report)
         return report
 
-    async def _claim(self, now: datetime) -> _Claim | None:
+    async def _claim(self, now: datetime, *, urgent_only: bool) -> _Claim | None:
+        """Take the oldest due row; in quiet hours only a kind someone is waiting for."""
         due = func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.due_at)
         query = (
             select(OutboxMessage)
@@ -123,6 +123,8 @@ class Dispatcher:
             .order_by(OutboxMessage.due_at, OutboxMessage.id)
             .limit(1)
         )
+        if urgent_only:
+            query = query.where(OutboxMessage.kind.in_(URGENT_KINDS))
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
         async with self.gate, self.sessionmaker() as session, session.begin():
@@ -168,13 +170,16 @@ class Dispatcher:
             return f"channel {claim.channel} not configured"
         if now - claim.due_at > self.config.grace and not must_send:
             return "too late"
+        expires = claim.payload.get("expires_at")
+        if expires is not None and now > datetime.fromisoformat(expires):
+            return "expired"
         return None
 
     async def _deliver(self, claim: _Claim, report: DispatchReport) -> None:
         reason = self._skip_reason(claim, self.clock())
         if reason is not None:
             report.skipped += 1
-            await self._complete(claim.id, "skipped", reason)
+            await self._complete(claim, "skipped", reason)
             return
         channel, chat = Channel(claim.channel or ""), claim.chat_id or ""
         sender = self.senders[channel]
@@ -192,7 +197,7 @@ class Dispatcher:
         except ChatUnreachableError:
             report.skipped += 1
             log.info("alert recipient blocked the bot", extra={"chat": chat_hash(chat)})
-            await self._complete(claim.id, "skipped", "blocked", unreachable=(channel, chat))
+            await self._complete(claim, "skipped", "blocked", unreachable=(channel, chat))
             return
         except RetryLaterError as error:
             await self._retry(claim, report, str(error), error.retry_after)
@@ -202,7 +207,7 @@ class Dispatcher:
             await self._retry(claim, report, type(error).__name__, None)
             return
         report.sent += 1
-        await self._complete(claim.id, "sent", None)
+        await self._complete(claim, "sent", None)
 
     async def _retry(
         self, claim: _Claim, report: DispatchReport, error: str, retry_after: float | None
@@ -210,17 +215,17 @@ class Dispatcher:
         if claim.attempts >= self.config.max_attempts:
             report.failed += 1
             log.warning("alert failed", extra={"kind": claim.kind, "error": error})
-            await self._complete(claim.id, "failed", error)
+            await self._complete(claim, "failed", error)
             return
         wait = self.config.backoff(claim.attempts)
         if retry_after is not None:
             wait = max(wait, timedelta(seconds=retry_after))
         report.retried += 1
-        await self._complete(claim.id, "pending", error, retry_at=self.clock() + wait)
+        await self._complete(claim, "pending", error, retry_at=self.clock() + wait)
 
     async def _complete(
         self,
-        row_id: int,
+        claim: _Claim,
         state: str,
         error: str | None,
         *,
@@ -231,9 +236,11 @@ class Dispatcher:
         values: dict[str, Any] = {"state": state, "last_error": error, "next_attempt_at": retry_at}
         if state == "sent":
             values["sent_at"] = now
+        if state != "pending" and claim.kind in URGENT_KINDS:
+            values["payload"] = {}  # a one-time code is not kept once it is out (or moot)
         async with self.gate, self.sessionmaker() as session, session.begin():
             await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+                update(OutboxMessage).where(OutboxMessage.id == claim.id).values(**values)
             )
             if unreachable is not None:
                 await session.execute(

@@ -1,0 +1,192 @@
+"""Recognising a person who comes back on another channel with the same phone number.
+
+Typing a phone number proves nothing: anyone may know it. So the bot sends a one-time
+6-digit code to the account already registered with that number and asks for it here;
+only the person holding that account can answer. The code lives hashed in this chat's own
+state, expires after 10 minutes and allows 5 tries; at most 3 codes an hour go to one
+person, so nobody can flood someone else's phone with codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from bot.messages import ChoicePicked, ContactShared, Content, Option, Outbound, Reply, Text
+from handlers import conversation
+from handlers.conversation import Control, State, Turn, control_of
+from handlers.i18n import Translator
+from handlers.notices import CHANNEL_NAMES
+from handlers.onboarding import ONBOARDING
+from handlers.parsing import InvalidAnswerError, parse_phone
+from handlers.ports import HandlerContext
+from handlers.textmatch import fold
+
+FLOW = "link"
+CODE_TTL = timedelta(minutes=10)
+MAX_TRIES = 5
+YES_WORDS = frozenset({"1", "co", "yes", "gui ma", "dong y", "co gui ma"})
+NO_WORDS = frozenset({"2", "khong", "no", "dang ky moi", "khong dang ky moi"})
+
+
+def _hash(code: str, person_id: int) -> str:
+    return hashlib.sha256(f"{person_id}:{code}".encode()).hexdigest()
+
+
+def _channel_name(t: Translator, channel: str) -> str:
+    return t.gettext(CHANNEL_NAMES.get(channel, channel))
+
+
+def typed_phone(content: Content) -> str | None:
+    """The phone number a message at the phone step gives, if it is a valid one."""
+    try:
+        if isinstance(content, ContactShared) and content.is_own:
+            return parse_phone(content.phone)
+        if isinstance(content, Text):
+            return parse_phone(content.text)
+    except InvalidAnswerError:
+        return None
+    return None
+
+
+def _offer_reply(t: Translator, channel: str) -> Reply:
+    text = t.gettext(
+        "This number is already registered on {channel}. Shall I recognise you, so your "
+        "products and dossiers show here too? I will send a 6-digit code to your {channel} "
+        "account to make sure it is you."
+    ).format(channel=_channel_name(t, channel))
+    return Reply(
+        text,
+        (
+            (Option(t.gettext("Yes, send the code"), "l:yes"),),
+            (Option(t.gettext("No, sign up anew"), "l:no"),),
+        ),
+    )
+
+
+async def offer(ctx: HandlerContext, state: State, phone: str) -> Turn | None:
+    """At onboarding's phone step: when the number belongs to someone the bot can still
+    reach, offer to recognise them instead of signing them up twice."""
+    if state.data.get("link_declined") == phone:
+        return None  # they said "No" to this number already
+    known = await ctx.store.person_by_phone(phone)
+    if known is None:
+        return None
+    conversation.leave(state)  # the answers so far stay as onboarding's draft
+    state.flow, state.step = FLOW, "offer"
+    state.data = {
+        **state.data,
+        "link": {"phone": phone, "person": known.person_id, "to": known.channel},
+    }
+    return Turn([_offer_reply(ctx.t, known.channel)], state)
+
+
+def _back_to_sign_up(
+    ctx: HandlerContext, state: State, lead: str | None, *, keep_phone: bool, declined: bool = False
+) -> Turn:
+    link = state.data.get("link", {})
+    state.data = {k: v for k, v in state.data.items() if k != "link"}
+    if declined:
+        state.data["link_declined"] = link["phone"]
+    answers = {"phone": link["phone"]} if keep_phone else {}
+    turn = conversation.continue_draft(ONBOARDING, state, ctx.t, ctx.now, answers)
+    if lead:
+        turn.replies.insert(0, Reply(lead))
+    return turn
+
+
+def _help(t: Translator, step: str | None) -> str:
+    if step == "code":
+        return t.gettext(
+            "Open the other app (Telegram or Zalo) where you signed up before: I sent you a "
+            "6-digit code there. Type those 6 digits here. Type “Hủy” to sign up anew instead."
+        )
+    return t.gettext(
+        "If you signed up before on the other app, choose “Yes” and I will send you a code "
+        "there. Choose “No” to sign up again here."
+    )
+
+
+async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
+    """Handle one message while recognising the person."""
+    t = ctx.t
+    control = control_of(content)
+    if control in (Control.CANCEL, Control.MENU):
+        return _back_to_sign_up(ctx, state, t.gettext("All right."), keep_phone=True)
+    if control is Control.BACK:
+        return _back_to_sign_up(ctx, state, None, keep_phone=False)
+    if control is Control.HELP:
+        replies: list[Outbound] = [Reply(_help(t, state.step))]
+        if state.step == "offer":
+            replies.append(_offer_reply(t, state.data["link"]["to"]))
+        return Turn(replies, state)
+    if state.step == "offer":
+        return await _answer_offer(ctx, state, content)
+    return await _check_code(ctx, state, content)
+
+
+async def _answer_offer(ctx: HandlerContext, state: State, content: Content) -> Turn:
+    t = ctx.t
+    link = dict(state.data["link"])
+    pick = content.payload if isinstance(content, ChoicePicked) else None
+    words = fold(content.text) if isinstance(content, Text) else ""
+    if pick == "l:no" or words in NO_WORDS:
+        return _back_to_sign_up(ctx, state, t.gettext("All right."), keep_phone=True, declined=True)
+    if pick != "l:yes" and words not in YES_WORDS:
+        return Turn(
+            [
+                Reply(t.gettext("Please choose one of the answers below.")),
+                _offer_reply(t, link["to"]),
+            ],
+            state,
+        )
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    expires = ctx.now + CODE_TTL
+    if not await ctx.store.queue_link_code(link["person"], code, ctx.channel.value, expires):
+        return _back_to_sign_up(
+            ctx,
+            state,
+            t.gettext("I have sent too many codes to that account already; please try later."),
+            keep_phone=True,
+        )
+    link.update(hash=_hash(code, link["person"]), expires=expires.isoformat(), tries=0)
+    state.step = "code"
+    state.data = {**state.data, "link": link}
+    text = t.gettext(
+        "I have sent a 6-digit code to your {channel} account. Type it here "
+        "(it works for 10 minutes). Type “Hủy” to sign up anew instead."
+    ).format(channel=_channel_name(t, link["to"]))
+    return Turn([Reply(text)], state)
+
+
+async def _check_code(ctx: HandlerContext, state: State, content: Content) -> Turn:
+    t = ctx.t
+    link = dict(state.data["link"])
+    if ctx.now > datetime.fromisoformat(link["expires"]):
+        lead = t.gettext("The code has expired. Let us go on signing up.")
+        return _back_to_sign_up(ctx, state, lead, keep_phone=True)
+    typed = "".join(ch for ch in content.text if ch.isdigit()) if isinstance(content, Text) else ""
+    if len(typed) != 6 or not hmac.compare_digest(_hash(typed, link["person"]), link["hash"]):
+        link["tries"] = int(link.get("tries", 0)) + 1
+        state.data = {**state.data, "link": link}
+        if link["tries"] >= MAX_TRIES:
+            lead = t.gettext("That code was wrong too many times. Let us go on signing up.")
+            return _back_to_sign_up(ctx, state, lead, keep_phone=True)
+        return Turn(
+            [Reply(t.gettext("That code is not right. Please check it and type the 6 digits."))],
+            state,
+        )
+    profile = await ctx.store.link_account(
+        link["person"],
+        channel=ctx.channel,
+        external_id=ctx.sender_id,
+        chat_id=ctx.chat_id,
+        display_name=ctx.sender_name,
+    )
+    ctx.profile = profile
+    state.clear()
+    state.data = {k: v for k, v in state.data.items() if k != "drafts"}
+    welcome = t.gettext("Welcome back, {name}! Your products and dossiers are here too.")
+    return Turn([Reply(welcome.format(name=profile.full_name or ""))], state, done=True)
