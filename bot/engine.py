@@ -20,13 +20,14 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import object_session
 
 from bot.db.engine import write_gate
-from bot.db.models import ChannelAccount, ConversationSession, ProcessedEvent
+from bot.db.models import ChannelAccount, ConversationSession, OutboxMessage, ProcessedEvent
 from bot.db.models import Document as StoredDocument
 from bot.i18n import translator
 from bot.links import LinkSigner
@@ -39,6 +40,16 @@ from handlers.ports import HandlerContext
 
 log = logging.getLogger(__name__)
 Deliver = Callable[[list[Outbound]], Awaitable[None]]
+NOTICE_QUEUED = "notice_queued"
+
+
+@event.listens_for(OutboxMessage, "after_insert")
+def _mark_notice_queued(_mapper: Any, _connection: Any, target: OutboxMessage) -> None:
+    """Flag the session that queued a notice, so only such a commit wakes the dispatcher
+    (waking it after every message would add a transaction per message under load)."""
+    session = object_session(target)
+    if session is not None:
+        session.info[NOTICE_QUEUED] = True
 
 
 class KeyedLocks:
@@ -83,7 +94,7 @@ class Engine:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     timezone: tzinfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))
     links: LinkSigner | None = None
-    after_commit: Callable[[], None] | None = None  # e.g. wake the alert dispatcher
+    after_commit: Callable[[], None] | None = None  # when a step queued a notice: wake alerts
     gate: AbstractAsyncContextManager[Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -104,6 +115,7 @@ class Engine:
         """
         async with self.locks.hold((inbound.channel, inbound.chat_id)):
             async with self.gate, self.sessionmaker() as session, session.begin():
+                info = session.info
                 if not await self._first_delivery(session, inbound):
                     return None
                 row = await self._session_row(session, inbound)
@@ -132,7 +144,7 @@ class Engine:
                 row.version += 1
                 row.updated_at = ctx.now
                 outgoing = await self._documents_as_links(session, turn.replies, capabilities, ctx)
-            if self.after_commit is not None:
+            if self.after_commit is not None and info.get(NOTICE_QUEUED):
                 self.after_commit()
             replies = [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)]
             if deliver is not None:

@@ -285,3 +285,14 @@ async def test_a_code_not_sent_in_time_is_skipped(
     (row,) = await link_rows(sessionmaker)
     assert (row.state, row.last_error, row.payload) == ("skipped", "expired", {})
     assert not any("Mã xác nhận" in text for text in stand_in.texts("7001"))
+
+
+async def test_only_a_step_that_queues_a_notice_wakes_the_dispatcher(
+    on_telegram: Chat, on_zalo: Chat, engine_: Engine
+) -> None:
+    wakes: list[str] = []
+    engine_.after_commit = lambda: wakes.append(on_zalo.last_text)
+    await on_zalo.say(*UP_TO_PHONE, "tro giup")
+    assert wakes == []  # four steps and a help: nothing queued, no extra transaction
+    await on_zalo.say("co")
+    assert len(wakes) == 1  # the code was queued

@@ -87,7 +87,7 @@ async def alerts_running(
 ) -> AsyncIterator[Dispatcher | None]:
     """Run the alert loop beside the channels of ``runtime`` while the block runs.
 
-    The engine wakes the loop after every handled message, so a notice a conversation has
+    The engine wakes the loop after every message whose step queued a notice, so a notice it has
     just queued (e.g. the commune's result for the producer) goes out within moments.
     """
     if not enabled or not runtime.senders:
