@@ -24,7 +24,9 @@ from bot.channels.telegram import TelegramChannel, make_bot
 from bot.db import schema
 from bot.db.base import Base
 from bot.db.engine import create_engine, create_sessionmaker
+from bot.engine import Engine
 from bot.settings import get_settings, normalise_database_url
+from tests.builders import Clock
 from tests.standins import TELEGRAM_TOKEN, TelegramStandIn, serve
 
 KEEP_TABLES = {"communes", "alembic_version"}
@@ -118,6 +120,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions on this test's database."""
     return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A settable clock, at the builders' start moment."""
+    return Clock()
+
+
+@pytest.fixture
+def engine_(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Engine:
+    """The conversation engine on this test's database, on the settable clock."""
+    return Engine(sessionmaker, clock=clock)
 
 
 @pytest.fixture

@@ -33,11 +33,6 @@ IDEA = [
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def chat(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Chat:
     return Chat(Engine(sessionmaker, clock=clock))
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.alerts.dispatch import Dispatcher, Pacer
+from bot.alerts.dispatch import Dispatcher, DispatchReport, Pacer
 from bot.alerts.timing import AlertConfig
 from bot.channels.telegram import CAPABILITIES as TELEGRAM
 from bot.channels.telegram import TelegramChannel
@@ -27,16 +27,6 @@ UP_TO_PHONE = ["/start", "co", "Lo Van Nam", "0912 345 678"]
 COMMUNE_STEP = "Bước 4/7 · Cơ sở sản xuất của anh/chị ở xã, phường nào?"
 OFFER = "Số điện thoại này đã đăng ký trên Telegram"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def engine_(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Engine:
-    return Engine(sessionmaker, clock=clock)
 
 
 @pytest.fixture
@@ -66,6 +56,20 @@ async def link_rows(sessionmaker: async_sessionmaker[AsyncSession]) -> list[Outb
 async def newest_code(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
     code: str = (await link_rows(sessionmaker))[-1].payload["code"]
     return code
+
+
+async def dispatch_at(
+    sessionmaker: async_sessionmaker[AsyncSession], channel: TelegramChannel, moment: datetime
+) -> DispatchReport:
+    """One dispatcher pass with the clock at ``moment``, unpaced."""
+    dispatcher = Dispatcher(
+        sessionmaker,
+        {Channel.TELEGRAM: channel},
+        AlertConfig(timezone=TZ),
+        clock=lambda: moment,
+        pacer=Pacer(rate=10_000, per_chat=0),
+    )
+    return await dispatcher.run_once()
 
 
 async def zalo_accounts(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -241,14 +245,7 @@ async def test_the_code_goes_out_at_once_even_at_night_and_is_then_forgotten(
                 due_at=night,
             )
         )
-    dispatcher = Dispatcher(
-        sessionmaker,
-        {Channel.TELEGRAM: channel},
-        AlertConfig(timezone=TZ),
-        clock=lambda: night,
-        pacer=Pacer(rate=10_000, per_chat=0),
-    )
-    report = await dispatcher.run_once()
+    report = await dispatch_at(sessionmaker, channel, night)
     assert report.sent == 1
     (text,) = stand_in.texts("7001")[-1:]
     assert f"Mã xác nhận Trợ lý OCOP của anh/chị là {code}" in text
@@ -273,14 +270,7 @@ async def test_a_code_not_sent_in_time_is_skipped(
     stand_in, channel = telegram
     await on_zalo.say(*UP_TO_PHONE, "co")
     later = clock.now + timedelta(minutes=11)
-    dispatcher = Dispatcher(
-        sessionmaker,
-        {Channel.TELEGRAM: channel},
-        AlertConfig(timezone=TZ),
-        clock=lambda: later,
-        pacer=Pacer(rate=10_000, per_chat=0),
-    )
-    report = await dispatcher.run_once()
+    report = await dispatch_at(sessionmaker, channel, later)
     assert (report.sent, report.skipped) == (0, 1)
     (row,) = await link_rows(sessionmaker)
     assert (row.state, row.last_error, row.payload) == ("skipped", "expired", {})

@@ -70,11 +70,6 @@ CRITERIA = [
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
 def engine(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Engine:
     return Engine(sessionmaker, clock=clock)
 

@@ -17,16 +17,6 @@ XOP = "23356"
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def engine_(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Engine:
-    return Engine(sessionmaker, clock=clock)
-
-
-@pytest.fixture
 def chat(engine_: Engine) -> Chat:
     return Chat(engine_)
 
