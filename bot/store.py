@@ -68,6 +68,18 @@ def _dossier_view(dossier: Dossier, product: Product) -> DossierView:
     )
 
 
+def _account(
+    person_id: int, channel: Channel, external_id: str, chat_id: str, display_name: str | None
+) -> ChannelAccount:
+    return ChannelAccount(
+        person_id=person_id,
+        channel=channel.value,
+        external_id=external_id,
+        chat_id=chat_id,
+        display_name=display_name,
+    )
+
+
 def _profile(person: Person) -> Profile:
     return Profile(person.id, person.full_name, person.role, person.language)
 
@@ -113,13 +125,7 @@ class SqlStore(OfficerQueries):
         await self._session.flush()
         self._session.add_all(
             [
-                ChannelAccount(
-                    person_id=person.id,
-                    channel=channel.value,
-                    external_id=external_id,
-                    chat_id=chat_id,
-                    display_name=display_name,
-                ),
+                _account(person.id, channel, external_id, chat_id, display_name),
                 Subject(
                     owner_person_id=person.id,
                     subject_type=producer.subject_type,
@@ -196,24 +202,9 @@ class SqlStore(OfficerQueries):
     ) -> Profile:
         """Add this channel account to a person who proved they hold their other account."""
         person = await self._session.get_one(Person, person_id)
-        self._session.add_all(
-            [
-                ChannelAccount(
-                    person_id=person_id,
-                    channel=channel.value,
-                    external_id=external_id,
-                    chat_id=chat_id,
-                    display_name=display_name,
-                ),
-                AuditEntry(
-                    actor_person_id=person_id,
-                    action="account.linked",
-                    entity_type="person",
-                    entity_id=str(person_id),
-                    after={"channel": channel.value},
-                    at=self._now,
-                ),
-            ]
+        self._session.add(_account(person_id, channel, external_id, chat_id, display_name))
+        await self._audit(
+            person_id, "account.linked", ("person", person_id), None, {"channel": channel.value}
         )
         await self._session.flush()
         return _profile(person)

@@ -330,7 +330,7 @@ def _has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-def _parse(step: Step, content: Content, data: Data, t: Translator) -> Any:
+def parse_answer(step: Step, content: Content, data: Data, t: Translator) -> Any:
     """The value of ``content`` as an answer to ``step``; raises :class:`InvalidAnswerError`."""
     if isinstance(content, ChoicePicked):
         return _parse_payload(step, content.payload, data)
@@ -634,7 +634,7 @@ async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
         return await _accept(flow, state, step, None, ctx, answers)
 
     try:
-        value = _parse(
+        value = parse_answer(
             step, content, {**answers, "_candidates": state.data.get("_candidates", [])}, t
         )
     except InvalidAnswerError as problem:
@@ -718,7 +718,7 @@ async def _handle_summary(
     flow: Flow, state: State, content: Content, ctx: Any, answers: Data
 ) -> Turn:
     t: Translator = ctx.t
-    pick = _pick(
+    picked = pick(
         content,
         {
             "s:save": (N_("Save"), "luu", "dong y", "xac nhan", "ok", "dung"),
@@ -726,12 +726,12 @@ async def _handle_summary(
         },
         t,
     )
-    if pick == "s:save":
+    if picked == "s:save":
         replies = await flow.complete(ctx, answers)
         _drop_draft(state, flow.name)
         state.clear()
         return Turn(replies, state, done=True)
-    if pick == "s:edit":
+    if picked == "s:edit":
         state.step = EDIT_PICK
         return Turn([_edit_menu(flow, answers, t)], state)
     if control_of(content) is Control.BACK:
@@ -781,7 +781,7 @@ def _handle_edit_pick(
 def _handle_resume(
     flow: Flow, state: State, content: Content, t: Translator, answers: Data
 ) -> Turn:
-    pick = _pick(
+    picked = pick(
         content,
         {
             "r:continue": (N_("Continue"), "tiep tuc", "tiep", "co"),
@@ -789,7 +789,7 @@ def _handle_resume(
         },
         t,
     )
-    if pick == "r:continue":
+    if picked == "r:continue":
         at = state.data.get("_at")
         step = (
             flow.step(at) if at in {s.name for s in flow.steps} else _next_step(flow, answers, None)
@@ -801,7 +801,7 @@ def _handle_resume(
         state.step = step.name
         state.data = {**state.data, "answers": answers}
         return Turn([prompt(flow, step, answers, t)], state)
-    if pick == "r:restart":
+    if picked == "r:restart":
         _drop_draft(state, flow.name)
         seed = {k: v for k, v in answers.items() if k.startswith("_")}
         state.data = {k: v for k, v in state.data.items() if k != "answers"}
@@ -813,7 +813,7 @@ def _handle_resume(
     )
 
 
-def _pick(content: Content, options: Mapping[str, tuple[str, ...]], t: Translator) -> str | None:
+def pick(content: Content, options: Mapping[str, tuple[str, ...]], t: Translator) -> str | None:
     """Which of a few fixed options a message picks (by button, number or word)."""
     if isinstance(content, ChoicePicked):
         return content.payload if content.payload in options else None

@@ -14,41 +14,36 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from bot.messages import ChoicePicked, ContactShared, Content, Option, Outbound, Reply, Text
+from bot.messages import Content, Option, Outbound, Reply, Text
 from handlers import conversation
 from handlers.conversation import Control, State, Turn, control_of
-from handlers.i18n import Translator
-from handlers.notices import CHANNEL_NAMES
+from handlers.i18n import N_, Translator
+from handlers.notices import channel_name
 from handlers.onboarding import ONBOARDING
-from handlers.parsing import InvalidAnswerError, parse_phone
+from handlers.parsing import InvalidAnswerError
 from handlers.ports import HandlerContext
-from handlers.textmatch import fold
 
 FLOW = "link"
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
-YES_WORDS = frozenset({"1", "co", "yes", "gui ma", "dong y", "co gui ma"})
-NO_WORDS = frozenset({"2", "khong", "no", "dang ky moi", "khong dang ky moi"})
+# The offer's answers: payload → (label, other words that pick it), for conversation.pick.
+OFFER_ANSWERS: dict[str, tuple[str, ...]] = {
+    "l:yes": (N_("Yes, send the code"), "co", "yes", "gui ma", "dong y"),
+    "l:no": (N_("No, sign up anew"), "khong", "no", "dang ky moi"),
+}
 
 
 def _hash(code: str, person_id: int) -> str:
     return hashlib.sha256(f"{person_id}:{code}".encode()).hexdigest()
 
 
-def _channel_name(t: Translator, channel: str) -> str:
-    return t.gettext(CHANNEL_NAMES.get(channel, channel))
-
-
-def typed_phone(content: Content) -> str | None:
-    """The phone number a message at the phone step gives, if it is a valid one."""
+def typed_phone(content: Content, t: Translator) -> str | None:
+    """The number the phone step would store for this message, if it accepts it."""
     try:
-        if isinstance(content, ContactShared) and content.is_own:
-            return parse_phone(content.phone)
-        if isinstance(content, Text):
-            return parse_phone(content.text)
+        phone: str = conversation.parse_answer(ONBOARDING.step("phone"), content, {}, t)
     except InvalidAnswerError:
         return None
-    return None
+    return phone
 
 
 def _offer_reply(t: Translator, channel: str) -> Reply:
@@ -56,14 +51,9 @@ def _offer_reply(t: Translator, channel: str) -> Reply:
         "This number is already registered on {channel}. Shall I recognise you, so your "
         "products and dossiers show here too? I will send a 6-digit code to your {channel} "
         "account to make sure it is you."
-    ).format(channel=_channel_name(t, channel))
-    return Reply(
-        text,
-        (
-            (Option(t.gettext("Yes, send the code"), "l:yes"),),
-            (Option(t.gettext("No, sign up anew"), "l:no"),),
-        ),
-    )
+    ).format(channel=channel_name(t, channel))
+    rows = tuple((Option(t.gettext(words[0]), key),) for key, words in OFFER_ANSWERS.items())
+    return Reply(text, rows)
 
 
 async def offer(ctx: HandlerContext, state: State, phone: str) -> Turn | None:
@@ -130,11 +120,10 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
 async def _answer_offer(ctx: HandlerContext, state: State, content: Content) -> Turn:
     t = ctx.t
     link = dict(state.data["link"])
-    pick = content.payload if isinstance(content, ChoicePicked) else None
-    words = fold(content.text) if isinstance(content, Text) else ""
-    if pick == "l:no" or words in NO_WORDS:
+    picked = conversation.pick(content, OFFER_ANSWERS, t)
+    if picked == "l:no":
         return _back_to_sign_up(ctx, state, t.gettext("All right."), keep_phone=True, declined=True)
-    if pick != "l:yes" and words not in YES_WORDS:
+    if picked != "l:yes":
         return Turn(
             [
                 Reply(t.gettext("Please choose one of the answers below.")),
@@ -157,7 +146,7 @@ async def _answer_offer(ctx: HandlerContext, state: State, content: Content) -> 
     text = t.gettext(
         "I have sent a 6-digit code to your {channel} account. Type it here "
         "(it works for 10 minutes). Type “Hủy” to sign up anew instead."
-    ).format(channel=_channel_name(t, link["to"]))
+    ).format(channel=channel_name(t, link["to"]))
     return Turn([Reply(text)], state)
 
 

@@ -173,14 +173,17 @@ def _submitted(p: Payload, t: Translator, _language: str) -> Reply:
     return Reply(text, _button(t, N_("Where my dossier stands"), "status"))
 
 
+def channel_name(t: Translator, channel: str) -> str:
+    """ "Telegram", "Zalo"… as the person calls the app."""
+    return t.gettext(CHANNEL_NAMES.get(channel, channel))
+
+
 def _link_code(p: Payload, t: Translator, _language: str) -> Reply:
-    channel: str = p["channel"]
-    where = t.gettext(CHANNEL_NAMES.get(channel, channel))
     text = t.gettext(
         "Your Trợ lý OCOP code is {code}. Someone is signing in on {channel} with your phone "
         "number: if it is you, type this code there (it works for 10 minutes). If it is not "
         "you, do not give the code to anyone."
-    ).format(code=p["code"], channel=where)
+    ).format(code=p["code"], channel=channel_name(t, p["channel"]))
     return Reply(text)
 
 

@@ -180,7 +180,7 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
             conversation.leave(state)
             return Turn([menu(ctx)], state)
         if flow is ONBOARDING and state.step == "phone" and control is None:
-            phone = linking.typed_phone(content)
+            phone = linking.typed_phone(content, ctx.t)
             offered = None if phone is None else await linking.offer(ctx, state, phone)
             if offered is not None:
                 return offered
