@@ -16,7 +16,7 @@ import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import __version__, cli_alerts, cli_officers
+from bot import __version__, cli_admin, cli_alerts, cli_officers
 from bot.alerts.service import alerts_running
 from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel, make_bot
@@ -260,6 +260,17 @@ async def cmd_officer(settings: Settings, args: argparse.Namespace) -> int:
         await database.dispose()
 
 
+async def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """``admin create-user|token|import``."""
+    database = await _open_database(settings)
+    try:
+        return await cli_admin.ACTIONS[args.action](settings, database, args)
+    except cli_admin.AdminCommandError as error:
+        raise CliError(str(error)) from None
+    finally:
+        await database.dispose()
+
+
 async def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
     """``alerts run|run-once|status`` and ``calendar add|list|change|remove``."""
     database = await _open_database(settings)
@@ -308,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
         group.set_defaults(handler=handler)
     cli_officers.add_parser(subcommands)
     subcommands.choices["officer"].set_defaults(handler=cmd_officer)
+    cli_admin.add_parser(subcommands)
+    subcommands.choices["admin"].set_defaults(handler=cmd_admin)
     cli_alerts.add_parsers(subcommands)
     for name in ("alerts", "calendar"):
         subcommands.choices[name].set_defaults(handler=cmd_alerts)

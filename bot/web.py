@@ -24,6 +24,10 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
 
+from bot.admin import api as admin_api
+from bot.admin import pages as admin_pages
+from bot.admin.context import AdminContext
+from bot.admin.sessions import SessionSigner
 from bot.alerts.service import alerts_running
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.telegram import to_inbound as telegram_inbound
@@ -182,6 +186,7 @@ def create_app(settings: Settings) -> FastAPI:
             )
             runtime.senders[Channel.ZALO] = zalo
         app.state.ocop = AppState(settings, database, runtime, telegram, zalo)
+        app.state.admin = api.state.admin = admin_context(settings, runtime)
         try:
             async with alerts_running(
                 runtime, settings.alert_config(), enabled=settings.ocop_alerts
@@ -193,10 +198,31 @@ def create_app(settings: Settings) -> FastAPI:
             await http.aclose()
             await database.dispose()
 
-    app = FastAPI(title="Trợ lý OCOP", lifespan=lifespan, docs_url=None, redoc_url=None)
-
+    app = FastAPI(
+        title="Trợ lý OCOP", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.include_router(router)
+    app.include_router(admin_pages.router)
+    app.add_exception_handler(admin_pages.LoginRequiredError, admin_pages.login_required)
+    api = admin_api.create_api()
+    app.mount("/api/v1", api)
     return app
+
+
+def admin_context(settings: Settings, runtime: Runtime) -> AdminContext:
+    """The admin pages' and API's view of the process (disabled without a secret key)."""
+    engine = runtime.engine
+    secret = settings.ocop_secret_key
+    return AdminContext(
+        sessionmaker=engine.sessionmaker,
+        gate=engine.gate,
+        clock=engine.clock,
+        timezone=engine.timezone,
+        signer=SessionSigner(secret.get_secret_value().encode()) if secret else None,
+        secure_cookies=(settings.public_base_url or "").startswith("https://"),
+        # The alert loop installs its wake-up after start-up; look it up at each commit.
+        after_commit=lambda: engine.after_commit() if engine.after_commit else None,
+    )
 
 
 async def _json(request: Request) -> dict[str, Any] | None:

@@ -109,3 +109,21 @@ def search_communes(text: str, limit: int = 50) -> list[CommuneRef]:
             return _prefer_accents(text, sorted(hits, key=lambda c: c.code))[:limit]
     prefix = [c for c in by_code.values() if c.key.startswith(query)]
     return sorted(prefix, key=lambda c: (c.key, c.province_key))[:limit]
+
+
+@lru_cache(maxsize=1)
+def provinces() -> dict[str, str]:
+    """Province code → "tỉnh Quảng Ngãi" / "Thành phố Hà Nội", for the 34 provinces."""
+    return {c.province_code: c.province_label for c in sorted(_index()[0].values(), key=_by_code)}
+
+
+def _by_code(commune: CommuneRef) -> str:
+    return commune.code
+
+
+def communes_of_province(province_code: str) -> list[CommuneRef]:
+    """The communes of one province, by name."""
+    return sorted(
+        (c for c in _index()[0].values() if c.province_code == province_code),
+        key=lambda c: c.key,
+    )

@@ -187,6 +187,63 @@ def _link_code(p: Payload, t: Translator, _language: str) -> Reply:
     return Reply(text)
 
 
+LEVELS = {
+    "province": N_("the provincial People's Committee"),
+    "central": N_("the Ministry of Agriculture and Environment"),
+    "district": N_("the district People's Committee"),
+}
+
+
+def _council_result(p: Payload, t: Translator, _language: str) -> Reply:
+    lines = [
+        t.gettext(
+            "The provincial council has scored “{product}”: {average} points, {stars}★."
+        ).format(product=p["product"], average=p["average"], stars=p["stars"])
+    ]
+    if p.get("forwarded_to"):
+        lines.append(
+            t.gettext("With 90 points or more, it is proposed to {level} for 5★.").format(
+                level=t.gettext(LEVELS[p["forwarded_to"]])
+            )
+        )
+    elif p.get("certified_by"):
+        lines.append(
+            t.gettext("{level} will issue the certificate; you will get a message then.").format(
+                level=t.gettext(LEVELS[p["certified_by"]])
+            )
+        )
+    else:
+        lines.append(
+            t.gettext(
+                "Only products with 3★ or more are certified. You can improve the product and "
+                "register it again in a later round."
+            )
+        )
+    return Reply("\n".join(lines), _button(t, N_("Where my dossier stands"), "status"))
+
+
+def _certificate_issued(p: Payload, t: Translator, language: str) -> Reply:
+    text = t.gettext(
+        "Congratulations! “{product}” is certified OCOP {stars}★ (certificate {number}, issued "
+        "{issued}). It is valid until {expires}; the bot will remind you before then."
+    ).format(
+        product=p["product"],
+        stars=p["stars"],
+        number=p["number"],
+        issued=_day(p["issued_on"], language),
+        expires=_day(p["expires_on"], language),
+    )
+    return Reply(text, _button(t, N_("My certificates"), "certificates"))
+
+
+def _certificate_revoked(p: Payload, t: Translator, _language: str) -> Reply:
+    text = t.gettext(
+        "The OCOP certificate {number} of “{product}” has been revoked. Reason: {reason}. "
+        "Please contact the commune officer if you have questions."
+    ).format(product=p["product"], number=p["number"] or "", reason=p["reason"])
+    return Reply(text, _button(t, N_("My certificates"), "certificates"))
+
+
 RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
     "cert_expiry": _cert_expiry,
     "round_opening": _round_opening,
@@ -198,6 +255,9 @@ RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
     "commune_result": _commune_result,
     "submitted_to_province": _submitted,
     LINK_CODE: _link_code,
+    "council_result": _council_result,
+    "certificate_issued": _certificate_issued,
+    "certificate_revoked": _certificate_revoked,
 }
 
 

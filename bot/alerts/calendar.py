@@ -46,7 +46,12 @@ def _dates(found: EvaluationRound) -> dict[str, Any]:
 
 
 async def add_round(
-    session: AsyncSession, province: str, name: str, dates: dict[str, date | None], now: datetime
+    session: AsyncSession,
+    province: str,
+    name: str,
+    dates: dict[str, date | None],
+    now: datetime,
+    actor: str = "cli",
 ) -> EvaluationRound:
     """Add a round of ``province``."""
     found = EvaluationRound(province_code=province, name=name, version=1, created_at=now, **dates)
@@ -55,7 +60,7 @@ async def add_round(
     await session.flush()
     session.add(
         AuditEntry(
-            actor_label="cli",
+            actor_label=actor,
             action="round.add",
             entity_type="evaluation_round",
             entity_id=str(found.id),

@@ -1,0 +1,381 @@
+"""The JSON API under ``/api/v1``: the admin pages' reads and decisions for scripts.
+
+Each staff account may hold one bearer token (``ocop-bot admin token <username>``); the
+token carries the account's scope, exactly as a browser session does. The OpenAPI document
+is published at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from bot.admin import decisions, service
+from bot.admin.accounts import Staff, staff_by_token
+from bot.admin.context import AdminContext
+
+_bearer = HTTPBearer(auto_error=False, description="Token from `ocop-bot admin token`")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or unknown token"},
+    404: {"description": "No such record in the account's scope"},
+}
+DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    403: {"description": "Commune accounts cannot take this decision"},
+    409: {"description": "The rules or the dossier's state do not allow it"},
+}
+
+
+class DossierOut(BaseModel):
+    """One dossier in a list."""
+
+    id: int
+    product: str
+    registration_code: str | None
+    subject: str
+    commune_code: str
+    group: str
+    kind: str
+    status: str
+    round_id: int | None
+    year: int
+    status_changed_at: datetime
+
+
+class DossierPage(BaseModel):
+    """One page of dossiers and how many match in all."""
+
+    total: int
+    page: int
+    items: list[DossierOut]
+
+
+class ScoreIn(BaseModel):
+    """One council member's score."""
+
+    member: str = Field(min_length=1, max_length=255)
+    score: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2)
+
+
+class ScoresIn(BaseModel):
+    """Every member's score of one dossier (replaces what was entered before)."""
+
+    scores: list[ScoreIn] = Field(min_length=1, max_length=50)
+
+
+class ScoreOut(BaseModel):
+    """The council's result; ``recorded`` is false while members differ by over 10 points."""
+
+    average: Decimal
+    stars: int
+    spread: Decimal
+    needs_rescoring: bool
+    recorded: bool
+    certified_by: str | None
+    forwarded_to: str | None
+
+
+class CertificateIn(BaseModel):
+    """What the certificate decision says."""
+
+    number: str = Field(min_length=1, max_length=64)
+    decision_number: str = Field(min_length=1, max_length=64)
+    issued_on: date
+
+
+class RevokeIn(BaseModel):
+    """Why a certificate is revoked (the producer is told)."""
+
+    reason: str = Field(min_length=5, max_length=2000)
+
+
+class CertificateOut(BaseModel):
+    """A certificate."""
+
+    id: int
+    product_id: int
+    dossier_id: int | None
+    number: str | None
+    stars: int
+    issuing_level: str
+    issuing_authority: str
+    decision_number: str | None
+    issued_on: date
+    expires_on: date
+    status: str
+    revoked_reason: str | None
+
+
+class CouncilScoreOut(BaseModel):
+    """A member's score as entered."""
+
+    member: str
+    score: Decimal
+
+
+class DossierDetailOut(DossierOut):
+    """One dossier with its council scores, result and certificates."""
+
+    producer: str | None
+    items: dict[str, str]
+    commune_conclusion: str | None
+    scores: list[CouncilScoreOut]
+    average: Decimal | None
+    stars: int | None
+    certificates: list[CertificateOut]
+
+
+class DashboardOut(BaseModel):
+    """Dossiers by status, certificates expiring within 30/90/180 days."""
+
+    total: int
+    by_status: dict[str, int]
+    expiring: dict[str, int]
+
+
+class AuditOut(BaseModel):
+    """One audit log entry."""
+
+    id: int
+    at: datetime
+    actor: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _context(request: Request) -> AdminContext:
+    admin: AdminContext = request.app.state.admin
+    return admin
+
+
+ContextDep = Annotated[AdminContext, Depends(_context)]
+
+
+async def _staff(
+    admin: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Staff:
+    staff = None
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        async with admin.reading() as session:
+            staff = await staff_by_token(session, credentials.credentials)
+    if staff is None:
+        raise HTTPException(401, "Missing or unknown token", {"WWW-Authenticate": "Bearer"})
+    return staff
+
+
+StaffDep = Annotated[Staff, Depends(_staff)]
+
+
+def _certificate(row: Any) -> CertificateOut:
+    return CertificateOut.model_validate(row, from_attributes=True)
+
+
+def _decision_error(error: Exception) -> HTTPException:
+    if isinstance(error, decisions.NotFoundError):
+        return HTTPException(404, "Not found")
+    if isinstance(error, decisions.NotAllowedError):
+        return HTTPException(403, str(error))
+    return HTTPException(409, str(error))
+
+
+def create_api() -> FastAPI:
+    """The API app, mounted at ``/api/v1`` by the web app."""
+    api = FastAPI(
+        title="Trợ lý OCOP — admin API",
+        version="1",
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @api.get("/dashboard", responses=ERRORS)
+    async def dashboard(admin: ContextDep, staff: StaffDep) -> DashboardOut:
+        """Dossiers by status and certificates expiring soon."""
+        async with admin.reading() as session:
+            board = await service.dashboard(session, staff.scope, admin.today())
+        return DashboardOut(
+            total=board.total,
+            by_status=board.by_status,
+            expiring={str(days): count for days, count in board.expiring.items()},
+        )
+
+    @api.get("/dossiers", responses=ERRORS)
+    async def dossiers(
+        admin: ContextDep,
+        staff: StaffDep,
+        commune: Annotated[str | None, Query(max_length=5)] = None,
+        group: Annotated[str | None, Query(max_length=32)] = None,
+        status: Annotated[str | None, Query(max_length=32)] = None,
+        round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+        q: Annotated[str | None, Query(max_length=100)] = None,
+        page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    ) -> DossierPage:
+        """The scope's dossiers, filtered; filters only ever narrow the scope."""
+        wanted = service.DossierFilter(commune, group, status, round_id, q, page)
+        async with admin.reading() as session:
+            rows, total = await service.list_dossiers(session, staff.scope, wanted)
+        return DossierPage(
+            total=total,
+            page=page,
+            items=[DossierOut.model_validate(row, from_attributes=True) for row in rows],
+        )
+
+    @api.get("/dossiers/{dossier_id}", responses=ERRORS)
+    async def dossier(
+        admin: ContextDep, staff: StaffDep, dossier_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    ) -> DossierDetailOut:
+        """One dossier of the scope."""
+        async with admin.reading() as session:
+            detail = await service.dossier_detail(session, staff.scope, dossier_id)
+        if detail is None:
+            raise HTTPException(404, "Not found")
+        row = service.DossierRow(
+            detail.dossier.id,
+            detail.product.name,
+            detail.product.registration_code,
+            detail.subject.name,
+            detail.dossier.commune_code,
+            detail.product.group_code,
+            detail.dossier.kind,
+            detail.dossier.status,
+            detail.dossier.round_id,
+            detail.dossier.year,
+            detail.dossier.status_changed_at,
+        )
+        return DossierDetailOut(
+            **DossierOut.model_validate(row, from_attributes=True).model_dump(),
+            producer=detail.producer,
+            items={item.code: item.state for item in detail.items},
+            commune_conclusion=detail.assessment.conclusion if detail.assessment else None,
+            scores=[CouncilScoreOut(member=s.member_name, score=s.score) for s in detail.scores],
+            average=detail.result.average_score if detail.result else None,
+            stars=detail.result.stars if detail.result else None,
+            certificates=[_certificate(c) for c in detail.certificates],
+        )
+
+    @api.put("/dossiers/{dossier_id}/scores", responses=DECISION_ERRORS)
+    async def scores(
+        admin: ContextDep,
+        staff: StaffDep,
+        dossier_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+        body: ScoresIn,
+    ) -> ScoreOut:
+        """Enter every member's score; the result is recorded when they agree within 10."""
+        try:
+            async with admin.writing() as session:
+                outcome = await decisions.save_council_scores(
+                    session,
+                    staff,
+                    dossier_id,
+                    [(s.member, s.score) for s in body.scores],
+                    admin.today(),
+                    admin.clock(),
+                )
+        except (decisions.DecisionError, decisions.NotFoundError) as error:
+            raise _decision_error(error) from None
+        routing = outcome.routing
+        return ScoreOut(
+            average=outcome.result.average,
+            stars=outcome.result.stars,
+            spread=outcome.result.spread,
+            needs_rescoring=outcome.result.needs_rescoring,
+            recorded=routing is not None,
+            certified_by=routing.certified_by.value if routing and routing.certified_by else None,
+            forwarded_to=routing.forwarded_to.value if routing and routing.forwarded_to else None,
+        )
+
+    @api.post("/dossiers/{dossier_id}/certificate", responses=DECISION_ERRORS, status_code=201)
+    async def certificate(
+        admin: ContextDep,
+        staff: StaffDep,
+        dossier_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+        body: CertificateIn,
+    ) -> CertificateOut:
+        """Issue the certificate of a scored dossier (expiry computed: 36 months)."""
+        try:
+            async with admin.writing() as session:
+                issued = await decisions.issue_certificate(
+                    session,
+                    staff,
+                    dossier_id,
+                    body.number,
+                    body.decision_number,
+                    body.issued_on,
+                    admin.today(),
+                    admin.clock(),
+                )
+        except (decisions.DecisionError, decisions.NotFoundError) as error:
+            raise _decision_error(error) from None
+        return _certificate(issued)
+
+    @api.get("/certificates", responses=ERRORS)
+    async def certificates(
+        admin: ContextDep,
+        staff: StaffDep,
+        expiring_within: Annotated[int | None, Query(ge=0, le=3650)] = None,
+    ) -> list[CertificateOut]:
+        """The scope's certificates, soonest expiry first."""
+        async with admin.reading() as session:
+            rows = await service.list_certificates(
+                session, staff.scope, admin.today(), expiring_within
+            )
+        return [_certificate(row.certificate) for row in rows]
+
+    @api.post("/certificates/{certificate_id}/revoke", responses=DECISION_ERRORS)
+    async def revoke(
+        admin: ContextDep,
+        staff: StaffDep,
+        certificate_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+        body: RevokeIn,
+    ) -> CertificateOut:
+        """Revoke a valid certificate; the producer is told the reason."""
+        try:
+            async with admin.writing() as session:
+                revoked = await decisions.revoke_certificate(
+                    session, staff, certificate_id, body.reason, admin.clock()
+                )
+        except (decisions.DecisionError, decisions.NotFoundError) as error:
+            raise _decision_error(error) from None
+        return _certificate(revoked)
+
+    @api.get("/audit", responses=ERRORS)
+    async def audit(
+        admin: ContextDep,
+        staff: StaffDep,
+        action: Annotated[str | None, Query(max_length=64)] = None,
+        actor: Annotated[str | None, Query(max_length=255)] = None,
+        dossier: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    ) -> list[AuditOut]:
+        """Audit entries about the scope's dossiers, newest first."""
+        async with admin.reading() as session:
+            entries = await service.search_audit(
+                session,
+                staff.scope,
+                action=action,
+                actor=actor,
+                dossier=str(dossier) if dossier else None,
+            )
+        return [
+            AuditOut(
+                id=e.id,
+                at=e.at,
+                actor=e.actor_label,
+                action=e.action,
+                entity_type=e.entity_type,
+                entity_id=e.entity_id,
+                before=e.before,
+                after=e.after,
+            )
+            for e in entries
+        ]
+
+    return api

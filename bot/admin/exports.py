@@ -1,0 +1,124 @@
+"""Downloads for staff: dossiers, certificates and commune reports as CSV or XLSX, with
+Vietnamese headers. CSV carries a BOM so Excel opens the accents correctly."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.admin import service
+from bot.admin.scope import Scope
+from bot.db.models import CommuneAssessment, Dossier, Product, Subject
+from bot.i18n import translator
+from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
+from ocop_rules import CommuneConclusion, DossierStatus
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+KINDS = ("dossiers", "certificates", "commune_reports")
+_VI = translator("vi")
+
+Table = tuple[list[str], list[list[Any]]]
+
+
+def _status(code: str) -> str:
+    try:
+        return _VI.gettext(STATUS_LABELS[DossierStatus(code)])
+    except ValueError:
+        return code
+
+
+def _conclusion(code: str | None) -> str:
+    try:
+        return _VI.gettext(CONCLUSION_LABELS[CommuneConclusion(code or "")])
+    except ValueError:
+        return code or ""
+
+
+async def dossiers(session: AsyncSession, scope: Scope, wanted: service.DossierFilter) -> Table:
+    """The dossier list as filtered on the page."""
+    rows = await service.all_dossiers(session, scope, wanted)
+    return (
+        ["Mã hồ sơ", "Sản phẩm", "Mã đăng ký", "Chủ thể", "Xã", "Nhóm", "Trạng thái", "Năm",
+         "Cập nhật"],
+        [
+            [r.id, r.product, r.registration_code or "", r.subject,
+             service.commune_name(r.commune_code), GROUP_NAMES.get(r.group, r.group),
+             _status(r.status), r.year, r.status_changed_at]
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+async def certificates(session: AsyncSession, scope: Scope, today: date) -> Table:
+    """Every certificate of the scope."""
+    rows = await service.list_certificates(session, scope, today, limit=1_000_000)
+    return (
+        ["Sản phẩm", "Chủ thể", "Xã", "Số sao", "Số giấy chứng nhận", "Số quyết định",
+         "Ngày quyết định", "Ngày hết hạn", "Cơ quan công nhận", "Tình trạng"],
+        [
+            [r.product, r.subject, service.commune_name(r.commune_code), r.certificate.stars,
+             r.certificate.number or "", r.certificate.decision_number or "",
+             r.certificate.issued_on, r.certificate.expires_on, r.certificate.issuing_authority,
+             "còn hiệu lực" if r.certificate.status == "valid" and r.days_left >= 0
+             else ("đã thu hồi" if r.certificate.status == "revoked" else "hết hạn")]
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
+async def commune_reports(session: AsyncSession, scope: Scope) -> Table:
+    """The commune's conclusion on each dossier it assessed."""
+    rows = await session.execute(
+        select(CommuneAssessment, Dossier, Product, Subject)
+        .join(Dossier, Dossier.id == CommuneAssessment.dossier_id)
+        .join(Product, Product.id == Dossier.product_id)
+        .join(Subject, Subject.id == Product.subject_id)
+        .where(scope.dossiers())
+        .order_by(Dossier.commune_code, Dossier.id)
+    )
+    return (
+        ["Mã hồ sơ", "Sản phẩm", "Chủ thể", "Xã", "Kiểm tra hình thức", "Ngày họp",
+         "Kết luận", "Ngày kết luận"],
+        [
+            [d.id, p.name, s.name, service.commune_name(d.commune_code), a.form_check or "",
+             a.meeting_date, _conclusion(a.conclusion), a.decided_at]
+            for a, d, p, s in rows
+        ],
+    )  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return "" if value is None else value
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 CSV with a BOM (Excel's cue for UTF-8)."""
+    header, rows = table
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([_plain(v) for v in row] for row in rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: Table, title: str) -> bytes:
+    """One sheet, bold header, dates as real dates."""
+    header, rows = table
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

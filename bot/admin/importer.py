@@ -1,0 +1,395 @@
+"""Import of products a province has already certified, from its published list.
+
+Provinces publish their OCOP lists as spreadsheets with columns such as "Tên sản phẩm",
+"Chủ thể", "Xã", "Nhóm", "Số sao", "Số quyết định", "Ngày quyết định". The headers are
+matched without accents or case, so the file can be imported as published.
+
+A dry run checks every row and lists each one that would fail, with the reason, and writes
+nothing. The real run writes the rows that pass in one transaction; each product carries an
+``import_key`` made of its commune, subject, name and decision, so importing the same file
+again finds every key already present and changes nothing. Subjects are matched by commune
+and name, so one cooperative with five products is one subject.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.admin.scope import Scope
+from bot.db.models import AuditEntry, Certificate, Product, Subject
+from handlers.communes import CommuneRef, commune_by_code, search_communes
+from handlers.textmatch import fold
+from ocop_rules import Level, SubjectType, certificate_expiry, product_groups
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "product": ("ten san pham", "san pham", "ten sp", "product"),
+    "subject": ("chu the", "ten chu the", "chu the san xuat", "don vi", "subject"),
+    "commune": ("xa", "xa phuong", "xa/phuong", "xa, phuong", "phuong/xa", "dia ban", "commune"),
+    "province": ("tinh", "tinh/thanh pho", "province"),
+    "group": ("nhom", "nhom san pham", "nganh hang", "group"),
+    "stars": ("so sao", "hang sao", "xep hang", "ket qua", "sao", "stars"),
+    "decision_number": ("so quyet dinh", "quyet dinh", "so qd", "qd", "decision number"),
+    "decision_date": ("ngay quyet dinh", "ngay qd", "ngay cong nhan", "decision date"),
+    "phone": ("dien thoai", "so dien thoai", "sdt", "phone"),
+}
+REQUIRED = ("product", "subject", "commune", "group", "stars", "decision_number", "decision_date")
+COLUMN_NAMES_VI = {
+    "product": "Tên sản phẩm",
+    "subject": "Chủ thể",
+    "commune": "Xã",
+    "group": "Nhóm",
+    "stars": "Số sao",
+    "decision_number": "Số quyết định",
+    "decision_date": "Ngày quyết định",
+}
+SUBJECT_PREFIXES: tuple[tuple[str, SubjectType], ...] = (
+    ("hop tac xa", SubjectType.COOPERATIVE),
+    ("htx", SubjectType.COOPERATIVE),
+    ("to hop tac", SubjectType.COOPERATIVE_GROUP),
+    ("tht", SubjectType.COOPERATIVE_GROUP),
+    ("cong ty", SubjectType.ENTERPRISE),
+    ("doanh nghiep", SubjectType.ENTERPRISE),
+    ("dntn", SubjectType.ENTERPRISE),
+    ("trang trai", SubjectType.FARM),
+)
+MAX_ROWS = 50_000
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all (wrong type, no header, missing columns)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    """One row that passed every check."""
+
+    line: int
+    product: str
+    subject: str
+    commune: CommuneRef
+    group: str
+    stars: int
+    decision_number: str
+    decision_date: date
+
+    @property
+    def key(self) -> str:
+        """What makes the row the same row on a second import."""
+        parts = (
+            self.commune.code,
+            fold(self.subject),
+            fold(self.product),
+            fold(self.decision_number),
+        )
+        return "import:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:48]
+
+
+@dataclass
+class ImportReport:
+    """What an import found (dry run) or did (real run)."""
+
+    rows: int = 0
+    valid: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    already_present: int = 0
+    created_products: int = 0
+    created_subjects: int = 0
+    dry_run: bool = True
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+def _rows_of(content: bytes, filename: str) -> Iterator[list[Any]]:
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as error:
+            raise ImportFileError("Không đọc được tệp Excel (.xlsx).") from error
+        sheet = book.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            yield list(row)
+        book.close()
+    elif name.endswith(".csv"):
+        text = content.decode("utf-8-sig", errors="replace")
+        dialect: type[csv.Dialect] = csv.excel
+        with contextlib.suppress(csv.Error):
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        yield from csv.reader(io.StringIO(text), dialect)
+    else:
+        raise ImportFileError("Chỉ nhận tệp .xlsx hoặc .csv.")
+
+
+def _header(cells: list[Any]) -> dict[str, int] | None:
+    """Column positions when ``cells`` is the header row (it names the required columns)."""
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        key = fold(_cell(cell)).strip(" :*")
+        for column, aliases in COLUMNS.items():
+            if column not in positions and key in aliases:
+                positions[column] = index
+    return positions if all(c in positions for c in ("product", "subject")) else None
+
+
+def _group(text: str) -> str | None:
+    key = fold(text)
+    for info in product_groups():
+        if key in {str(info.number), info.group.value, fold(info.name_vi)} or (
+            key and fold(info.name_vi).startswith(key)
+        ):
+            return info.group.value
+    number = re.match(r"^(?:nhom\s*)?(\d)\b", key)
+    if number:
+        for info in product_groups():
+            if info.number == int(number.group(1)):
+                return info.group.value
+    return None
+
+
+def _stars(text: str) -> int | None:
+    found = re.match(r"^\s*([1-5])\s*(?:sao|\*|★)?\s*$", fold(text))
+    return int(found.group(1)) if found else None
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _cell(value)
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar day
+        except ValueError:
+            continue
+    return None
+
+
+def _commune(text: str, province_text: str, scope: Scope) -> CommuneRef | str:
+    if text.isdigit():
+        found = commune_by_code(text.zfill(5))
+        hits = [found] if found else []
+    else:
+        hits = [
+            c
+            for c in search_communes(f"{text} {province_text}".strip(), limit=20)
+            if scope.includes_commune(c.code)
+        ]
+        if len(hits) > 1:
+            exact = [c for c in hits if fold(c.name) == fold(text) or c.key == fold(text)]
+            hits = exact or hits
+    if not hits:
+        return (
+            f"không tìm thấy xã “{text}” trong phạm vi tài khoản "
+            "(dùng tên xã sau sắp xếp 1/7/2025 hoặc mã xã)"
+        )
+    if len(hits) > 1:
+        return f"có {len(hits)} xã tên “{text}”: ghi mã xã"
+    if not scope.includes_commune(hits[0].code):
+        return f"xã “{text}” không thuộc phạm vi tài khoản"
+    return hits[0]
+
+
+def check_rows(content: bytes, filename: str, scope: Scope) -> tuple[list[ImportRow], ImportReport]:
+    """Read the file and check every row; nothing is written."""
+    report = ImportReport()
+    rows: list[ImportRow] = []
+    positions: dict[str, int] | None = None
+    for line, cells in enumerate(_rows_of(content, filename), start=1):
+        if positions is None:
+            positions = _header(cells)
+            if positions is None and line >= 20:
+                break
+            if positions is not None:
+                missing = [COLUMN_NAMES_VI[c] for c in REQUIRED if c not in positions]
+                if missing:
+                    raise ImportFileError("Thiếu cột: " + ", ".join(missing) + ".")
+            continue
+        values = {c: cells[i] if i < len(cells) else None for c, i in positions.items()}
+        if not any(_cell(v) for v in values.values()):
+            continue
+        report.rows += 1
+        if report.rows > MAX_ROWS:
+            raise ImportFileError(f"Tệp có hơn {MAX_ROWS} dòng; hãy chia nhỏ.")
+        checked = _check(line, values, scope)
+        if isinstance(checked, str):
+            report.errors.append((line, checked))
+        else:
+            rows.append(checked)
+    if positions is None:
+        raise ImportFileError(
+            "Không thấy dòng tiêu đề (cần các cột " + ", ".join(COLUMN_NAMES_VI.values()) + ")."
+        )
+    report.valid = len(rows)
+    return rows, report
+
+
+def _check(line: int, values: dict[str, Any], scope: Scope) -> ImportRow | str:
+    text = {c: _cell(v) for c, v in values.items()}
+    problems = [f"thiếu {COLUMN_NAMES_VI[c].lower()}" for c in REQUIRED if not text.get(c)]
+    if problems:
+        return "; ".join(problems)
+    group = _group(text["group"])
+    stars = _stars(text["stars"])
+    decided = _date(values["decision_date"])
+    commune = _commune(text["commune"], text.get("province", ""), scope)
+    if group is None:
+        problems.append(f"nhóm “{text['group']}” không có trong 6 nhóm OCOP")
+    if stars is None or stars < 3:
+        problems.append(f"số sao “{text['stars']}” phải là 3, 4 hoặc 5")
+    if decided is None:
+        problems.append(f"ngày quyết định “{text['decision_date']}” không đúng dạng ngày/tháng/năm")
+    if isinstance(commune, str):
+        problems.append(commune)
+    if problems or group is None or stars is None or decided is None or isinstance(commune, str):
+        return "; ".join(problems)
+    return ImportRow(
+        line,
+        text["product"],
+        text["subject"],
+        commune,
+        group,
+        stars,
+        text["decision_number"],
+        decided,
+    )
+
+
+def _subject_type(name: str) -> str:
+    key = fold(name)
+    for prefix, kind in SUBJECT_PREFIXES:
+        if key.startswith(prefix):
+            return kind.value
+    return SubjectType.REGISTERED_HOUSEHOLD.value
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def import_rows(
+    session: AsyncSession,
+    rows: list[ImportRow],
+    report: ImportReport,
+    scope: Scope,
+    actor: str,
+    now: datetime,
+) -> ImportReport:
+    """Write the checked rows not imported before (bulk inserts, one transaction)."""
+    report.dry_run = False
+    keys = [row.key for row in rows]
+    present: set[str] = set()
+    for chunk in _chunks(keys):
+        present.update(
+            await session.scalars(select(Product.import_key).where(Product.import_key.in_(chunk)))
+        )
+    fresh: dict[str, ImportRow] = {}
+    for row in rows:
+        if row.key not in present:
+            fresh.setdefault(row.key, row)
+    report.already_present = len(rows) - len(fresh)
+    if not fresh:
+        return report
+    communes = sorted({row.commune.code for row in fresh.values()})
+    subjects: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(communes):
+        for subject_id, commune_code, name in await session.execute(
+            select(Subject.id, Subject.commune_code, Subject.name).where(
+                Subject.commune_code.in_(chunk)
+            )
+        ):
+            subjects.setdefault((commune_code, fold(name)), subject_id)
+    wanted: dict[tuple[str, str], ImportRow] = {}
+    for row in fresh.values():
+        key = (row.commune.code, fold(row.subject))
+        if key not in subjects:
+            wanted.setdefault(key, row)
+    if wanted:
+        created = await session.execute(
+            insert(Subject).returning(Subject.id, Subject.commune_code, Subject.name),
+            [
+                {
+                    "subject_type": _subject_type(row.subject),
+                    "name": row.subject,
+                    "commune_code": row.commune.code,
+                    "created_at": now,
+                }
+                for row in wanted.values()
+            ],
+        )
+        for subject_id, commune_code, name in created:
+            subjects[(commune_code, fold(name))] = subject_id
+        report.created_subjects = len(wanted)
+    products = await session.execute(
+        insert(Product).returning(Product.id, Product.import_key),
+        [
+            {
+                "subject_id": subjects[(row.commune.code, fold(row.subject))],
+                "import_key": key,
+                "name": row.product,
+                "group_code": row.group,
+                "papers_held": [],
+                "idea_answers": {},
+                "created_at": now,
+            }
+            for key, row in fresh.items()
+        ],
+    )
+    product_ids = {key: product_id for product_id, key in products}
+    await session.execute(
+        insert(Certificate),
+        [
+            {
+                "product_id": product_ids[key],
+                "stars": row.stars,
+                "issuing_level": (Level.CENTRAL if row.stars == 5 else Level.PROVINCE).value,
+                "issuing_authority": (
+                    "Bộ Nông nghiệp và Môi trường" if row.stars == 5 else f"UBND {scope.label}"
+                ),
+                "decision_number": row.decision_number,
+                "issued_on": row.decision_date,
+                "expires_on": certificate_expiry(row.decision_date),
+                "status": "valid",
+                "created_at": now,
+            }
+            for key, row in fresh.items()
+        ],
+    )
+    report.created_products = len(fresh)
+    session.add(
+        AuditEntry(
+            actor_label=actor,
+            action="import.products",
+            entity_type="import",
+            entity_id=now.strftime("%Y%m%d%H%M%S"),
+            after={
+                "rows": report.rows,
+                "created_products": report.created_products,
+                "created_subjects": report.created_subjects,
+                "already_present": report.already_present,
+                "errors": len(report.errors),
+            },
+            at=now,
+        )
+    )
+    return report

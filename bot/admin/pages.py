@@ -1,0 +1,658 @@
+"""The admin pages under ``/admin``: server-rendered, Vietnamese, usable on a phone.
+
+Each handler reads or decides through :mod:`bot.admin.service` and
+:mod:`bot.admin.decisions` and renders a Jinja2 template; forms post back and redirect
+(post/redirect/get), so a reload never repeats a decision. Every form carries the CSRF
+token of :mod:`bot.admin.sessions`; a page without a valid session sends the browser to the
+login page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from importlib.resources import files
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from bot.admin import decisions, exports, importer, service
+from bot.admin.accounts import Staff, authenticate, staff_by_id
+from bot.admin.context import AdminContext
+from bot.admin.scope import Scope
+from bot.admin.sessions import CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, SessionSigner
+from bot.alerts.calendar import RoundError, add_round, list_rounds
+from bot.i18n import translator
+from bot.invites import create_invite, list_invites, revoke_invite
+from handlers.communes import commune_by_code, communes_of_province
+from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
+from ocop_rules import (
+    COMMUNE_CRITERION_NAMES_VI,
+    CommuneConclusion,
+    CommuneCriterion,
+    DossierStatus,
+    council_result,
+    requirement,
+)
+
+TEMPLATES = Jinja2Templates(directory=str(files("bot.admin") / "templates"))
+VI = translator("vi")
+LEVEL_NAMES = {
+    "province": "UBND tỉnh",
+    "central": "Bộ Nông nghiệp và Môi trường",
+    "district": "UBND cấp huyện",
+    "commune": "UBND xã",
+}
+
+
+def _status_vi(status: str) -> str:
+    try:
+        return VI.gettext(STATUS_LABELS[DossierStatus(status)])
+    except ValueError:
+        return status
+
+
+def _day(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%d/%m/%Y %H:%M" if isinstance(value, datetime) else "%d/%m/%Y")
+
+
+def _requirement_vi(code: str) -> str:
+    try:
+        return requirement(code).name_vi
+    except KeyError:
+        return code
+
+
+def _criterion_vi(code: str) -> str:
+    try:
+        return COMMUNE_CRITERION_NAMES_VI[CommuneCriterion(code)]
+    except ValueError:
+        return code
+
+
+def _conclusion_vi(code: str | None) -> str:
+    if code is None:
+        return "—"
+    try:
+        return VI.gettext(CONCLUSION_LABELS[CommuneConclusion(code)])
+    except ValueError:
+        return code
+
+
+def _commune_vi(code: str) -> str:
+    found = commune_by_code(code)
+    return found.full_name if found else code
+
+
+TEMPLATES.env.filters.update(
+    status_vi=_status_vi,
+    day=_day,
+    requirement_vi=_requirement_vi,
+    criterion_vi=_criterion_vi,
+    conclusion_vi=_conclusion_vi,
+    commune_vi=_commune_vi,
+    group_vi=lambda code: GROUP_NAMES.get(code, code),
+    level_vi=lambda code: LEVEL_NAMES.get(code or "", code or "—"),
+)
+TEMPLATES.env.globals.update(statuses=list(DossierStatus), groups=GROUP_NAMES)
+
+
+class LoginRequiredError(Exception):
+    """The page needs a signed-in account; answered with a redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def context(request: Request) -> AdminContext:
+    """The admin context built in the lifespan; 503 when admin is not configured."""
+    admin: AdminContext = request.app.state.admin
+    if admin.signer is None:
+        raise HTTPException(503, "Trang quản trị cần OCOP_SECRET_KEY (ít nhất 16 ký tự).")
+    return admin
+
+
+def signer(admin: AdminContext) -> SessionSigner:
+    """The configured signer (:func:`context` has refused requests without one)."""
+    if admin.signer is None:
+        raise HTTPException(503, "Trang quản trị cần OCOP_SECRET_KEY (ít nhất 16 ký tự).")
+    return admin.signer
+
+
+ContextDep = Annotated[AdminContext, Depends(context)]
+
+
+async def signed_in(request: Request, admin: ContextDep) -> Staff:
+    """The account behind the session cookie, or a redirect to the login page."""
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    staff_id = signer(admin).claimed_staff_id(cookie)
+    found = None
+    if staff_id is not None:
+        async with admin.reading() as session:
+            found = await staff_by_id(session, staff_id)
+    if found is None or not signer(admin).session_valid(cookie, found[1], admin.clock()):
+        raise LoginRequiredError(request.url.path)
+    return found[0]
+
+
+StaffDep = Annotated[Staff, Depends(signed_in)]
+
+
+def render(
+    request: Request,
+    admin: AdminContext,
+    template: str,
+    values: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    """A page with its CSRF token; a browser without a CSRF cookie is given one."""
+    nonce = request.cookies.get(CSRF_COOKIE)
+    fresh = nonce is None
+    if nonce is None:
+        nonce = signer(admin).new_csrf_nonce()
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {"csrf_token": signer(admin).csrf_token(nonce), **values},
+        status_code=status_code,
+    )
+    if fresh:
+        response.set_cookie(
+            CSRF_COOKIE,
+            nonce,
+            httponly=True,
+            samesite="strict",
+            secure=admin.secure_cookies,
+            path="/admin",
+        )
+    return response
+
+
+async def checked_form(request: Request, admin: AdminContext) -> FormData:
+    """The posted form, once its CSRF token matches this browser's cookie (else 403)."""
+    form = await request.form()
+    token = form.get("csrf_token")
+    if not signer(admin).csrf_valid(
+        request.cookies.get(CSRF_COOKIE), token if isinstance(token, str) else None
+    ):
+        raise HTTPException(403, "Phiên làm việc đã hết hạn, vui lòng tải lại trang.")
+    return form
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _back(url: str, **flash: str) -> RedirectResponse:
+    query = f"?{urlencode(flash)}" if flash else ""
+    return RedirectResponse(f"{url}{query}", status_code=303)
+
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, admin: ContextDep, next: str = "/admin") -> HTMLResponse:
+    """The login form."""
+    return render(request, admin, "login.html", {"next": _safe_next(next), "error": None})
+
+
+def _safe_next(target: str) -> str:
+    """Only our own admin pages are followed after login (no open redirect)."""
+    return target if target.startswith("/admin") and "//" not in target else "/admin"
+
+
+@router.post("/login")
+async def login(request: Request, admin: ContextDep) -> Response:
+    """Check the password (rate-limited) and start a session."""
+    form = await checked_form(request, admin)
+    username, password = _text(form, "username").lower(), str(form.get("password") or "")
+    next_url = _safe_next(_text(form, "next") or "/admin")
+    address = request.client.host if request.client else "?"
+    now = admin.clock()
+    if not admin.limiter.allowed(username, address, now):
+        error = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
+        return render(request, admin, "login.html", {"next": next_url, "error": error}, 429)
+    async with admin.writing() as session:
+        staff = await authenticate(session, username, password)
+        password_hash = None
+        if staff is not None:
+            found = await staff_by_id(session, staff.id)
+            password_hash = found[1] if found else None
+    if staff is None or password_hash is None:
+        admin.limiter.failed(username, address, now)
+        error = "Tên đăng nhập hoặc mật khẩu không đúng."
+        return render(request, admin, "login.html", {"next": next_url, "error": error}, 401)
+    admin.limiter.succeeded(username)
+    response = RedirectResponse(next_url, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        signer(admin).session_cookie(staff.id, password_hash, now),
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=admin.secure_cookies,
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, admin: ContextDep) -> Response:
+    """End the session."""
+    await checked_form(request, admin)
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard_page(request: Request, admin: ContextDep, staff: StaffDep) -> HTMLResponse:
+    """Dossiers by status, certificates expiring, next rounds."""
+    async with admin.reading() as session:
+        board = await service.dashboard(session, staff.scope, admin.today())
+    return render(request, admin, "dashboard.html", {"staff": staff, "board": board})
+
+
+def dossier_filter(
+    commune: str | None = None,
+    group: str | None = None,
+    status: str | None = None,
+    round_id: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+) -> service.DossierFilter:
+    """The list's filters from the query string (blank fields mean "any")."""
+    return service.DossierFilter(
+        commune=commune or None,
+        group=group or None,
+        status=status or None,
+        round_id=int(round_id) if round_id and round_id.isdigit() else None,
+        query=q or None,
+        page=max(page, 1),
+    )
+
+
+FilterDep = Annotated[service.DossierFilter, Depends(dossier_filter)]
+
+
+@router.get("/dossiers", response_class=HTMLResponse)
+async def dossiers_page(
+    request: Request, admin: ContextDep, staff: StaffDep, wanted: FilterDep
+) -> HTMLResponse:
+    """The scope's dossiers, filtered."""
+    async with admin.reading() as session:
+        rows, total = await service.list_dossiers(session, staff.scope, wanted)
+        rounds = await list_rounds(session, staff.scope.province_code)
+    return render(
+        request,
+        admin,
+        "dossiers.html",
+        {
+            "staff": staff,
+            "rows": rows,
+            "total": total,
+            "wanted": wanted,
+            "rounds": rounds,
+            "communes": _communes_in(staff.scope),
+            "page_size": service.PAGE_SIZE,
+            "query": str(request.url.query),
+        },
+    )
+
+
+def _communes_in(scope: Scope) -> list[tuple[str, str]]:
+    if not scope.is_province:
+        return [(scope.code, _commune_vi(scope.code))]
+    return [(c.code, c.name) for c in communes_of_province(scope.code)]
+
+
+@router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
+async def dossier_page(
+    request: Request,
+    admin: ContextDep,
+    staff: StaffDep,
+    dossier_id: int,
+    error: str | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    """One dossier: answers, checklist, commune report, council, certificate, timeline."""
+    async with admin.reading() as session:
+        detail = await service.dossier_detail(session, staff.scope, dossier_id)
+    if detail is None:
+        return render(request, admin, "missing.html", {"staff": staff}, 404)
+    preview = None
+    if detail.scores:
+        preview = council_result([s.score for s in detail.scores])
+    return render(
+        request,
+        admin,
+        "dossier.html",
+        {
+            "staff": staff,
+            "d": detail,
+            "preview": preview,
+            "error": error,
+            "notice": notice,
+            "can_score": staff.scope.is_province
+            and DossierStatus(detail.dossier.status) in decisions.SCORABLE,
+            "can_certify": staff.scope.is_province
+            and detail.dossier.status == DossierStatus.SCORED
+            and detail.result is not None
+            and detail.result.stars >= 3,
+            "today": admin.today().isoformat(),
+        },
+    )
+
+
+@router.post("/dossiers/{dossier_id}/scores")
+async def post_scores(
+    request: Request, admin: ContextDep, staff: StaffDep, dossier_id: int
+) -> Response:
+    """Save the council members' scores (blank lines are ignored)."""
+    form = await checked_form(request, admin)
+    url = f"/admin/dossiers/{dossier_id}"
+    members = [str(v) for v in form.getlist("member")]
+    raw_scores = [str(v) for v in form.getlist("score")]
+    try:
+        scores = [
+            (name, decisions.parse_score(score))
+            for name, score in zip(members, raw_scores, strict=False)
+            if name.strip() or score.strip()
+        ]
+        async with admin.writing() as session:
+            outcome = await decisions.save_council_scores(
+                session, staff, dossier_id, scores, admin.today(), admin.clock()
+            )
+    except decisions.NotFoundError:
+        return render(request, admin, "missing.html", {"staff": staff}, 404)
+    except decisions.DecisionError as error:
+        return _back(url, error=str(error))
+    if outcome.routing is None:
+        return _back(
+            url,
+            error="Điểm các thành viên chênh nhau hơn 10 điểm: hội đồng cần thảo luận và chấm lại.",
+        )
+    return _back(
+        url, notice=f"Đã lưu điểm: trung bình {outcome.result.average}, {outcome.result.stars} sao."
+    )
+
+
+@router.post("/dossiers/{dossier_id}/certificate")
+async def post_certificate(
+    request: Request, admin: ContextDep, staff: StaffDep, dossier_id: int
+) -> Response:
+    """Issue the certificate of a scored dossier."""
+    form = await checked_form(request, admin)
+    url = f"/admin/dossiers/{dossier_id}"
+    try:
+        issued_on = date.fromisoformat(_text(form, "issued_on"))
+    except ValueError:
+        return _back(url, error="Ngày quyết định chưa đúng (ngày/tháng/năm).")
+    try:
+        async with admin.writing() as session:
+            certificate = await decisions.issue_certificate(
+                session,
+                staff,
+                dossier_id,
+                _text(form, "number"),
+                _text(form, "decision_number"),
+                issued_on,
+                admin.today(),
+                admin.clock(),
+            )
+    except decisions.NotFoundError:
+        return render(request, admin, "missing.html", {"staff": staff}, 404)
+    except decisions.DecisionError as error:
+        return _back(url, error=str(error))
+    return _back(
+        url,
+        notice=f"Đã cấp giấy chứng nhận {certificate.number}, "
+        f"hiệu lực đến {_day(certificate.expires_on)}.",
+    )
+
+
+@router.get("/certificates", response_class=HTMLResponse)
+async def certificates_page(
+    request: Request,
+    admin: ContextDep,
+    staff: StaffDep,
+    expiring: int | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    """Certificates of the scope, optionally only those expiring within N days."""
+    async with admin.reading() as session:
+        rows = await service.list_certificates(session, staff.scope, admin.today(), expiring)
+    return render(
+        request,
+        admin,
+        "certificates.html",
+        {"staff": staff, "rows": rows, "expiring": expiring, "error": error, "notice": notice},
+    )
+
+
+@router.post("/certificates/{certificate_id}/revoke")
+async def post_revoke(
+    request: Request, admin: ContextDep, staff: StaffDep, certificate_id: int
+) -> Response:
+    """Revoke a certificate with a reason."""
+    form = await checked_form(request, admin)
+    try:
+        async with admin.writing() as session:
+            await decisions.revoke_certificate(
+                session, staff, certificate_id, _text(form, "reason"), admin.clock()
+            )
+    except decisions.NotFoundError:
+        return render(request, admin, "missing.html", {"staff": staff}, 404)
+    except decisions.DecisionError as error:
+        return _back("/admin/certificates", error=str(error))
+    return _back("/admin/certificates", notice="Đã thu hồi giấy chứng nhận.")
+
+
+@router.get("/rounds", response_class=HTMLResponse)
+async def rounds_page(
+    request: Request, admin: ContextDep, staff: StaffDep, error: str | None = None
+) -> HTMLResponse:
+    """The province's evaluation rounds."""
+    async with admin.reading() as session:
+        rounds = await list_rounds(session, staff.scope.province_code)
+    return render(request, admin, "rounds.html", {"staff": staff, "rounds": rounds, "error": error})
+
+
+@router.post("/rounds")
+async def post_round(request: Request, admin: ContextDep, staff: StaffDep) -> Response:
+    """Add a round (province staff); its alerts are planned by the next sweep."""
+    form = await checked_form(request, admin)
+    if not staff.scope.is_province:
+        return _back("/admin/rounds", error="Chỉ cán bộ cấp tỉnh được thêm đợt đánh giá.")
+    name = _text(form, "name")
+    try:
+        dates = {
+            field: date.fromisoformat(value) if (value := _text(form, field)) else None
+            for field in ("opens_on", "registration_deadline", "commune_deadline", "council_from")
+        }
+    except ValueError:
+        return _back("/admin/rounds", error="Ngày chưa đúng.")
+    if not name or dates["opens_on"] is None or dates["registration_deadline"] is None:
+        return _back("/admin/rounds", error="Cần tên đợt, ngày mở và hạn nộp hồ sơ.")
+    try:
+        async with admin.writing() as session:
+            await add_round(
+                session, staff.scope.code, name, dates, admin.clock(), actor=staff.actor
+            )
+    except RoundError as error:
+        return _back("/admin/rounds", error=str(error))
+    return _back("/admin/rounds")
+
+
+@router.get("/invites", response_class=HTMLResponse)
+async def invites_page(
+    request: Request,
+    admin: ContextDep,
+    staff: StaffDep,
+    error: str | None = None,
+) -> HTMLResponse:
+    """Officer invites of the scope's communes."""
+    async with admin.reading() as session:
+        rows = [
+            row
+            for row in await list_invites(session, admin.clock())
+            if staff.scope.includes_commune(row.commune_code)
+        ]
+    return render(
+        request,
+        admin,
+        "invites.html",
+        {
+            "staff": staff,
+            "rows": rows,
+            "error": error,
+            "code": None,
+            "communes": _communes_in(staff.scope),
+        },
+    )
+
+
+@router.post("/invites", response_class=HTMLResponse)
+async def post_invite(request: Request, admin: ContextDep, staff: StaffDep) -> Response:
+    """Create an invite; its code is shown on this page once and never again."""
+    form = await checked_form(request, admin)
+    commune = _text(form, "commune")
+    if not staff.scope.includes_commune(commune):
+        return _back("/admin/invites", error="Xã này không thuộc phạm vi tài khoản.")
+    async with admin.writing() as session:
+        invite, code = await create_invite(
+            session, commune, _text(form, "name") or None, admin.clock(), created_by=staff.actor
+        )
+    return render(
+        request,
+        admin,
+        "invite_created.html",
+        {"staff": staff, "code": code, "invite": invite},
+    )
+
+
+@router.post("/invites/{invite_id}/revoke")
+async def post_revoke_invite(
+    request: Request, admin: ContextDep, staff: StaffDep, invite_id: int
+) -> Response:
+    """Revoke an open invite of the scope."""
+    await checked_form(request, admin)
+    async with admin.writing() as session:
+        rows = {row.id: row for row in await list_invites(session, admin.clock())}
+        row = rows.get(invite_id)
+        if row is None or not staff.scope.includes_commune(row.commune_code):
+            return _back("/admin/invites", error="Không tìm thấy lời mời này.")
+        await revoke_invite(session, str(invite_id), admin.clock(), actor=staff.actor)
+    return _back("/admin/invites")
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(
+    request: Request,
+    admin: ContextDep,
+    staff: StaffDep,
+    action: str | None = None,
+    actor: str | None = None,
+    dossier: str | None = None,
+) -> HTMLResponse:
+    """Search the audit log of the scope's dossiers and of the staff's own actions."""
+    async with admin.reading() as session:
+        entries = await service.search_audit(
+            session, staff.scope, action=action, actor=actor, dossier=dossier
+        )
+    return render(
+        request,
+        admin,
+        "audit.html",
+        {
+            "staff": staff,
+            "entries": entries,
+            "action": action or "",
+            "actor": actor or "",
+            "dossier": dossier or "",
+        },
+    )
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition header for a download with a Vietnamese file name."""
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
+
+
+@router.get("/export/{kind}.{fmt}")
+async def export(
+    admin: ContextDep, staff: StaffDep, kind: str, fmt: str, wanted: FilterDep
+) -> Response:
+    """Dossiers (as filtered), certificates or commune reports as CSV or XLSX."""
+    if kind not in exports.KINDS or fmt not in {"csv", "xlsx"}:
+        raise HTTPException(404)
+    async with admin.reading() as session:
+        if kind == "dossiers":
+            table = await exports.dossiers(session, staff.scope, wanted)
+        elif kind == "certificates":
+            table = await exports.certificates(session, staff.scope, admin.today())
+        else:
+            table = await exports.commune_reports(session, staff.scope)
+    name = f"ocop-{kind}-{admin.today():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        body, media = exports.to_csv(table), "text/csv; charset=utf-8"
+    else:
+        body, media = exports.to_xlsx(table, kind), exports.XLSX
+    return Response(body, media_type=media, headers={"Content-Disposition": attachment(name)})
+
+
+@router.get("/import", response_class=HTMLResponse)
+async def import_page(request: Request, admin: ContextDep, staff: StaffDep) -> HTMLResponse:
+    """Upload a province's published list of certified products."""
+    return render(request, admin, "import.html", {"staff": staff, "report": None})
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def post_import(request: Request, admin: ContextDep, staff: StaffDep) -> HTMLResponse:
+    """Check (dry run) or import the uploaded file and show the report."""
+    form = await checked_form(request, admin)
+    upload = form.get("file")
+    if not staff.scope.is_province:
+        error = "Chỉ cán bộ cấp tỉnh được nhập danh sách sản phẩm."
+        return render(request, admin, "import.html", {"staff": staff, "error": error}, 403)
+    if isinstance(upload, str) or upload is None or not upload.filename:
+        error = "Hãy chọn tệp .xlsx hoặc .csv."
+        return render(request, admin, "import.html", {"staff": staff, "error": error}, 400)
+    content = await upload.read()
+    try:
+        # Reading 10,000 rows takes seconds of CPU: keep the event loop serving chats.
+        rows, report = await asyncio.to_thread(
+            importer.check_rows, content, upload.filename, staff.scope
+        )
+    except importer.ImportFileError as problem:
+        return render(request, admin, "import.html", {"staff": staff, "error": str(problem)}, 400)
+    if _text(form, "mode") == "import":
+        async with admin.writing() as session:
+            report = await importer.import_rows(
+                session, rows, report, staff.scope, staff.actor, admin.clock()
+            )
+    return render(request, admin, "import.html", {"staff": staff, "report": report})
+
+
+_CSS = (files("bot.admin") / "static" / "admin.css").read_text(encoding="utf-8")
+
+
+@router.get("/static/admin.css")
+async def stylesheet() -> Response:
+    """The one stylesheet (no build step, no static directory to configure)."""
+    return Response(_CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+async def login_required(request: Request, error: Exception) -> Response:
+    """Send a browser without a valid session to the login page, then back."""
+    target = error.next_url if isinstance(error, LoginRequiredError) else "/admin"
+    return RedirectResponse(f"/admin/login?{urlencode({'next': target})}", 303)

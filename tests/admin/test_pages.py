@@ -1,0 +1,272 @@
+"""The admin pages over real HTTP: login, CSRF, rate limit, council scores, certificates,
+revocation, exports and the scope of commune accounts."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import httpx
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import AuditEntry, Certificate, Dossier, EvaluationResult, OutboxMessage
+from ocop_rules import certificate_expiry
+from tests.admin.conftest import PASSWORD, SON_HA, XOP, Seeded, csrf, login
+
+
+async def test_pages_need_a_session_and_login_rejects_wrong_passwords(
+    admin_url: str, seeded: Seeded
+) -> None:
+    async with httpx.AsyncClient(base_url=admin_url) as client:
+        response = await client.get(f"/admin/dossiers/{seeded.xop}")
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/admin/login?next=%2Fadmin%2Fdossiers")
+        page = await client.get("/admin/login")
+        token = csrf(page.text)
+        wrong = await client.post(
+            "/admin/login", data={"username": "tinh51", "password": "sai", "csrf_token": token}
+        )
+        assert wrong.status_code == 401
+        assert "không đúng" in wrong.text
+        forged = await client.post(
+            "/admin/login", data={"username": "tinh51", "password": PASSWORD, "csrf_token": "x"}
+        )
+        assert forged.status_code == 403
+        assert "ocop_admin" not in forged.cookies
+
+
+async def test_login_is_rate_limited_per_username(admin_url: str) -> None:
+    async with httpx.AsyncClient(base_url=admin_url) as client:
+        token = csrf((await client.get("/admin/login")).text)
+        codes = [
+            (
+                await client.post(
+                    "/admin/login",
+                    data={"username": "tinh51", "password": f"sai{n}", "csrf_token": token},
+                )
+            ).status_code
+            for n in range(6)
+        ]
+        assert codes == [401] * 5 + [429]
+        right = await client.post(
+            "/admin/login", data={"username": "tinh51", "password": PASSWORD, "csrf_token": token}
+        )
+        assert right.status_code == 429  # even the right password waits out the window
+    signed_in = await login(admin_url, "xaxop")  # other usernames are not locked out
+    await signed_in.aclose()
+
+
+async def test_session_cookie_is_httponly_and_strict(admin_url: str) -> None:
+    async with httpx.AsyncClient(base_url=admin_url) as client:
+        token = csrf((await client.get("/admin/login")).text)
+        response = await client.post(
+            "/admin/login", data={"username": "tinh51", "password": PASSWORD, "csrf_token": token}
+        )
+    cookie = response.headers["set-cookie"].lower()
+    assert "ocop_admin=" in cookie
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+
+
+async def test_council_scores_give_stars_and_routing_then_a_certificate(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    client = await login(admin_url, "tinh51")
+    page = await client.get(f"/admin/dossiers/{seeded.xop}")
+    assert page.status_code == 200
+    assert "Mật ong Xốp" in page.text
+    token = csrf(page.text)
+    saved = await client.post(
+        f"/admin/dossiers/{seeded.xop}/scores",
+        data={
+            "csrf_token": token,
+            "member": ["Ông A", "Bà B", "Ông C", ""],
+            "score": ["78", "81,5", "75", ""],
+        },
+        follow_redirects=True,
+    )
+    assert 'id="average">78.17<' in saved.text
+    assert 'id="stars">4 sao<' in saved.text
+    assert "Cấp công nhận: UBND tỉnh." in saved.text
+    issued = await client.post(
+        f"/admin/dossiers/{seeded.xop}/certificate",
+        data={
+            "csrf_token": token,
+            "number": "51-2026-017",
+            "decision_number": "1234/QĐ-UBND",
+            "issued_on": "2026-11-20",
+        },
+        follow_redirects=True,
+    )
+    assert "Đã cấp giấy chứng nhận 51-2026-017" in issued.text
+    assert "20/11/2029" in issued.text
+    await client.aclose()
+    async with sessionmaker() as session:
+        dossier = await session.get(Dossier, seeded.xop)
+        certificate = await session.scalar(select(Certificate))
+        result = await session.scalar(select(EvaluationResult))
+        kinds = set(await session.scalars(select(OutboxMessage.kind)))
+        actions = list(
+            await session.scalars(
+                select(AuditEntry.action).where(AuditEntry.entity_id == str(seeded.xop))
+            )
+        )
+    assert dossier is not None
+    assert dossier.status == "certified"
+    assert result is not None
+    assert (str(result.average_score), result.stars, result.certifying_level) == (
+        "78.17",
+        4,
+        "province",
+    )
+    assert certificate is not None
+    assert certificate.expires_on == certificate_expiry(date(2026, 11, 20))
+    assert certificate.issuing_authority == "UBND tỉnh Quảng Ngãi"
+    assert kinds == {"council_result", "certificate_issued"}
+    assert actions.count("dossier.status") == 2
+    assert {"council.scores", "certificate.issue"} <= set(actions)
+
+
+async def test_members_more_than_ten_points_apart_get_a_warning_and_no_result(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    client = await login(admin_url, "tinh51")
+    token = csrf((await client.get(f"/admin/dossiers/{seeded.xop}")).text)
+    page = await client.post(
+        f"/admin/dossiers/{seeded.xop}/scores",
+        data={"csrf_token": token, "member": ["A", "B"], "score": ["60", "75"]},
+        follow_redirects=True,
+    )
+    await client.aclose()
+    assert 'id="spread-warning"' in page.text
+    assert "chấm lại" in page.text
+    async with sessionmaker() as session:
+        dossier = await session.get(Dossier, seeded.xop)
+        assert await session.scalar(select(EvaluationResult)) is None
+        assert await session.scalar(select(OutboxMessage)) is None
+    assert dossier is not None
+    assert dossier.status == "submitted_for_evaluation"
+
+
+async def test_revoking_needs_a_reason_and_tells_the_producer(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    client = await login(admin_url, "tinh51")
+    token = csrf((await client.get(f"/admin/dossiers/{seeded.xop}")).text)
+    await client.post(
+        f"/admin/dossiers/{seeded.xop}/scores",
+        data={"csrf_token": token, "member": ["A", "B"], "score": ["66", "70"]},
+    )
+    await client.post(
+        f"/admin/dossiers/{seeded.xop}/certificate",
+        data={"csrf_token": token, "number": "7", "decision_number": "9/QĐ", "issued_on": "2026-11-01"},
+    )  # fmt: skip
+    async with sessionmaker() as session:
+        certificate_id = await session.scalar(select(Certificate.id))
+    short = await client.post(
+        f"/admin/certificates/{certificate_id}/revoke",
+        data={"csrf_token": token, "reason": "x"},
+        follow_redirects=True,
+    )
+    assert "lý do" in short.text
+    done = await client.post(
+        f"/admin/certificates/{certificate_id}/revoke",
+        data={"csrf_token": token, "reason": "Không tái đánh giá đúng hạn"},
+        follow_redirects=True,
+    )
+    assert "Đã thu hồi" in done.text
+    await client.aclose()
+    async with sessionmaker() as session:
+        certificate = await session.get(Certificate, certificate_id)
+        dossier = await session.get(Dossier, seeded.xop)
+        revoked = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.kind == "certificate_revoked")
+        )
+    assert certificate is not None
+    assert certificate.status == "revoked"
+    assert dossier is not None
+    assert dossier.status == "revoked"
+    assert revoked is not None
+    assert revoked.payload["reason"] == "Không tái đánh giá đúng hạn"
+
+
+async def test_a_commune_account_sees_only_its_commune(admin_url: str, seeded: Seeded) -> None:
+    client = await login(admin_url, "xaxop")
+    own = await client.get(f"/admin/dossiers/{seeded.xop}")
+    other = await client.get(f"/admin/dossiers/{seeded.son_ha}")
+    elsewhere = await client.get(f"/admin/dossiers/{seeded.ha_noi}")
+    listed = await client.get("/admin/dossiers")
+    tampered = await client.get("/admin/dossiers", params={"commune": SON_HA})
+    export = await client.get("/admin/export/dossiers.csv", params={"commune": SON_HA})
+    token = csrf(own.text)
+    scoring = await client.post(
+        f"/admin/dossiers/{seeded.xop}/scores",
+        data={"csrf_token": token, "member": ["A"], "score": ["80"]},
+        follow_redirects=True,
+    )
+    await client.aclose()
+    assert own.status_code == 200
+    assert (other.status_code, elsewhere.status_code) == (404, 404)
+    assert "Chè Sơn Hà" not in other.text
+    assert "Mật ong Xốp" in listed.text
+    assert "Chè Sơn Hà" not in listed.text
+    assert "Hồ sơ (0)" in tampered.text
+    assert export.text.count("\n") == 1  # the header only
+    assert "Chỉ cán bộ cấp tỉnh" in scoring.text
+
+
+async def test_a_province_account_filters_within_its_province(
+    admin_url: str, seeded: Seeded
+) -> None:
+    client = await login(admin_url, "tinh51")
+    both = await client.get("/admin/dossiers")
+    one = await client.get("/admin/dossiers", params={"commune": SON_HA})
+    by_status = await client.get("/admin/dossiers", params={"status": "certified"})
+    elsewhere = await client.get(f"/admin/dossiers/{seeded.ha_noi}")
+    dashboard = await client.get("/admin")
+    await client.aclose()
+    assert "Hồ sơ (2)" in both.text
+    assert "Bánh cốm" not in both.text
+    assert "Hồ sơ (1)" in one.text
+    assert "Chè Sơn Hà" in one.text
+    assert "Hồ sơ (0)" in by_status.text
+    assert elsewhere.status_code == 404
+    assert "tỉnh Quảng Ngãi" in dashboard.text
+
+
+async def test_exports_have_vietnamese_headers(admin_url: str, seeded: Seeded) -> None:
+    client = await login(admin_url, "tinh51")
+    xlsx = await client.get("/admin/export/dossiers.xlsx")
+    csv_file = await client.get("/admin/export/certificates.csv")
+    reports = await client.get("/admin/export/commune_reports.xlsx")
+    await client.aclose()
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Mã hồ sơ", "Sản phẩm", "Mã đăng ký", "Chủ thể")
+    assert {row[1] for row in rows[1:]} == {"Mật ong Xốp", "Chè Sơn Hà"}
+    assert "attachment" in xlsx.headers["content-disposition"]
+    assert csv_file.content.startswith("\ufeffSản phẩm,Chủ thể,Xã,Số sao".encode())
+    assert reports.status_code == 200
+
+
+async def test_invites_are_created_for_communes_in_scope_only(
+    admin_url: str, seeded: Seeded
+) -> None:
+    client = await login(admin_url, "xaxop")
+    page = await client.get("/admin/invites")
+    token = csrf(page.text)
+    created = await client.post(
+        "/admin/invites", data={"csrf_token": token, "commune": XOP, "name": "Chị Hoa"}
+    )
+    refused = await client.post(
+        "/admin/invites",
+        data={"csrf_token": token, "commune": SON_HA},
+        follow_redirects=True,
+    )
+    listed = await client.get("/admin/invites")
+    await client.aclose()
+    assert 'id="invite-code"' in created.text
+    assert "không thuộc phạm vi" in refused.text
+    assert listed.text.count("đang chờ") == 1
