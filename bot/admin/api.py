@@ -26,6 +26,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
+    400: {"description": "The body is not valid JSON"},
     403: {"description": "Commune accounts cannot take this decision"},
     409: {"description": "The rules or the dossier's state do not allow it"},
 }

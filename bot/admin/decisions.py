@@ -218,7 +218,10 @@ async def save_council_scores(
     recorded.certifying_level = routing.certified_by.value if routing.certified_by else None
     recorded.forwarded_to_level = routing.forwarded_to.value if routing.forwarded_to else None
     recorded.decided_on = today
+    version = dossier.version
     _move(session, staff, dossier, DossierStatus.SCORED, now)
+    if dossier.version == version:  # scored again: a new result, a new notice
+        dossier.version += 1
     _tell_owner(
         session,
         subject,
@@ -339,7 +342,7 @@ async def revoke_certificate(
                 .with_for_update(of=Certificate)
             )
         )
-        
+
         .first()
     )
     if row is None:

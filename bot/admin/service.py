@@ -193,7 +193,7 @@ async def dashboard(session: AsyncSession, scope: Scope, today: date) -> Dashboa
                 .group_by(Dossier.status)
             )
         )
-        
+
         .all()
     )
     expiring = {}

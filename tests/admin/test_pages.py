@@ -159,10 +159,10 @@ async def test_revoking_needs_a_reason_and_tells_the_producer(
         f"/admin/dossiers/{seeded.xop}/scores",
         data={"csrf_token": token, "member": ["A", "B"], "score": ["66", "70"]},
     )
+    certificate = {"number": "7", "decision_number": "9/QĐ", "issued_on": "2026-11-01"}
     await client.post(
-        f"/admin/dossiers/{seeded.xop}/certificate",
-        data={"csrf_token": token, "number": "7", "decision_number": "9/QĐ", "issued_on": "2026-11-01"},
-    )  # fmt: skip
+        f"/admin/dossiers/{seeded.xop}/certificate", data={"csrf_token": token, **certificate}
+    )
     async with sessionmaker() as session:
         certificate_id = await session.scalar(select(Certificate.id))
     short = await client.post(
