@@ -200,16 +200,17 @@ def _council_result(p: Payload, t: Translator, _language: str) -> Reply:
             "The provincial council has scored “{product}”: {average} points, {stars}★."
         ).format(product=p["product"], average=p["average"], stars=p["stars"])
     ]
-    if p.get("forwarded_to"):
+    forwarded, certifier = p.get("forwarded_to"), p.get("certified_by")
+    if forwarded:
         lines.append(
             t.gettext("With 90 points or more, it is proposed to {level} for 5★.").format(
-                level=t.gettext(LEVELS[p["forwarded_to"]])
+                level=t.gettext(LEVELS[forwarded])
             )
         )
-    elif p.get("certified_by"):
+    elif certifier:
         lines.append(
             t.gettext("{level} will issue the certificate; you will get a message then.").format(
-                level=t.gettext(LEVELS[p["certified_by"]])
+                level=t.gettext(LEVELS[certifier])
             )
         )
     else:
