@@ -333,18 +333,14 @@ async def revoke_certificate(
     """Revoke a valid certificate with a reason the producer is told."""
     _require_province(staff)
     row = (
-        (
-            await session.execute(
-                select(Certificate, Product, Subject)
-                .join(Product, Product.id == Certificate.product_id)
-                .join(Subject, Subject.id == Product.subject_id)
-                .where(Certificate.id == certificate_id, staff.scope.subjects())
-                .with_for_update(of=Certificate)
-            )
+        await session.execute(
+            select(Certificate, Product, Subject)
+            .join(Product, Product.id == Certificate.product_id)
+            .join(Subject, Subject.id == Product.subject_id)
+            .where(Certificate.id == certificate_id, staff.scope.subjects())
+            .with_for_update(of=Certificate)
         )
-
-        .first()
-    )
+    ).first()
     if row is None:
         raise NotFoundError(certificate_id)
     certificate, product, subject = row

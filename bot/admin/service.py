@@ -192,9 +192,7 @@ async def dashboard(session: AsyncSession, scope: Scope, today: date) -> Dashboa
                 .where(scope.dossiers())
                 .group_by(Dossier.status)
             )
-        )
-
-        .all()
+        ).all()
     )
     expiring = {}
     for days in EXPIRY_WINDOWS:

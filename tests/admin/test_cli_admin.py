@@ -17,8 +17,6 @@ from bot.db.models import Product, StaffAccount
 async def _run(
     monkeypatch: pytest.MonkeyPatch, database_url: str, *argv: str, stdin: str = ""
 ) -> int:
-    import asyncio
-
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     return await asyncio.to_thread(main, list(argv))
@@ -64,12 +62,8 @@ async def test_create_user_token_and_import(
         "Chè,HTX Chè,Xã Không Có,1,4,13/QĐ,01/02/2025\n",
         encoding="utf-8",
     )
-    assert (
-        await _run(
-            monkeypatch, database_url, "admin", "import", str(sheet), "--scope", "province:51"
-        )
-        == 0
-    )
+    dry_run = ("admin", "import", str(sheet), "--scope", "province:51")
+    assert await _run(monkeypatch, database_url, *dry_run) == 0
     dry = capsys.readouterr().out
     assert "line 3: không tìm thấy xã" in dry
     assert "dry run" in dry
