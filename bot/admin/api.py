@@ -13,12 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from bot.admin import decisions, service
 from bot.admin.accounts import Staff, staff_by_token
 from bot.admin.context import AdminContext
 
+# PostgreSQL text cannot hold NUL; refusing it here keeps a stray byte a 422, not a 500.
+NO_NUL = r"^[^\x00]*$"
+Line = Annotated[str, StringConstraints(pattern=NO_NUL)]
 _bearer = HTTPBearer(auto_error=False, description="Token from `ocop-bot admin token`")
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or unknown token"},
@@ -59,7 +62,7 @@ class DossierPage(BaseModel):
 class ScoreIn(BaseModel):
     """One council member's score."""
 
-    member: str = Field(min_length=1, max_length=255)
+    member: Line = Field(min_length=1, max_length=255)
     score: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2)
 
 
@@ -84,15 +87,15 @@ class ScoreOut(BaseModel):
 class CertificateIn(BaseModel):
     """What the certificate decision says."""
 
-    number: str = Field(min_length=1, max_length=64)
-    decision_number: str = Field(min_length=1, max_length=64)
+    number: Line = Field(min_length=1, max_length=64)
+    decision_number: Line = Field(min_length=1, max_length=64)
     issued_on: date
 
 
 class RevokeIn(BaseModel):
     """Why a certificate is revoked (the producer is told)."""
 
-    reason: str = Field(min_length=5, max_length=2000)
+    reason: Line = Field(min_length=5, max_length=2000)
 
 
 class CertificateOut(BaseModel):
@@ -213,11 +216,11 @@ def create_api() -> FastAPI:
     async def dossiers(
         admin: ContextDep,
         staff: StaffDep,
-        commune: Annotated[str | None, Query(max_length=5)] = None,
-        group: Annotated[str | None, Query(max_length=32)] = None,
-        status: Annotated[str | None, Query(max_length=32)] = None,
+        commune: Annotated[str | None, Query(max_length=5, pattern=NO_NUL)] = None,
+        group: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
+        status: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
         round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-        q: Annotated[str | None, Query(max_length=100)] = None,
+        q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
         page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     ) -> DossierPage:
         """The scope's dossiers, filtered; filters only ever narrow the scope."""
@@ -352,8 +355,8 @@ def create_api() -> FastAPI:
     async def audit(
         admin: ContextDep,
         staff: StaffDep,
-        action: Annotated[str | None, Query(max_length=64)] = None,
-        actor: Annotated[str | None, Query(max_length=255)] = None,
+        action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+        actor: Annotated[str | None, Query(max_length=255, pattern=NO_NUL)] = None,
         dossier: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     ) -> list[AuditOut]:
         """Audit entries about the scope's dossiers, newest first."""

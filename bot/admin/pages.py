@@ -185,9 +185,14 @@ async def checked_form(request: Request, admin: AdminContext) -> FormData:
     return form
 
 
+def _clean(value: str | None) -> str:
+    """Form and query text without NUL bytes (PostgreSQL text cannot hold them)."""
+    return (value or "").replace("\x00", "").strip()
+
+
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return _clean(value) if isinstance(value, str) else ""
 
 
 def _back(url: str, **flash: str) -> RedirectResponse:
@@ -271,11 +276,11 @@ def dossier_filter(
 ) -> service.DossierFilter:
     """The list's filters from the query string (blank fields mean "any")."""
     return service.DossierFilter(
-        commune=commune or None,
-        group=group or None,
-        status=status or None,
+        commune=_clean(commune) or None,
+        group=_clean(group) or None,
+        status=_clean(status) or None,
         round_id=int(round_id) if round_id and round_id.isdigit() else None,
-        query=q or None,
+        query=_clean(q) or None,
         page=max(page, 1),
     )
 
@@ -359,7 +364,7 @@ async def post_scores(
     """Save the council members' scores (blank lines are ignored)."""
     form = await checked_form(request, admin)
     url = f"/admin/dossiers/{dossier_id}"
-    members = [str(v) for v in form.getlist("member")]
+    members = [_clean(str(v)) for v in form.getlist("member")]
     raw_scores = [str(v) for v in form.getlist("score")]
     try:
         scores = [
@@ -567,7 +572,7 @@ async def audit_page(
     """Search the audit log of the scope's dossiers and of the staff's own actions."""
     async with admin.reading() as session:
         entries = await service.search_audit(
-            session, staff.scope, action=action, actor=actor, dossier=dossier
+            session, staff.scope, action=_clean(action), actor=_clean(actor), dossier=dossier
         )
     return render(
         request,
