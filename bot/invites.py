@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, OfficerInvite, Person
@@ -135,13 +135,17 @@ async def revoke_invite(
     return invite
 
 
-async def list_invites(session: AsyncSession, now: datetime) -> list[InviteRow]:
-    """Every invite, newest first, with its state and who used it."""
-    rows = await session.execute(
+async def list_invites(
+    session: AsyncSession, now: datetime, where: ColumnElement[bool] | None = None
+) -> list[InviteRow]:
+    """Every invite (or those matching ``where``, e.g. a staff account's communes), newest
+    first, with its state and who used it."""
+    query = (
         select(OfficerInvite, Person.full_name)
         .outerjoin(Person, Person.id == OfficerInvite.used_by_person_id)
         .order_by(OfficerInvite.id.desc())
     )
+    rows = await session.execute(query if where is None else query.where(where))
     return [
         InviteRow(
             invite.id,

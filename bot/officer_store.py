@@ -31,11 +31,11 @@ from bot.db.models import (
     InviteAttempt,
     OfficerAssignment,
     OfficerInvite,
-    OutboxMessage,
     Person,
     Product,
     Subject,
 )
+from bot.dossier_changes import advance, queue_owner_notice
 from bot.invites import MAX_WRONG_PER_HOUR, code_hash, invite_state
 from bot.messages import Channel
 from handlers.ports import (
@@ -51,7 +51,7 @@ from handlers.ports import (
     QueueEntry,
     RoundView,
 )
-from ocop_rules import COMMUNE_STEP_STATUSES, CommuneConclusion, DossierStatus, status_path
+from ocop_rules import COMMUNE_STEP_STATUSES, CommuneConclusion, DossierStatus
 
 log = logging.getLogger(__name__)
 OFFICER, PRODUCER, BOTH = "officer", "producer", "producer_officer"
@@ -132,13 +132,11 @@ class OfficerQueries:
 
     async def _move(self, person_id: int, dossier: Dossier, target: DossierStatus) -> bool:
         """Move ``dossier`` to ``target`` through allowed statuses, auditing the change."""
-        path = status_path(DossierStatus(dossier.status), target)
+        before = dossier.status
+        path = advance(dossier, target, self._now)
         if path is None:
             return False
         if path:
-            before = dossier.status
-            dossier.status, dossier.status_changed_at = target.value, self._now
-            dossier.version += 1
             await self._audit(
                 person_id,
                 "dossier.status",
@@ -151,18 +149,7 @@ class OfficerQueries:
     async def _tell_owner(
         self, subject: Subject, kind: str, key: str, payload: dict[str, Any]
     ) -> None:
-        if subject.owner_person_id is None:
-            return
-        self._session.add(
-            OutboxMessage(
-                dedupe_key=f"{kind}:{key}",
-                recipient_person_id=subject.owner_person_id,
-                kind=kind,
-                payload=payload,
-                due_at=self._now,
-                created_at=self._now,
-            )
-        )
+        queue_owner_notice(self._session, subject, kind, key, payload, self._now)
 
     async def _assessment(self, dossier_id: int) -> CommuneAssessment | None:
         return await self._session.scalar(

@@ -77,8 +77,11 @@ async def create_staff(
     return _staff(row)
 
 
-async def authenticate(session: AsyncSession, username: str, password: str) -> Staff | None:
-    """The account whose password this is, or None (same work for unknown usernames)."""
+async def authenticate(
+    session: AsyncSession, username: str, password: str
+) -> tuple[Staff, str] | None:
+    """The account whose password this is and its (current) password hash, which the
+    session is bound to; None otherwise (same work for unknown usernames)."""
     row = await session.scalar(
         select(StaffAccount).where(
             StaffAccount.username == normalise_username(username),
@@ -89,7 +92,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
         return None
     if needs_rehash(row.password_hash):
         row.password_hash = hash_password(password)
-    return _staff(row)
+    return _staff(row), row.password_hash
 
 
 async def staff_by_id(session: AsyncSession, staff_id: int) -> tuple[Staff, str] | None:

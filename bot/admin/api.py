@@ -242,19 +242,7 @@ def create_api() -> FastAPI:
             detail = await service.dossier_detail(session, staff.scope, dossier_id)
         if detail is None:
             raise HTTPException(404, "Not found")
-        row = service.DossierRow(
-            detail.dossier.id,
-            detail.product.name,
-            detail.product.registration_code,
-            detail.subject.name,
-            detail.dossier.commune_code,
-            detail.product.group_code,
-            detail.dossier.kind,
-            detail.dossier.status,
-            detail.dossier.round_id,
-            detail.dossier.year,
-            detail.dossier.status_changed_at,
-        )
+        row = service.dossier_row(detail.dossier, detail.product, detail.subject)
         return DossierDetailOut(
             **DossierOut.model_validate(row, from_attributes=True).model_dump(),
             producer=detail.producer,

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin.accounts import Staff
+from bot.admin.scope import Scope
 from bot.admin.service import scoped_dossier
 from bot.db.models import (
     AuditEntry,
@@ -24,10 +25,10 @@ from bot.db.models import (
     CouncilScore,
     Dossier,
     EvaluationResult,
-    OutboxMessage,
     Product,
     Subject,
 )
+from bot.dossier_changes import advance, queue_owner_notice
 from ocop_rules import (
     CouncilResult,
     DossierStatus,
@@ -45,6 +46,14 @@ AUTHORITIES = {
     Level.CENTRAL: "Bộ Nông nghiệp và Môi trường",
     Level.DISTRICT: "UBND cấp huyện",
 }
+
+
+def issuing_authority(level: Level, scope: Scope) -> str:
+    """Who signs a certificate at ``level``: the Ministry, or the People's Committee of
+    the scope's province."""
+    return AUTHORITIES.get(level, f"UBND {scope.label}")
+
+
 MIN_REASON = 5
 
 
@@ -108,49 +117,23 @@ def _audit(
     )
 
 
-def _tell_owner(
-    session: AsyncSession,
-    subject: Subject,
-    kind: str,
-    key: str,
-    payload: dict[str, Any],
-    now: datetime,
-) -> None:
-    """Queue the producer's notice; imported products with no owner yet get none."""
-    if subject.owner_person_id is None:
-        return
-    session.add(
-        OutboxMessage(
-            dedupe_key=f"{kind}:{key}",
-            recipient_person_id=subject.owner_person_id,
-            kind=kind,
-            payload=payload,
-            due_at=now,
-            created_at=now,
-        )
-    )
-
-
 def _move(
     session: AsyncSession, staff: Staff, dossier: Dossier, target: DossierStatus, now: datetime
 ) -> None:
-    path = status_path(DossierStatus(dossier.status), target)
+    before = dossier.status
+    path = advance(dossier, target, now)
     if path is None:
         raise DecisionError("Hồ sơ đang ở bước khác, không thể chuyển sang bước này.")
-    if not path:
-        return
-    before = dossier.status
-    dossier.status, dossier.status_changed_at = target.value, now
-    dossier.version += 1
-    _audit(
-        session,
-        staff,
-        "dossier.status",
-        ("dossier", dossier.id),
-        {"status": before},
-        {"status": target.value, "via": [s.value for s in path]},
-        now,
-    )
+    if path:
+        _audit(
+            session,
+            staff,
+            "dossier.status",
+            ("dossier", dossier.id),
+            {"status": before},
+            {"status": target.value, "via": [s.value for s in path]},
+            now,
+        )
 
 
 async def save_council_scores(
@@ -222,7 +205,7 @@ async def save_council_scores(
     _move(session, staff, dossier, DossierStatus.SCORED, now)
     if dossier.version == version:  # scored again: a new result, a new notice
         dossier.version += 1
-    _tell_owner(
+    queue_owner_notice(
         session,
         subject,
         "council_result",
@@ -284,7 +267,7 @@ async def issue_certificate(
         number=number,
         stars=result.stars,
         issuing_level=level.value,
-        issuing_authority=AUTHORITIES.get(level, f"UBND {staff.scope.label}"),
+        issuing_authority=issuing_authority(level, staff.scope),
         decision_number=decision_number,
         issued_on=issued_on,
         expires_on=certificate_expiry(issued_on),
@@ -310,7 +293,7 @@ async def issue_certificate(
         },
         now,
     )
-    _tell_owner(
+    queue_owner_notice(
         session,
         subject,
         "certificate_issued",
@@ -366,7 +349,7 @@ async def revoke_certificate(
         {"certificate_id": certificate.id, "status": "revoked", "reason": reason},
         now,
     )
-    _tell_owner(
+    queue_owner_notice(
         session,
         subject,
         "certificate_revoked",

@@ -57,7 +57,7 @@ async def dossiers(session: AsyncSession, scope: Scope, wanted: service.DossierF
 
 async def certificates(session: AsyncSession, scope: Scope, today: date) -> Table:
     """Every certificate of the scope."""
-    rows = await service.list_certificates(session, scope, today, limit=1_000_000)
+    rows = await service.list_certificates(session, scope, today, limit=None)
     return (
         ["Sản phẩm", "Chủ thể", "Xã", "Số sao", "Số giấy chứng nhận", "Số quyết định",
          "Ngày quyết định", "Ngày hết hạn", "Cơ quan công nhận", "Tình trạng"],

@@ -27,6 +27,7 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.admin.decisions import issuing_authority
 from bot.admin.scope import Scope
 from bot.db.models import AuditEntry, Certificate, Product, Subject
 from handlers.communes import CommuneRef, commune_by_code, search_communes
@@ -282,6 +283,11 @@ def _subject_type(name: str) -> str:
     return SubjectType.REGISTERED_HOUSEHOLD.value
 
 
+def _level(row: ImportRow) -> Level:
+    """5★ is certified by the Ministry, 3★ and 4★ by the province (QĐ 148 and QĐ 1489)."""
+    return Level.CENTRAL if row.stars == 5 else Level.PROVINCE
+
+
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -362,10 +368,8 @@ async def import_rows(
             {
                 "product_id": product_ids[key],
                 "stars": row.stars,
-                "issuing_level": (Level.CENTRAL if row.stars == 5 else Level.PROVINCE).value,
-                "issuing_authority": (
-                    "Bộ Nông nghiệp và Môi trường" if row.stars == 5 else f"UBND {scope.label}"
-                ),
+                "issuing_level": _level(row).value,
+                "issuing_authority": issuing_authority(_level(row), scope),
                 "decision_number": row.decision_number,
                 "issued_on": row.decision_date,
                 "expires_on": certificate_expiry(row.decision_date),

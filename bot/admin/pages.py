@@ -26,9 +26,11 @@ from bot.admin.context import AdminContext
 from bot.admin.scope import Scope
 from bot.admin.sessions import CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, SessionSigner
 from bot.alerts.calendar import RoundError, add_round, list_rounds
+from bot.db.models import OfficerInvite
 from bot.i18n import translator
 from bot.invites import create_invite, list_invites, revoke_invite
 from handlers.communes import commune_by_code, communes_of_province
+from handlers.notices import LEVELS
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
 from ocop_rules import (
     COMMUNE_CRITERION_NAMES_VI,
@@ -36,17 +38,12 @@ from ocop_rules import (
     CommuneCriterion,
     DossierStatus,
     council_result,
+    is_certifiable,
     requirement,
 )
 
 TEMPLATES = Jinja2Templates(directory=str(files("bot.admin") / "templates"))
 VI = translator("vi")
-LEVEL_NAMES = {
-    "province": "UBND tỉnh",
-    "central": "Bộ Nông nghiệp và Môi trường",
-    "district": "UBND cấp huyện",
-    "commune": "UBND xã",
-}
 
 
 def _status_vi(status: str) -> str:
@@ -98,7 +95,7 @@ TEMPLATES.env.filters.update(
     conclusion_vi=_conclusion_vi,
     commune_vi=_commune_vi,
     group_vi=lambda code: GROUP_NAMES.get(code, code),
-    level_vi=lambda code: LEVEL_NAMES.get(code or "", code or "—"),
+    level_vi=lambda code: VI.gettext(LEVELS[code]) if code in LEVELS else (code or "—"),
 )
 TEMPLATES.env.globals.update(statuses=list(DossierStatus), groups=GROUP_NAMES)
 
@@ -226,16 +223,13 @@ async def login(request: Request, admin: ContextDep) -> Response:
         error = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
         return render(request, admin, "login.html", {"next": next_url, "error": error}, 429)
     async with admin.writing() as session:
-        staff = await authenticate(session, username, password)
-        password_hash = None
-        if staff is not None:
-            found = await staff_by_id(session, staff.id)
-            password_hash = found[1] if found else None
-    if staff is None or password_hash is None:
+        found = await authenticate(session, username, password)
+    if found is None:
         admin.limiter.failed(username, address, now)
         error = "Tên đăng nhập hoặc mật khẩu không đúng."
         return render(request, admin, "login.html", {"next": next_url, "error": error}, 401)
     admin.limiter.succeeded(username)
+    staff, password_hash = found
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -351,7 +345,7 @@ async def dossier_page(
             "can_certify": staff.scope.is_province
             and detail.dossier.status == DossierStatus.SCORED
             and detail.result is not None
-            and detail.result.stars >= 3,
+            and is_certifiable(detail.result.stars),
             "today": admin.today().isoformat(),
         },
     )
@@ -507,11 +501,9 @@ async def invites_page(
 ) -> HTMLResponse:
     """Officer invites of the scope's communes."""
     async with admin.reading() as session:
-        rows = [
-            row
-            for row in await list_invites(session, admin.clock())
-            if staff.scope.includes_commune(row.commune_code)
-        ]
+        rows = await list_invites(
+            session, admin.clock(), staff.scope.covers_commune(OfficerInvite.commune_code)
+        )
     return render(
         request,
         admin,
@@ -552,9 +544,8 @@ async def post_revoke_invite(
     """Revoke an open invite of the scope."""
     await checked_form(request, admin)
     async with admin.writing() as session:
-        rows = {row.id: row for row in await list_invites(session, admin.clock())}
-        row = rows.get(invite_id)
-        if row is None or not staff.scope.includes_commune(row.commune_code):
+        invite = await session.get(OfficerInvite, invite_id)
+        if invite is None or not staff.scope.includes_commune(invite.commune_code):
             return _back("/admin/invites", error="Không tìm thấy lời mời này.")
         await revoke_invite(session, str(invite_id), admin.clock(), actor=staff.actor)
     return _back("/admin/invites")
@@ -569,7 +560,7 @@ async def audit_page(
     actor: str | None = None,
     dossier: str | None = None,
 ) -> HTMLResponse:
-    """Search the audit log of the scope's dossiers and of the staff's own actions."""
+    """Search the audit log of the scope's dossiers."""
     async with admin.reading() as session:
         entries = await service.search_audit(
             session, staff.scope, action=_clean(action), actor=_clean(actor), dossier=dossier

@@ -119,7 +119,8 @@ def _scoped_dossiers(scope: Scope) -> Select:  # type: ignore[type-arg]  # 2.0/2
     )
 
 
-def _row(dossier: Dossier, product: Product, subject: Subject) -> DossierRow:
+def dossier_row(dossier: Dossier, product: Product, subject: Subject) -> DossierRow:
+    """The list line of one dossier (also the head of the API's dossier detail)."""
     return DossierRow(
         dossier.id,
         product.name,
@@ -170,7 +171,7 @@ async def list_dossiers(
         .limit(limit)
         .offset((page - 1) * limit)
     )
-    return [_row(d, p, s) for d, p, s in rows], total
+    return [dossier_row(d, p, s) for d, p, s in rows], total
 
 
 async def all_dossiers(
@@ -180,7 +181,7 @@ async def all_dossiers(
     rows = await session.execute(
         _filtered(scope, wanted).order_by(Dossier.status_changed_at.desc(), Dossier.id.desc())
     )
-    return [_row(d, p, s) for d, p, s in rows]
+    return [dossier_row(d, p, s) for d, p, s in rows]
 
 
 async def dashboard(session: AsyncSession, scope: Scope, today: date) -> Dashboard:
@@ -356,10 +357,10 @@ async def list_certificates(
     scope: Scope,
     today: date,
     expiring_within: int | None = None,
-    limit: int = 500,
+    limit: int | None = 500,
 ) -> list[CertificateRow]:
     """The scope's certificates, soonest expiry first; only valid ones expiring within
-    ``expiring_within`` days when given."""
+    ``expiring_within`` days when given; at most ``limit`` (None: all, for exports)."""
     query = (
         select(Certificate, Product.name, Subject.name, Subject.commune_code)
         .join(Product, Product.id == Certificate.product_id)
