@@ -209,9 +209,9 @@ def _council_result(p: Payload, t: Translator, _language: str) -> Reply:
         )
     elif certifier:
         lines.append(
-            t.gettext("{level} will issue the certificate; you will get a message then.").format(
-                level=t.gettext(LEVELS[certifier])
-            )
+            t.gettext(
+                "The certificate will be issued by {level}; you will get a message then."
+            ).format(level=t.gettext(LEVELS[certifier]))
         )
     else:
         lines.append(
