@@ -17,13 +17,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, update
+from sqlalchemy import Row, bindparam, event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import object_session
 
 from bot.db.engine import write_gate
@@ -116,10 +117,12 @@ class Engine:
         async with self.locks.hold((inbound.channel, inbound.chat_id)):
             async with self.gate, self.sessionmaker() as session, session.begin():
                 info = session.info
-                if not await self._first_delivery(session, inbound):
-                    return None
-                row = await self._session_row(session, inbound)
+                connection = await session.connection()
+                statements = hot_statements(connection.dialect.name)
                 now = self.clock()
+                if not await self._first_delivery(connection, statements, inbound, now):
+                    return None
+                row = await self._session_row(connection, statements, inbound, now)
                 store = SqlStore(session, now, self.timezone)
                 profile = await store.profile_for(inbound.channel, inbound.sender_id)
                 language = row.language or (profile.language if profile else self.default_locale)
@@ -138,11 +141,19 @@ class Engine:
                 )
                 state = State(row.flow, row.step, dict(row.data or {}))
                 turn = await router.handle(ctx, state, inbound.content)
-                row.flow, row.step, row.data = turn.state.flow, turn.state.step, turn.state.data
-                row.language = ctx.language
-                row.person_id = ctx.profile.person_id if ctx.profile else None
-                row.version += 1
-                row.updated_at = ctx.now
+                await connection.execute(
+                    statements.save_session,
+                    {
+                        "row_id": row.id,
+                        "flow": turn.state.flow,
+                        "step": turn.state.step,
+                        "data": turn.state.data,
+                        "language": ctx.language,
+                        "person_id": ctx.profile.person_id if ctx.profile else None,
+                        "version": row.version + 1,
+                        "updated_at": ctx.now,
+                    },
+                )
                 outgoing = await self._documents_as_links(session, turn.replies, capabilities, ctx)
             if self.after_commit is not None and info.get(NOTICE_QUEUED):
                 self.after_commit()
@@ -206,43 +217,80 @@ class Engine:
                 .values(reachable=False, unreachable_since=self.clock())
             )
 
-    async def _first_delivery(self, session: AsyncSession, inbound: Inbound) -> bool:
-        statement = (
-            insert_for(session, ProcessedEvent)
-            .values(
-                channel=inbound.channel.value,
-                event_id=inbound.event_id,
-                processed_at=self.clock(),
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-            .returning(ProcessedEvent.id)
+    async def _first_delivery(
+        self,
+        connection: AsyncConnection,
+        statements: HotStatements,
+        inbound: Inbound,
+        now: datetime,
+    ) -> bool:
+        inserted = await connection.scalar(
+            statements.first_delivery,
+            {"channel": inbound.channel.value, "event_id": inbound.event_id, "processed_at": now},
         )
-        inserted = (await session.execute(statement)).scalar_one_or_none()
         if inserted is None:
             log.info("duplicate event ignored", extra={"event_id": inbound.event_id})
         return inserted is not None
 
-    async def _session_row(self, session: AsyncSession, inbound: Inbound) -> ConversationSession:
+    async def _session_row(
+        self,
+        connection: AsyncConnection,
+        statements: HotStatements,
+        inbound: Inbound,
+        now: datetime,
+    ) -> Row[Any]:
         """The chat's session row, created when missing, in one statement.
 
         The no-op ``ON CONFLICT DO UPDATE`` makes the database return the existing row and,
         on PostgreSQL, lock it until commit — the cross-process per-chat lock.
         """
-        statement = insert_for(session, ConversationSession)
-        statement = (
-            statement.values(
-                channel=inbound.channel.value,
-                chat_id=inbound.chat_id,
-                data={},
-                version=0,
-                updated_at=self.clock(),
-            )
-            .on_conflict_do_update(
-                index_elements=["channel", "chat_id"],
-                set_={"version": statement.table.c.version},
-            )
-            .returning(ConversationSession)
+        result = await connection.execute(
+            statements.session_row,
+            {
+                "channel": inbound.channel.value,
+                "chat_id": inbound.chat_id,
+                "data": {},
+                "version": 0,
+                "updated_at": now,
+            },
         )
-        result = await session.scalars(statement, execution_options={"populate_existing": True})
-        row: ConversationSession = result.one()
-        return row
+        return result.one()
+
+
+@dataclass(frozen=True, slots=True)
+class HotStatements:
+    """The three statements every event runs, for one dialect.
+
+    They are built once and take their values as execution parameters, so each event
+    skips building and hashing a statement: on a local SQLite file that was most of the
+    engine's own time.
+    """
+
+    first_delivery: Any
+    session_row: Any
+    save_session: Any
+
+
+@cache
+def hot_statements(dialect: str) -> HotStatements:
+    """The hot path's statements for ``dialect`` (``ON CONFLICT`` is spelled per dialect)."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    sessions = ConversationSession
+    return HotStatements(
+        first_delivery=dialect_insert(ProcessedEvent)
+        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+        .returning(ProcessedEvent.id),
+        session_row=dialect_insert(sessions)
+        .on_conflict_do_update(
+            index_elements=["channel", "chat_id"], set_={"version": sessions.version}
+        )
+        .returning(
+            sessions.id,
+            sessions.flow,
+            sessions.step,
+            sessions.data,
+            sessions.language,
+            sessions.version,
+        ),
+        save_session=update(sessions).where(sessions.id == bindparam("row_id")),
+    )

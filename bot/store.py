@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -84,6 +84,16 @@ def _profile(person: Person) -> Profile:
     return Profile(person.id, person.full_name, person.role, person.language)
 
 
+# Built once with its values as parameters: it runs for every inbound event.
+_PROFILE_BY_ACCOUNT = (
+    select(Person.id, Person.full_name, Person.role, Person.language)
+    .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+    .where(ChannelAccount.channel == bindparam("channel"))
+    .where(ChannelAccount.external_id == bindparam("external_id"))
+    .where(Person.erased_at.is_(None))
+)
+
+
 class SqlStore(OfficerQueries):
     """Reads and writes for the conversations, in the caller's transaction."""
 
@@ -93,15 +103,13 @@ class SqlStore(OfficerQueries):
         self._timezone = timezone
 
     async def profile_for(self, channel: Channel, external_id: str) -> Profile | None:
-        """The registered person behind a channel account, if any."""
-        person = await self._session.scalar(
-            select(Person)
-            .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-            .where(ChannelAccount.channel == channel.value)
-            .where(ChannelAccount.external_id == external_id)
-            .where(Person.erased_at.is_(None))
-        )
-        return None if person is None else _profile(person)
+        """The registered person behind a channel account, if any (asked on every event)."""
+        row = (
+            await self._session.execute(
+                _PROFILE_BY_ACCOUNT, {"channel": channel.value, "external_id": external_id}
+            )
+        ).first()
+        return None if row is None else Profile(row.id, row.full_name, row.role, row.language)
 
     async def register_producer(
         self,

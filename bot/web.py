@@ -73,7 +73,7 @@ def _secret_matches(expected: SecretStr | None, given: str | None) -> bool:
     return hmac.compare_digest(expected.get_secret_value().encode(), given.encode())
 
 
-def _state(request: Request) -> AppState:
+async def _state(request: Request) -> AppState:
     state: AppState = request.app.state.ocop
     return state
 

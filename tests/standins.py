@@ -29,6 +29,7 @@ from starlette.routing import Route
 REPO = Path(__file__).parents[1]
 TELEGRAM_TOKEN = "123456:TEST-token"
 ZALO_TOKEN = "987:zalo-secret-token"
+SEND_METHODS = ("sendMessage", "sendDocument")
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Trợ lý OCOP", "username": "ocop_test_bot"}
 
 
@@ -46,6 +47,7 @@ class StandIn:
     """Shared behaviour of both stand-ins: call log, update queue, injected failures."""
 
     calls: list[Call] = field(default_factory=list)
+    _sends: dict[str, list[Call]] = field(default_factory=dict)  # chat → its sends, in order
     updates: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     blocked_chats: set[str] = field(default_factory=set)
     failing_chats: set[str] = field(default_factory=set)
@@ -59,13 +61,23 @@ class StandIn:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def sent(self, chat_id: str | None = None) -> list[Call]:
-        """sendMessage/sendDocument calls, optionally to one chat."""
-        return [
-            c
-            for c in self.calls
-            if c.method in ("sendMessage", "sendDocument")
-            and (chat_id is None or str(c.params.get("chat_id")) == chat_id)
-        ]
+        """sendMessage/sendDocument calls, optionally to one chat (indexed by chat, so a
+        benchmark with thousands of calls asks without scanning them all)."""
+        if chat_id is not None:
+            return list(self._sends.get(chat_id, ()))
+        return [c for c in self.calls if c.method in SEND_METHODS]
+
+    def record(self, call: Call) -> None:
+        """Log a call as received."""
+        self.calls.append(call)
+        if call.method in SEND_METHODS:
+            self._sends.setdefault(str(call.params.get("chat_id")), []).append(call)
+
+    def refuse(self, call: Call) -> None:
+        """Take back a call that was refused: it delivered nothing."""
+        self.calls.remove(call)
+        if call.method in SEND_METHODS:
+            self._sends[str(call.params.get("chat_id"))].remove(call)
 
     def over_rate(self) -> bool:
         """Whether one more send now would exceed ``max_per_second`` (sliding second)."""
@@ -135,7 +147,7 @@ class TelegramStandIn(StandIn):
             )
         params = await _params(request)
         call = Call(method, params, time.monotonic())
-        self.calls.append(call)
+        self.record(call)
         chat = str(params.get("chat_id", ""))
         if method in ("sendMessage", "sendDocument") and chat in self.blocked_chats:
             return JSONResponse(
@@ -154,7 +166,7 @@ class TelegramStandIn(StandIn):
             trouble = await self.trouble(chat)
             if trouble is not None:
                 status, parameters = trouble
-                self.calls.remove(call)  # refused: not a delivered message
+                self.refuse(call)
                 return JSONResponse(
                     {
                         "ok": False,
@@ -203,13 +215,13 @@ class ZaloStandIn(StandIn):
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"})
         params = await _params(request)
         call = Call(method, params, time.monotonic())
-        self.calls.append(call)
+        self.record(call)
         if method == "sendMessage":
             if str(params.get("chat_id")) in self.blocked_chats:
                 return JSONResponse({"ok": False, "error_code": 403, "description": "Forbidden"})
             trouble = await self.trouble(str(params.get("chat_id")))
             if trouble is not None:
-                self.calls.remove(call)
+                self.refuse(call)
                 status, parameters = trouble
                 return JSONResponse(
                     {"ok": False, "error_code": status, "parameters": parameters}, status

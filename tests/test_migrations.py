@@ -13,6 +13,7 @@ from bot.db import schema
 from bot.db.base import Base
 from bot.db.engine import create_engine
 from bot.db.models import Commune
+from bot.db.sqlite_inline import InlineConnection
 from tests.conftest import is_postgres
 
 
@@ -77,13 +78,17 @@ async def test_communes_are_the_2025_units(engine: AsyncEngine) -> None:
 async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(
     engine: AsyncEngine,
 ) -> None:
+    """A lock is waited for in the connection's thread with the busy timeout, never on the
+    event loop, where statements fail at once and are handed over (tests/test_sqlite_inline)."""
     if is_postgres():
         return
     async with engine.connect() as connection:
         journal = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
         foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar()
-        timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
+        on_the_loop = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
+        driver = (await connection.get_raw_connection()).driver_connection
     assert journal == "wal"
     assert foreign_keys == 1
-    assert timeout is not None
-    assert timeout >= 5000
+    assert on_the_loop == 0
+    assert isinstance(driver, InlineConnection)
+    assert driver.busy_timeout_ms >= 5000

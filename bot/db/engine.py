@@ -1,7 +1,8 @@
 """Async engine and session factory, configured per database kind.
 
-SQLite gets WAL (readers never block the single writer), enforced foreign keys and a busy
-timeout so two processes wait for each other instead of failing at once. Its transactions
+SQLite gets WAL (readers never block the single writer), enforced foreign keys, and
+connections that run statements on the event loop and wait for another connection's lock
+in a thread, with a busy timeout (:mod:`bot.db.sqlite_inline`). Its transactions
 start with ``BEGIN IMMEDIATE`` (SQLAlchemy's documented recipe), so a transaction that
 reads and then writes never fails half-way on a lock upgrade; inside one process,
 :func:`write_gate` serialises writers instead of letting them poll the busy timeout.
@@ -13,13 +14,15 @@ import asyncio
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot.db.sqlite_inline import inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -30,14 +33,18 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA busy_timeout=0")  # waits happen off the loop (sqlite_inline)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Build the process's engine for ``database_url`` (already normalised by settings)."""
-    engine = create_async_engine(database_url, **kwargs)
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        kwargs.setdefault("async_creator", inline_creator(url, SQLITE_BUSY_TIMEOUT_MS))
+        kwargs.setdefault("pool_use_lifo", True)
+    engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_immediate)

@@ -1,0 +1,80 @@
+"""aiosqlite connections that run SQLite calls on the event loop, and wait off it.
+
+aiosqlite sends every call — open a cursor, execute, fetch, close, commit — to a worker
+thread and back. On a local WAL file a statement takes microseconds while each round trip
+costs tens of microseconds of thread switching, and under load the worker also waits for
+the GIL behind the busy event loop; a conversation step makes some twenty such calls while
+it holds the SQLite write lock. Running them inline removes that cost.
+
+The one slow thing SQLite does is wait for a lock that another connection holds (another
+process, or a connection of this one outside the write gate). Such a wait must never block
+the event loop, so inline calls run with no busy timeout: a call that meets a lock fails
+at once with ``SQLITE_BUSY`` — before it has changed anything — and is run again in the
+connection's own aiosqlite thread with the usual busy timeout.
+
+This relies on aiosqlite routing every call through ``Connection._execute`` (true of the
+0.2x releases pinned in ``pyproject.toml``; ``tests/test_sqlite_inline.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.engine import URL
+
+ITER_CHUNK_SIZE = 64  # aiosqlite's default
+
+
+class InlineConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose calls run on the event loop unless they must wait."""
+
+    busy_timeout_ms: int = 15_000
+    waits: int = 0  # calls sent to the thread because of a lock, for tests and diagnostics
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        self.waits += 1
+        connection = self._connection
+        wait = partial(_waiting, connection, self.busy_timeout_ms, partial(fn, *args, **kwargs))
+        return await super()._execute(wait)  # type: ignore[no-untyped-call]
+
+
+def _waiting(connection: sqlite3.Connection, timeout_ms: int, call: Callable[[], Any]) -> Any:
+    """Run ``call`` (in the worker thread) allowed to wait ``timeout_ms`` for a lock."""
+    connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+    try:
+        return call()
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
+
+
+def inline_creator(url: URL, busy_timeout_ms: int) -> Callable[[], Any]:
+    """An ``async_creator`` for ``create_async_engine``: inline connections to ``url``'s file.
+
+    The sqlite3 connection is made in aiosqlite's thread, as usual, but shared with the
+    event loop thread (``check_same_thread=False``); calls on it never overlap, since
+    SQLAlchemy awaits each one before the next.
+    """
+    database = url.database or ":memory:"
+    uri = url.query.get("uri") in ("true", "1")
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(database, uri=uri, timeout=0, check_same_thread=False)
+
+    async def create() -> InlineConnection:
+        connection = InlineConnection(connect, ITER_CHUNK_SIZE)
+        connection.busy_timeout_ms = busy_timeout_ms
+        await connection
+        return connection
+
+    return create

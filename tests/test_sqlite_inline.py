@@ -1,0 +1,97 @@
+"""SQLite connections run statements on the event loop and wait for locks off it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.db.engine import create_engine
+from bot.db.sqlite_inline import InlineConnection
+from tests.conftest import is_postgres
+
+pytestmark = pytest.mark.skipif(is_postgres(), reason="SQLite connections only")
+
+
+async def _driver(connection: AsyncConnection) -> InlineConnection:
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, InlineConnection)
+    return driver
+
+
+@contextlib.contextmanager
+def _write_lock_held(path: str) -> Iterator[sqlite3.Connection]:
+    """Another connection (as another process would) holding SQLite's write lock."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        if other.in_transaction:
+            other.execute("ROLLBACK")
+        other.close()
+
+
+@pytest.fixture
+async def sqlite_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def test_statements_run_on_the_event_loop_thread(sqlite_engine: AsyncEngine) -> None:
+    async with sqlite_engine.begin() as connection:
+        driver = await _driver(connection)
+        await driver.create_function("thread_id", 0, threading.get_ident)
+        ran_on = (await connection.execute(text("SELECT thread_id()"))).scalar_one()
+    assert ran_on == threading.get_ident()
+    assert driver.waits == 0
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_off_the_loop(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    path = sqlite_engine.url.database
+    assert path is not None
+    ticks = 0
+    with _write_lock_held(path) as other:
+
+        async def tick_then_release() -> None:
+            nonlocal ticks
+            deadline = time.monotonic() + 0.3
+            while time.monotonic() < deadline:
+                ticks += 1
+                await asyncio.sleep(0.01)
+            other.execute("COMMIT")
+
+        releaser = asyncio.create_task(tick_then_release())
+        async with sqlite_engine.begin() as connection:  # BEGIN IMMEDIATE waits here
+            driver = await _driver(connection)
+            assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+        await releaser
+    assert driver.waits == 1  # the BEGIN, and nothing after it
+    assert ticks >= 10  # the loop kept running while the BEGIN waited
+
+
+async def test_a_lock_never_released_fails_after_the_busy_timeout(database_url: str) -> None:
+    engine = create_engine(database_url)
+    path = engine.url.database
+    assert path is not None
+    try:
+        async with engine.connect() as connection:
+            (await _driver(connection)).busy_timeout_ms = 200
+        with _write_lock_held(path), pytest.raises(Exception, match="database is locked"):
+            async with engine.begin() as connection:
+                await connection.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
