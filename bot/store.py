@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -35,6 +35,7 @@ from bot.officer_store import OfficerQueries
 from handlers.notices import LINK_CODE
 from handlers.ports import (
     CertificateView,
+    ClaimOffer,
     DossierView,
     Evidence,
     IdeaForm,
@@ -48,6 +49,7 @@ from handlers.ports import (
     StatusView,
     SubjectView,
 )
+from handlers.textmatch import fold
 from ocop_rules import DossierKind, DossierStatus, is_final
 
 # Subject types whose name is usually the person's own name ("Hộ Lò Thị Lan").
@@ -167,6 +169,91 @@ class SqlStore(OfficerQueries):
             )
         ).first()
         return None if row is None else KnownPerson(row[0], row[1])
+
+    async def claim_offers(self, person_id: int) -> list[ClaimOffer]:
+        """Imported subjects nobody owns that look like the person's: the phone the
+        province published is theirs, or the name (accents and case aside) is the one they
+        signed up with, in the same commune. Only subjects with products are offered."""
+        person = await self._session.get_one(Person, person_id)
+        own = (
+            await self._session.execute(
+                select(Subject.commune_code, Subject.name).where(
+                    Subject.owner_person_id == person_id
+                )
+            )
+        ).all()
+        names = {(commune, fold(name)) for commune, name in own}
+        communes = {commune for commune, _ in names}
+        matches = or_(
+            Subject.contact_phone_e164 == person.phone_e164 if person.phone_e164 else false(),
+            Subject.commune_code.in_(communes),
+        )
+        candidates = (
+            await self._session.scalars(
+                select(Subject)
+                .where(Subject.owner_person_id.is_(None))
+                .where(matches)
+                .where(Subject.id.in_(select(Product.subject_id)))
+                .order_by(Subject.id)
+            )
+        ).all()
+        offers: list[ClaimOffer] = []
+        for subject in candidates:
+            by_phone = bool(person.phone_e164) and subject.contact_phone_e164 == person.phone_e164
+            if by_phone or (subject.commune_code, fold(subject.name)) in names:
+                offers.append(await self._claim_offer(subject, by_phone=by_phone))
+        return offers
+
+    async def _claim_offer(self, subject: Subject, *, by_phone: bool) -> ClaimOffer:
+        rows = await self._session.execute(
+            select(Product.name, func.max(Certificate.stars))
+            .join(Certificate, Certificate.product_id == Product.id, isouter=True)
+            .where(Product.subject_id == subject.id)
+            .group_by(Product.id, Product.name)
+            .order_by(Product.id)
+        )
+        products = tuple((name, stars or 0) for name, stars in rows)
+        return ClaimOffer(subject.id, subject.name, subject.commune_code, products, by_phone)
+
+    async def claim_subject(self, person_id: int, subject_id: int) -> ClaimOffer | None:
+        """Make an offered subject the person's, checked again now (an old button or a
+        made-up payload claims nothing). The subject the person created at sign-up under
+        the same name and commune, still without products, is folded into it."""
+        offer = next(
+            (o for o in await self.claim_offers(person_id) if o.subject_id == subject_id), None
+        )
+        if offer is None:
+            return None
+        claimed = await self._session.get_one(Subject, subject_id)
+        duplicates = (
+            await self._session.scalars(
+                select(Subject)
+                .where(Subject.owner_person_id == person_id)
+                .where(Subject.commune_code == claimed.commune_code)
+                .where(~Subject.id.in_(select(Product.subject_id)))
+            )
+        ).all()
+        for duplicate in duplicates:
+            if fold(duplicate.name) == fold(claimed.name):
+                claimed.subject_type = duplicate.subject_type
+                claimed.business_registration_no = (
+                    claimed.business_registration_no or duplicate.business_registration_no
+                )
+                await self._session.delete(duplicate)
+        claimed.owner_person_id = person_id
+        await self._audit(
+            person_id,
+            "subject.claimed",
+            ("subject", subject_id),
+            {"owner_person_id": None},
+            {
+                "owner_person_id": person_id,
+                "matched_by": "phone" if offer.by_phone else "name",
+                "products": len(offer.products),
+            },
+        )
+        await self._session.flush()
+        return offer
 
     async def queue_link_code(
         self, person_id: int, code: str, channel: str, expires_at: datetime

@@ -48,6 +48,18 @@ class KnownPerson:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimOffer:
+    """A subject from the province's published list that nobody has claimed, which looks
+    like the person's own: the same phone, or the same name in the same commune."""
+
+    subject_id: int
+    name: str
+    commune_code: str
+    products: tuple[tuple[str, int], ...]  # (product name, stars of its current certificate)
+    by_phone: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectView:
     """A producer organisation as shown to its owner."""
 
@@ -203,6 +215,15 @@ class ProducerStore(Protocol):
 
     async def person_by_phone(self, phone_e164: str) -> KnownPerson | None:
         """The registered person with this number whom the bot can still reach, if any."""
+        ...
+
+    async def claim_offers(self, person_id: int) -> list[ClaimOffer]:
+        """Imported subjects nobody owns that look like the person's (see ClaimOffer)."""
+        ...
+
+    async def claim_subject(self, person_id: int, subject_id: int) -> ClaimOffer | None:
+        """Make an offered subject the person's (still unowned and still matching); None
+        when it is not on offer to them."""
         ...
 
     async def queue_link_code(

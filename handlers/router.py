@@ -8,9 +8,10 @@ that this is an automated assistant). A message in the middle of a flow goes to 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
-from handlers import checklist, conversation, linking, notices, officer
+from handlers import checklist, claiming, conversation, linking, notices, officer
 from handlers.assessment import ASSESS_FLOW, FORM_CHECK_FLOW
 from handlers.conversation import Control, Flow, State, Turn, control_of
 from handlers.data_rights import ERASE, my_data, wipe
@@ -129,6 +130,13 @@ def _help(ctx: HandlerContext) -> list[Outbound]:
     ]
 
 
+# Short exchanges around sign-up, each with its own advance: flow → (signed up?, advance).
+DETOURS: dict[str, tuple[bool, Callable[[HandlerContext, State, Content], Awaitable[Turn]]]] = {
+    linking.FLOW: (False, linking.advance),  # recognising someone from their other app
+    claiming.FLOW: (True, claiming.advance),  # claiming products the province imported
+}
+
+
 def _wanted_flow(content: Content) -> str | None:
     if isinstance(content, Command):
         return COMMAND_FLOWS.get(content.name.lower())
@@ -156,6 +164,21 @@ def _invite_code(content: Content) -> str | None:
     return None
 
 
+async def _after_step(ctx: HandlerContext, flow: Flow, turn: Turn) -> Turn:
+    """What follows a step of a flow: after sign-up, the offer of products the province
+    already certified; after an erasure, nothing kept; after any other finished flow, the
+    menu."""
+    if flow is ONBOARDING and turn.done:
+        claim = await claiming.offer(ctx, turn.state)
+        if claim is not None:
+            return Turn([*turn.replies, *claim.replies], claim.state)
+    if flow is ERASE and ctx.profile is None:
+        wipe(turn.state)
+    elif turn.done and ctx.profile is not None and flow.name not in SEEDED_FLOWS:
+        turn.replies.append(menu(ctx))
+    return turn
+
+
 async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one inbound message for this chat; returns replies and the next state."""
     code = _invite_code(content)
@@ -163,8 +186,9 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
         if state.flow is not None:
             conversation.leave(state)
         return Turn(await officer.accept_invite(ctx, code), state)
-    if state.flow == linking.FLOW and ctx.profile is None:
-        turn = await linking.advance(ctx, state, content)
+    detour = DETOURS.get(state.flow or "")
+    if detour is not None and (ctx.profile is not None) is detour[0]:
+        turn = await detour[1](ctx, state, content)
         if turn.done:
             turn.replies.append(menu(ctx))
         return turn
@@ -184,12 +208,7 @@ async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
             offered = None if phone is None else await linking.offer(ctx, state, phone)
             if offered is not None:
                 return offered
-        turn = await conversation.advance(flow, state, content, ctx)
-        if flow is ERASE and ctx.profile is None:
-            wipe(turn.state)
-        elif turn.done and ctx.profile is not None and flow.name not in SEEDED_FLOWS:
-            turn.replies.append(menu(ctx))
-        return turn
+        return await _after_step(ctx, flow, await conversation.advance(flow, state, content, ctx))
 
     wanted = _wanted_flow(content)
     if ctx.profile is None and wanted in ("erase", MY_DATA):

@@ -31,6 +31,7 @@ from bot.admin.decisions import issuing_authority
 from bot.admin.scope import Scope
 from bot.db.models import AuditEntry, Certificate, Product, Subject
 from handlers.communes import CommuneRef, commune_by_code, search_communes
+from handlers.parsing import InvalidAnswerError, parse_phone
 from handlers.textmatch import fold
 from ocop_rules import Level, SubjectType, certificate_expiry, product_groups
 
@@ -85,6 +86,7 @@ class ImportRow:
     stars: int
     decision_number: str
     decision_date: date
+    phone: str | None = None  # the subject's published phone (E.164), when the list has one
 
     @property
     def key(self) -> str:
@@ -272,7 +274,19 @@ def _check(line: int, values: dict[str, Any], scope: Scope) -> ImportRow | str:
         stars,
         text["decision_number"],
         decided,
+        _phone(text.get("phone", "")),
     )
+
+
+def _phone(text: str) -> str | None:
+    """The subject's phone, or None: a missing or unreadable phone does not fail the row,
+    it only means a producer cannot be recognised by it when signing up."""
+    if not text:
+        return None
+    try:
+        return parse_phone(text)
+    except InvalidAnswerError:
+        return None
 
 
 def _subject_type(name: str) -> str:
@@ -338,6 +352,7 @@ async def import_rows(
                     "subject_type": _subject_type(row.subject),
                     "name": row.subject,
                     "commune_code": row.commune.code,
+                    "contact_phone_e164": row.phone,
                     "created_at": now,
                 }
                 for row in wanted.values()

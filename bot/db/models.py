@@ -123,6 +123,8 @@ class Subject(Base):
     name: Mapped[str] = mapped_column(String(NAME))
     business_registration_no: Mapped[str | None] = mapped_column(String(64))
     commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
+    # The phone a province's published list gives for an imported subject (E.164).
+    contact_phone_e164: Mapped[str | None] = mapped_column(String(20), index=True)
     representative_is_woman: Mapped[bool | None]
     representative_is_ethnic_minority: Mapped[bool | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
