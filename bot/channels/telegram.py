@@ -26,6 +26,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.channels import ChatUnreachableError, RetryLaterError
+from bot.channels.telegram_http import AiohttpRequest
 from bot.messages import (
     Capabilities,
     Channel,
@@ -51,7 +52,8 @@ REPLY_RETRIES = 1
 
 
 def make_bot(token: str, base_url: str, overall_per_second: float = 0) -> ExtBot[int]:
-    """A Telegram bot pointed at ``base_url``, with PTB's ``AIORateLimiter``.
+    """A Telegram bot pointed at ``base_url``, with PTB's ``AIORateLimiter``, sending
+    through aiohttp (:mod:`bot.channels.telegram_http`).
 
     Replies to people who just wrote are not capped overall (``overall_per_second=0``):
     Telegram's ~30 msg/s guidance is for bulk sends, which the alert dispatcher paces
@@ -64,7 +66,13 @@ def make_bot(token: str, base_url: str, overall_per_second: float = 0) -> ExtBot
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     file_url = base_url.removesuffix("/bot") + "/file/bot"
     limiter = AIORateLimiter(overall_max_rate=overall_per_second, max_retries=REPLY_RETRIES)
-    return ExtBot(token, base_url=base_url, base_file_url=file_url, rate_limiter=limiter)
+    return ExtBot(
+        token,
+        base_url=base_url,
+        base_file_url=file_url,
+        rate_limiter=limiter,
+        request=AiohttpRequest(),
+    )
 
 
 def _content(update: Update) -> Content | None:

@@ -1,0 +1,107 @@
+"""python-telegram-bot's HTTP port (``BaseRequest``) served by aiohttp, for the Bot API calls.
+
+PTB sends every call through a :class:`telegram.request.BaseRequest` and ships one
+implementation, over httpx. Measured on our webhook benchmark, httpx with its anyio and
+httpcore layers was the largest single cost of a conversation step — more than the
+database — and aiohttp's client does the same request for about a third of the CPU
+(``bench/webhook_load.py``: 304 → 593 updates/s on SQLite). PTB keeps everything else:
+parameters, files, the rate limiter, status codes mapped to ``Forbidden``, ``RetryAfter``
+and ``NetworkError``. Long polling (``getUpdates``) keeps PTB's own httpx request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+if TYPE_CHECKING:
+    from telegram._utils.types import ODVInput
+
+POOL_SIZE = 256  # as PTB's own default: replies to many chats may be in flight at once
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+POOL_TIMEOUT = 1.0
+_DEFAULT = type(BaseRequest.DEFAULT_NONE)  # what PTB passes when a call sets no timeout
+
+
+def _seconds(value: ODVInput[float], default: float | None) -> float | None:
+    return default if isinstance(value, _DEFAULT) else value  # type: ignore[return-value]
+
+
+class AiohttpRequest(BaseRequest):
+    """One aiohttp session with a pool of keep-alive connections, for one ``Bot``."""
+
+    def __init__(self, pool_size: int = POOL_SIZE, read_timeout: float = READ_TIMEOUT) -> None:
+        self._pool_size = pool_size
+        self._read_timeout = read_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The read timeout used when a call gives none."""
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        """Open the session (PTB calls this from ``Bot.initialize``)."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size)
+            self._session = aiohttp.ClientSession(connector=connector)
+
+    async def shutdown(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Send one call; return the status code and the body (PTB reads both)."""
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        connect = _seconds(connect_timeout, CONNECT_TIMEOUT)
+        pool = _seconds(pool_timeout, POOL_TIMEOUT)
+        timeout = aiohttp.ClientTimeout(
+            # aiohttp's "connect" covers waiting for a pooled connection and opening one.
+            connect=None if connect is None or pool is None else connect + pool,
+            sock_read=_seconds(read_timeout, self._read_timeout),
+            sock_connect=connect,
+        )
+        try:
+            async with self._session.request(
+                method,
+                url,
+                data=_body(request_data),
+                headers={"User-Agent": self.USER_AGENT},
+                timeout=timeout,
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as error:
+            raise TimedOut from error
+        except aiohttp.ClientError as error:
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+
+def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+    """Form fields, as PTB's httpx request sends them; multipart when files go along."""
+    if request_data is None:
+        return None
+    files = request_data.multipart_data
+    if not files:
+        return request_data.json_parameters
+    form = aiohttp.FormData()
+    for name, value in request_data.json_parameters.items():
+        form.add_field(name, value)
+    for name, part in files.items():
+        filename, content, *media = part
+        form.add_field(name, content, filename=filename, content_type=media[0] if media else None)
+    return form

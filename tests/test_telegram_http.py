@@ -1,0 +1,62 @@
+"""The Bot API calls go through aiohttp, with PTB's errors for failures: a network failure or
+a stalled answer is a retry for the caller, a document is a multipart upload."""
+
+from __future__ import annotations
+
+import pytest
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.channels import RetryLaterError
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram_http import AiohttpRequest
+from bot.messages import Document, Reply
+from tests.standins import TELEGRAM_TOKEN, TelegramStandIn, free_port, serve
+
+
+async def test_the_bot_sends_through_aiohttp(
+    telegram: tuple[TelegramStandIn, TelegramChannel],
+) -> None:
+    stand_in, channel = telegram
+    assert isinstance(channel.bot.request, AiohttpRequest)
+    await channel.send("42", Reply("Xin chào bà con"))
+    (call,) = stand_in.sent("42")
+    assert call.params == {"chat_id": "42", "text": "Xin chào bà con"}
+
+
+async def test_a_document_goes_as_a_multipart_upload(
+    telegram: tuple[TelegramStandIn, TelegramChannel],
+) -> None:
+    stand_in, channel = telegram
+    await channel.send("42", Document(b"PK\x03\x04docx", "phieu-dang-ky.docx", caption="Phiếu"))
+    (call,) = stand_in.sent("42")
+    assert call.method == "sendDocument"
+    assert call.params["document"] == b"PK\x03\x04docx"
+    assert call.params["caption"] == "Phiếu"
+
+
+async def test_nothing_listening_is_a_retry_later() -> None:
+    bot = make_bot(TELEGRAM_TOKEN, f"http://127.0.0.1:{free_port()}/bot")
+    await bot.request.initialize()
+    try:
+        with pytest.raises(RetryLaterError, match="NetworkError"):
+            await TelegramChannel(bot).send("42", Reply("…"))
+    finally:
+        await bot.request.shutdown()
+
+
+async def test_a_stalled_answer_times_out_as_a_retry_later() -> None:
+    stand_in = TelegramStandIn()
+    stand_in.slow_chats["42"] = 2.0
+    async with serve(stand_in.app()) as url:
+        bot = ExtBot(
+            TELEGRAM_TOKEN,
+            base_url=f"{url}/bot",
+            rate_limiter=AIORateLimiter(max_retries=0),
+            request=AiohttpRequest(read_timeout=0.3),
+        )
+        await bot.request.initialize()
+        try:
+            with pytest.raises(RetryLaterError, match="TimedOut"):
+                await TelegramChannel(bot).send("42", Reply("…"))
+        finally:
+            await bot.request.shutdown()
