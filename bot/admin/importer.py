@@ -8,7 +8,9 @@ A dry run checks every row and lists each one that would fail, with the reason, 
 nothing. The real run writes the rows that pass in one transaction; each product carries an
 ``import_key`` made of its commune, subject, name and decision, so importing the same file
 again finds every key already present and changes nothing. Subjects are matched by commune
-and name, so one cooperative with five products is one subject.
+and name, so one cooperative with five products is one subject. A phone column, when the list
+has one, is kept on the subject, so that its producer is recognised when signing up with that
+number (``handlers/claiming.py``); a phone that cannot be read leaves the row valid.
 """
 
 from __future__ import annotations
