@@ -26,7 +26,7 @@ from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
-from bot.runtime import Runtime, build_engine
+from bot.runtime import Runtime, build_engine, settle_heap
 from bot.settings import Settings, SettingsError, get_settings
 from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app
 
@@ -170,6 +170,7 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
     )
+    settle_heap()
     await server.serve()
     return EXIT_OK
 
@@ -198,6 +199,7 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
             )
             runtime.senders[Channel.ZALO] = zalo
             tasks.append(poll_zalo(zalo, runtime))
+        settle_heap()
         try:
             async with alerts_running(
                 runtime, settings.alert_config(), enabled=settings.ocop_alerts

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import object_session
 
-from bot.db.engine import write_gate
+from bot.db.engine import write_gate, write_transaction
 from bot.db.models import ChannelAccount, ConversationSession, OutboxMessage, ProcessedEvent
 from bot.db.models import Document as StoredDocument
 from bot.i18n import translator
@@ -115,7 +115,7 @@ class Engine:
         None when the event is a redelivery that was already handled.
         """
         async with self.locks.hold((inbound.channel, inbound.chat_id)):
-            async with self.gate, self.sessionmaker() as session, session.begin():
+            async with write_transaction(self.sessionmaker, self.gate) as session:
                 info = session.info
                 connection = await session.connection()
                 statements = hot_statements(connection.dialect.name)
@@ -209,7 +209,7 @@ class Engine:
 
     async def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
         """Record that a chat blocked the bot; alerts skip unreachable accounts."""
-        async with self.gate, self.sessionmaker() as session, session.begin():
+        async with write_transaction(self.sessionmaker, self.gate) as session:
             await session.execute(
                 update(ChannelAccount)
                 .where(ChannelAccount.channel == channel.value)

@@ -6,6 +6,7 @@ sent replies; it is built inside their entry points, never at import time.
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 
@@ -14,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channels import ChatUnreachableError, Sender
 from bot.db.engine import create_sessionmaker
 from bot.engine import Engine
+from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.logs import chat_hash
 from bot.messages import Channel, Inbound, Outbound
-from bot.settings import Settings
+from bot.settings import SUPPORTED_LOCALES, Settings
+from handlers.communes import search_communes
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,22 @@ def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
         timezone=settings.timezone,
         links=links,
     )
+
+
+def settle_heap() -> None:
+    """Build the lazy tables now, then keep everything built so far out of the garbage
+    collector's full passes (``gc.freeze``).
+
+    A long-running process holds some 200,000 objects for good: the 3,321 communes and
+    their index, the catalogs, the web framework, the ORM. Each full collection walked them
+    all — 80 to 170 ms on a 2-core machine, every half second under load, during which no
+    update was handled. Called once by ``serve`` and ``poll`` after start-up.
+    """
+    search_communes("xop")  # builds the commune index
+    for locale in SUPPORTED_LOCALES:
+        translator(locale)
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.admin.sessions import LoginLimiter, SessionSigner
+from bot.db.engine import write_transaction
 from bot.engine import NOTICE_QUEUED
 
 
@@ -45,8 +46,7 @@ class AdminContext:
     async def writing(self) -> AsyncIterator[AsyncSession]:
         """One write transaction, committed on exit; wakes the alert dispatcher when it
         queued a notice."""
-        async with self.gate, self.sessionmaker() as session:
-            async with session.begin():
-                yield session
-            if session.info.get(NOTICE_QUEUED) and self.after_commit is not None:
-                self.after_commit()
+        async with write_transaction(self.sessionmaker, self.gate) as session:
+            yield session
+        if session.info.get(NOTICE_QUEUED) and self.after_commit is not None:
+            self.after_commit()

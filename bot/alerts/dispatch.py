@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts.timing import AlertConfig
 from bot.channels import ChatUnreachableError, RetryLaterError, Sender
-from bot.db.engine import write_gate
+from bot.db.engine import write_gate, write_transaction
 from bot.db.models import AlertOptOut, ChannelAccount, OutboxMessage, Person
 from bot.i18n import translator
 from bot.logs import chat_hash
@@ -127,7 +127,7 @@ class Dispatcher:
             query = query.where(OutboxMessage.kind.in_(URGENT_KINDS))
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
-        async with self.gate, self.sessionmaker() as session, session.begin():
+        async with write_transaction(self.sessionmaker, self.gate) as session:
             row = await session.scalar(query)
             if row is None:
                 return None
@@ -238,7 +238,7 @@ class Dispatcher:
             values["sent_at"] = now
         if state != "pending" and claim.kind in URGENT_KINDS:
             values["payload"] = {}  # a one-time code is not kept once it is out (or moot)
-        async with self.gate, self.sessionmaker() as session, session.begin():
+        async with write_transaction(self.sessionmaker, self.gate) as session:
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == claim.id).values(**values)
             )

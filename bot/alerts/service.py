@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bot.alerts.dispatch import Dispatcher, DispatchReport
 from bot.alerts.sweep import SweepReport, sweep
 from bot.alerts.timing import AlertConfig
+from bot.db.engine import write_transaction
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class PassReport:
 async def run_pass(dispatcher: Dispatcher, limit: int | None = None) -> PassReport:
     """Plan what is due at the dispatcher's clock, then send what is due."""
     now = dispatcher.clock()
-    async with dispatcher.gate, dispatcher.sessionmaker() as session, session.begin():
+    async with write_transaction(dispatcher.sessionmaker, dispatcher.gate) as session:
         planned = await sweep(session, now, dispatcher.config)
     sent = await dispatcher.run_once(limit)
     return PassReport(planned, sent)
