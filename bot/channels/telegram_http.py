@@ -24,6 +24,9 @@ POOL_SIZE = 256  # as PTB's own default: replies to many chats may be in flight 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 POOL_TIMEOUT = 1.0
+# Drop a connection idle this long rather than reuse it: servers close idle ones (uvicorn
+# after 5 s), and a connection closed by the server but reused is a failed reply.
+KEEPALIVE_SECONDS = 4.0
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)  # what PTB passes when a call sets no timeout
 
 
@@ -34,9 +37,15 @@ def _seconds(value: ODVInput[float], default: float | None) -> float | None:
 class AiohttpRequest(BaseRequest):
     """One aiohttp session with a pool of keep-alive connections, for one ``Bot``."""
 
-    def __init__(self, pool_size: int = POOL_SIZE, read_timeout: float = READ_TIMEOUT) -> None:
+    def __init__(
+        self,
+        pool_size: int = POOL_SIZE,
+        read_timeout: float = READ_TIMEOUT,
+        keepalive: float = KEEPALIVE_SECONDS,
+    ) -> None:
         self._pool_size = pool_size
         self._read_timeout = read_timeout
+        self._keepalive = keepalive
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -47,7 +56,9 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         """Open the session (PTB calls this from ``Bot.initialize``)."""
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size)
+            connector = aiohttp.TCPConnector(
+                limit=self._pool_size, keepalive_timeout=self._keepalive
+            )
             self._session = aiohttp.ClientSession(connector=connector)
 
     async def shutdown(self) -> None:
@@ -76,19 +87,27 @@ class AiohttpRequest(BaseRequest):
             sock_read=_seconds(read_timeout, self._read_timeout),
             sock_connect=connect,
         )
-        try:
-            async with self._session.request(
-                method,
-                url,
-                data=_body(request_data),
-                headers={"User-Agent": self.USER_AGENT},
-                timeout=timeout,
-            ) as response:
-                return response.status, await response.read()
-        except TimeoutError as error:
-            raise TimedOut from error
-        except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+        for attempt in range(2):
+            try:
+                async with self._session.request(
+                    method,
+                    url,
+                    data=_body(request_data),
+                    headers={"User-Agent": self.USER_AGENT},
+                    timeout=timeout,
+                ) as response:
+                    return response.status, await response.read()
+            except aiohttp.ServerDisconnectedError as error:
+                # A kept-alive connection the server had just closed for idleness, before the
+                # event loop saw it go: the request was never read. Once more, on a new one.
+                if attempt == 0:
+                    continue
+                raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+            except TimeoutError as error:
+                raise TimedOut from error
+            except aiohttp.ClientError as error:
+                raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
