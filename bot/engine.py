@@ -78,11 +78,15 @@ class KeyedLocks:
         return len(self._locks)
 
 
-def insert_for(session: AsyncSession, model: type[object]) -> Any:
+def dialect_insert(dialect: str, model: type[object]) -> Any:
     """A dialect-specific INSERT that supports ``ON CONFLICT`` (both dialects spell it alike;
     their Insert classes share no typed base, hence ``Any``)."""
-    dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
+def insert_for(session: AsyncSession, model: type[object]) -> Any:
+    """:func:`dialect_insert` for the session's database."""
+    return dialect_insert(session.get_bind().dialect.name, model)
 
 
 @dataclass
@@ -274,13 +278,12 @@ class HotStatements:
 @cache
 def hot_statements(dialect: str) -> HotStatements:
     """The hot path's statements for ``dialect`` (``ON CONFLICT`` is spelled per dialect)."""
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     sessions = ConversationSession
     return HotStatements(
-        first_delivery=dialect_insert(ProcessedEvent)
+        first_delivery=dialect_insert(dialect, ProcessedEvent)
         .on_conflict_do_nothing(index_elements=["channel", "event_id"])
         .returning(ProcessedEvent.id),
-        session_row=dialect_insert(sessions)
+        session_row=dialect_insert(dialect, sessions)
         .on_conflict_do_update(
             index_elements=["channel", "chat_id"], set_={"version": sessions.version}
         )
