@@ -39,11 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 REPO = Path(__file__).parents[1]
 sys.path.insert(0, str(REPO))
 
+from bot.runtime import event_loop_factory  # noqa: E402
 from tests.standins import TelegramStandIn, free_port, serve, start_bot_server  # noqa: E402
 
 SECRET = "bench-secret"
@@ -116,7 +117,12 @@ async def _chat(url: str, stand_in: TelegramStandIn, load: Load, started: float)
     measure_from, deadline = started + load.warmup, started + load.warmup + load.seconds
     # Spread the chats' first messages over one interval so the offered load is even.
     next_send = started + load.interval * (chat % load.chats) / load.chats
-    async with httpx.AsyncClient(timeout=60) as http:
+    # One connection per chat, as Telegram delivers; aiohttp rather than httpx because the
+    # client shares this process (and one of the machine's two cores) with the stand-in, and
+    # httpx's CPU per request would make the benchmark measure itself.
+    connector = aiohttp.TCPConnector(limit=1, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         for step in itertools.count():
             await asyncio.sleep(max(0.0, next_send - time.monotonic()))
             sent_at = time.monotonic()
@@ -126,17 +132,19 @@ async def _chat(url: str, stand_in: TelegramStandIn, load: Load, started: float)
             text = SCRIPT[step] if step < len(SCRIPT) else "menu"
             before = len(stand_in.sent(str(chat)))
             try:
-                response = await http.post(
+                async with http.post(
                     url,
                     json=_update(chat, text),
                     headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-                )
-            except httpx.HTTPError as error:
+                ) as response:
+                    status = response.status
+                    await response.read()
+            except (aiohttp.ClientError, TimeoutError) as error:
                 load.errors.append(type(error).__name__)
                 continue
             replies = stand_in.sent(str(chat))[before:]
-            if response.status_code != 200 or not replies:
-                load.errors.append(f"status {response.status_code}, {len(replies)} replies")
+            if status != 200 or not replies:
+                load.errors.append(f"status {status}, {len(replies)} replies")
             elif sent_at >= measure_from:
                 load.latencies.append(replies[-1].at - sent_at)
 
@@ -146,9 +154,39 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def _run(url: str, stand_in: TelegramStandIn, load: Load) -> dict[str, float | str]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def reference_loop_seconds() -> float:
+    """Seconds this machine takes for a fixed pure-Python loop, best of three.
+
+    Shared machines run at very different speeds from one hour to the next; dividing the
+    bot's CPU time per update by this gives a figure that can be compared across runs.
+    """
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+async def _server_cpu(pid: int, load: Load, started: float) -> float:
+    """The server's CPU seconds during the measured window of ``load``."""
+    await asyncio.sleep(max(0.0, started + load.warmup - time.monotonic()))
+    before = _cpu_seconds(pid)
+    await asyncio.sleep(load.seconds)
+    return _cpu_seconds(pid) - before
+
+
+async def _run(url: str, stand_in: TelegramStandIn, load: Load, pid: int) -> dict[str, float | str]:
     started = time.monotonic()
+    cpu = asyncio.create_task(_server_cpu(pid, load, started))
     await asyncio.gather(*(_chat(url, stand_in, load, started) for _ in range(load.chats)))
+    server_cpu = await cpu
     latencies = load.latencies
     ms = [1000 * value for value in latencies] or [float("nan")]
     return {
@@ -159,6 +197,7 @@ async def _run(url: str, stand_in: TelegramStandIn, load: Load) -> dict[str, flo
         "p50_ms": statistics.median(ms),
         "p90_ms": _percentile(ms, 0.90),
         "p99_ms": _percentile(ms, 0.99),
+        "server_cpu_ms_per_update": 1000 * server_cpu / max(1, len(latencies)),
         "errors": len(load.errors),
         "error_kinds": ", ".join(sorted(set(load.errors))[:5]) or "none",
     }
@@ -176,8 +215,8 @@ async def run(
         )
         url = f"http://127.0.0.1:{port}/webhooks/telegram"
         try:
-            paced = await _run(url, stand_in, Load(chats, seconds, warmup, rate))
-            saturated = await _run(url, stand_in, Load(chats, seconds, warmup, None))
+            paced = await _run(url, stand_in, Load(chats, seconds, warmup, rate), process.pid)
+            saturated = await _run(url, stand_in, Load(chats, seconds, warmup, None), process.pid)
             rss = _peak_rss_mib(process.pid)
         finally:
             process.send_signal(signal.SIGTERM)
@@ -195,7 +234,10 @@ def _report(name: str, result: dict[str, float | str]) -> None:
             extra = f"  (target ≤ {TARGET_P99_MS:.0f}: ratio {float(value) / TARGET_P99_MS:.2f})"
         elif name == "saturated" and key == "updates_per_s":
             extra = f"  (capacity; ratio to the target rate {float(value) / TARGET_RATE:.2f})"
-        print(f"{key}: {value:.1f}{extra}" if isinstance(value, float) else f"{key}: {value}")
+        shown = value
+        if isinstance(value, float):
+            shown = f"{value:.4f}" if value < 1 else f"{value:.1f}"
+        print(f"{key}: {shown}{extra}")
 
 
 def main() -> int:
@@ -211,11 +253,17 @@ def main() -> int:
     if args.short:
         args.chats, args.seconds, args.warmup = min(args.chats, 20), 3.0, 1.0
         args.rate = min(args.rate, 100.0)
+    reference = reference_loop_seconds()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
         _migrate(url)
-        results = asyncio.run(run(args.chats, args.seconds, args.warmup, args.rate, url))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            results = runner.run(run(args.chats, args.seconds, args.warmup, args.rate, url))
+    reference = min(reference, reference_loop_seconds())
+    print(f"reference_loop_ms: {1000 * reference:.0f}  (sum(range(10**7)), best of six)")
     for name, result in results.items():
+        per_update = float(result["server_cpu_ms_per_update"])
+        result["server_cpu_per_update_vs_reference_loop"] = per_update / (1000 * reference)
         _report(name, result)
     failed = any(result["errors"] or not result["updates"] for result in results.values())
     return 1 if failed else 0

@@ -26,7 +26,7 @@ from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
-from bot.runtime import Runtime, build_engine, settle_heap
+from bot.runtime import Runtime, build_engine, event_loop_factory, settle_heap
 from bot.settings import Settings, SettingsError, get_settings
 from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app
 
@@ -343,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     command: Command = getattr(args, "handler", None) or COMMANDS[args.command][0]
     try:
-        return asyncio.run(command(settings, args))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            return runner.run(command(settings, args))
     except CliError as error:
         print(f"ocop-bot: {error}", file=sys.stderr)
         return EXIT_USAGE
