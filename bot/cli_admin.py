@@ -80,6 +80,8 @@ async def import_file(_settings: Settings, database: AsyncEngine, args: argparse
             report = await importer.import_rows(
                 session, rows, report, scope, "cli", datetime.now(UTC)
             )
+    for line, change in report.renamed:
+        print(f"line {line}: old commune name, read as: {change}")
     for line, reason in report.errors:
         print(f"line {line}: {reason}")
     print(f"{report.rows} rows, {report.valid} valid, {len(report.errors)} with errors")

@@ -23,6 +23,7 @@ from bot.logs import chat_hash
 from bot.messages import Channel, Inbound, Outbound
 from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers.communes import search_communes
+from handlers.old_communes import search_old_communes
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,13 @@ def settle_heap() -> None:
     collector's full passes (``gc.freeze``).
 
     A long-running process holds some 200,000 objects for good: the 3,321 communes and
-    their index, the catalogs, the web framework, the ORM. Each full collection walked them
-    all — 80 to 170 ms on a 2-core machine, every half second under load, during which no
-    update was handled. Called once by ``serve`` and ``poll`` after start-up.
+    their index, the 10,023 communes before 1/7/2025 (28,000 of those objects), the
+    catalogs, the web framework, the ORM. Each full collection walked them all — 80 to
+    170 ms on a 2-core machine, every half second under load, during which no update was
+    handled. Called once by ``serve`` and ``poll`` after start-up.
     """
     search_communes("xop")  # builds the commune index
+    search_old_communes("xop")  # and the table of names before 1/7/2025
     for locale in SUPPORTED_LOCALES:
         translator(locale)
     gc.collect()

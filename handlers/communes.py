@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 
-from handlers.textmatch import fold
+from handlers.textmatch import accent_key, fold, place_key
 
 _DIVISION_WORDS = ("xa", "phuong", "dac khu")
 _PROVINCE_WORDS = ("tinh", "thanh pho", "tp")
@@ -60,8 +60,8 @@ def _index() -> tuple[dict[str, CommuneRef], dict[str, list[CommuneRef]]]:
                 if province.division_type is VietNamDivisionType.TINH
                 else province.name
             ),
-            key=_strip_words(fold(ward.name), _DIVISION_WORDS),
-            province_key=_strip_words(fold(province.name), _PROVINCE_WORDS),
+            key=_strip_words(place_key(ward.name), _DIVISION_WORDS),
+            province_key=_strip_words(place_key(province.name), _PROVINCE_WORDS),
         )
         by_code[ref.code] = ref
         by_key.setdefault(ref.key, []).append(ref)
@@ -74,8 +74,7 @@ def commune_by_code(code: str) -> CommuneRef | None:
 
 
 def _normalise_query(text: str) -> str:
-    key = fold(text.replace(",", " ").replace("-", " "))
-    key = _strip_words(key, _DIVISION_WORDS)
+    key = _strip_words(place_key(text), _DIVISION_WORDS)
     for word in _PROVINCE_WORDS:
         key = key.replace(f" {word} ", " ")
     return " ".join(key.split())
@@ -83,10 +82,11 @@ def _normalise_query(text: str) -> str:
 
 def _prefer_accents(text: str, hits: list[CommuneRef]) -> list[CommuneRef]:
     """When the person typed accents that single out one namesake ("Sơn Hà" and not
-    "Sơn Hạ"), keep only the namesakes whose accented name appears in the text."""
-    typed = " ".join(text.lower().split())
-    accented = [c for c in hits if c.name.lower().split(" ", 1)[-1] in typed]
-    same_name = {c.name.lower() for c in accented}
+    "Sơn Hạ"), keep only the namesakes whose accented name appears in the text (tone
+    marks placed either way: "Hoà" is "Hòa")."""
+    typed = accent_key(text)
+    accented = [c for c in hits if accent_key(c.name.split(" ", 1)[-1]) in typed]
+    same_name = {accent_key(c.name) for c in accented}
     if accented and len(same_name) == 1 and accented != hits and typed != fold(typed):
         return accented
     return hits

@@ -37,6 +37,7 @@ from bot.messages import (
 )
 from handlers.communes import commune_by_code, search_communes
 from handlers.i18n import N_, Translator
+from handlers.old_communes import search_old_communes
 from handlers.parsing import (
     InvalidAnswerError,
     parse_count,
@@ -451,12 +452,7 @@ def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _A
     if len(found) == 1:
         return found[0].code
     if not found:
-        raise InvalidAnswerError(
-            N_(
-                "I could not find that commune. Please check the spelling, "
-                "for example: Xốp or Sơn Hà Quảng Ngãi"
-            )
-        )
+        return _old_commune_question(step, text, t)
     shown = found[:MAX_LISTED_COMMUNES]
     lines = [t.gettext("Several communes have that name. Which one is yours?")]
     if len(found) > 1:
@@ -467,6 +463,45 @@ def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _A
         )
     rows = tuple((Option(c.full_name, f"c:{step.name}:{c.code}"),) for c in shown)
     return _Ask(Reply("\n".join(lines), rows), [c.code for c in shown])
+
+
+def _old_commune_question(step: Step, text: str, t: Translator) -> _Ask:
+    """A commune named as it was before 1/7/2025: offer the commune(s) it is part of now.
+
+    Many people still say the name of their old commune; the merged one may have another
+    name they do not know yet. The choice is theirs to confirm, since an old commune split
+    between several new ones leaves only them knowing where their production is.
+    """
+    old = search_old_communes(text)
+    now = list({c.code: c for unit in old for c in unit.becomes}.values())
+    if not now:
+        raise InvalidAnswerError(
+            N_(
+                "I could not find that commune. Please check the spelling, "
+                "for example: Xốp or Sơn Hà Quảng Ngãi"
+            )
+        )
+    if len(now) > MAX_LISTED_COMMUNES:
+        raise InvalidAnswerError(
+            N_(
+                "Before 1/7/2025 several communes had that name. Please add the old district, "
+                "for example: {example}"
+            ),
+            example=f"{old[0].name.split(' ', 1)[-1]}, {old[0].district}",
+        )
+    if len(old) == 1:
+        intro = t.gettext("“{old}” is the commune's name before 1/7/2025.").format(
+            old=old[0].full_name
+        )
+    else:
+        intro = t.gettext("“{old}” is a commune name from before 1/7/2025.").format(old=text)
+    question = (
+        t.gettext("It is now part of this commune. Choose it to go on:")
+        if len(now) == 1
+        else t.gettext("That area is now in these communes. Which one is your production in?")
+    )
+    rows = tuple((Option(c.full_name, f"c:{step.name}:{c.code}"),) for c in now)
+    return _Ask(Reply(f"{intro}\n{question}", rows), [c.code for c in now])
 
 
 # --- walking a flow ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ of guessing.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,40 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
     stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
     return " ".join(stripped.casefold().split())
+
+
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
+
+
+_SYLLABLE = re.compile(r"(?:\w|[\u0300-\u036f])+")
+
+
+def _tone_last(match: re.Match[str]) -> str:
+    syllable = match.group()
+    return "".join(c for c in syllable if c not in _TONES) + "".join(
+        c for c in syllable if c in _TONES
+    )
+
+
+def accent_key(text: str) -> str:
+    """Lower-case, single-spaced ``text`` with accents kept but tone marks placed one way:
+    "Hoà" and "Hòa" are one spelling (old and new tone placement), "Hòa" and "Hóa" are
+    not."""
+    decomposed = unicodedata.normalize("NFD", " ".join(text.lower().split()))
+    return _SYLLABLE.sub(_tone_last, decomposed)
+
+
+_APOSTROPHES = str.maketrans("", "", "'’ʼ‘`")
+
+
+def place_key(text: str) -> str:
+    """The key of a place name: folded, apostrophes dropped, other punctuation a space.
+
+    Highland names are written "Ea H’leo", "Ea H'Leo" or "Ea Hleo", and merged units
+    "Chân Mây – Lăng Cô" with any dash; all of them give one key ("ea hleo",
+    "chan may lang co").
+    """
+    return _words(text.translate(_APOSTROPHES))
 
 
 def _words(text: str) -> str:

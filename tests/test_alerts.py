@@ -577,7 +577,7 @@ def test_calendar_and_alerts_commands(database_url: str) -> None:
     assert "deadline 2027-04-12" in listed.stdout
     bad = run_cli("calendar", "change", "1", "--deadline", "2027-02-01", DATABASE_URL=database_url)
     assert bad.returncode == 2
-    assert "before its registration deadline" in bad.stderr
+    assert "Ngày mở đợt phải trước hạn nộp hồ sơ." in bad.stderr
     changed = run_cli(
         "calendar", "change", "1", "--deadline", "2027-04-20", DATABASE_URL=database_url
     )

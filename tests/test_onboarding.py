@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import ChannelAccount, ConversationSession, Person, Subject
 from bot.engine import Engine
 from bot.messages import Command, FileKind, FileReceived, Text
+from handlers.communes import communes_of_province
 from tests.builders import Chat, Clock
 
 XOP = "23356"
@@ -83,6 +84,34 @@ async def test_namesake_communes_are_listed_and_picked_by_number(chat: Chat) -> 
     assert "1. Xã Sơn Hà, tỉnh Quảng Ngãi" in listing
     assert "2. Xã Sơn Hạ, tỉnh Quảng Ngãi" in listing
     assert "Đã chọn: Xã Sơn Hạ, tỉnh Quảng Ngãi" in await chat.say("2")
+
+
+async def test_an_old_commune_name_offers_the_commune_it_became(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """People still say the commune they lived in before 1/7/2025."""
+    await chat.say("/start", "co", "Lan", "0912345678")
+    offer = await chat.say("duc hoa mo duc")
+    assert "“Xã Đức Hòa, Huyện Mộ Đức” là tên xã trước ngày 1/7/2025." in offer
+    assert "1. Xã Mộ Đức, tỉnh Quảng Ngãi" in offer
+    assert "Đã chọn: Xã Mộ Đức, tỉnh Quảng Ngãi" in await chat.say("1")
+    await chat.say("hop tac xa", "HTX Duc Hoa", "bo qua", "luu")
+    async with sessionmaker() as session:
+        subject = (await session.execute(select(Subject))).scalar_one()
+    (mo_duc,) = [c for c in communes_of_province("51") if c.name == "Xã Mộ Đức"]
+    assert subject.commune_code == mo_duc.code
+
+
+async def test_an_old_commune_split_in_two_and_an_old_name_of_many_communes(chat: Chat) -> None:
+    await chat.say("/start", "co", "Lan", "0912345678")
+    split = await chat.say("Trà Bùi")
+    assert "Nay vùng đó thuộc các xã dưới đây" in split
+    assert "1. Xã Cà Đam, tỉnh Quảng Ngãi" in split
+    assert "2. Xã Tây Trà Bồng, tỉnh Quảng Ngãi" in split
+    many = await chat.say("trung hoa")
+    assert "Trước 1/7/2025 có nhiều xã mang tên này" in many
+    assert "Bước 4/" in many  # still the commune question, earlier answers kept
+    assert "Đã chọn: Xã Tây Trà Bồng, tỉnh Quảng Ngãi" in await chat.say("tay tra bong")
 
 
 async def test_unregistered_household_is_told_kindly_and_skips_licence_number(

@@ -33,14 +33,16 @@ from bot.admin.decisions import issuing_authority
 from bot.admin.scope import Scope
 from bot.db.models import AuditEntry, Certificate, Product, Subject
 from handlers.communes import CommuneRef, commune_by_code, search_communes
+from handlers.old_communes import OldCommune, search_old_communes
 from handlers.parsing import InvalidAnswerError, parse_phone
-from handlers.textmatch import fold
+from handlers.textmatch import fold, place_key
 from ocop_rules import Level, SubjectType, certificate_expiry, product_groups
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "product": ("ten san pham", "san pham", "ten sp", "product"),
     "subject": ("chu the", "ten chu the", "chu the san xuat", "don vi", "subject"),
     "commune": ("xa", "xa phuong", "xa/phuong", "xa, phuong", "phuong/xa", "dia ban", "commune"),
+    "district": ("huyen", "quan/huyen", "huyen/quan", "quan, huyen", "huyen cu", "district"),
     "province": ("tinh", "tinh/thanh pho", "province"),
     "group": ("nhom", "nhom san pham", "nganh hang", "group"),
     "stars": ("so sao", "hang sao", "xep hang", "ket qua", "sao", "stars"),
@@ -89,6 +91,7 @@ class ImportRow:
     decision_number: str
     decision_date: date
     phone: str | None = None  # the subject's published phone (E.164), when the list has one
+    old_commune: str | None = None  # the commune as written, when it was a pre-2025 name
 
     @property
     def key(self) -> str:
@@ -109,6 +112,8 @@ class ImportReport:
     rows: int = 0
     valid: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # rows whose commune was written with its name before 1/7/2025: line, "old → new"
+    renamed: list[tuple[int, str]] = field(default_factory=list)
     already_present: int = 0
     created_products: int = 0
     created_subjects: int = 0
@@ -189,29 +194,93 @@ def _date(value: Any) -> date | None:
     return None
 
 
-def _commune(text: str, province_text: str, scope: Scope) -> CommuneRef | str:
+@dataclass(frozen=True, slots=True)
+class _Renamed:
+    """A commune found by its name before 1/7/2025."""
+
+    commune: CommuneRef
+    old: OldCommune
+
+
+def _commune(
+    text: str, district_text: str, province_text: str, scope: Scope
+) -> CommuneRef | _Renamed | str:
+    """The current commune a row names: by code, by current name, or by its old name.
+
+    With a district (a column, or after a comma) the old name is tried first, since
+    districts no longer exist; without one, a current name wins over an old namesake.
+    """
     if text.isdigit():
         found = commune_by_code(text.zfill(5))
         hits = [found] if found else []
     else:
-        hits = [
-            c
-            for c in search_communes(f"{text} {province_text}".strip(), limit=20)
-            if scope.includes_commune(c.code)
-        ]
-        if len(hits) > 1:
-            exact = [c for c in hits if fold(c.name) == fold(text) or c.key == fold(text)]
-            hits = exact or hits
+        old_name = ", ".join(part for part in (text, district_text) if part)
+        if district_text or "," in text:
+            renamed = _old_commune(old_name, scope)
+            if isinstance(renamed, _Renamed) and _same_name(renamed.commune, text):
+                return renamed.commune  # "Xã Xốp, tỉnh Quảng Ngãi": the name did not change
+            if not isinstance(renamed, str) or not _current_communes(text, province_text, scope):
+                return renamed
+        hits = _current_communes(text, province_text, scope)
+        if not hits:
+            return _old_commune(old_name, scope)
     if not hits:
         return (
             f"không tìm thấy xã “{text}” trong phạm vi tài khoản "
-            "(dùng tên xã sau sắp xếp 1/7/2025 hoặc mã xã)"
+            "(dùng tên xã hiện nay, tên xã cũ kèm huyện, hoặc mã xã)"
         )
     if len(hits) > 1:
         return f"có {len(hits)} xã tên “{text}”: ghi mã xã"
     if not scope.includes_commune(hits[0].code):
         return f"xã “{text}” không thuộc phạm vi tài khoản"
     return hits[0]
+
+
+def _same_name(commune: CommuneRef, text: str) -> bool:
+    head = place_key(text.partition(",")[0])
+    return head in (place_key(commune.name), commune.key)
+
+
+def _current_communes(text: str, province_text: str, scope: Scope) -> list[CommuneRef]:
+    hits = [
+        c
+        for c in search_communes(f"{text} {province_text}".strip(), limit=20)
+        if scope.includes_commune(c.code)
+    ]
+    if len(hits) > 1:
+        key = place_key(text)
+        exact = [c for c in hits if place_key(c.name) == key or c.key == key]
+        hits = exact or hits
+    return hits
+
+
+def _old_commune(text: str, scope: Scope) -> _Renamed | str:
+    """The current commune that an old name (with or without its district) became."""
+    units = [
+        unit
+        for unit in search_old_communes(text)
+        if any(scope.includes_commune(c.code) for c in unit.becomes)
+    ]
+    if not units:
+        return (
+            f"không tìm thấy xã “{text}” trong phạm vi tài khoản "
+            "(dùng tên xã hiện nay, tên xã cũ kèm huyện, hoặc mã xã)"
+        )
+    now = {c.code: c for unit in units for c in unit.becomes if scope.includes_commune(c.code)}
+    if len(now) == 1:
+        return _Renamed(next(iter(now.values())), units[0])
+    if len(units) == 1:
+        names = ", ".join(c.name for c in now.values())
+        return (
+            f"xã cũ “{units[0].full_name}” nay thuộc {len(now)} xã ({names}): "
+            "ghi tên xã mới nơi chủ thể sản xuất"
+        )
+    districts = "; ".join(unit.district for unit in units[:5])
+    return (
+        f"có {len(units)} xã cũ tên “{text}” ({districts}): "
+        "thêm tên huyện cũ, ví dụ “" + f"{units[0].name}, {units[0].district}" + "”, "
+        "hoặc ghi tên xã mới"
+    )
 
 
 def check_rows(content: bytes, filename: str, scope: Scope) -> tuple[list[ImportRow], ImportReport]:
@@ -240,6 +309,8 @@ def check_rows(content: bytes, filename: str, scope: Scope) -> tuple[list[Import
             report.errors.append((line, checked))
         else:
             rows.append(checked)
+            if checked.old_commune is not None:
+                report.renamed.append((line, f"{checked.old_commune} → {checked.commune.name}"))
     if positions is None:
         raise ImportFileError(
             "Không thấy dòng tiêu đề (cần các cột " + ", ".join(COLUMN_NAMES_VI.values()) + ")."
@@ -256,7 +327,8 @@ def _check(line: int, values: dict[str, Any], scope: Scope) -> ImportRow | str:
     group = _group(text["group"])
     stars = _stars(text["stars"])
     decided = _date(values["decision_date"])
-    commune = _commune(text["commune"], text.get("province", ""), scope)
+    found = _commune(text["commune"], text.get("district", ""), text.get("province", ""), scope)
+    commune = found.commune if isinstance(found, _Renamed) else found
     if group is None:
         problems.append(f"nhóm “{text['group']}” không có trong 6 nhóm OCOP")
     if stars is None or stars < 3:
@@ -277,6 +349,7 @@ def _check(line: int, values: dict[str, Any], scope: Scope) -> ImportRow | str:
         text["decision_number"],
         decided,
         _phone(text.get("phone", "")),
+        found.old.full_name if isinstance(found, _Renamed) else None,
     )
 
 

@@ -25,8 +25,15 @@ from bot.admin.accounts import Staff, authenticate, staff_by_id
 from bot.admin.context import AdminContext
 from bot.admin.scope import Scope
 from bot.admin.sessions import CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, SessionSigner
-from bot.alerts.calendar import RoundError, add_round, list_rounds
-from bot.db.models import OfficerInvite
+from bot.alerts.calendar import (
+    DATE_FIELDS,
+    RoundError,
+    add_round,
+    change_round,
+    list_rounds,
+    remove_round,
+)
+from bot.db.models import EvaluationRound, OfficerInvite
 from bot.i18n import translator
 from bot.invites import create_invite, list_invites, revoke_invite
 from handlers.communes import commune_by_code, communes_of_province
@@ -458,12 +465,32 @@ async def post_revoke(
 
 @router.get("/rounds", response_class=HTMLResponse)
 async def rounds_page(
-    request: Request, admin: ContextDep, staff: StaffDep, error: str | None = None
+    request: Request,
+    admin: ContextDep,
+    staff: StaffDep,
+    error: str | None = None,
+    notice: str | None = None,
 ) -> HTMLResponse:
     """The province's evaluation rounds."""
     async with admin.reading() as session:
         rounds = await list_rounds(session, staff.scope.province_code)
-    return render(request, admin, "rounds.html", {"staff": staff, "rounds": rounds, "error": error})
+    values = {"staff": staff, "rounds": rounds, "error": error, "notice": notice}
+    return render(request, admin, "rounds.html", values)
+
+
+def _round_form(form: FormData) -> tuple[str, dict[str, date | None]] | str:
+    """The name and dates of a round form, or what is wrong with them."""
+    try:
+        dates = {
+            field: date.fromisoformat(value) if (value := _text(form, field)) else None
+            for field in DATE_FIELDS
+        }
+    except ValueError:
+        return "Ngày chưa đúng."
+    name = _text(form, "name")
+    if not name or dates["opens_on"] is None or dates["registration_deadline"] is None:
+        return "Cần tên đợt, ngày mở và hạn nộp hồ sơ."
+    return name, dates
 
 
 @router.post("/rounds")
@@ -472,16 +499,10 @@ async def post_round(request: Request, admin: ContextDep, staff: StaffDep) -> Re
     form = await checked_form(request, admin)
     if not staff.scope.is_province:
         return _back("/admin/rounds", error="Chỉ cán bộ cấp tỉnh được thêm đợt đánh giá.")
-    name = _text(form, "name")
-    try:
-        dates = {
-            field: date.fromisoformat(value) if (value := _text(form, field)) else None
-            for field in ("opens_on", "registration_deadline", "commune_deadline", "council_from")
-        }
-    except ValueError:
-        return _back("/admin/rounds", error="Ngày chưa đúng.")
-    if not name or dates["opens_on"] is None or dates["registration_deadline"] is None:
-        return _back("/admin/rounds", error="Cần tên đợt, ngày mở và hạn nộp hồ sơ.")
+    checked = _round_form(form)
+    if isinstance(checked, str):
+        return _back("/admin/rounds", error=checked)
+    name, dates = checked
     try:
         async with admin.writing() as session:
             await add_round(
@@ -489,7 +510,75 @@ async def post_round(request: Request, admin: ContextDep, staff: StaffDep) -> Re
             )
     except RoundError as error:
         return _back("/admin/rounds", error=str(error))
-    return _back("/admin/rounds")
+    return _back("/admin/rounds", notice=f"Đã thêm đợt “{name}”.")
+
+
+@router.get("/rounds/{round_id}", response_class=HTMLResponse)
+async def round_page(
+    request: Request,
+    admin: ContextDep,
+    staff: StaffDep,
+    round_id: int,
+    error: str | None = None,
+) -> HTMLResponse:
+    """Change a round's name and dates, or remove it (province staff of its province)."""
+    async with admin.reading() as session:
+        found = await session.get(EvaluationRound, round_id)
+    if found is None or not staff.scope.is_province or found.province_code != staff.scope.code:
+        missing = {"staff": staff, "what": "đợt đánh giá này", "back": "/admin/rounds"}
+        return render(request, admin, "missing.html", missing, 404)
+    return render(request, admin, "round.html", {"staff": staff, "round": found, "error": error})
+
+
+@router.post("/rounds/{round_id}")
+async def post_round_change(
+    request: Request, admin: ContextDep, staff: StaffDep, round_id: int
+) -> Response:
+    """Save new dates: the alerts planned for the old ones are cancelled and planned again."""
+    form = await checked_form(request, admin)
+    here = f"/admin/rounds/{round_id}"
+    if not staff.scope.is_province:
+        return _back("/admin/rounds", error="Chỉ cán bộ cấp tỉnh được sửa đợt đánh giá.")
+    checked = _round_form(form)
+    if isinstance(checked, str):
+        return _back(here, error=checked)
+    name, dates = checked
+    try:
+        async with admin.writing() as session:
+            found, cancelled = await change_round(
+                session,
+                round_id,
+                dates,
+                admin.clock(),
+                actor=staff.actor,
+                province=staff.scope.code,
+                name=name,
+            )
+    except RoundError as error:
+        return _back(here, error=str(error))
+    planned = f" {cancelled} tin nhắc theo ngày cũ đã hủy và sẽ được nhắc lại theo ngày mới."
+    return _back("/admin/rounds", notice=f"Đã sửa đợt “{found.name}”." + planned)
+
+
+@router.post("/rounds/{round_id}/remove")
+async def post_round_remove(
+    request: Request, admin: ContextDep, staff: StaffDep, round_id: int
+) -> Response:
+    """Remove a round that no dossier belongs to."""
+    form = await checked_form(request, admin)
+    here = f"/admin/rounds/{round_id}"
+    if not staff.scope.is_province:
+        return _back("/admin/rounds", error="Chỉ cán bộ cấp tỉnh được xóa đợt đánh giá.")
+    if _text(form, "confirm") != "yes":
+        return _back(here, error="Hãy đánh dấu ô xác nhận trước khi xóa.")
+    try:
+        async with admin.writing() as session:
+            await remove_round(
+                session, round_id, admin.clock(), actor=staff.actor, province=staff.scope.code
+            )
+    except RoundError as error:
+        return _back(here, error=str(error))
+    return _back("/admin/rounds", notice="Đã xóa đợt đánh giá; các tin nhắc của đợt đã hủy.")
 
 
 @router.get("/invites", response_class=HTMLResponse)
@@ -624,6 +713,7 @@ async def post_import(request: Request, admin: ContextDep, staff: StaffDep) -> H
         error = "Hãy chọn tệp .xlsx hoặc .csv."
         return render(request, admin, "import.html", {"staff": staff, "error": error}, 400)
     content = await upload.read()
+    await form.close()  # the upload's spooled temporary file
     try:
         # Reading 10,000 rows takes seconds of CPU: keep the event loop serving chats.
         rows, report = await asyncio.to_thread(

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.sweep import ROUND_KINDS
-from bot.db.models import AuditEntry, EvaluationRound, OutboxMessage
+from bot.db.models import AuditEntry, Dossier, EvaluationRound, OutboxMessage
 
 DATE_FIELDS = (
     "opens_on",
@@ -26,16 +26,28 @@ DATE_FIELDS = (
 
 
 class RoundError(ValueError):
-    """A round's dates do not fit together, or there is no such round."""
+    """A round's dates do not fit together, or there is no such round (in Vietnamese: the
+    clerks who keep the calendar read it on the admin pages)."""
 
 
 def _check(found: EvaluationRound) -> None:
     if found.opens_on > found.registration_deadline:
-        raise RoundError("the round must open before its registration deadline")
+        raise RoundError("Ngày mở đợt phải trước hạn nộp hồ sơ.")
     if found.commune_deadline and found.commune_deadline < found.registration_deadline:
-        raise RoundError("the commune deadline cannot be before the registration deadline")
+        raise RoundError("Hạn của xã không thể trước hạn nộp hồ sơ.")
     if found.council_from and found.council_to and found.council_to < found.council_from:
-        raise RoundError("the council cannot end before it starts")
+        raise RoundError("Hội đồng không thể họp xong trước ngày bắt đầu.")
+
+
+async def _round(
+    session: AsyncSession, round_id: int, province: str | None, *, lock: bool = False
+) -> EvaluationRound:
+    """The round, when it exists and (given ``province``) belongs to that province; another
+    province's round is "not found", like a missing one."""
+    found = await session.get(EvaluationRound, round_id, with_for_update=lock)
+    if found is None or (province is not None and found.province_code != province):
+        raise RoundError(f"Không có đợt đánh giá số {round_id}.")
+    return found
 
 
 def _dates(found: EvaluationRound) -> dict[str, Any]:
@@ -86,41 +98,69 @@ async def cancel_pending(session: AsyncSession, round_id: int, version: int) -> 
 
 
 async def change_round(
-    session: AsyncSession, round_id: int, changes: dict[str, date | None], now: datetime
+    session: AsyncSession,
+    round_id: int,
+    changes: dict[str, date | None],
+    now: datetime,
+    *,
+    actor: str = "cli",
+    province: str | None = None,
+    name: str | None = None,
 ) -> tuple[EvaluationRound, int]:
-    """Change a round's dates: bump its version and cancel the old version's alerts."""
-    found = await session.get(EvaluationRound, round_id, with_for_update=True)
-    if found is None:
-        raise RoundError(f"no round {round_id}")
-    before = _dates(found)
-    for name, value in changes.items():
-        setattr(found, name, value)
+    """Change a round's dates (and name): bump its version and cancel the old version's
+    alerts, which the next sweep plans again for the new dates."""
+    found = await _round(session, round_id, province, lock=True)
+    before = {"name": found.name, **_dates(found)}
+    for field_name, value in changes.items():
+        setattr(found, field_name, value)
+    if name:
+        found.name = name
     _check(found)
     cancelled = await cancel_pending(session, found.id, found.version)
     found.version += 1
     session.add(
         AuditEntry(
-            actor_label="cli",
+            actor_label=actor,
             action="round.change",
             entity_type="evaluation_round",
             entity_id=str(found.id),
             before=before,
-            after={**_dates(found), "version": found.version, "cancelled_alerts": cancelled},
+            after={
+                "name": found.name,
+                **_dates(found),
+                "version": found.version,
+                "cancelled_alerts": cancelled,
+            },
             at=now,
         )
     )
     return found, cancelled
 
 
-async def remove_round(session: AsyncSession, round_id: int, now: datetime) -> int:
-    """Remove a round no dossier is bound to; its unsent alerts are cancelled."""
-    found = await session.get(EvaluationRound, round_id)
-    if found is None:
-        raise RoundError(f"no round {round_id}")
+async def remove_round(
+    session: AsyncSession,
+    round_id: int,
+    now: datetime,
+    *,
+    actor: str = "cli",
+    province: str | None = None,
+) -> int:
+    """Remove a round no dossier is bound to; its unsent alerts are cancelled.
+
+    A round with dossiers stays: they were registered for its dates, and its alerts and
+    reports refer to it. Its dates can still be changed."""
+    found = await _round(session, round_id, province, lock=True)
+    bound = await session.scalar(
+        select(func.count()).select_from(Dossier).where(Dossier.round_id == found.id)
+    )
+    if bound:
+        raise RoundError(
+            f"Đợt “{found.name}” đã có {bound} hồ sơ nên không xóa được; có thể sửa ngày."
+        )
     cancelled = await cancel_pending(session, found.id, found.version)
     session.add(
         AuditEntry(
-            actor_label="cli",
+            actor_label=actor,
             action="round.remove",
             entity_type="evaluation_round",
             entity_id=str(found.id),

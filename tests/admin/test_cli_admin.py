@@ -59,18 +59,20 @@ async def test_create_user_token_and_import(
     sheet.write_text(
         "Tên sản phẩm,Chủ thể,Xã,Nhóm,Số sao,Số quyết định,Ngày quyết định\n"
         "Mật ong,HTX Mật ong Xốp,Xã Xốp,1,4,12/QĐ,01/02/2025\n"
-        "Chè,HTX Chè,Xã Không Có,1,4,13/QĐ,01/02/2025\n",
+        "Chè,HTX Chè,Xã Không Có,1,4,13/QĐ,01/02/2025\n"
+        'Quế,HTX Đức Hòa,"Xã Đức Hòa, huyện Mộ Đức",1,4,14/QĐ,01/02/2024\n',
         encoding="utf-8",
     )
     dry_run = ("admin", "import", str(sheet), "--scope", "province:51")
     assert await _run(monkeypatch, database_url, *dry_run) == 0
     dry = capsys.readouterr().out
     assert "line 3: không tìm thấy xã" in dry
+    assert "line 4: old commune name, read as: Xã Đức Hòa, Huyện Mộ Đức → Xã Mộ Đức" in dry
     assert "dry run" in dry
     for _ in range(2):
         assert await _run(monkeypatch, database_url, *dry_run, "--apply") == 0
     second = capsys.readouterr().out
-    assert "created 0 products and 0 subjects; 1 were already present" in second
+    assert "created 0 products and 0 subjects; 2 were already present" in second
     async with sessionmaker() as session:
-        names = list(await session.scalars(select(Product.name)))
-    assert names == ["Mật ong"]
+        names = sorted(await session.scalars(select(Product.name)))
+    assert names == ["Mật ong", "Quế"]

@@ -121,3 +121,74 @@ async def test_csv_with_semicolons_and_missing_columns() -> None:
     bad = "Tên sản phẩm,Chủ thể,Xã\nA,B,C\n".encode()
     with pytest.raises(importer.ImportFileError, match=r"Thiếu cột: Nhóm, Số sao"):
         importer.check_rows(bad, "list.csv", PROVINCE)
+
+
+def _csv(*rows: str, header: str = "Tên sản phẩm;Chủ thể;Xã;Nhóm;Số sao;Số quyết định;"
+         "Ngày quyết định") -> bytes:  # fmt: skip
+    return "\n".join((header, *rows)).encode("utf-8-sig")
+
+
+def test_old_commune_names_are_read_as_the_commune_they_became() -> None:
+    """Lists published before 1/7/2025 name communes and districts that no longer exist."""
+    rows, report = importer.check_rows(
+        _csv(
+            "Mật ong;HTX Đức Hòa;Xã Đức Hòa;Thực phẩm;4;12/QĐ;01/02/2024",
+            "Cà phê;HTX Kon Tum;Phường Trần Hưng Đạo, Thành phố Kon Tum;Đồ uống;3;13/QĐ;01/02/2024",
+            "Chè;HTX Trần Hưng Đạo;Phường Trần Hưng Đạo;Đồ uống;3;14/QĐ;01/02/2024",
+            "Quế;HTX Trà Bùi;Xã Trà Bùi;Dược liệu;4;15/QĐ;01/02/2024",
+            "Nem;HTX Hà Nội;Phường Phúc Xá;Thực phẩm;3;16/QĐ;01/02/2024",
+            "Mật ong;HTX Mật ong Xốp;Xã Xốp;Thực phẩm;4;17/QĐ;01/02/2025",
+        ),
+        "list.csv",
+        PROVINCE,
+    )
+    assert [(r.line, r.commune.name) for r in rows] == [
+        (2, "Xã Mộ Đức"),
+        (3, "Phường Đăk BLa"),
+        (7, "Xã Xốp"),
+    ]
+    assert report.renamed == [
+        (2, "Xã Đức Hòa, Huyện Mộ Đức → Xã Mộ Đức"),
+        (3, "Phường Trần Hưng Đạo, Thành phố Kon Tum → Phường Đăk BLa"),
+    ]
+    errors = dict(report.errors)
+    assert "có 2 xã cũ tên “Phường Trần Hưng Đạo”" in errors[4]
+    assert "Thành phố Quảng Ngãi" in errors[4]
+    assert "Thành phố Kon Tum" in errors[4]
+    assert "thêm tên huyện cũ" in errors[4]
+    assert "nay thuộc 2 xã (Xã Cà Đam, Xã Tây Trà Bồng)" in errors[5]
+    assert "không tìm thấy xã “Phường Phúc Xá” trong phạm vi" in errors[6]  # Hà Nội's
+
+
+def test_a_district_column_and_the_same_product_under_its_old_and_new_name() -> None:
+    header = "Tên sản phẩm;Chủ thể;Xã;Huyện;Nhóm;Số sao;Số quyết định;Ngày quyết định"
+    old, _ = importer.check_rows(
+        _csv("Mật ong;HTX Đức Hòa;Đức Hòa;Huyện Mộ Đức;Thực phẩm;4;12/QĐ;01/02/2024",
+             header=header),
+        "old.csv",
+        PROVINCE,
+    )  # fmt: skip
+    new, report = importer.check_rows(
+        _csv("Mật ong;HTX Đức Hòa;Xã Mộ Đức;;Thực phẩm;4;12/QĐ;01/02/2024", header=header),
+        "new.csv",
+        PROVINCE,
+    )
+    assert old[0].commune.code == new[0].commune.code
+    # One product, whichever name the list used: importing both lists creates it once.
+    assert old[0].key == new[0].key
+    assert report.renamed == []
+
+
+def test_a_name_that_did_not_change_is_not_reported_as_renamed() -> None:
+    """Xã Xốp of huyện Đăk Glei (Kon Tum) is Xã Xốp of Quảng Ngãi today."""
+    rows, report = importer.check_rows(
+        _csv(
+            "Mật ong;HTX Mật ong Xốp;Xã Xốp, huyện Đăk Glei;Thực phẩm;4;17/QĐ;01/02/2025",
+            "Mật ong;HTX Mật ong Xốp;Xã Xốp, tỉnh Quảng Ngãi;Thực phẩm;4;18/QĐ;01/02/2025",
+        ),
+        "list.csv",
+        PROVINCE,
+    )
+    assert [r.commune.code for r in rows] == ["23356", "23356"]
+    assert report.renamed == []
+    assert [r.old_commune for r in rows] == [None, None]

@@ -11,7 +11,16 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import AuditEntry, Certificate, Dossier, EvaluationResult, OutboxMessage
+from bot.db.models import (
+    AuditEntry,
+    Certificate,
+    Dossier,
+    EvaluationResult,
+    OutboxMessage,
+    Product,
+    Subject,
+)
+from handlers.communes import communes_of_province
 from ocop_rules import certificate_expiry
 from tests.admin.conftest import PASSWORD, SON_HA, XOP, Seeded, csrf, login
 
@@ -270,3 +279,44 @@ async def test_invites_are_created_for_communes_in_scope_only(
     assert 'id="invite-code"' in created.text
     assert "không thuộc phạm vi" in refused.text
     assert listed.text.count("đang chờ") == 1
+
+
+async def test_import_page_dry_run_lists_old_commune_names_and_errors_then_imports(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    listing = (
+        "Tên sản phẩm;Chủ thể;Xã;Huyện;Nhóm;Số sao;Số quyết định;Ngày quyết định\n"
+        "Mật ong;HTX Đức Hòa;Xã Đức Hòa;Huyện Mộ Đức;Thực phẩm;4;12/QĐ;01/02/2024\n"
+        "Quế;HTX Trà Bùi;Xã Trà Bùi;Huyện Trà Bồng;Dược liệu;4;15/QĐ;01/02/2024\n"
+    ).encode("utf-8-sig")
+    client = await login(admin_url, "tinh51")
+    try:
+        token = csrf((await client.get("/admin/import")).text)
+
+        async def send(mode: str) -> httpx.Response:
+            return await client.post(
+                "/admin/import",
+                data={"csrf_token": token, "mode": mode},
+                files={"file": ("danh-sach.csv", listing, "text/csv")},
+            )
+
+        checked = await send("check")
+        assert checked.status_code == 200
+        assert "Kết quả kiểm tra thử" in checked.text
+        assert "1 dòng ghi tên xã cũ" in checked.text
+        assert "Xã Đức Hòa, Huyện Mộ Đức → Xã Mộ Đức" in checked.text
+        assert "nay thuộc 2 xã (Xã Cà Đam, Xã Tây Trà Bồng)" in checked.text
+        async with sessionmaker() as session:
+            assert await session.scalar(select(Product).where(Product.name == "Mật ong")) is None
+        imported = await send("import")
+        assert imported.status_code == 200
+        assert "1 sản phẩm mới" in imported.text
+    finally:
+        await client.aclose()
+    async with sessionmaker() as session:
+        product = await session.scalar(select(Product).where(Product.name == "Mật ong"))
+        assert product is not None
+        subject = await session.get(Subject, product.subject_id)
+        assert subject is not None
+        (mo_duc,) = [c for c in communes_of_province("51") if c.name == "Xã Mộ Đức"]
+        assert subject.commune_code == mo_duc.code

@@ -149,6 +149,13 @@ def test_match_option(text: str, result: object) -> None:
         ("xa xop", ["Xã Xốp, tỉnh Quảng Ngãi"]),
         ("Sơn Hà, tỉnh Quảng Ngãi", ["Xã Sơn Hà, tỉnh Quảng Ngãi"]),
         ("hoan kiem ha noi", ["Phường Hoàn Kiếm, Thành phố Hà Nội"]),
+        # Highland names with an apostrophe, typed with another one or none at all
+        ("ea hleo", ["Xã Ea H’leo, tỉnh Đắk Lắk"]),
+        ("Ea H'Leo", ["Xã Ea H’leo, tỉnh Đắk Lắk"]),
+        ("cu mgar", ["Xã Cư M’gar, tỉnh Đắk Lắk"]),
+        # A merged name written with a hyphen where the data has an en dash
+        ("chan may - lang co", ["Xã Chân Mây – Lăng Cô, Thành phố Huế"]),
+        ("chan may lang co hue", ["Xã Chân Mây – Lăng Cô, Thành phố Huế"]),
     ],
 )
 def test_commune_search(text: str, expected: list[str]) -> None:
