@@ -11,13 +11,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, StringConstraints
 
 from bot.admin import decisions, service
 from bot.admin.accounts import Staff, staff_by_token
 from bot.admin.context import AdminContext
+from bot.alerts.calendar import (
+    RoundError,
+    RoundNotFoundError,
+    add_round,
+    change_round,
+    list_rounds,
+    remove_round,
+)
 
 # PostgreSQL text cannot hold NUL; refusing it here keeps a stray byte a 422, not a 500.
 NO_NUL = r"^[^\x00]*$"
@@ -142,6 +150,25 @@ class DashboardOut(BaseModel):
     expiring: dict[str, int]
 
 
+class RoundIn(BaseModel):
+    """An evaluation round: its name and dates (the province is the account's)."""
+
+    name: Line = Field(min_length=1, max_length=255)
+    opens_on: date
+    registration_deadline: date
+    commune_deadline: date | None = None
+    council_from: date | None = None
+    council_to: date | None = None
+
+
+class RoundOut(RoundIn):
+    """A round as kept; ``version`` goes up each time its dates change."""
+
+    id: int
+    province_code: str
+    version: int
+
+
 class AuditOut(BaseModel):
     """One audit log entry."""
 
@@ -189,6 +216,89 @@ def _decision_error(error: Exception) -> HTTPException:
     if isinstance(error, decisions.NotAllowedError):
         return HTTPException(403, str(error))
     return HTTPException(409, str(error))
+
+
+def _round_error(error: RoundError) -> HTTPException:
+    if isinstance(error, RoundNotFoundError):
+        return HTTPException(404, "Not found")
+    return HTTPException(409, str(error))
+
+
+def _province_only(staff: Staff) -> str:
+    """The province of a province account; commune accounts cannot keep the calendar."""
+    if not staff.scope.is_province:
+        raise HTTPException(403, "Only province accounts keep the calendar of rounds")
+    return staff.scope.code
+
+
+# The calendar of rounds, as on the admin pages.
+rounds_api = APIRouter()
+
+
+@rounds_api.get("/rounds", responses=ERRORS)
+async def list_calendar(admin: ContextDep, staff: StaffDep) -> list[RoundOut]:
+    """The evaluation rounds of the account's province, by opening date."""
+    async with admin.reading() as session:
+        found = await list_rounds(session, staff.scope.province_code)
+    return [RoundOut.model_validate(r, from_attributes=True) for r in found]
+
+
+@rounds_api.post("/rounds", responses=DECISION_ERRORS, status_code=201)
+async def add_to_calendar(admin: ContextDep, staff: StaffDep, body: RoundIn) -> RoundOut:
+    """Add a round; its alerts are planned by the next sweep."""
+    province = _province_only(staff)
+    dates = body.model_dump(exclude={"name"})
+    try:
+        async with admin.writing() as session:
+            found = await add_round(
+                session, province, body.name, dates, admin.clock(), actor=staff.actor
+            )
+            return RoundOut.model_validate(found, from_attributes=True)
+    except RoundError as error:
+        raise _round_error(error) from None
+
+
+@rounds_api.put("/rounds/{round_id}", responses=DECISION_ERRORS)
+async def change_in_calendar(
+    admin: ContextDep,
+    staff: StaffDep,
+    round_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: RoundIn,
+) -> RoundOut:
+    """Replace a round's name and dates; alerts planned for the old dates are cancelled
+    and planned again for the new ones."""
+    province = _province_only(staff)
+    try:
+        async with admin.writing() as session:
+            found, _ = await change_round(
+                session,
+                round_id,
+                body.model_dump(exclude={"name"}),
+                admin.clock(),
+                actor=staff.actor,
+                province=province,
+                name=body.name,
+            )
+            return RoundOut.model_validate(found, from_attributes=True)
+    except RoundError as error:
+        raise _round_error(error) from None
+
+
+@rounds_api.delete("/rounds/{round_id}", responses=DECISION_ERRORS, status_code=204)
+async def remove_from_calendar(
+    admin: ContextDep,
+    staff: StaffDep,
+    round_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+) -> None:
+    """Remove a round no dossier belongs to (409 otherwise); its alerts are cancelled."""
+    province = _province_only(staff)
+    try:
+        async with admin.writing() as session:
+            await remove_round(
+                session, round_id, admin.clock(), actor=staff.actor, province=province
+            )
+    except RoundError as error:
+        raise _round_error(error) from None
 
 
 def create_api() -> FastAPI:
@@ -370,4 +480,5 @@ def create_api() -> FastAPI:
             for e in entries
         ]
 
+    api.include_router(rounds_api)
     return api

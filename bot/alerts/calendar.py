@@ -26,8 +26,12 @@ DATE_FIELDS = (
 
 
 class RoundError(ValueError):
-    """A round's dates do not fit together, or there is no such round (in Vietnamese: the
-    clerks who keep the calendar read it on the admin pages)."""
+    """A round's dates do not fit together, or the round cannot be changed as asked (in
+    Vietnamese: the clerks who keep the calendar read it on the admin pages)."""
+
+
+class RoundNotFoundError(RoundError):
+    """No such round (or it is another province's)."""
 
 
 def _check(found: EvaluationRound) -> None:
@@ -46,7 +50,7 @@ async def _round(
     province's round is "not found", like a missing one."""
     found = await session.get(EvaluationRound, round_id, with_for_update=lock)
     if found is None or (province is not None and found.province_code != province):
-        raise RoundError(f"Không có đợt đánh giá số {round_id}.")
+        raise RoundNotFoundError(f"Không có đợt đánh giá số {round_id}.")
     return found
 
 

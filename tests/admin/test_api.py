@@ -83,6 +83,42 @@ async def test_scores_and_certificate_through_the_api(
     assert detail.json()["stars"] == 5
 
 
+async def test_the_calendar_of_rounds_through_the_api(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    province = await _client(admin_url, await api_token(sessionmaker, "tinh51"))
+    hanoi = await _client(admin_url, await api_token(sessionmaker, "hanoi"))
+    commune = await _client(admin_url, await api_token(sessionmaker, "xaxop"))
+    first = {"name": "Đợt 1", "opens_on": "2027-03-01", "registration_deadline": "2027-04-12"}
+    try:
+        added = await province.post("/rounds", json=first)
+        assert added.status_code == 201, added.text
+        round_id = added.json()["id"]
+        assert (added.json()["province_code"], added.json()["version"]) == ("51", 1)
+        backwards = {**first, "registration_deadline": "2027-02-01"}
+        assert (await province.post("/rounds", json=backwards)).status_code == 409
+        assert (await commune.post("/rounds", json=first)).status_code == 403
+        moved = await province.put(
+            f"/rounds/{round_id}", json={**first, "registration_deadline": "2027-04-30"}
+        )
+        assert moved.status_code == 200
+        assert (moved.json()["registration_deadline"], moved.json()["version"]) == (
+            "2027-04-30",
+            2,
+        )
+        assert [r["name"] for r in (await commune.get("/rounds")).json()] == ["Đợt 1"]
+        assert (await hanoi.get("/rounds")).json() == []
+        assert (await hanoi.put(f"/rounds/{round_id}", json=first)).status_code == 404
+        assert (await hanoi.delete(f"/rounds/{round_id}")).status_code == 404
+        assert (await commune.delete(f"/rounds/{round_id}")).status_code == 403
+        assert (await province.delete(f"/rounds/{round_id}")).status_code == 204
+        assert (await province.get("/rounds")).json() == []
+        assert (await province.delete(f"/rounds/{round_id}")).status_code == 404
+    finally:
+        for client in (province, hanoi, commune):
+            await client.aclose()
+
+
 async def test_schemathesis_finds_no_server_error_or_schema_violation(
     admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
