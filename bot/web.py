@@ -84,10 +84,6 @@ StateDep = Annotated[AppState, Depends(_state)]
 router = APIRouter()
 
 
-def _attachment(filename: str) -> str:
-    return f"attachment; filename*=UTF-8''{quote(filename)}"
-
-
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     """The process is up."""

@@ -1,4 +1,5 @@
-"""The JSON API under ``/api/v1``: the admin pages' reads and decisions for scripts.
+"""The JSON API under ``/api/v1``: the admin pages' reads and decisions for scripts (the
+calendar, invites and spreadsheets are in the ``api_*`` modules beside this one).
 
 Each staff account may hold one bearer token (``ocop-bot admin token <username>``); the
 token carries the account's scope, exactly as a browser session does. The OpenAPI document
@@ -11,36 +12,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, StringConstraints
+from fastapi import FastAPI, HTTPException, Query
+from pydantic import BaseModel, Field
 
 from bot.admin import decisions, service
-from bot.admin.accounts import Staff, staff_by_token
-from bot.admin.context import AdminContext
-from bot.alerts.calendar import (
-    RoundError,
-    RoundNotFoundError,
-    add_round,
-    change_round,
-    list_rounds,
-    remove_round,
+from bot.admin.api_calendar import rounds_api
+from bot.admin.api_common import (
+    DECISION_ERRORS,
+    ERRORS,
+    NO_NUL,
+    ContextDep,
+    Id,
+    Line,
+    StaffDep,
 )
-
-# PostgreSQL text cannot hold NUL; refusing it here keeps a stray byte a 422, not a 500.
-NO_NUL = r"^[^\x00]*$"
-Line = Annotated[str, StringConstraints(pattern=NO_NUL)]
-_bearer = HTTPBearer(auto_error=False, description="Token from `ocop-bot admin token`")
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing or unknown token"},
-    404: {"description": "No such record in the account's scope"},
-}
-DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    400: {"description": "The body is not valid JSON"},
-    403: {"description": "Commune accounts cannot take this decision"},
-    409: {"description": "The rules or the dossier's state do not allow it"},
-}
+from bot.admin.api_files import files_api
+from bot.admin.api_invites import invites_api
 
 
 class DossierOut(BaseModel):
@@ -150,25 +137,6 @@ class DashboardOut(BaseModel):
     expiring: dict[str, int]
 
 
-class RoundIn(BaseModel):
-    """An evaluation round: its name and dates (the province is the account's)."""
-
-    name: Line = Field(min_length=1, max_length=255)
-    opens_on: date
-    registration_deadline: date
-    commune_deadline: date | None = None
-    council_from: date | None = None
-    council_to: date | None = None
-
-
-class RoundOut(RoundIn):
-    """A round as kept; ``version`` goes up each time its dates change."""
-
-    id: int
-    province_code: str
-    version: int
-
-
 class AuditOut(BaseModel):
     """One audit log entry."""
 
@@ -182,30 +150,6 @@ class AuditOut(BaseModel):
     after: dict[str, Any] | None
 
 
-def _context(request: Request) -> AdminContext:
-    admin: AdminContext = request.app.state.admin
-    return admin
-
-
-ContextDep = Annotated[AdminContext, Depends(_context)]
-
-
-async def _staff(
-    admin: ContextDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Staff:
-    staff = None
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        async with admin.reading() as session:
-            staff = await staff_by_token(session, credentials.credentials)
-    if staff is None:
-        raise HTTPException(401, "Missing or unknown token", {"WWW-Authenticate": "Bearer"})
-    return staff
-
-
-StaffDep = Annotated[Staff, Depends(_staff)]
-
-
 def _certificate(row: Any) -> CertificateOut:
     return CertificateOut.model_validate(row, from_attributes=True)
 
@@ -216,89 +160,6 @@ def _decision_error(error: Exception) -> HTTPException:
     if isinstance(error, decisions.NotAllowedError):
         return HTTPException(403, str(error))
     return HTTPException(409, str(error))
-
-
-def _round_error(error: RoundError) -> HTTPException:
-    if isinstance(error, RoundNotFoundError):
-        return HTTPException(404, "Not found")
-    return HTTPException(409, str(error))
-
-
-def _province_only(staff: Staff) -> str:
-    """The province of a province account; commune accounts cannot keep the calendar."""
-    if not staff.scope.is_province:
-        raise HTTPException(403, "Only province accounts keep the calendar of rounds")
-    return staff.scope.code
-
-
-# The calendar of rounds, as on the admin pages.
-rounds_api = APIRouter()
-
-
-@rounds_api.get("/rounds", responses=ERRORS)
-async def list_calendar(admin: ContextDep, staff: StaffDep) -> list[RoundOut]:
-    """The evaluation rounds of the account's province, by opening date."""
-    async with admin.reading() as session:
-        found = await list_rounds(session, staff.scope.province_code)
-    return [RoundOut.model_validate(r, from_attributes=True) for r in found]
-
-
-@rounds_api.post("/rounds", responses=DECISION_ERRORS, status_code=201)
-async def add_to_calendar(admin: ContextDep, staff: StaffDep, body: RoundIn) -> RoundOut:
-    """Add a round; its alerts are planned by the next sweep."""
-    province = _province_only(staff)
-    dates = body.model_dump(exclude={"name"})
-    try:
-        async with admin.writing() as session:
-            found = await add_round(
-                session, province, body.name, dates, admin.clock(), actor=staff.actor
-            )
-            return RoundOut.model_validate(found, from_attributes=True)
-    except RoundError as error:
-        raise _round_error(error) from None
-
-
-@rounds_api.put("/rounds/{round_id}", responses=DECISION_ERRORS)
-async def change_in_calendar(
-    admin: ContextDep,
-    staff: StaffDep,
-    round_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
-    body: RoundIn,
-) -> RoundOut:
-    """Replace a round's name and dates; alerts planned for the old dates are cancelled
-    and planned again for the new ones."""
-    province = _province_only(staff)
-    try:
-        async with admin.writing() as session:
-            found, _ = await change_round(
-                session,
-                round_id,
-                body.model_dump(exclude={"name"}),
-                admin.clock(),
-                actor=staff.actor,
-                province=province,
-                name=body.name,
-            )
-            return RoundOut.model_validate(found, from_attributes=True)
-    except RoundError as error:
-        raise _round_error(error) from None
-
-
-@rounds_api.delete("/rounds/{round_id}", responses=DECISION_ERRORS, status_code=204)
-async def remove_from_calendar(
-    admin: ContextDep,
-    staff: StaffDep,
-    round_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
-) -> None:
-    """Remove a round no dossier belongs to (409 otherwise); its alerts are cancelled."""
-    province = _province_only(staff)
-    try:
-        async with admin.writing() as session:
-            await remove_round(
-                session, round_id, admin.clock(), actor=staff.actor, province=province
-            )
-    except RoundError as error:
-        raise _round_error(error) from None
 
 
 def create_api() -> FastAPI:
@@ -344,9 +205,7 @@ def create_api() -> FastAPI:
         )
 
     @api.get("/dossiers/{dossier_id}", responses=ERRORS)
-    async def dossier(
-        admin: ContextDep, staff: StaffDep, dossier_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
-    ) -> DossierDetailOut:
+    async def dossier(admin: ContextDep, staff: StaffDep, dossier_id: Id) -> DossierDetailOut:
         """One dossier of the scope."""
         async with admin.reading() as session:
             detail = await service.dossier_detail(session, staff.scope, dossier_id)
@@ -368,7 +227,7 @@ def create_api() -> FastAPI:
     async def scores(
         admin: ContextDep,
         staff: StaffDep,
-        dossier_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+        dossier_id: Id,
         body: ScoresIn,
     ) -> ScoreOut:
         """Enter every member's score; the result is recorded when they agree within 10."""
@@ -399,7 +258,7 @@ def create_api() -> FastAPI:
     async def certificate(
         admin: ContextDep,
         staff: StaffDep,
-        dossier_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+        dossier_id: Id,
         body: CertificateIn,
     ) -> CertificateOut:
         """Issue the certificate of a scored dossier (expiry computed: 36 months)."""
@@ -436,7 +295,7 @@ def create_api() -> FastAPI:
     async def revoke(
         admin: ContextDep,
         staff: StaffDep,
-        certificate_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+        certificate_id: Id,
         body: RevokeIn,
     ) -> CertificateOut:
         """Revoke a valid certificate; the producer is told the reason."""
@@ -480,5 +339,6 @@ def create_api() -> FastAPI:
             for e in entries
         ]
 
-    api.include_router(rounds_api)
+    for part in (rounds_api, invites_api, files_api):
+        api.include_router(part)
     return api

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -122,3 +124,42 @@ def to_xlsx(table: Table, title: str) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+CSV = "text/csv; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    """A download: its bytes, media type and file name."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Content-Disposition for a download whose name may carry accents (RFC 6266)."""
+        return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(self.filename)}"}
+
+
+async def export_file(
+    session: AsyncSession,
+    scope: Scope,
+    kind: str,
+    fmt: str,
+    wanted: service.DossierFilter,
+    today: date,
+) -> ExportFile:
+    """``kind`` (one of :data:`KINDS`) of ``scope`` as ``fmt`` ("csv" or "xlsx"), for the
+    pages and the API alike; dossiers as ``wanted`` filters them."""
+    if kind == "dossiers":
+        table = await dossiers(session, scope, wanted)
+    elif kind == "certificates":
+        table = await certificates(session, scope, today)
+    else:
+        table = await commune_reports(session, scope)
+    name = f"ocop-{kind}-{today:%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        return ExportFile(to_csv(table), CSV, name)
+    return ExportFile(to_xlsx(table, kind), XLSX, name)

@@ -13,7 +13,7 @@ import asyncio
 from datetime import date, datetime
 from importlib.resources import files
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -668,11 +668,6 @@ async def audit_page(
     )
 
 
-def attachment(filename: str) -> str:
-    """A Content-Disposition header for a download with a Vietnamese file name."""
-    return f"attachment; filename*=UTF-8''{quote(filename)}"
-
-
 @router.get("/export/{kind}.{fmt}")
 async def export(
     admin: ContextDep, staff: StaffDep, kind: str, fmt: str, wanted: FilterDep
@@ -681,18 +676,8 @@ async def export(
     if kind not in exports.KINDS or fmt not in {"csv", "xlsx"}:
         raise HTTPException(404)
     async with admin.reading() as session:
-        if kind == "dossiers":
-            table = await exports.dossiers(session, staff.scope, wanted)
-        elif kind == "certificates":
-            table = await exports.certificates(session, staff.scope, admin.today())
-        else:
-            table = await exports.commune_reports(session, staff.scope)
-    name = f"ocop-{kind}-{admin.today():%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        body, media = exports.to_csv(table), "text/csv; charset=utf-8"
-    else:
-        body, media = exports.to_xlsx(table, kind), exports.XLSX
-    return Response(body, media_type=media, headers={"Content-Disposition": attachment(name)})
+        found = await exports.export_file(session, staff.scope, kind, fmt, wanted, admin.today())
+    return Response(found.content, media_type=found.media_type, headers=found.headers)
 
 
 @router.get("/import", response_class=HTMLResponse)

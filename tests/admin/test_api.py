@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.admin.conftest import SON_HA, Seeded, api_token
+from tests.admin.conftest import SON_HA, XOP, Seeded, api_token
 
 
 async def _client(url: str, token: str) -> httpx.AsyncClient:
@@ -117,6 +117,57 @@ async def test_the_calendar_of_rounds_through_the_api(
     finally:
         for client in (province, hanoi, commune):
             await client.aclose()
+
+
+async def test_invites_exports_and_import_through_the_api(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    province = await _client(admin_url, await api_token(sessionmaker, "tinh51"))
+    commune = await _client(admin_url, await api_token(sessionmaker, "xaxop"))
+    listing = (
+        "Tên sản phẩm;Chủ thể;Xã;Nhóm;Số sao;Số quyết định;Ngày quyết định\n"
+        "Mật ong;HTX Đức Hòa;Xã Đức Hòa, huyện Mộ Đức;Thực phẩm;4;12/QĐ;01/02/2024\n"
+        "Chè;HTX Chè;Xã Không Có;Thực phẩm;4;13/QĐ;01/02/2024\n"
+    ).encode("utf-8-sig")
+    upload = {"file": ("danh-sach.csv", listing, "text/csv")}
+    try:
+        created = await province.post(
+            "/invites", json={"commune_code": XOP, "invitee_name": "Cán bộ Xốp"}
+        )
+        assert created.status_code == 201, created.text
+        code, invite = created.json()["code"], created.json()["invite"]
+        assert (invite["state"], invite["commune_code"]) == ("open", XOP)
+        assert (await commune.post("/invites", json={"commune_code": SON_HA})).status_code == 404
+        assert [i["id"] for i in (await commune.get("/invites")).json()] == [invite["id"]]
+        assert code not in (await province.get("/invites")).text  # shown once, at creation
+        revoked = await commune.post(f"/invites/{invite['id']}/revoke")
+        assert revoked.json()["state"] == "revoked"
+
+        csv_file = await commune.get("/exports/dossiers.csv")
+        assert csv_file.headers["content-type"].startswith("text/csv")
+        assert "Mật ong Xốp" in csv_file.content.decode("utf-8-sig")
+        assert "Chè Sơn Hà" not in csv_file.content.decode("utf-8-sig")  # another commune
+        xlsx = await province.get("/exports/certificates.xlsx")
+        assert xlsx.content[:2] == b"PK"
+        assert "filename*=UTF-8''ocop-certificates-" in xlsx.headers["content-disposition"]
+        assert (await province.get("/exports/secrets.csv")).status_code == 422
+
+        dry = await province.post("/import", files=upload)
+        assert dry.status_code == 200, dry.text
+        report = dry.json()
+        assert (report["dry_run"], report["rows"], report["valid"]) == (True, 2, 1)
+        assert report["renamed"] == [{"line": 2, "text": "Xã Đức Hòa, Huyện Mộ Đức → Xã Mộ Đức"}]
+        assert report["errors"][0]["line"] == 3
+        applied = await province.post("/import", params={"apply": "true"}, files=upload)
+        assert (applied.json()["dry_run"], applied.json()["created_products"]) == (False, 1)
+        again = await province.post("/import", params={"apply": "true"}, files=upload)
+        assert (again.json()["created_products"], again.json()["already_present"]) == (0, 1)
+        assert (await commune.post("/import", files=upload)).status_code == 403
+        wrong = {"file": ("list.pdf", b"%PDF", "application/pdf")}
+        assert (await province.post("/import", files=wrong)).status_code == 400
+    finally:
+        await province.aclose()
+        await commune.aclose()
 
 
 async def test_schemathesis_finds_no_server_error_or_schema_violation(

@@ -1,0 +1,63 @@
+"""What every part of the JSON API shares: the bearer-token account, error descriptions,
+and the string type that keeps NUL bytes out of PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field, StringConstraints
+
+from bot.admin.accounts import Staff, staff_by_token
+from bot.admin.context import AdminContext
+
+# PostgreSQL text cannot hold NUL; refusing it here keeps a stray byte a 422, not a 500.
+NO_NUL = r"^[^\x00]*$"
+Line = Annotated[str, StringConstraints(pattern=NO_NUL)]
+_bearer = HTTPBearer(auto_error=False, description="Token from `ocop-bot admin token`")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing or unknown token"},
+    404: {"description": "No such record in the account's scope"},
+}
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: {"description": "The body is not valid JSON"},
+}
+DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **BODY_ERRORS,
+    403: {"description": "Commune accounts cannot take this decision"},
+    409: {"description": "The rules or the dossier's state do not allow it"},
+}
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def _context(request: Request) -> AdminContext:
+    admin: AdminContext = request.app.state.admin
+    return admin
+
+
+ContextDep = Annotated[AdminContext, Depends(_context)]
+
+
+async def _staff(
+    admin: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Staff:
+    staff = None
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        async with admin.reading() as session:
+            staff = await staff_by_token(session, credentials.credentials)
+    if staff is None:
+        raise HTTPException(401, "Missing or unknown token", {"WWW-Authenticate": "Bearer"})
+    return staff
+
+
+StaffDep = Annotated[Staff, Depends(_staff)]
+
+
+def province_only(staff: Staff) -> str:
+    """The province of a province account; a commune account gets 403."""
+    if not staff.scope.is_province:
+        raise HTTPException(403, "Only province accounts can do this")
+    return staff.scope.code

@@ -1,0 +1,109 @@
+"""Spreadsheets in the JSON API, as on the admin pages: exports of dossiers, certificates
+and commune reports; the import of a province's list of certified products (a dry run
+unless ``apply`` is set)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from bot.admin import exports, importer, service
+from bot.admin.api_common import ERRORS, NO_NUL, ContextDep, StaffDep, province_only
+
+files_api = APIRouter()
+Kind = Literal["dossiers", "certificates", "commune_reports"]
+SPREADSHEETS = {
+    200: {
+        "description": "The file, with Vietnamese headers",
+        "content": {
+            exports.CSV: {"schema": {"type": "string"}},
+            exports.XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+    **ERRORS,
+}
+
+
+class Problem(BaseModel):
+    """One row of the list and what is wrong with it, or what was read into it."""
+
+    line: int
+    text: str
+
+
+class ImportReportOut(BaseModel):
+    """What the import found (dry run) or did."""
+
+    dry_run: bool
+    rows: int
+    valid: int
+    errors: list[Problem]
+    renamed: list[Problem]
+    already_present: int
+    created_products: int
+    created_subjects: int
+
+
+@files_api.get("/exports/{kind}.{fmt}", response_class=Response, responses=SPREADSHEETS)
+async def export(
+    admin: ContextDep,
+    staff: StaffDep,
+    kind: Kind,
+    fmt: Literal["csv", "xlsx"],
+    commune: Annotated[str | None, Query(max_length=5, pattern=NO_NUL)] = None,
+    group: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
+    status: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
+    round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """The scope's dossiers (filtered as the list is), certificates or commune reports."""
+    wanted = service.DossierFilter(commune, group, status, round_id, None, 1)
+    async with admin.reading() as session:
+        found = await exports.export_file(session, staff.scope, kind, fmt, wanted, admin.today())
+    return Response(found.content, media_type=found.media_type, headers=found.headers)
+
+
+@files_api.post(
+    "/import",
+    responses={
+        **ERRORS,
+        400: {"description": "The file cannot be read (type, header, columns)"},
+        403: {"description": "Only province accounts import lists"},
+    },
+)
+async def import_list(
+    admin: ContextDep,
+    staff: StaffDep,
+    file: UploadFile,
+    apply: Annotated[bool, Query(description="write the valid rows (default: dry run)")] = False,
+) -> ImportReportOut:
+    """Check every row of a .xlsx or .csv list; with ``apply``, import the valid ones
+    (importing the same list again changes nothing)."""
+    province_only(staff)
+    content = await file.read()
+    await file.close()
+    try:
+        # Reading 10,000 rows takes seconds of CPU: keep the event loop serving chats.
+        rows, report = await asyncio.to_thread(
+            importer.check_rows, content, file.filename or "", staff.scope
+        )
+    except importer.ImportFileError as problem:
+        raise HTTPException(400, str(problem)) from None
+    if apply:
+        async with admin.writing() as session:
+            report = await importer.import_rows(
+                session, rows, report, staff.scope, staff.actor, admin.clock()
+            )
+    return ImportReportOut(
+        dry_run=report.dry_run,
+        rows=report.rows,
+        valid=report.valid,
+        errors=[Problem(line=line, text=text) for line, text in report.errors],
+        renamed=[Problem(line=line, text=text) for line, text in report.renamed],
+        already_present=report.already_present,
+        created_products=report.created_products,
+        created_subjects=report.created_subjects,
+    )
