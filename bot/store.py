@@ -105,9 +105,13 @@ class SqlStore(OfficerQueries):
         self._timezone = timezone
 
     async def profile_for(self, channel: Channel, external_id: str) -> Profile | None:
-        """The registered person behind a channel account, if any (asked on every event)."""
+        """The registered person behind a channel account, if any (asked on every event).
+
+        Run as Core on the session's connection: the ORM's execution path, which plain
+        columns do not need, took twice the time of the statement itself."""
+        connection = await self._session.connection()
         row = (
-            await self._session.execute(
+            await connection.execute(
                 _PROFILE_BY_ACCOUNT, {"channel": channel.value, "external_id": external_id}
             )
         ).first()

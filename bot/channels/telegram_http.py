@@ -89,12 +89,12 @@ class AiohttpRequest(BaseRequest):
         )
         for attempt in range(2):
             try:
+                body, content_type = _body(request_data)
+                headers = {"User-Agent": self.USER_AGENT}
+                if content_type is not None:
+                    headers["Content-Type"] = content_type
                 async with self._session.request(
-                    method,
-                    url,
-                    data=_body(request_data),
-                    headers={"User-Agent": self.USER_AGENT},
-                    timeout=timeout,
+                    method, url, data=body, headers=headers, timeout=timeout
                 ) as response:
                     return response.status, await response.read()
             except aiohttp.ServerDisconnectedError as error:
@@ -110,17 +110,25 @@ class AiohttpRequest(BaseRequest):
         raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """Form fields, as PTB's httpx request sends them; multipart when files go along."""
+FORM = "application/x-www-form-urlencoded"
+
+
+def _body(request_data: RequestData | None) -> tuple[aiohttp.FormData | bytes | None, str | None]:
+    """Form fields, as PTB's httpx request sends them; multipart when files go along.
+
+    Plain fields are encoded here (PTB's ``url_encoded_parameters``) and sent as bytes:
+    given a dict, aiohttp builds a ``FormData`` that sets up a multipart writer, with a
+    random boundary, for every request before choosing the URL encoding anyway.
+    """
     if request_data is None:
-        return None
+        return None, None
     files = request_data.multipart_data
     if not files:
-        return request_data.json_parameters
+        return request_data.url_encoded_parameters().encode(), FORM
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, part in files.items():
         filename, content, *media = part
         form.add_field(name, content, filename=filename, content_type=media[0] if media else None)
-    return form
+    return form, None

@@ -1,0 +1,121 @@
+"""The conversation engine alone: CPU and SQL statements per committed step, no HTTP.
+
+Chats walk the sign-up conversation (nine steps and a "menu") through ``Engine.handle`` on
+a fresh database, one step after another, each step committed as in production. Reports the
+statements per step by kind, the CPU per step, and that CPU as a ratio to a fixed
+pure-Python loop (``sum(range(10**6))``, ``reference_ms``) timed between the chats, so runs
+on machines of different speed (or on one shared machine at different hours) compare. The
+webhook benchmark measures the whole server; this one isolates the engine's share, the part
+our own code decides most of.
+
+On a busy shared machine even the ratio moves by a tenth; counting instructions does not.
+Run the script twice under callgrind, with ``--chats 2`` and ``--chats 20``, and divide the
+difference of the two totals by the 180 steps between them:
+
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        python bench/engine_steps.py --chats 20 --warmup 5
+
+    python bench/engine_steps.py                 # 200 chats, 2,000 steps, SQLite
+    python bench/engine_steps.py --database-url postgresql+asyncpg://postgres@127.0.0.1/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).parents[1]
+sys.path.insert(0, str(REPO))
+
+from sqlalchemy import event  # noqa: E402
+
+from bot.db.engine import create_engine  # noqa: E402
+from bot.runtime import build_engine, event_loop_factory, settle_heap  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from tests.builders import SIGN_UP, Chat  # noqa: E402
+
+STEPS = [*SIGN_UP, "menu"]
+_chat_ids = itertools.count(1)
+
+
+REFERENCE = 1_000_000  # iterations of the reference loop run after each chat
+
+
+async def _walk(engine: Any, chats: int) -> tuple[float, float]:
+    """CPU seconds of the chats' steps, and of the reference loops run between them.
+
+    Timing the reference between the chats, rather than once before or after, makes both
+    figures see the same machine: on a shared one its speed changes from minute to minute.
+    """
+    steps = reference = 0.0
+    for _ in range(chats):
+        began = time.process_time()
+        await Chat(engine, chat=str(next(_chat_ids))).say(*STEPS)
+        middle = time.process_time()
+        sum(range(REFERENCE))
+        steps, reference = steps + middle - began, reference + time.process_time() - middle
+    return steps, reference
+
+
+async def run(database_url: str, chats: int, warmup: int) -> dict[str, Any]:
+    """Walk ``warmup`` chats unmeasured, then ``chats`` measured; return the figures."""
+    database = create_engine(database_url)
+    engine = build_engine(database, load_settings(database_url=database_url))
+    statements: collections.Counter[str] = collections.Counter()
+
+    @event.listens_for(database.sync_engine, "before_cursor_execute")
+    def count(*args: Any) -> None:
+        statements[args[2].split(None, 1)[0].upper()] += 1
+
+    settle_heap()
+    try:
+        await _walk(engine, warmup)
+        statements.clear()
+        cpu, reference = await _walk(engine, chats)
+    finally:
+        await database.dispose()
+    steps = chats * len(STEPS)
+    return {
+        "steps": steps,
+        "cpu_ms_per_step": 1000 * cpu / max(steps, 1),
+        "reference_ms": 1000 * reference / max(chats, 1),
+        "cpu_per_step_vs_reference": cpu / max(steps, 1) / (reference / max(chats, 1) or 1),
+        "statements_per_step": round(sum(statements.values()) / max(steps, 1), 2),
+        "by_kind": {k: round(v / max(steps, 1), 2) for k, v in sorted(statements.items())},
+    }
+
+
+def main() -> int:
+    """Parse arguments, migrate a fresh database, run, print one line per figure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20, help="chats walked before measuring")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--short", action="store_true", help="a few seconds, for CI")
+    args = parser.parse_args()
+    if args.short:
+        args.chats, args.warmup = 20, 5
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite+aiosqlite:///{folder}/engine.db"
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+        subprocess.run(
+            [sys.executable, "-m", "bot", "migrate"], env=env, check=True, capture_output=True
+        )
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            result = runner.run(run(url, args.chats, args.warmup))
+    for key, value in result.items():
+        print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
+    return 0 if result["steps"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
