@@ -68,7 +68,7 @@ def settle_heap() -> None:
     170 ms on a 2-core machine, every half second under load, during which no update was
     handled. Called once by ``serve`` and ``poll`` after start-up.
     """
-    search_communes("xop")  # builds the commune index
+    search_communes("xo")  # builds the commune index and its sorted keys
     search_old_communes("xop")  # and the table of names before 1/7/2025
     for locale in SUPPORTED_LOCALES:
         translator(locale)

@@ -7,6 +7,7 @@ the first use) and answers in microseconds: exact folded name first, then prefix
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,7 +98,7 @@ def search_communes(text: str, limit: int = 50) -> list[CommuneRef]:
     query = _normalise_query(text)
     if not query:
         return []
-    by_code, by_key = _index()
+    by_key = _index()[1]
     exact = by_key.get(query)
     if exact:
         return _prefer_accents(text, sorted(exact, key=lambda c: (c.province_key, c.code)))[:limit]
@@ -107,8 +108,27 @@ def search_communes(text: str, limit: int = 50) -> list[CommuneRef]:
         hits = [c for c in by_key.get(name, []) if c.province_key.startswith(province)]
         if hits:
             return _prefer_accents(text, sorted(hits, key=lambda c: c.code))[:limit]
-    prefix = [c for c in by_code.values() if c.key.startswith(query)]
-    return sorted(prefix, key=lambda c: (c.key, c.province_key))[:limit]
+    return _starting_with(query, limit)
+
+
+@lru_cache(maxsize=1)
+def _sorted() -> tuple[list[str], list[CommuneRef]]:
+    """Every commune by key (then province), with the keys alone for bisection."""
+    ordered = sorted(_index()[0].values(), key=lambda c: (c.key, c.province_key, c.code))
+    return [c.key for c in ordered], ordered
+
+
+def _starting_with(prefix: str, limit: int) -> list[CommuneRef]:
+    """Communes whose key starts with ``prefix``, by key: a binary search, not a scan of
+    all 3,321 (a name typed with a slip lands here on every try)."""
+    keys, ordered = _sorted()
+    start = bisect_left(keys, prefix)
+    found: list[CommuneRef] = []
+    for key, commune in zip(keys[start:], ordered[start:], strict=True):
+        if not key.startswith(prefix) or len(found) == limit:
+            break
+        found.append(commune)
+    return found
 
 
 @lru_cache(maxsize=1)

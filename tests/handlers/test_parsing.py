@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from handlers.communes import commune_by_code, search_communes
+from handlers.communes import commune_by_code, communes_of_province, provinces, search_communes
 from handlers.parsing import (
     InvalidAnswerError,
     parse_count,
@@ -175,3 +175,13 @@ def test_commune_by_code() -> None:
     assert xop is not None
     assert xop.province_code == "51"
     assert commune_by_code("99999") is None
+
+
+@pytest.mark.parametrize("prefix", ["tan", "son h", "xo", "phu", "zzzz", "a"])
+def test_commune_prefix_search_finds_what_a_full_scan_finds(prefix: str) -> None:
+    everyone = {c.code: c for p in provinces() for c in communes_of_province(p)}
+    expected = sorted(
+        (c for c in everyone.values() if c.key.startswith(prefix)),
+        key=lambda c: (c.key, c.province_key, c.code),
+    )[:50]
+    assert [c.code for c in search_communes(prefix)] == [c.code for c in expected]
