@@ -52,7 +52,7 @@ SCRIPT = [
     "/start",
     "co",
     "Nguyen Van A",
-    "0912345678",
+    "{phone}",  # each chat its own number, as each producer has
     "xop",
     "hop tac xa",
     "HTX Mat ong",
@@ -61,8 +61,11 @@ SCRIPT = [
 ]
 TARGET_RATE = 500.0
 TARGET_P99_MS = 100.0
-_update_ids = itertools.count(1)
-_chat_ids = itertools.count(10_000)
+# Fresh ids on every run, so a database kept from an earlier run (PostgreSQL) sees new
+# events from new chats, not redeliveries it rightly ignores.
+_RUN = int(time.time()) % 1_000_000
+_update_ids = itertools.count(_RUN * 1_000_000)
+_chat_ids = itertools.count(_RUN * 10_000)
 
 
 def _update(chat: int, text: str) -> dict[str, Any]:
@@ -130,6 +133,7 @@ async def _chat(url: str, stand_in: TelegramStandIn, load: Load, started: float)
                 return
             next_send = max(next_send + load.interval, sent_at)
             text = SCRIPT[step] if step < len(SCRIPT) else "menu"
+            text = text.format(phone=f"09{chat % 10**8:08d}")
             before = len(stand_in.sent(str(chat)))
             try:
                 async with http.post(

@@ -1,20 +1,28 @@
-"""Start-up work that keeps handling fast: the write gate spans BEGIN to COMMIT only, and the
-long-lived start-up objects are kept out of the garbage collector's full passes."""
+"""Start-up work that keeps handling fast: one write gate per database, held from BEGIN to
+COMMIT only, and the long-lived start-up objects kept out of the garbage collector's full
+passes."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.db.engine import write_transaction
+from bot.alerts.dispatch import Dispatcher
+from bot.db.engine import create_engine, write_gate, write_transaction
+from bot.engine import Engine
 from bot.i18n import translator
-from bot.runtime import settle_heap
+from bot.runtime import Runtime, settle_heap
+from bot.settings import load_settings
+from bot.web import admin_context
 from handlers import communes
+from tests.conftest import is_postgres
 
 
 async def test_the_gate_is_free_again_before_the_session_closes(engine: AsyncEngine) -> None:
@@ -31,6 +39,27 @@ async def test_the_gate_is_free_again_before_the_session_closes(engine: AsyncEng
         await session.execute(text("SELECT 1"))
         assert gate.locked()
     assert seen == [False]  # closing, which runs in a task of its own, holds no writer up
+
+
+async def test_conversations_alerts_and_admin_queue_on_one_sqlite_write_gate(
+    engine_: Engine, tmp_path: Path
+) -> None:
+    """With a lock each, an alert's commit met a conversation's open transaction and the
+    conversation waited in SQLite's busy handler while holding the others up."""
+    dispatcher = Dispatcher(engine_.sessionmaker, {})
+    admin = admin_context(load_settings(database_url="sqlite+aiosqlite://"), Runtime(engine_))
+    bind = engine_.sessionmaker.kw["bind"]
+    if is_postgres():
+        assert isinstance(write_gate(bind), contextlib.nullcontext)  # row locks instead
+        return
+    assert dispatcher.gate is engine_.gate
+    assert admin.gate is engine_.gate
+    assert write_gate(bind) is engine_.gate
+    other = create_engine(f"sqlite+aiosqlite:///{tmp_path}/other.db")
+    try:
+        assert write_gate(other) is not engine_.gate  # another database, another writer
+    finally:
+        await other.dispose()
 
 
 @pytest.fixture

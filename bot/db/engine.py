@@ -11,6 +11,7 @@ reads and then writes never fails half-way on a lock upgrade; inside one process
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
@@ -56,10 +57,24 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_GATES: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 def write_gate(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
-    """A lock to hold around write transactions: one writer at a time on SQLite (which
-    allows only one anyway), no lock on PostgreSQL (row locks do the work)."""
-    return asyncio.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+    """The lock to hold around write transactions: one writer at a time on SQLite (which
+    allows only one anyway), no lock on PostgreSQL (row locks do the work).
+
+    One lock per engine, whoever asks: the conversations, the alert dispatcher and the
+    admin pages of a process must queue on the same one. With a lock each, a dispatcher
+    commit met a conversation's open transaction, SQLite answered busy, and the step waited
+    in SQLite's busy handler — up to a second — while holding the conversations' lock.
+    """
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    gate = _GATES.get(engine)
+    if gate is None:
+        gate = _GATES[engine] = asyncio.Lock()
+    return gate
 
 
 @asynccontextmanager
