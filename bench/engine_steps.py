@@ -3,7 +3,7 @@
 Chats walk the sign-up conversation (nine steps and a "menu") through ``Engine.handle`` on
 a fresh database, one step after another, each step committed as in production. Reports the
 statements per step by kind, the CPU per step, and that CPU as a ratio to a fixed
-pure-Python loop (``sum(range(10**6))``, ``reference_ms``) timed between the chats, so runs
+pure-Python loop (``sum(range(10**6))``, ``reference_ms``) timed after each chat, so runs
 on machines of different speed (or on one shared machine at different hours) compare. The
 webhook benchmark measures the whole server; this one isolates the engine's share, the part
 our own code decides most of.
@@ -13,7 +13,7 @@ Run the script twice under callgrind, with ``--chats 2`` and ``--chats 20``, and
 difference of the two totals by the 180 steps between them:
 
     PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
-        python bench/engine_steps.py --chats 20 --warmup 5
+        python bench/engine_steps.py --chats 20 --warmup 5 --reference-loop 0
 
     python bench/engine_steps.py                 # 200 chats, 2,000 steps, SQLite
     python bench/engine_steps.py --database-url postgresql+asyncpg://postgres@127.0.0.1/test
@@ -47,10 +47,7 @@ STEPS = [*SIGN_UP, "menu"]
 _chat_ids = itertools.count(12_345_000)
 
 
-REFERENCE = 1_000_000  # iterations of the reference loop run after each chat
-
-
-async def _walk(engine: Any, chats: int) -> tuple[float, float]:
+async def _walk(engine: Any, chats: int, reference_loop: int) -> tuple[float, float]:
     """CPU seconds of the chats' steps, and of the reference loops run between them.
 
     Timing the reference between the chats, rather than once before or after, makes both
@@ -65,12 +62,14 @@ async def _walk(engine: Any, chats: int) -> tuple[float, float]:
         steps = [step.replace("0912345678", f"09{chat % 10**8:08d}") for step in STEPS]
         await Chat(engine, chat=str(chat)).say(*steps)
         middle = time.process_time()
-        sum(range(REFERENCE))
+        sum(range(reference_loop))
         spent, reference = spent + middle - began, reference + time.process_time() - middle
     return spent, reference
 
 
-async def run(database_url: str, chats: int, warmup: int) -> dict[str, Any]:
+async def run(
+    database_url: str, chats: int, warmup: int, reference_loop: int = 1_000_000
+) -> dict[str, Any]:
     """Walk ``warmup`` chats unmeasured, then ``chats`` measured; return the figures."""
     database = create_engine(database_url)
     engine = build_engine(database, load_settings(database_url=database_url))
@@ -82,9 +81,9 @@ async def run(database_url: str, chats: int, warmup: int) -> dict[str, Any]:
 
     settle_heap()
     try:
-        await _walk(engine, warmup)
+        await _walk(engine, warmup, 0)
         statements.clear()
-        cpu, reference = await _walk(engine, chats)
+        cpu, reference = await _walk(engine, chats, reference_loop)
     finally:
         await database.dispose()
     steps = chats * len(STEPS)
@@ -104,6 +103,9 @@ def main() -> int:
     parser.add_argument("--chats", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20, help="chats walked before measuring")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--reference-loop", type=int, default=1_000_000, help="iterations; 0 under callgrind"
+    )
     parser.add_argument("--short", action="store_true", help="a few seconds, for CI")
     args = parser.parse_args()
     if args.short:
@@ -115,7 +117,7 @@ def main() -> int:
             [sys.executable, "-m", "bot", "migrate"], env=env, check=True, capture_output=True
         )
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            result = runner.run(run(url, args.chats, args.warmup))
+            result = runner.run(run(url, args.chats, args.warmup, args.reference_loop))
     for key, value in result.items():
         print(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
     return 0 if result["steps"] else 1
