@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 
-from handlers.textmatch import accent_key, fold, place_key
+from handlers.textmatch import accent_key, fold, place_key, strip_word
 
 _DIVISION_WORDS = ("xa", "phuong", "dac khu")
 _PROVINCE_WORDS = ("tinh", "thanh pho", "tp")
@@ -37,13 +37,6 @@ class CommuneRef:
         return f"{self.name}, {self.province_label}"
 
 
-def _strip_words(key: str, words: tuple[str, ...]) -> str:
-    for word in words:
-        if key.startswith(f"{word} "):
-            return key.removeprefix(f"{word} ")
-    return key
-
-
 @lru_cache(maxsize=1)
 def _index() -> tuple[dict[str, CommuneRef], dict[str, list[CommuneRef]]]:
     provinces = {p.code: p for p in Province.iter_all()}
@@ -61,8 +54,8 @@ def _index() -> tuple[dict[str, CommuneRef], dict[str, list[CommuneRef]]]:
                 if province.division_type is VietNamDivisionType.TINH
                 else province.name
             ),
-            key=_strip_words(place_key(ward.name), _DIVISION_WORDS),
-            province_key=_strip_words(place_key(province.name), _PROVINCE_WORDS),
+            key=strip_word(place_key(ward.name), _DIVISION_WORDS),
+            province_key=strip_word(place_key(province.name), _PROVINCE_WORDS),
         )
         by_code[ref.code] = ref
         by_key.setdefault(ref.key, []).append(ref)
@@ -75,7 +68,7 @@ def commune_by_code(code: str) -> CommuneRef | None:
 
 
 def _normalise_query(text: str) -> str:
-    key = _strip_words(place_key(text), _DIVISION_WORDS)
+    key = strip_word(place_key(text), _DIVISION_WORDS)
     for word in _PROVINCE_WORDS:
         key = key.replace(f" {word} ", " ")
     return " ".join(key.split())

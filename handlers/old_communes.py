@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 from handlers.communes import CommuneRef, commune_by_code, communes_of_province, provinces
-from handlers.textmatch import accent_key, place_key
+from handlers.textmatch import accent_key, place_key, strip_word
 
 _UNIT_WORDS = ("xa", "phuong", "thi tran")
 _DISTRICT_WORDS = ("huyen", "quan", "thi xa", "thanh pho", "tp")
@@ -48,13 +48,6 @@ class OldCommune:
     def full_name(self) -> str:
         """ "Xã Tân Lập, Huyện Đan Phượng" — the old name with its district."""
         return f"{self.name}, {self.district}"
-
-
-def _strip(key: str, words: tuple[str, ...]) -> str:
-    for word in words:
-        if key.startswith(f"{word} "):
-            return key.removeprefix(f"{word} ")
-    return key
 
 
 @lru_cache(maxsize=1)
@@ -97,9 +90,9 @@ def _index() -> dict[str, list[OldCommune]]:
             district=row["old_district"],
             province=row["old_province"],
             becomes=becomes,
-            key=_strip(place_key(row["old_name"]), _UNIT_WORDS),
-            district_key=_strip(place_key(row["old_district"]), _DISTRICT_WORDS),
-            province_key=_strip(place_key(row["old_province"]), _PROVINCE_WORDS),
+            key=strip_word(place_key(row["old_name"]), _UNIT_WORDS),
+            district_key=strip_word(place_key(row["old_district"]), _DISTRICT_WORDS),
+            province_key=strip_word(place_key(row["old_province"]), _PROVINCE_WORDS),
         )
         by_key.setdefault(unit.key, []).append(unit)
     return by_key
@@ -107,7 +100,7 @@ def _index() -> dict[str, list[OldCommune]]:
 
 def _place(text: str) -> str:
     """The key of a district or province as written ("huyện Đan Phượng" → "dan phuong")."""
-    return _strip(_strip(place_key(text), _DISTRICT_WORDS), _PROVINCE_WORDS)
+    return strip_word(strip_word(place_key(text), _DISTRICT_WORDS), _PROVINCE_WORDS)
 
 
 def _within(unit: OldCommune, where: str) -> bool:
@@ -130,7 +123,7 @@ def search_old_communes(text: str) -> list[OldCommune]:
     not typed from memory. Ordered by province, district and name."""
     head, _, rest = text.partition(",")
     by_key = _index()
-    name = _strip(place_key(head), _UNIT_WORDS)
+    name = strip_word(place_key(head), _UNIT_WORDS)
     where = " ".join(_place(part) for part in rest.split(","))
     hits = [u for u in by_key.get(name, []) if _within(u, where.strip())]
     if not hits and not rest:  # "tan lap dan phuong": the place follows the name

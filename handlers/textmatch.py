@@ -54,6 +54,14 @@ def place_key(text: str) -> str:
     return _words(text.translate(_APOSTROPHES))
 
 
+def strip_word(key: str, words: tuple[str, ...]) -> str:
+    """``key`` without the first of ``words`` it starts with ("xa xop" → "xop")."""
+    for word in words:
+        if key.startswith(f"{word} "):
+            return key.removeprefix(f"{word} ")
+    return key
+
+
 def _words(text: str) -> str:
     """Folded text with punctuation turned into spaces ("Thực phẩm — mật ong, …" →
     "thuc pham mat ong"), so words match whatever separates them."""

@@ -215,25 +215,27 @@ def _commune(
         hits = [found] if found else []
     else:
         old_name = ", ".join(part for part in (text, district_text) if part)
-        if district_text or "," in text:
-            renamed = _old_commune(old_name, scope)
-            if isinstance(renamed, _Renamed) and _same_name(renamed.commune, text):
-                return renamed.commune  # "Xã Xốp, tỉnh Quảng Ngãi": the name did not change
-            if not isinstance(renamed, str) or not _current_communes(text, province_text, scope):
-                return renamed
+        renamed = _old_commune(old_name, scope) if district_text or "," in text else None
+        if isinstance(renamed, _Renamed):
+            # "Xã Xốp, huyện Đăk Glei": found by its old name, but the name did not change
+            return renamed.commune if _same_name(renamed.commune, text) else renamed
         hits = _current_communes(text, province_text, scope)
         if not hits:
-            return _old_commune(old_name, scope)
+            return renamed if renamed is not None else _old_commune(old_name, scope)
     if not hits:
-        return (
-            f"không tìm thấy xã “{text}” trong phạm vi tài khoản "
-            "(dùng tên xã hiện nay, tên xã cũ kèm huyện, hoặc mã xã)"
-        )
+        return _not_found(text)
     if len(hits) > 1:
         return f"có {len(hits)} xã tên “{text}”: ghi mã xã"
     if not scope.includes_commune(hits[0].code):
         return f"xã “{text}” không thuộc phạm vi tài khoản"
     return hits[0]
+
+
+def _not_found(text: str) -> str:
+    return (
+        f"không tìm thấy xã “{text}” trong phạm vi tài khoản "
+        "(dùng tên xã hiện nay, tên xã cũ kèm huyện, hoặc mã xã)"
+    )
 
 
 def _same_name(commune: CommuneRef, text: str) -> bool:
@@ -262,10 +264,7 @@ def _old_commune(text: str, scope: Scope) -> _Renamed | str:
         if any(scope.includes_commune(c.code) for c in unit.becomes)
     ]
     if not units:
-        return (
-            f"không tìm thấy xã “{text}” trong phạm vi tài khoản "
-            "(dùng tên xã hiện nay, tên xã cũ kèm huyện, hoặc mã xã)"
-        )
+        return _not_found(text)
     now = {c.code: c for unit in units for c in unit.becomes if scope.includes_commune(c.code)}
     if len(now) == 1:
         return _Renamed(next(iter(now.values())), units[0])
