@@ -63,6 +63,19 @@ class InviteRow:
     state: str
     used_by: str | None
 
+    @classmethod
+    def of(cls, invite: OfficerInvite, now: datetime, used_by: str | None = None) -> InviteRow:
+        """The row of ``invite`` as it stands at ``now``."""
+        return cls(
+            invite.id,
+            invite.commune_code,
+            invite.invitee_name,
+            invite.created_at,
+            invite.expires_at,
+            invite_state(invite, now),
+            used_by,
+        )
+
 
 def invite_state(invite: OfficerInvite, now: datetime) -> str:
     """ "used", "revoked", "expired" or "open"."""
@@ -146,15 +159,4 @@ async def list_invites(
         .order_by(OfficerInvite.id.desc())
     )
     rows = await session.execute(query if where is None else query.where(where))
-    return [
-        InviteRow(
-            invite.id,
-            invite.commune_code,
-            invite.invitee_name,
-            invite.created_at,
-            invite.expires_at,
-            invite_state(invite, now),
-            name,
-        )
-        for invite, name in rows
-    ]
+    return [InviteRow.of(invite, now, name) for invite, name in rows]

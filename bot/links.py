@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 LINK_LIFETIME = timedelta(days=7)
 
@@ -44,3 +45,8 @@ class LinkSigner:
         if not hmac.compare_digest(expected, signature) or now.timestamp() > expires:
             return None
         return document_id
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """Content-Disposition for a download whose name may carry accents (RFC 6266)."""
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}

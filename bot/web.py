@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -36,6 +35,7 @@ from bot.channels.zalo import to_inbound as zalo_inbound
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.db.models import Document as StoredDocument
+from bot.links import download_headers
 from bot.messages import Channel
 from bot.runtime import Runtime, build_engine
 from bot.settings import Settings
@@ -118,7 +118,7 @@ async def download(token: str, state: StateDep) -> Response:
     return Response(
         document.content,
         media_type=document.media_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+        headers=download_headers(document.filename),
     )
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from bot.admin.api_common import BODY_ERRORS, ERRORS, ContextDep, Id, Line, StaffDep
 from bot.db.models import OfficerInvite
-from bot.invites import InviteRow, create_invite, invite_state, list_invites, revoke_invite
+from bot.invites import InviteRow, create_invite, list_invites, revoke_invite
 
 invites_api = APIRouter()
 
@@ -43,15 +43,7 @@ class InviteCreated(BaseModel):
 
 
 def _out(invite: OfficerInvite, now: datetime) -> InviteOut:
-    return InviteOut(
-        id=invite.id,
-        commune_code=invite.commune_code,
-        invitee_name=invite.invitee_name,
-        created_at=invite.created_at,
-        expires_at=invite.expires_at,
-        state=invite_state(invite, now),
-        used_by=None,
-    )
+    return InviteOut.model_validate(InviteRow.of(invite, now), from_attributes=True)
 
 
 @invites_api.get("/invites", responses=ERRORS)

@@ -8,7 +8,6 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from bot.admin import service
 from bot.admin.scope import Scope
 from bot.db.models import CommuneAssessment, Dossier, Product, Subject
 from bot.i18n import translator
+from bot.links import download_headers
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
 from ocop_rules import CommuneConclusion, DossierStatus
 
@@ -139,8 +139,8 @@ class ExportFile:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Content-Disposition for a download whose name may carry accents (RFC 6266)."""
-        return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(self.filename)}"}
+        """The download's Content-Disposition."""
+        return download_headers(self.filename)
 
 
 async def export_file(
