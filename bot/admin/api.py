@@ -8,6 +8,7 @@ is published at ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from bot.admin.api_common import (
     ERRORS,
     NO_NUL,
     ContextDep,
+    DossierFilterDep,
     Id,
     Line,
     StaffDep,
@@ -187,15 +189,11 @@ def create_api() -> FastAPI:
     async def dossiers(
         admin: ContextDep,
         staff: StaffDep,
-        commune: Annotated[str | None, Query(max_length=5, pattern=NO_NUL)] = None,
-        group: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
-        status: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
-        round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
-        q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+        filters: DossierFilterDep,
         page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     ) -> DossierPage:
         """The scope's dossiers, filtered; filters only ever narrow the scope."""
-        wanted = service.DossierFilter(commune, group, status, round_id, q, page)
+        wanted = replace(filters, page=page)
         async with admin.reading() as session:
             rows, total = await service.list_dossiers(session, staff.scope, wanted)
         return DossierPage(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, StringConstraints
 
+from bot.admin import service
 from bot.admin.accounts import Staff, staff_by_token
 from bot.admin.context import AdminContext
 
@@ -61,3 +62,17 @@ def province_only(staff: Staff) -> str:
     if not staff.scope.is_province:
         raise HTTPException(403, "Only province accounts can do this")
     return staff.scope.code
+
+
+def _dossier_filter(
+    commune: Annotated[str | None, Query(max_length=5, pattern=NO_NUL)] = None,
+    group: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
+    status: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
+    round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+) -> service.DossierFilter:
+    """The dossier filters of the list and of its export; they only ever narrow the scope."""
+    return service.DossierFilter(commune, group, status, round_id, q)
+
+
+DossierFilterDep = Annotated[service.DossierFilter, Depends(_dossier_filter)]

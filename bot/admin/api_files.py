@@ -4,15 +4,14 @@ unless ``apply`` is set)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from bot.admin import exports, importer, service
-from bot.admin.api_common import ERRORS, NO_NUL, ContextDep, StaffDep, province_only
+from bot.admin import exports, importer
+from bot.admin.api_common import ERRORS, ContextDep, DossierFilterDep, StaffDep, province_only
 
 files_api = APIRouter()
 Kind = Literal["dossiers", "certificates", "commune_reports"]
@@ -54,13 +53,9 @@ async def export(
     staff: StaffDep,
     kind: Kind,
     fmt: Literal["csv", "xlsx"],
-    commune: Annotated[str | None, Query(max_length=5, pattern=NO_NUL)] = None,
-    group: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
-    status: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
-    round_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    wanted: DossierFilterDep,
 ) -> Response:
     """The scope's dossiers (filtered as the list is), certificates or commune reports."""
-    wanted = service.DossierFilter(commune, group, status, round_id, None, 1)
     async with admin.reading() as session:
         found = await exports.export_file(session, staff.scope, kind, fmt, wanted, admin.today())
     return Response(found.content, media_type=found.media_type, headers=found.headers)
@@ -86,17 +81,11 @@ async def import_list(
     content = await file.read()
     await file.close()
     try:
-        # Reading 10,000 rows takes seconds of CPU: keep the event loop serving chats.
-        rows, report = await asyncio.to_thread(
-            importer.check_rows, content, file.filename or "", staff.scope
+        report = await importer.check_and_import(
+            admin, staff, content, file.filename or "", apply=apply
         )
     except importer.ImportFileError as problem:
         raise HTTPException(400, str(problem)) from None
-    if apply:
-        async with admin.writing() as session:
-            report = await importer.import_rows(
-                session, rows, report, staff.scope, staff.actor, admin.clock()
-            )
     return ImportReportOut(
         dry_run=report.dry_run,
         rows=report.rows,

@@ -9,7 +9,6 @@ login page.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from importlib.resources import files
 from typing import Annotated, Any
@@ -700,17 +699,11 @@ async def post_import(request: Request, admin: ContextDep, staff: StaffDep) -> H
     content = await upload.read()
     await form.close()  # the upload's spooled temporary file
     try:
-        # Reading 10,000 rows takes seconds of CPU: keep the event loop serving chats.
-        rows, report = await asyncio.to_thread(
-            importer.check_rows, content, upload.filename, staff.scope
+        report = await importer.check_and_import(
+            admin, staff, content, upload.filename, apply=_text(form, "mode") == "import"
         )
     except importer.ImportFileError as problem:
         return render(request, admin, "import.html", {"staff": staff, "error": str(problem)}, 400)
-    if _text(form, "mode") == "import":
-        async with admin.writing() as session:
-            report = await importer.import_rows(
-                session, rows, report, staff.scope, staff.actor, admin.clock()
-            )
     return render(request, admin, "import.html", {"staff": staff, "report": report})
 
 
