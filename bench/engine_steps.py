@@ -25,8 +25,6 @@ import argparse
 import asyncio
 import collections
 import itertools
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import event  # noqa: E402
 
+from bench.webhook_load import migrate  # noqa: E402
 from bot.db.engine import create_engine  # noqa: E402
 from bot.runtime import build_engine, event_loop_factory, settle_heap  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -112,10 +111,7 @@ def main() -> int:
         args.chats, args.warmup = 20, 5
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{folder}/engine.db"
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-        subprocess.run(
-            [sys.executable, "-m", "bot", "migrate"], env=env, check=True, capture_output=True
-        )
+        migrate(url)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             result = runner.run(run(url, args.chats, args.warmup, args.reference_loop))
     for key, value in result.items():

@@ -89,7 +89,8 @@ def _peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def _migrate(database_url: str) -> None:
+def migrate(database_url: str) -> None:
+    """Bring ``database_url`` to the current schema with ``ocop-bot migrate``."""
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(REPO)}
     import subprocess  # noqa: PLC0415 - only here, before the event loop starts
 
@@ -260,7 +261,7 @@ def main() -> int:
     reference = reference_loop_seconds()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
-        _migrate(url)
+        migrate(url)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             results = runner.run(run(args.chats, args.seconds, args.warmup, args.rate, url))
     reference = min(reference, reference_loop_seconds())
