@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import itertools
 import os
 import signal
@@ -108,6 +109,7 @@ class Load:
     warmup: float
     rate: float | None  # updates/s offered by all chats together; None: no pause
     latencies: list[float] = field(default_factory=list)
+    by_step: dict[int, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -116,25 +118,36 @@ class Load:
         return self.chats / self.rate if self.rate else 0.0
 
 
-async def _chat(url: str, stand_in: TelegramStandIn, load: Load, started: float) -> None:
-    chat = next(_chat_ids)
+async def _chat(slot: int, url: str, stand_in: TelegramStandIn, load: Load, started: float) -> None:
+    """One of the ``load.chats`` concurrent chats: a producer who walks the whole sign-up,
+    then, at once, the next new producer in the same place, until the run ends.
+
+    Slot ``slot`` first sends ``slot % len(SCRIPT)`` "menu" messages (someone looking
+    around before starting), so at any moment the chats are spread evenly over the steps
+    of the conversation, as real users are, instead of all saving their sign-up in the
+    same instant. Every measured update is a step of the conversation.
+    """
     measure_from, deadline = started + load.warmup, started + load.warmup + load.seconds
     # Spread the chats' first messages over one interval so the offered load is even.
-    next_send = started + load.interval * (chat % load.chats) / load.chats
+    next_send = started + load.interval * slot / load.chats
     # One connection per chat, as Telegram delivers; aiohttp rather than httpx because the
     # client shares this process (and one of the machine's two cores) with the stand-in, and
     # httpx's CPU per request would make the benchmark measure itself.
     connector = aiohttp.TCPConnector(limit=1, force_close=False)
     timeout = aiohttp.ClientTimeout(total=60)
+    looking_around = ((-1, "menu") for _ in range(slot % len(SCRIPT)))
+    messages = itertools.chain(looking_around, itertools.cycle(enumerate(SCRIPT)))
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        for step in itertools.count():
+        chat = next(_chat_ids)
+        for step, template in messages:
             await asyncio.sleep(max(0.0, next_send - time.monotonic()))
             sent_at = time.monotonic()
             if sent_at >= deadline:
                 return
             next_send = max(next_send + load.interval, sent_at)
-            text = SCRIPT[step] if step < len(SCRIPT) else "menu"
-            text = text.format(phone=f"09{chat % 10**8:08d}")
+            if step == 0:
+                chat = next(_chat_ids)  # a new producer starts from the beginning
+            text = template.format(phone=f"09{chat % 10**8:08d}")
             before = len(stand_in.sent(str(chat)))
             try:
                 async with http.post(
@@ -152,6 +165,7 @@ async def _chat(url: str, stand_in: TelegramStandIn, load: Load, started: float)
                 load.errors.append(f"status {status}, {len(replies)} replies")
             elif sent_at >= measure_from:
                 load.latencies.append(replies[-1].at - sent_at)
+                load.by_step[step].append(replies[-1].at - sent_at)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -180,7 +194,7 @@ def reference_loop_seconds() -> float:
 
 
 async def _server_cpu(pid: int, load: Load, started: float) -> float:
-    """The server's CPU seconds during the measured window of ``load``."""
+    """Process ``pid``'s CPU seconds during the measured window of ``load``."""
     await asyncio.sleep(max(0.0, started + load.warmup - time.monotonic()))
     before = _cpu_seconds(pid)
     await asyncio.sleep(load.seconds)
@@ -190,10 +204,15 @@ async def _server_cpu(pid: int, load: Load, started: float) -> float:
 async def _run(url: str, stand_in: TelegramStandIn, load: Load, pid: int) -> dict[str, float | str]:
     started = time.monotonic()
     cpu = asyncio.create_task(_server_cpu(pid, load, started))
-    await asyncio.gather(*(_chat(url, stand_in, load, started) for _ in range(load.chats)))
-    server_cpu = await cpu
+    own_cpu = asyncio.create_task(_server_cpu(os.getpid(), load, started))
+    await asyncio.gather(*(_chat(slot, url, stand_in, load, started) for slot in range(load.chats)))
+    server_cpu, generator_cpu = await cpu, await own_cpu
     latencies = load.latencies
     ms = [1000 * value for value in latencies] or [float("nan")]
+    step_p99 = {
+        step: 1000 * _percentile(values, 0.99) for step, values in load.by_step.items() if values
+    }
+    slowest = max(step_p99, key=step_p99.__getitem__, default=None)
     return {
         "chats": load.chats,
         "offered_per_s": load.rate or "as fast as replies come",
@@ -202,7 +221,11 @@ async def _run(url: str, stand_in: TelegramStandIn, load: Load, pid: int) -> dic
         "p50_ms": statistics.median(ms),
         "p90_ms": _percentile(ms, 0.90),
         "p99_ms": _percentile(ms, 0.99),
+        "slowest_step": "none"
+        if slowest is None
+        else f"{SCRIPT[slowest] if slowest >= 0 else 'menu'!r}, p99 {step_p99[slowest]:.1f} ms",
         "server_cpu_ms_per_update": 1000 * server_cpu / max(1, len(latencies)),
+        "load_generator_cpu_ms_per_update": 1000 * generator_cpu / max(1, len(latencies)),
         "errors": len(load.errors),
         "error_kinds": ", ".join(sorted(set(load.errors))[:5]) or "none",
     }
