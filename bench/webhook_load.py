@@ -201,10 +201,18 @@ async def _server_cpu(pid: int, load: Load, started: float) -> float:
     return _cpu_seconds(pid) - before
 
 
+async def _own_cpu(load: Load, started: float) -> float:
+    """This process's CPU seconds (chats and stand-in) during the measured window."""
+    await asyncio.sleep(max(0.0, started + load.warmup - time.monotonic()))
+    before = time.process_time()
+    await asyncio.sleep(load.seconds)
+    return time.process_time() - before
+
+
 async def _run(url: str, stand_in: TelegramStandIn, load: Load, pid: int) -> dict[str, float | str]:
     started = time.monotonic()
     cpu = asyncio.create_task(_server_cpu(pid, load, started))
-    own_cpu = asyncio.create_task(_server_cpu(os.getpid(), load, started))
+    own_cpu = asyncio.create_task(_own_cpu(load, started))
     await asyncio.gather(*(_chat(slot, url, stand_in, load, started) for slot in range(load.chats)))
     server_cpu, generator_cpu = await cpu, await own_cpu
     latencies = load.latencies

@@ -58,6 +58,16 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+# The collector's youngest generation is collected after this many more container objects
+# are made than freed (CPython's default is 700). Under load some 200 webhooks are in
+# flight, each holding a few hundred live objects; at 700 a young collection ran every few
+# updates, moved those in-flight objects to the older generations, and so set off a full
+# collection every half second or so — 10 to 150 ms each with no update handled, and 9% of
+# the server's CPU in all (bench/webhook_load.py, 200 chats). At 20,000 most of them die of
+# their reference count before any collection sees them: 4%, no full collection.
+GC_THRESHOLDS = (20_000, 20, 50)
+
+
 def settle_heap() -> None:
     """Build the lazy tables now, then keep everything built so far out of the garbage
     collector's full passes (``gc.freeze``).
@@ -66,7 +76,8 @@ def settle_heap() -> None:
     their index, the 10,023 communes before 1/7/2025 (28,000 of those objects), the
     catalogs, the web framework, the ORM. Each full collection walked them all — 80 to
     170 ms on a 2-core machine, every half second under load, during which no update was
-    handled. Called once by ``serve`` and ``poll`` after start-up.
+    handled. Called once by ``serve`` and ``poll`` after start-up, which then collect
+    young objects far less often (:data:`GC_THRESHOLDS`).
     """
     search_communes("xo")  # builds the commune index and its sorted keys
     search_old_communes("xop")  # and the table of names before 1/7/2025
@@ -74,6 +85,7 @@ def settle_heap() -> None:
         translator(locale)
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 @dataclass

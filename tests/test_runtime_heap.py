@@ -18,7 +18,7 @@ from bot.alerts.dispatch import Dispatcher
 from bot.db.engine import create_engine, write_gate, write_transaction
 from bot.engine import Engine
 from bot.i18n import translator
-from bot.runtime import Runtime, settle_heap
+from bot.runtime import GC_THRESHOLDS, Runtime, settle_heap
 from bot.settings import load_settings
 from bot.web import admin_context
 from handlers import communes
@@ -65,8 +65,10 @@ async def test_conversations_alerts_and_admin_queue_on_one_sqlite_write_gate(
 @pytest.fixture
 def thawed() -> Iterator[None]:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()  # the test process keeps collecting as usual
+    gc.set_threshold(*thresholds)
 
 
 def test_settle_heap_builds_the_lazy_tables_then_freezes_them(thawed: None) -> None:
@@ -76,3 +78,15 @@ def test_settle_heap_builds_the_lazy_tables_then_freezes_them(thawed: None) -> N
     assert communes._index.cache_info().currsize == 1
     assert translator.cache_info().currsize == 2  # vi and en
     assert gc.get_freeze_count() > 100_000
+
+
+def test_after_settling_objects_alive_for_a_while_set_off_no_collection(thawed: None) -> None:
+    """Some 200 webhooks in flight hold a few hundred objects each: at CPython's default
+    threshold (700) they set off young collections every few updates, which pushed them
+    into the older generations and so brought on full collections every half second."""
+    settle_heap()
+    assert gc.get_threshold() == GC_THRESHOLDS
+    young_collections = gc.get_stats()[0]["collections"]
+    in_flight = [[index] for index in range(10_000)]
+    assert gc.get_stats()[0]["collections"] == young_collections
+    assert len(in_flight) == 10_000
