@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import Select, bindparam, delete, false, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -94,6 +94,36 @@ _PROFILE_BY_ACCOUNT = (
     .where(ChannelAccount.external_id == bindparam("external_id"))
     .where(Person.erased_at.is_(None))
 )
+# The sign-up's saving step: the new person, account and subject, and the reads that
+# look for a published subject to offer them.
+_NEW_PERSON = insert(Person).returning(Person.id)
+_NEW_ACCOUNT = insert(ChannelAccount)
+_NEW_SUBJECT = insert(Subject)
+_REACHABLE_BY_PHONE = (
+    select(Person.id, ChannelAccount.channel)
+    .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+    .where(Person.phone_e164 == bindparam("phone"))
+    .where(Person.erased_at.is_(None))
+    .where(ChannelAccount.reachable.is_(True))
+    .order_by(ChannelAccount.id.desc())
+    .limit(1)
+)
+_PERSON_PHONE = select(Person.phone_e164).where(Person.id == bindparam("person_id"))
+_OWN_SUBJECTS = select(Subject.commune_code, Subject.name).where(
+    Subject.owner_person_id == bindparam("person_id")
+)
+_UNOWNED_WITH_PRODUCTS = (
+    select(Subject.id, Subject.name, Subject.commune_code, Subject.contact_phone_e164)
+    .where(Subject.owner_person_id.is_(None))
+    .where(
+        or_(
+            Subject.contact_phone_e164 == bindparam("phone"),  # NULL phone: never equal
+            Subject.commune_code.in_(bindparam("communes", expanding=True)),
+        )
+    )
+    .where(Subject.id.in_(select(Product.subject_id)))
+    .order_by(Subject.id)
+)
 
 
 class SqlStore(OfficerQueries):
@@ -126,31 +156,44 @@ class SqlStore(OfficerQueries):
         chat_id: str,
         display_name: str | None,
     ) -> Profile:
-        """Create the person, their channel account and their subject."""
-        person = Person(
-            full_name=producer.full_name,
-            phone_e164=producer.phone_e164,
-            language=producer.language,
-            role="producer",
-            consent_at=producer.consent_at,
-            consent_version="1",
+        """Create the person, their channel account and their subject.
+
+        Three Core inserts: through the ORM (two flushes, to learn the person's id first)
+        this step cost as much as the rest of the sign-up's saving step together."""
+        connection = await self._session.connection()
+        new_person = await connection.execute(
+            _NEW_PERSON,
+            {
+                "full_name": producer.full_name,
+                "phone_e164": producer.phone_e164,
+                "language": producer.language,
+                "role": "producer",
+                "consent_at": producer.consent_at,
+                "consent_version": "1",
+            },
         )
-        self._session.add(person)
-        await self._session.flush()
-        self._session.add_all(
-            [
-                _account(person.id, channel, external_id, chat_id, display_name),
-                Subject(
-                    owner_person_id=person.id,
-                    subject_type=producer.subject_type,
-                    name=producer.subject_name,
-                    business_registration_no=producer.business_registration_no,
-                    commune_code=producer.commune_code,
-                ),
-            ]
+        person_id = new_person.scalar_one()
+        await connection.execute(
+            _NEW_ACCOUNT,
+            {
+                "person_id": person_id,
+                "channel": channel.value,
+                "external_id": external_id,
+                "chat_id": chat_id,
+                "display_name": display_name,
+            },
         )
-        await self._session.flush()
-        return _profile(person)
+        await connection.execute(
+            _NEW_SUBJECT,
+            {
+                "owner_person_id": person_id,
+                "subject_type": producer.subject_type,
+                "name": producer.subject_name,
+                "business_registration_no": producer.business_registration_no,
+                "commune_code": producer.commune_code,
+            },
+        )
+        return Profile(person_id, producer.full_name, "producer", producer.language)
 
     async def set_language(self, person_id: int, language: str) -> None:
         """Remember the person's language."""
@@ -161,63 +204,48 @@ class SqlStore(OfficerQueries):
     async def person_by_phone(self, phone_e164: str) -> KnownPerson | None:
         """The registered person with this number whom the bot can still reach, if any;
         the channel is the one the dispatcher will use (their newest reachable account)."""
-        row = (
-            await self._session.execute(
-                select(Person.id, ChannelAccount.channel)
-                .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-                .where(Person.phone_e164 == phone_e164)
-                .where(Person.erased_at.is_(None))
-                .where(ChannelAccount.reachable.is_(True))
-                .order_by(ChannelAccount.id.desc())
-                .limit(1)
-            )
-        ).first()
-        return None if row is None else KnownPerson(row[0], row[1])
+        connection = await self._session.connection()
+        row = (await connection.execute(_REACHABLE_BY_PHONE, {"phone": phone_e164})).first()
+        return None if row is None else KnownPerson(row.id, row.channel)
 
     async def claim_offers(self, person_id: int) -> list[ClaimOffer]:
         """Imported subjects nobody owns that look like the person's: the phone the
         province published is theirs, or the name (accents and case aside) is the one they
-        signed up with, in the same commune. Only subjects with products are offered."""
-        person = await self._session.get_one(Person, person_id)
-        own = (
-            await self._session.execute(
-                select(Subject.commune_code, Subject.name).where(
-                    Subject.owner_person_id == person_id
-                )
-            )
-        ).all()
-        names = {(commune, fold(name)) for commune, name in own}
-        communes = {commune for commune, _ in names}
-        matches = or_(
-            Subject.contact_phone_e164 == person.phone_e164 if person.phone_e164 else false(),
-            Subject.commune_code.in_(communes),
+        signed up with, in the same commune. Only subjects with products are offered.
+
+        Asked in the saving step of every sign-up, so its three reads are built once and
+        run as Core."""
+        connection = await self._session.connection()
+        phone = await connection.scalar(_PERSON_PHONE, {"person_id": person_id})
+        own = (await connection.execute(_OWN_SUBJECTS, {"person_id": person_id})).all()
+        names = {(row.commune_code, fold(row.name)) for row in own}
+        candidates = await connection.execute(
+            _UNOWNED_WITH_PRODUCTS,
+            {"phone": phone, "communes": sorted({commune for commune, _ in names})},
         )
-        candidates = (
-            await self._session.scalars(
-                select(Subject)
-                .where(Subject.owner_person_id.is_(None))
-                .where(matches)
-                .where(Subject.id.in_(select(Product.subject_id)))
-                .order_by(Subject.id)
-            )
-        ).all()
         offers: list[ClaimOffer] = []
-        for subject in candidates:
-            by_phone = bool(person.phone_e164) and subject.contact_phone_e164 == person.phone_e164
+        for subject in candidates.all():
+            by_phone = bool(phone) and subject.contact_phone_e164 == phone
             if by_phone or (subject.commune_code, fold(subject.name)) in names:
-                offers.append(await self._claim_offer(subject, by_phone=by_phone))
+                offers.append(
+                    await self._claim_offer(
+                        subject.id, subject.name, subject.commune_code, by_phone=by_phone
+                    )
+                )
         return offers
 
-    async def _claim_offer(self, subject: Subject, *, by_phone: bool) -> ClaimOffer:
+    async def _claim_offer(
+        self, subject_id: int, name: str, commune_code: str, *, by_phone: bool
+    ) -> ClaimOffer:
         rows = await self._session.execute(
             select(Product.name, func.max(Certificate.stars))
             .join(Certificate, Certificate.product_id == Product.id, isouter=True)
-            .where(Product.subject_id == subject.id)
+            .where(Product.subject_id == subject_id)
             .group_by(Product.id, Product.name)
             .order_by(Product.id)
         )
         products = tuple((name, stars or 0) for name, stars in rows)
-        return ClaimOffer(subject.id, subject.name, subject.commune_code, products, by_phone)
+        return ClaimOffer(subject_id, name, commune_code, products, by_phone)
 
     async def claim_subject(self, person_id: int, subject_id: int) -> ClaimOffer | None:
         """Make an offered subject the person's, checked again now (an old button or a
