@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row, bindparam, event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import object_session
 
-from bot.db.engine import write_gate, write_transaction
+from bot.db.engine import write_connection, write_gate, write_transaction
 from bot.db.models import ChannelAccount, ConversationSession, OutboxMessage, ProcessedEvent
 from bot.db.models import Document as StoredDocument
 from bot.i18n import translator
@@ -101,10 +101,11 @@ class Engine:
     links: LinkSigner | None = None
     after_commit: Callable[[], None] | None = None  # when a step queued a notice: wake alerts
     gate: AbstractAsyncContextManager[Any] = field(init=False)
+    database: AsyncEngine = field(init=False)
 
     def __post_init__(self) -> None:
-        bind = self.sessionmaker.kw["bind"]
-        self.gate = write_gate(bind)
+        self.database = self.sessionmaker.kw["bind"]
+        self.gate = write_gate(self.database)
 
     async def handle(
         self,
@@ -119,15 +120,17 @@ class Engine:
         None when the event is a redelivery that was already handled.
         """
         async with self.locks.hold((inbound.channel, inbound.chat_id)):
-            async with write_transaction(self.sessionmaker, self.gate) as session:
+            async with write_connection(self.database, self.gate) as connection:
+                # Bound to the connection, the session joins its transaction; events that
+                # use no ORM never start it.
+                session = AsyncSession(bind=connection, expire_on_commit=False)
                 info = session.info
-                connection = await session.connection()
                 statements = hot_statements(connection.dialect.name)
                 now = self.clock()
                 if not await self._first_delivery(connection, statements, inbound, now):
                     return None
                 row = await self._session_row(connection, statements, inbound, now)
-                store = SqlStore(session, now, self.timezone)
+                store = SqlStore(session, now, self.timezone, connection)
                 profile = await store.profile_for(inbound.channel, inbound.sender_id)
                 language = row.language or (profile.language if profile else self.default_locale)
                 ctx = HandlerContext(
@@ -159,6 +162,9 @@ class Engine:
                     },
                 )
                 outgoing = await self._documents_as_links(session, turn.replies, capabilities, ctx)
+                if session.in_transaction():
+                    await session.flush()  # what the handlers added through the ORM
+                    await session.close()  # leaves the connection's transaction to commit
             if self.after_commit is not None and info.get(NOTICE_QUEUED):
                 self.after_commit()
             replies = [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.db.models import (
     AlertOptOut,
@@ -129,17 +129,30 @@ _UNOWNED_WITH_PRODUCTS = (
 class SqlStore(OfficerQueries):
     """Reads and writes for the conversations, in the caller's transaction."""
 
-    def __init__(self, session: AsyncSession, now: datetime, timezone: tzinfo = UTC) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        now: datetime,
+        timezone: tzinfo = UTC,
+        connection: AsyncConnection | None = None,
+    ) -> None:
         self._session = session
         self._now = now
         self._timezone = timezone
+        self._connection = connection  # the session's own, given: Core reads skip the ORM
+
+    async def _core(self) -> AsyncConnection:
+        """The connection of the transaction, for Core statements."""
+        if self._connection is not None:
+            return self._connection
+        return await self._session.connection()
 
     async def profile_for(self, channel: Channel, external_id: str) -> Profile | None:
         """The registered person behind a channel account, if any (asked on every event).
 
         Run as Core on the session's connection: the ORM's execution path, which plain
         columns do not need, took twice the time of the statement itself."""
-        connection = await self._session.connection()
+        connection = await self._core()
         row = (
             await connection.execute(
                 _PROFILE_BY_ACCOUNT, {"channel": channel.value, "external_id": external_id}
@@ -160,7 +173,7 @@ class SqlStore(OfficerQueries):
 
         Three Core inserts: through the ORM (two flushes, to learn the person's id first)
         this step cost as much as the rest of the sign-up's saving step together."""
-        connection = await self._session.connection()
+        connection = await self._core()
         new_person = await connection.execute(
             _NEW_PERSON,
             {
@@ -204,7 +217,7 @@ class SqlStore(OfficerQueries):
     async def person_by_phone(self, phone_e164: str) -> KnownPerson | None:
         """The registered person with this number whom the bot can still reach, if any;
         the channel is the one the dispatcher will use (their newest reachable account)."""
-        connection = await self._session.connection()
+        connection = await self._core()
         row = (await connection.execute(_REACHABLE_BY_PHONE, {"phone": phone_e164})).first()
         return None if row is None else KnownPerson(row.id, row.channel)
 
@@ -215,7 +228,7 @@ class SqlStore(OfficerQueries):
 
         Asked in the saving step of every sign-up, so its three reads are built once and
         run as Core."""
-        connection = await self._session.connection()
+        connection = await self._core()
         phone = await connection.scalar(_PERSON_PHONE, {"person_id": person_id})
         own = (await connection.execute(_OWN_SUBJECTS, {"person_id": person_id})).all()
         names = {(row.commune_code, fold(row.name)) for row in own}

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.alerts.dispatch import Dispatcher
-from bot.db.engine import create_engine, write_gate, write_transaction
+from bot.db.engine import create_engine, write_connection, write_gate, write_transaction
 from bot.engine import Engine
 from bot.i18n import translator
 from bot.runtime import GC_THRESHOLDS, Runtime, settle_heap
@@ -39,6 +39,27 @@ async def test_the_gate_is_free_again_before_the_session_closes(engine: AsyncEng
         await session.execute(text("SELECT 1"))
         assert gate.locked()
     assert seen == [False]  # closing, which runs in a task of its own, holds no writer up
+
+
+async def test_the_engine_takes_a_pooled_connection_inside_the_gate_and_returns_it_outside(
+    engine: AsyncEngine,
+) -> None:
+    """Events waiting at the gate hold no pooled connection (200 waiting events would
+    empty the pool), and returning one to the pool holds no writer up."""
+    gate = asyncio.Lock()
+    seen: list[tuple[str, bool]] = []
+    pool = engine.sync_engine.pool
+    on_checkout = lambda *_: seen.append(("checkout", gate.locked()))  # noqa: E731
+    on_checkin = lambda *_: seen.append(("checkin", gate.locked()))  # noqa: E731
+    event.listen(pool, "checkout", on_checkout)
+    event.listen(pool, "checkin", on_checkin)
+    try:
+        async with write_connection(engine, gate) as connection:
+            await connection.execute(text("SELECT 1"))
+    finally:
+        event.remove(pool, "checkout", on_checkout)
+        event.remove(pool, "checkin", on_checkin)
+    assert seen == [("checkout", True), ("checkin", False)]
 
 
 async def test_conversations_alerts_and_admin_queue_on_one_sqlite_write_gate(

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -90,6 +91,29 @@ async def write_transaction(
     """
     async with sessionmaker() as session, gate, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def write_connection(
+    engine: AsyncEngine, gate: AbstractAsyncContextManager[Any]
+) -> AsyncIterator[AsyncConnection]:
+    """A Core connection in one transaction, committed on exit, holding ``gate`` from its
+    BEGIN to its COMMIT only — :func:`write_transaction` without the ORM session, for the
+    conversation engine, whose every event runs a few Core statements and most events no
+    ORM at all (an ORM session bound to this connection joins its transaction).
+
+    The connection is taken from the pool only once the gate is held, so waiting events
+    do not hold pooled connections, and is closed after the gate is free again, shielded
+    as SQLAlchemy's own ``async with`` closes it, so a cancelled event still returns it.
+    """
+    connection = engine.connect()
+    try:
+        async with gate:
+            await connection.start()
+            async with connection.begin():
+                yield connection
+    finally:
+        await asyncio.shield(asyncio.ensure_future(connection.close()))
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
