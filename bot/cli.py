@@ -28,7 +28,7 @@ from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
 from bot.runtime import Runtime, build_engine, event_loop_factory, settle_heap
 from bot.settings import Settings, SettingsError, get_settings
-from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app
+from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app, webhooks_first
 
 EXIT_OK = 0
 EXIT_UNHEALTHY = 1
@@ -168,7 +168,13 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     await (await _open_database(settings)).dispose()
     configure_logs(settings.ocop_log_level)
     server = uvicorn.Server(
-        uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
+        uvicorn.Config(
+            webhooks_first(app),
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+        )
     )
     settle_heap()
     await server.serve()

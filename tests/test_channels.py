@@ -13,6 +13,7 @@ from typing import Any
 import docx
 import httpx
 import pytest
+from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,7 +36,7 @@ from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
-from bot.web import ConfigurationError, create_app
+from bot.web import ConfigurationError, create_app, webhooks_first
 from tests.builders import Chat, Clock
 from tests.standins import (
     TELEGRAM_TOKEN,
@@ -115,7 +116,7 @@ def settings(
 
 @pytest.fixture
 async def app_url(settings: Settings) -> AsyncIterator[str]:
-    async with serve(create_app(settings)) as url:
+    async with serve(webhooks_first(create_app(settings))) as url:  # as ocop-bot serve runs it
         yield url
 
 
@@ -503,3 +504,20 @@ async def test_coming_back_on_zalo_is_confirmed_by_a_code_sent_to_telegram(
         ).all()
     assert len(people) == 1
     assert channels == ["telegram", "zalo"]
+
+
+async def test_serve_answers_the_webhooks_before_the_middleware_stack(settings: Settings) -> None:
+    app = create_app(settings)
+    through_middleware: list[str] = []
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Any) -> Any:
+        through_middleware.append(request.url.path)
+        return await call_next(request)
+
+    async with serve(webhooks_first(app)) as url, httpx.AsyncClient(base_url=url) as http:
+        assert (await post_telegram(http, {"update_id": 1}, secret="wrong")).status_code == 403
+        assert (await post_zalo(http, {}, secret="wrong")).status_code == 403
+        assert (await http.get("/healthz")).status_code == 200
+        assert (await http.get("/webhooks/telegram")).status_code == 405  # only POSTs skip
+    assert through_middleware == ["/healthz", "/webhooks/telegram"]
