@@ -36,7 +36,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -193,33 +195,24 @@ def reference_loop_seconds() -> float:
     return best
 
 
-async def _server_cpu(pid: int, load: Load, started: float) -> float:
-    """Process ``pid``'s CPU seconds during the measured window of ``load``."""
+async def _cpu_in_window(read: Callable[[], float], load: Load, started: float) -> float:
+    """CPU seconds, as ``read`` tells them, spent during the measured window of ``load``."""
     await asyncio.sleep(max(0.0, started + load.warmup - time.monotonic()))
-    before = _cpu_seconds(pid)
+    before = read()
     await asyncio.sleep(load.seconds)
-    return _cpu_seconds(pid) - before
-
-
-async def _own_cpu(load: Load, started: float) -> float:
-    """This process's CPU seconds (chats and stand-in) during the measured window."""
-    await asyncio.sleep(max(0.0, started + load.warmup - time.monotonic()))
-    before = time.process_time()
-    await asyncio.sleep(load.seconds)
-    return time.process_time() - before
+    return read() - before
 
 
 async def _run(url: str, stand_in: TelegramStandIn, load: Load, pid: int) -> dict[str, float | str]:
     started = time.monotonic()
-    cpu = asyncio.create_task(_server_cpu(pid, load, started))
-    own_cpu = asyncio.create_task(_own_cpu(load, started))
+    cpu = asyncio.create_task(_cpu_in_window(partial(_cpu_seconds, pid), load, started))
+    # This process: the chats and the stand-in.
+    own_cpu = asyncio.create_task(_cpu_in_window(time.process_time, load, started))
     await asyncio.gather(*(_chat(slot, url, stand_in, load, started) for slot in range(load.chats)))
     server_cpu, generator_cpu = await cpu, await own_cpu
     latencies = load.latencies
     ms = [1000 * value for value in latencies] or [float("nan")]
-    step_p99 = {
-        step: 1000 * _percentile(values, 0.99) for step, values in load.by_step.items() if values
-    }
+    step_p99 = {step: 1000 * _percentile(values, 0.99) for step, values in load.by_step.items()}
     slowest = max(step_p99, key=step_p99.__getitem__, default=None)
     return {
         "chats": load.chats,
