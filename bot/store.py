@@ -94,8 +94,9 @@ _PROFILE_BY_ACCOUNT = (
     .where(ChannelAccount.external_id == bindparam("external_id"))
     .where(Person.erased_at.is_(None))
 )
-# The sign-up's saving step: the new person, account and subject, and the reads that
-# look for a published subject to offer them.
+# The sign-up's saving step, built once: the new person, account and subject; the check
+# that the number is not already registered (account linking); and the reads that look
+# for a published subject to offer them.
 _NEW_PERSON = insert(Person).returning(Person.id)
 _NEW_ACCOUNT = insert(ChannelAccount)
 _NEW_SUBJECT = insert(Subject)
