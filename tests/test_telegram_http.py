@@ -3,18 +3,22 @@ a stalled answer is a retry for the caller, a document is a multipart upload."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import warnings
 from collections.abc import Callable
+from typing import NoReturn
 
 import pytest
 import uvicorn
+from telegram import Message
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.channels import RetryLaterError
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.telegram_http import AiohttpRequest
-from bot.messages import Document, Reply
+from bot.messages import Document, Option, Reply
 from tests.standins import TELEGRAM_TOKEN, TelegramStandIn, free_port, serve
 
 
@@ -26,6 +30,35 @@ async def test_the_bot_sends_through_aiohttp(
     await channel.send("42", Reply("Xin chào bà con"))
     (call,) = stand_in.sent("42")
     assert call.params == {"chat_id": "42", "text": "Xin chào bà con"}
+
+
+async def test_a_reply_leaves_telegrams_answer_unparsed_and_warns_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Replies skip ``Message.de_json`` (their answer is never read), and the warning PTB
+    gives for ``do_api_request("send_message")`` is silenced by ``make_bot`` itself."""
+
+    def parse(*_args: object) -> NoReturn:
+        raise AssertionError("a reply's answer was parsed into a Message")
+
+    monkeypatch.setattr(Message, "de_json", parse)
+    stand_in = TelegramStandIn()
+    async with serve(stand_in.app()) as url:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bot = make_bot(TELEGRAM_TOKEN, f"{url}/bot")
+            await bot.initialize()
+            try:
+                choices = Reply("Chọn một", choices=((Option("Có", "yes"),),))
+                await TelegramChannel(bot).send("42", choices)
+            finally:
+                await bot.shutdown()
+    (call,) = stand_in.sent("42")
+    assert call.params["text"] == "Chọn một"
+    assert json.loads(call.params["reply_markup"])["inline_keyboard"][0][0]["callback_data"] == (
+        "yes"
+    )
+    assert [str(warning.message) for warning in caught] == []
 
 
 async def test_a_document_goes_as_a_multipart_upload(
