@@ -38,6 +38,7 @@ from sqlalchemy import event  # noqa: E402
 
 from bench.webhook_load import migrate  # noqa: E402
 from bot.db.engine import create_engine  # noqa: E402
+from bot.db.sqlite_inline import InlineConnection  # noqa: E402
 from bot.runtime import build_engine, event_loop_factory, settle_heap  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from tests.builders import SIGN_UP, Chat  # noqa: E402
@@ -78,12 +79,22 @@ async def run(
     def count(*args: Any) -> None:
         statements[args[2].split(None, 1)[0].upper()] += 1
 
+    # Statements run directly on SQLite (bot.db.direct) pass no SQLAlchemy event.
+    direct = InlineConnection.fetch_all
+
+    async def count_direct(self: InlineConnection, sql: str, parameters: Any) -> Any:
+        statements[sql.split(None, 1)[0].upper()] += 1
+        return await direct(self, sql, parameters)
+
+    InlineConnection.fetch_all = count_direct  # type: ignore[method-assign]
+
     settle_heap()
     try:
         await _walk(engine, warmup, 0)
         statements.clear()
         cpu, reference = await _walk(engine, chats, reference_loop)
     finally:
+        InlineConnection.fetch_all = direct  # type: ignore[method-assign]
         await database.dispose()
     steps = chats * len(STEPS)
     return {

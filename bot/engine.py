@@ -21,12 +21,13 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, bindparam, event, update
+from sqlalchemy import bindparam, event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import object_session
 
+from bot.db.direct import Statements, statements_for
 from bot.db.engine import write_connection, write_gate, write_transaction
 from bot.db.models import ChannelAccount, ConversationSession, OutboxMessage, ProcessedEvent
 from bot.db.models import Document as StoredDocument
@@ -125,12 +126,13 @@ class Engine:
                 # use no ORM never start it.
                 session = AsyncSession(bind=connection, expire_on_commit=False)
                 info = session.info
-                statements = hot_statements(connection.dialect.name)
+                statements = await statements_for(connection)
+                hot = hot_statements(connection.dialect.name)
                 now = self.clock()
-                if not await self._first_delivery(connection, statements, inbound, now):
+                if not await self._first_delivery(statements, hot, inbound, now):
                     return None
-                row = await self._session_row(connection, statements, inbound, now)
-                store = SqlStore(session, now, self.timezone, connection)
+                row = await self._session_row(statements, hot, inbound, now)
+                store = SqlStore(session, now, self.timezone, connection, statements)
                 profile = await store.profile_for(inbound.channel, inbound.sender_id)
                 language = row.language or (profile.language if profile else self.default_locale)
                 ctx = HandlerContext(
@@ -148,8 +150,8 @@ class Engine:
                 )
                 state = State(row.flow, row.step, dict(row.data or {}))
                 turn = await router.handle(ctx, state, inbound.content)
-                await connection.execute(
-                    statements.save_session,
+                await statements.rows(
+                    hot.save_session,
                     {
                         "row_id": row.id,
                         "flow": turn.state.flow,
@@ -228,34 +230,26 @@ class Engine:
             )
 
     async def _first_delivery(
-        self,
-        connection: AsyncConnection,
-        statements: HotStatements,
-        inbound: Inbound,
-        now: datetime,
+        self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
     ) -> bool:
-        inserted = await connection.scalar(
-            statements.first_delivery,
+        inserted = await statements.rows(
+            hot.first_delivery,
             {"channel": inbound.channel.value, "event_id": inbound.event_id, "processed_at": now},
         )
-        if inserted is None:
+        if not inserted:
             log.info("duplicate event ignored", extra={"event_id": inbound.event_id})
-        return inserted is not None
+        return bool(inserted)
 
     async def _session_row(
-        self,
-        connection: AsyncConnection,
-        statements: HotStatements,
-        inbound: Inbound,
-        now: datetime,
-    ) -> Row[Any]:
+        self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
+    ) -> Any:
         """The chat's session row, created when missing, in one statement.
 
         The no-op ``ON CONFLICT DO UPDATE`` makes the database return the existing row and,
         on PostgreSQL, lock it until commit — the cross-process per-chat lock.
         """
-        result = await connection.execute(
-            statements.session_row,
+        (row,) = await statements.rows(
+            hot.session_row,
             {
                 "channel": inbound.channel.value,
                 "chat_id": inbound.chat_id,
@@ -264,7 +258,7 @@ class Engine:
                 "updated_at": now,
             },
         )
-        return result.one()
+        return row
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ This relies on aiosqlite routing every call through ``Connection._execute`` (tru
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -47,6 +47,15 @@ class InlineConnection(aiosqlite.Connection):
         connection = self._connection
         wait = partial(_waiting, connection, self.busy_timeout_ms, partial(fn, *args, **kwargs))
         return await super()._execute(wait)  # type: ignore[no-untyped-call]
+
+    async def fetch_all(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """Run one statement on the sqlite3 connection and return all its rows: the
+        direct path of :mod:`bot.db.direct`, inline like every other call."""
+        return await self._execute(self._fetch_all, sql, parameters)  # type: ignore[no-any-return]
+
+    def _fetch_all(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        assert self._connection is not None  # noqa: S101 - _execute checked it
+        return self._connection.execute(sql, parameters).fetchall()
 
 
 def _waiting(connection: sqlite3.Connection, timeout_ms: int, call: Callable[[], Any]) -> Any:

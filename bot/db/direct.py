@@ -1,0 +1,153 @@
+"""Built-once Core statements, run straight on SQLite's own connection.
+
+Every inbound event runs the same few statements (record the event, load and save the
+chat's session, read the sender's profile). On a local SQLite file each takes some ten
+microseconds in SQLite, and some eighty more in SQLAlchemy's execution path: the async
+bridge, the execution context, the cursor wrapper and the result object
+(``bench/engine_steps.py``). :class:`DirectStatements` runs such a statement on the
+sqlite3 connection itself, and is the same to its callers as SQLAlchemy: the SQL text, the
+order of the parameters, how each value is stored (the types' bind processors) and how
+each returned column is read (their result processors) all come from SQLAlchemy, which
+compiles the statement once per dialect and set of parameter names.
+
+It takes only what it can run faithfully: statements whose every value is given by the
+caller (no column default or ``onupdate`` for SQLAlchemy to fill in), with no expanding
+``IN`` parameters. Anything else is refused when first prepared, so a mistake shows in the
+first test that runs the statement. On other databases, :func:`statements_for` gives
+:class:`CoreStatements`, SQLAlchemy's own execution, with the same methods.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from bot.db.sqlite_inline import InlineConnection
+
+Processor = Callable[[Any], Any] | None
+
+
+class Statements(Protocol):
+    """Runs built-once Core statements in the caller's transaction."""
+
+    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        """Run ``statement``; its rows (none for a statement that returns none)."""
+        ...
+
+
+class CoreStatements:
+    """SQLAlchemy's own execution, on the transaction's connection."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        """Run ``statement``; its rows (none for a statement that returns none)."""
+        result = await self._connection.execute(statement, params)
+        return result.all() if result.returns_rows else ()
+
+
+class DirectStatements:
+    """The statements on the transaction's sqlite3 connection (see the module's text)."""
+
+    def __init__(self, driver: InlineConnection, dialect: Dialect) -> None:
+        self._driver = driver
+        self._dialect = dialect
+
+    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        """Run ``statement``; its rows (none for a statement that returns none)."""
+        prepared = prepare(statement, tuple(params), self._dialect)
+        rows = await self._driver.fetch_all(prepared.sql, prepared.values(params))
+        return [prepared.row(row) for row in rows] if prepared.row_type else ()
+
+
+async def statements_for(connection: AsyncConnection) -> Statements:
+    """:class:`DirectStatements` on an inline SQLite connection, else :class:`CoreStatements`."""
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if isinstance(driver, InlineConnection):
+        return DirectStatements(driver, connection.dialect)
+    return CoreStatements(connection)
+
+
+async def first(statements: Statements, statement: Executable, params: Mapping[str, Any]) -> Any:
+    """The first row of ``statement``, or None."""
+    rows = await statements.rows(statement, params)
+    return rows[0] if rows else None
+
+
+_GIVEN = object()  # a placeholder the caller fills in, as opposed to the statement's own value
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One statement compiled for one dialect and one set of parameter names."""
+
+    sql: str
+    names: tuple[str, ...]  # each placeholder's parameter, in the SQL's order
+    own: tuple[Any, ...]  # each placeholder's value when the statement has it (``.limit(1)``)
+    binds: tuple[Processor, ...]  # each value as the database stores it
+    results: tuple[Processor, ...]  # each returned column as the model reads it
+    row_type: Callable[..., Any] | None  # a named tuple of the returned columns
+
+    def values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional values of the SQL for ``params``."""
+        values = []
+        for name, own, bind in zip(self.names, self.own, self.binds, strict=True):
+            value = params[name] if own is _GIVEN else own
+            values.append(value if bind is None or value is None else bind(value))
+        return tuple(values)
+
+    def row(self, raw: Sequence[Any]) -> Any:
+        """A returned row with its columns read and named, as SQLAlchemy's ``Row`` is."""
+        assert self.row_type is not None  # noqa: S101 - rows come only from a RETURNING/SELECT
+        read = [
+            value if process is None or value is None else process(value)
+            for process, value in zip(self.results, raw, strict=True)
+        ]
+        return self.row_type(*read)
+
+
+@lru_cache(maxsize=512)
+def prepare(statement: Executable, names: tuple[str, ...], dialect: Dialect) -> Prepared:
+    """Compile ``statement`` for ``dialect`` with the parameters ``names`` (once per key)."""
+    if not isinstance(statement, ClauseElement):
+        raise TypeError("only SQL expression statements can run directly")
+    compiled = statement.compile(dialect=dialect, column_keys=list(names))
+    if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
+        raise TypeError("only statements with positional placeholders can run directly")
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        filled = [column.key for column in [*compiled.insert_prefetch, *compiled.update_prefetch]]
+        raise ValueError(f"give every value: SQLAlchemy would fill in {filled}")
+    placeholders = tuple(compiled.positiontup)
+    binds = [compiled.binds[name] for name in placeholders]
+    if any(bind.expanding for bind in binds):
+        raise ValueError("expanding IN parameters cannot run directly")
+    own = []
+    for name, bind in zip(placeholders, binds, strict=True):
+        if name in names:
+            own.append(_GIVEN)
+        elif bind.callable is None and bind.value is None:
+            raise ValueError(f"parameter {bind.key!r} has no value")
+        else:
+            own.append(bind.effective_value)
+    returned = list(getattr(statement, "exported_columns", ()))  # RETURNING or SELECT
+    row_type = namedtuple("Row", [column.key for column in returned], rename=True)  # type: ignore[misc]
+    return Prepared(
+        sql=compiled.string,
+        names=placeholders,
+        own=tuple(own),
+        binds=tuple(bind.type.dialect_impl(dialect).bind_processor(dialect) for bind in binds),
+        results=tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
+        ),
+        row_type=row_type if returned else None,
+    )
