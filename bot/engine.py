@@ -34,7 +34,7 @@ from bot.db.models import Document as StoredDocument
 from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.messages import Capabilities, Channel, Document, Inbound, Outbound, Reply
-from bot.render import degrade
+from bot.render import coalesce, degrade
 from bot.store import SqlStore
 from handlers import router
 from handlers.conversation import State
@@ -169,7 +169,10 @@ class Engine:
                     await session.close()  # leaves the connection's transaction to commit
             if self.after_commit is not None and info.get(NOTICE_QUEUED):
                 self.after_commit()
-            replies = [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)]
+            replies = coalesce(
+                [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)],
+                capabilities,
+            )
             if deliver is not None:
                 await deliver(replies)
             return replies

@@ -2,7 +2,8 @@
 
 Choices become numbered lines where there are no buttons (the handlers accept the numbers),
 a phone request becomes a plain question where there is no contact button, and long text is
-split at paragraph boundaries under the channel's limit.
+split at paragraph boundaries under the channel's limit. A plain text followed by another
+message of one turn is sent as one message with it (:func:`coalesce`).
 """
 
 from __future__ import annotations
@@ -54,3 +55,29 @@ def degrade(outbound: Outbound, capabilities: Capabilities, t: Translator) -> li
             return [*head, replace(outbound, text=parts[-1])]
         return [*[Reply(part) for part in parts[:-1]], replace(outbound, text=parts[-1])]
     return [outbound]
+
+
+_TEXT_MESSAGES = (Reply, PhoneRequest, RemoveKeyboard)
+
+
+def coalesce(messages: list[Outbound], capabilities: Capabilities) -> list[Outbound]:
+    """Join each plain text (no buttons of its own) to the text message after it, as one
+    paragraph above it, where the two fit the channel's limit.
+
+    "Đã chọn: Xã Xốp" then "Bước 5/7 · …" arrive as one message: one notification on the
+    user's phone instead of two, and one platform call instead of two. Documents, and a
+    message with its own buttons or keyboard, stay where they are.
+    """
+    result: list[Outbound] = []
+    for message in messages:
+        before = result[-1] if result else None
+        if (
+            isinstance(before, Reply)
+            and not before.choices
+            and isinstance(message, _TEXT_MESSAGES)
+            and len(before.text) + 2 + len(message.text) <= capabilities.max_text
+        ):
+            result[-1] = replace(message, text=f"{before.text}\n\n{message.text}")
+        else:
+            result.append(message)
+    return result

@@ -117,12 +117,13 @@ class Runtime:
                 )
 
         handled = await self.engine.handle(inbound, sender.capabilities, deliver)
-        log.info(
-            "event handled" if handled is not None else "duplicate event",
-            extra={
-                "channel": inbound.channel.value,
-                "event_id": inbound.event_id,
-                "chat": chat_hash(inbound.chat_id),
-            },
-        )
+        if log.isEnabledFor(logging.INFO):  # the chat's hash is not free; skip it unlogged
+            log.info(
+                "event handled" if handled is not None else "duplicate event",
+                extra={
+                    "channel": inbound.channel.value,
+                    "event_id": inbound.event_id,
+                    "chat": chat_hash(inbound.chat_id),
+                },
+            )
         return handled is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import socket
 import sys
@@ -40,6 +41,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
+    content_type: str = ""  # of the request: JSON, a form, or multipart
 
 
 @dataclass
@@ -120,6 +122,8 @@ class StandIn:
 
 
 async def _params(request: Request) -> dict[str, Any]:
+    """The call's parameters as the platform reads them: a JSON body as it is; form fields
+    as strings, but a keyboard sent as a JSON string read as the object it holds."""
     if request.headers.get("content-type", "").startswith("application/json"):
         body = await request.json()
         return body if isinstance(body, dict) else {}
@@ -127,6 +131,8 @@ async def _params(request: Request) -> dict[str, Any]:
         params: dict[str, Any] = {}
         for key, value in form.items():
             params[key] = value if isinstance(value, str) else await value.read()
+        if isinstance(params.get("reply_markup"), str):
+            params["reply_markup"] = json.loads(params["reply_markup"])
         return params
 
 
@@ -146,7 +152,8 @@ class TelegramStandIn(StandIn):
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
             )
         params = await _params(request)
-        call = Call(method, params, time.monotonic())
+        content_type = request.headers.get("content-type", "").split(";")[0]
+        call = Call(method, params, time.monotonic(), content_type)
         self.record(call)
         chat = str(params.get("chat_id", ""))
         if method in ("sendMessage", "sendDocument") and chat in self.blocked_chats:

@@ -13,16 +13,26 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.console import CAPABILITIES
+from bot.channels.telegram import CAPABILITIES as TELEGRAM
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ConversationSession, Person, ProcessedEvent, Subject
 from bot.engine import Engine, KeyedLocks
 from bot.i18n import translator
-from bot.messages import Capabilities, Option, PhoneRequest, Reply, Text, content_from_text
-from bot.render import degrade, split_text
+from bot.messages import (
+    Capabilities,
+    Document,
+    Option,
+    PhoneRequest,
+    Reply,
+    Text,
+    content_from_text,
+)
+from bot.render import coalesce, degrade, split_text
 from tests.builders import Chat, Clock, inbound
 
 SIGN_UP = ["/start", "co", "Nguyen Van A", "0912345678", "xop", "1", "HTX A", "bo qua", "luu"]
 REPO = Path(__file__).parents[1]
+CHOICES = ((Option("HTX", "c:kind:coop"),),)
 
 
 async def test_the_same_event_twice_is_handled_once(
@@ -120,6 +130,39 @@ def test_degrade_numbers_choices_and_types_phone_without_buttons() -> None:
     assert len(long) == 2
     assert isinstance(long[-1], Reply)
     assert long[-1].choices == reply.choices
+
+
+def test_a_plain_text_joins_the_next_message_of_its_turn() -> None:
+    rich = Capabilities(buttons=True, contact_request=True, documents=True, max_text=60)
+    chosen, question = Reply("Đã chọn: Xã Xốp"), Reply("Bước 5/7 · Hình thức?", CHOICES)
+    assert coalesce([chosen, question], rich) == [
+        Reply("Đã chọn: Xã Xốp\n\nBước 5/7 · Hình thức?", CHOICES)
+    ]
+    phone = PhoneRequest("Số điện thoại?", "Gửi số")
+    assert coalesce([Reply("Sai số."), phone], rich) == [
+        PhoneRequest("Sai số.\n\nSố điện thoại?", "Gửi số")
+    ]
+    # A message with buttons, a document, and what would pass the limit stay apart.
+    document = Document(b"x", "phieu.docx")
+    assert coalesce([question, chosen], rich) == [question, chosen]
+    assert coalesce([chosen, document, chosen], rich) == [chosen, document, chosen]
+    assert coalesce([Reply("x" * 40), Reply("y" * 19)], rich) == [Reply("x" * 40), Reply("y" * 19)]
+    assert coalesce([Reply("x" * 40), Reply("y" * 18)], rich) == [
+        Reply("x" * 40 + "\n\n" + "y" * 18)
+    ]
+
+
+async def test_a_turn_arrives_as_one_message_where_it_can(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Choosing the commune confirms it and asks the next question in one message."""
+    chat = Chat(Engine(sessionmaker, clock=Clock()), capabilities=TELEGRAM)
+    await chat.say(*SIGN_UP[:4])
+    (reply,) = await chat.send_text("xop")
+    assert isinstance(reply, Reply)
+    assert reply.text.startswith("Đã chọn: Xã Xốp")
+    assert "Bước 5/7" in reply.text
+    assert reply.choices
 
 
 def _run_chat(database_url: str, script: str, user: str) -> subprocess.CompletedProcess[str]:
