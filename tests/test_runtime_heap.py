@@ -41,6 +41,7 @@ async def test_the_gate_is_free_again_before_the_session_closes(engine: AsyncEng
     assert seen == [False]  # closing, which runs in a task of its own, holds no writer up
 
 
+@pytest.mark.skipif(not is_postgres(), reason="SQLite keeps one connection for the engine")
 async def test_the_engine_takes_a_pooled_connection_inside_the_gate_and_returns_it_outside(
     engine: AsyncEngine,
 ) -> None:
@@ -60,6 +61,40 @@ async def test_the_engine_takes_a_pooled_connection_inside_the_gate_and_returns_
         event.remove(pool, "checkout", on_checkout)
         event.remove(pool, "checkin", on_checkin)
     assert seen == [("checkout", True), ("checkin", False)]
+
+
+@pytest.mark.skipif(is_postgres(), reason="PostgreSQL's writers take pooled connections")
+async def test_sqlite_events_share_one_kept_connection_until_the_engine_is_disposed(
+    database_url: str,
+) -> None:
+    """Taking a pooled connection and giving it back cost more than an event's own
+    statements; the gate lets one SQLite writer through at a time, so they share one."""
+    engine = create_engine(database_url)
+    gate = write_gate(engine)
+    checkouts: list[object] = []
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
+    drivers = []
+    for _ in range(3):
+        async with write_connection(engine, gate) as connection:
+            assert gate.locked()
+            await connection.execute(text("SELECT 1"))
+            drivers.append((await connection.get_raw_connection()).driver_connection)
+    assert len(checkouts) == 1
+    assert drivers[0] is drivers[1] is drivers[2]
+
+    async def break_the_handle() -> None:
+        async with write_connection(engine, gate) as connection:
+            await connection.invalidate()  # as SQLAlchemy does when the database handle breaks
+            raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk"):
+        await break_the_handle()
+    async with write_connection(engine, gate) as connection:
+        fresh = (await connection.get_raw_connection()).driver_connection
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    assert fresh is not drivers[0]
+    await engine.dispose()
+    assert fresh._connection is None  # closed, its thread ended: nothing outlives dispose()
 
 
 async def test_conversations_alerts_and_admin_queue_on_one_sqlite_write_gate(

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -102,10 +102,20 @@ async def write_connection(
     conversation engine, whose every event runs a few Core statements and most events no
     ORM at all (an ORM session bound to this connection joins its transaction).
 
-    The connection is taken from the pool only once the gate is held, so waiting events
-    do not hold pooled connections, and is closed after the gate is free again, shielded
-    as SQLAlchemy's own ``async with`` closes it, so a cancelled event still returns it.
+    On SQLite, where the gate lets one writer through at a time anyway, every event uses
+    one connection kept for the purpose (:func:`_kept_connection`): taking a connection
+    from the pool and giving it back cost more than the event's own statements.
+    Elsewhere the connection is taken from the pool only once the gate is held, so
+    waiting events do not hold pooled connections, and is closed after the gate is free
+    again, shielded as SQLAlchemy's own ``async with`` closes it, so a cancelled event
+    still returns it.
     """
+    if engine.dialect.name == "sqlite":
+        async with gate:
+            connection = await _kept_connection(engine)
+            async with connection.begin():
+                yield connection
+        return
     connection = engine.connect()
     try:
         async with gate:
@@ -114,6 +124,34 @@ async def write_connection(
                 yield connection
     finally:
         await asyncio.shield(asyncio.ensure_future(connection.close()))
+
+
+_KEPT: weakref.WeakKeyDictionary[Engine, AsyncConnection] = weakref.WeakKeyDictionary()
+
+
+async def _kept_connection(engine: AsyncEngine) -> AsyncConnection:
+    """The connection :func:`write_connection` keeps for ``engine`` (called under its
+    gate): opened on first use, opened anew once SQLAlchemy has invalidated it (a broken
+    database file or handle), and closed by ``engine.dispose()``."""
+    connection = _KEPT.get(engine.sync_engine)
+    if connection is not None and not connection.invalidated:
+        return connection
+    if connection is not None:
+        await connection.close()
+    if not event.contains(engine.sync_engine, "engine_disposed", _close_kept):
+        event.listen(engine.sync_engine, "engine_disposed", _close_kept)
+    connection = _KEPT[engine.sync_engine] = await engine.connect()
+    return connection
+
+
+def _close_kept(engine: Engine) -> None:
+    """Close the kept connection when its engine is disposed (SQLAlchemy calls this in its
+    own greenlet, where the connection's synchronous side may run). The pool it came from
+    is gone by then, so its database connection is closed outright, not given back."""
+    connection = _KEPT.pop(engine, None)
+    if connection is not None and connection.sync_connection is not None:
+        connection.sync_connection.invalidate()
+        connection.sync_connection.close()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
