@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
 import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
@@ -16,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.db.engine import create_engine
 from bot.db.sqlite_inline import InlineConnection
 from tests.conftest import is_postgres
+from tests.sqlite_locks import release_later, write_lock_held
 
 pytestmark = pytest.mark.skipif(is_postgres(), reason="SQLite connections only")
 
@@ -25,19 +23,6 @@ async def _driver(connection: AsyncConnection) -> InlineConnection:
     driver = raw.driver_connection
     assert isinstance(driver, InlineConnection)
     return driver
-
-
-@contextlib.contextmanager
-def _write_lock_held(path: str) -> Iterator[sqlite3.Connection]:
-    """Another connection (as another process would) holding SQLite's write lock."""
-    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    try:
-        yield other
-    finally:
-        if other.in_transaction:
-            other.execute("ROLLBACK")
-        other.close()
 
 
 @pytest.fixture
@@ -63,22 +48,12 @@ async def test_a_lock_held_elsewhere_is_waited_for_off_the_loop(
 ) -> None:
     path = sqlite_engine.url.database
     assert path is not None
-    ticks = 0
-    with _write_lock_held(path) as other:
-
-        async def tick_then_release() -> None:
-            nonlocal ticks
-            deadline = time.monotonic() + 0.3
-            while time.monotonic() < deadline:
-                ticks += 1
-                await asyncio.sleep(0.01)
-            other.execute("COMMIT")
-
-        releaser = asyncio.create_task(tick_then_release())
+    with write_lock_held(path) as other:
+        releaser = asyncio.create_task(release_later(other))
         async with sqlite_engine.begin() as connection:  # BEGIN IMMEDIATE waits here
             driver = await _driver(connection)
             assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
-        await releaser
+        ticks = await releaser
     assert driver.waits == 1  # the BEGIN, and nothing after it
     assert ticks >= 10  # the loop kept running while the BEGIN waited
 
@@ -90,7 +65,7 @@ async def test_a_lock_never_released_fails_after_the_busy_timeout(database_url: 
     try:
         async with engine.connect() as connection:
             (await _driver(connection)).busy_timeout_ms = 200
-        with _write_lock_held(path), pytest.raises(Exception, match="database is locked"):
+        with write_lock_held(path), pytest.raises(Exception, match="database is locked"):
             async with engine.begin() as connection:
                 await connection.execute(text("SELECT 1"))
     finally:

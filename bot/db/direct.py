@@ -1,4 +1,4 @@
-"""Built-once Core statements, run straight on SQLite's own connection.
+"""Built-once Core statements, run straight on the database driver.
 
 Every inbound event runs the same few statements (record the event, load and save the
 chat's session, read the sender's profile). On a local SQLite file each takes some ten
@@ -10,11 +10,16 @@ order of the parameters, how each value is stored (the types' bind processors) a
 each returned column is read (their result processors) all come from SQLAlchemy, which
 compiles the statement once per dialect and set of parameter names.
 
+On PostgreSQL, :class:`CursorStatements` does the same through the cursor of SQLAlchemy's
+asyncpg adapter — the driver interface SQLAlchemy itself executes on, which also starts the
+connection's transaction and keeps asyncpg's prepared statements — without the execution
+context and result objects above it.
+
 It takes only what it can run faithfully: statements whose every value is given by the
 caller (no column default or ``onupdate`` for SQLAlchemy to fill in), with no expanding
 ``IN`` parameters. Anything else is refused when first prepared, so a mistake shows in the
-first test that runs the statement. On other databases, :func:`statements_for` gives
-:class:`CoreStatements`, SQLAlchemy's own execution, with the same methods.
+first test that runs the statement. :class:`CoreStatements`, SQLAlchemy's own execution
+with the same method, is what the others are tested against.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -69,12 +74,42 @@ class DirectStatements:
         return [prepared.row(row) for row in rows] if prepared.row_type else ()
 
 
+class CursorStatements:
+    """The statements on the cursor of the connection's driver adapter (see the module's
+    text), in the greenlet where SQLAlchemy runs its adapters."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+        """Run ``statement``; its rows (none for a statement that returns none)."""
+        prepared = prepare(statement, tuple(params), self._connection.dialect)
+        rows = await self._connection.run_sync(
+            _cursor_rows, prepared.sql, prepared.values(params), prepared.row_type is not None
+        )
+        return [prepared.row(row) for row in rows] if prepared.row_type else ()
+
+
+def _cursor_rows(
+    connection: Connection, sql: str, values: Sequence[Any], returns: bool
+) -> Sequence[Any]:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, values)
+        return cursor.fetchall() if returns else ()
+    finally:
+        cursor.close()
+
+
 async def statements_for(connection: AsyncConnection) -> Statements:
-    """:class:`DirectStatements` on an inline SQLite connection, else :class:`CoreStatements`."""
+    """:class:`DirectStatements` on an inline SQLite connection, :class:`CursorStatements`
+    on a driver with positional placeholders (asyncpg), else :class:`CoreStatements`."""
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     if isinstance(driver, InlineConnection):
         return DirectStatements(driver, connection.dialect)
+    if connection.dialect.positional:
+        return CursorStatements(connection)
     return CoreStatements(connection)
 
 
