@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import event  # noqa: E402
 
 from bench.webhook_load import migrate  # noqa: E402
+from bot.db import direct as db_direct  # noqa: E402
 from bot.db.engine import create_engine  # noqa: E402
 from bot.db.sqlite_inline import InlineConnection  # noqa: E402
 from bot.runtime import build_engine, event_loop_factory, settle_heap  # noqa: E402
@@ -79,14 +80,19 @@ async def run(
     def count(*args: Any) -> None:
         statements[args[2].split(None, 1)[0].upper()] += 1
 
-    # Statements run directly on SQLite (bot.db.direct) pass no SQLAlchemy event.
-    direct = InlineConnection.fetch_all
+    # Statements run directly on the driver (bot.db.direct) pass no SQLAlchemy event.
+    direct, cursor = InlineConnection.fetch_all, db_direct._cursor_rows
 
     async def count_direct(self: InlineConnection, sql: str, parameters: Any) -> Any:
         statements[sql.split(None, 1)[0].upper()] += 1
         return await direct(self, sql, parameters)
 
+    def count_cursor(connection: Any, sql: str, *rest: Any) -> Any:
+        statements[sql.split(None, 1)[0].upper()] += 1
+        return cursor(connection, sql, *rest)
+
     InlineConnection.fetch_all = count_direct  # type: ignore[method-assign]
+    db_direct._cursor_rows = count_cursor
 
     settle_heap()
     try:
@@ -95,6 +101,7 @@ async def run(
         cpu, reference = await _walk(engine, chats, reference_loop)
     finally:
         InlineConnection.fetch_all = direct  # type: ignore[method-assign]
+        db_direct._cursor_rows = cursor
         await database.dispose()
     steps = chats * len(STEPS)
     return {
