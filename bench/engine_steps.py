@@ -80,6 +80,10 @@ async def run(
     def count(*args: Any) -> None:
         statements[args[2].split(None, 1)[0].upper()] += 1
 
+    @event.listens_for(database.sync_engine, "begin")
+    def count_begin(*_args: Any) -> None:
+        statements["BEGIN"] += 1  # sent on the driver's cursor (SQLite) or by asyncpg
+
     # Statements run directly on the driver (bot.db.direct) pass no SQLAlchemy event.
     direct, cursor = InlineConnection.fetch_all, db_direct._cursor_rows
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db.engine import create_engine
@@ -56,6 +57,25 @@ async def test_a_lock_held_elsewhere_is_waited_for_off_the_loop(
         ticks = await releaser
     assert driver.waits == 1  # the BEGIN, and nothing after it
     assert ticks >= 10  # the loop kept running while the BEGIN waited
+
+
+async def test_a_transaction_takes_the_write_lock_at_once_without_cores_execution_path(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    path = sqlite_engine.url.database
+    assert path is not None
+    through_core: list[str] = []
+    event.listen(
+        sqlite_engine.sync_engine, "before_cursor_execute", lambda *a: through_core.append(a[2])
+    )
+    async with sqlite_engine.begin():
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")  # ours already holds the write lock
+        finally:
+            other.close()
+    assert through_core == []  # the BEGIN went on the driver's cursor
 
 
 async def test_a_lock_never_released_fails_after_the_busy_timeout(database_url: str) -> None:
