@@ -70,8 +70,7 @@ class DirectStatements:
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
         """Run ``statement``; its rows (none for a statement that returns none)."""
         prepared = prepare(statement, tuple(params), self._dialect)
-        rows = await self._driver.fetch_all(prepared.sql, prepared.values(params))
-        return [prepared.row(row) for row in rows] if prepared.row_type else ()
+        return prepared.read(await self._driver.fetch_all(prepared.sql, prepared.values(params)))
 
 
 class CursorStatements:
@@ -84,19 +83,15 @@ class CursorStatements:
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
         """Run ``statement``; its rows (none for a statement that returns none)."""
         prepared = prepare(statement, tuple(params), self._connection.dialect)
-        rows = await self._connection.run_sync(
-            _cursor_rows, prepared.sql, prepared.values(params), prepared.row_type is not None
-        )
-        return [prepared.row(row) for row in rows] if prepared.row_type else ()
+        values = prepared.values(params)
+        return prepared.read(await self._connection.run_sync(_cursor_rows, prepared, values))
 
 
-def _cursor_rows(
-    connection: Connection, sql: str, values: Sequence[Any], returns: bool
-) -> Sequence[Any]:
+def _cursor_rows(connection: Connection, prepared: Prepared, values: Sequence[Any]) -> Any:
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(sql, values)
-        return cursor.fetchall() if returns else ()
+        cursor.execute(prepared.sql, values)
+        return cursor.fetchall() if prepared.row_type else ()
     finally:
         cursor.close()
 
@@ -141,14 +136,18 @@ class Prepared:
             values.append(value if bind is None or value is None else bind(value))
         return tuple(values)
 
-    def row(self, raw: Sequence[Any]) -> Any:
-        """A returned row with its columns read and named, as SQLAlchemy's ``Row`` is."""
-        assert self.row_type is not None  # noqa: S101 - rows come only from a RETURNING/SELECT
-        read = [
+    def read(self, rows: Sequence[Sequence[Any]]) -> Sequence[Any]:
+        """The driver's rows with their columns read and named, as SQLAlchemy's ``Row``s
+        are; none for a statement that returns none."""
+        if self.row_type is None:
+            return ()
+        return [self.row_type(*self._columns(row)) for row in rows]
+
+    def _columns(self, row: Sequence[Any]) -> list[Any]:
+        return [
             value if process is None or value is None else process(value)
-            for process, value in zip(self.results, raw, strict=True)
+            for process, value in zip(self.results, row, strict=True)
         ]
-        return self.row_type(*read)
 
 
 @lru_cache(maxsize=512)
