@@ -197,7 +197,7 @@ class Engine:
                     Reply(
                         ctx.t.gettext(
                             "I cannot send files on this channel yet. Please ask the commune "
-                            "office for a printed copy, or use Telegram."
+                            "office for a printed copy."
                         )
                     )
                 )

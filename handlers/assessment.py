@@ -18,6 +18,7 @@ from bot.messages import Document, Option, Outbound, Reply
 from handlers.conversation import Choice, Data, Flow, Kind, Step
 from handlers.i18n import N_, Translator
 from handlers.ideas import ORIGIN_CHOICES
+from handlers.payloads import PayloadKind, make
 from handlers.ports import CriterionView, FormCheck, HandlerContext, NewAssessment, OfficerDossier
 from handlers.reports import DOCX, commune_report_docx
 from ocop_rules import (
@@ -158,7 +159,14 @@ async def _save_form_check(ctx: HandlerContext, answers: Data) -> list[Outbound]
     return [
         Reply(
             t.gettext("Form check saved. Next: the four commune criteria."),
-            ((Option(t.gettext("Assess the four criteria"), f"o:crit:{dossier_id}"),),),
+            (
+                (
+                    Option(
+                        t.gettext("Assess the four criteria"),
+                        make(PayloadKind.OFFICER, "crit", dossier_id),
+                    ),
+                ),
+            ),
         )
     ]
 
@@ -432,9 +440,18 @@ async def _save_assessment(ctx: HandlerContext, answers: Data) -> list[Outbound]
     ]
     buttons: list[tuple[Option, ...]] = []
     if met:
-        submit = Option(t.gettext("Send the proposal to the province"), f"o:submit:{dossier_id}")
+        submit = Option(
+            t.gettext("Send the proposal to the province"),
+            make(PayloadKind.OFFICER, "submit", dossier_id),
+        )
         buttons.append((submit,))
-    buttons.append((Option(t.gettext("Reopen the assessment"), f"o:reopen:{dossier_id}"),))
+    buttons.append(
+        (
+            Option(
+                t.gettext("Reopen the assessment"), make(PayloadKind.OFFICER, "reopen", dossier_id)
+            ),
+        )
+    )
     return [
         Document(report, filename, t.gettext("Commune report"), DOCX),
         Reply("\n".join(lines), tuple(buttons)),
@@ -447,8 +464,8 @@ ASSESS_FLOW = Flow(
     ASSESS_STEPS,
     _save_assessment,
     intro=N_(
-        "The four commune criteria. For each, I show what the producer declared: confirm it "
-        "with the button or type what you found."
+        "The four commune criteria. For each, I show what the producer declared: keep it, "
+        "or type what you found."
     ),
 )
 

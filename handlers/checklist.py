@@ -16,11 +16,13 @@ from bot.messages import (
     FileKind,
     FileReceived,
     Option,
+    Outbound,
     Reply,
     Text,
 )
 from handlers.conversation import Control, State, Turn, control_of
 from handlers.i18n import N_
+from handlers.payloads import PayloadKind, make, parse
 from handlers.ports import DossierView, Evidence, HandlerContext, ItemView
 from handlers.textmatch import Matched, fold, match_option
 from ocop_rules import (
@@ -42,6 +44,13 @@ ACCEPTED_TYPES = (
 )
 
 HAVE, MISSING, NOT_APPLICABLE, PENDING = "have", "missing", "not_applicable", "pending"
+MISSING_LIST = make(PayloadKind.CHECKLIST, "missing")
+
+
+def _answer(code: str, answer: str) -> str:
+    """The payload of an answer to the item ``code``."""
+    return make(PayloadKind.CHECKLIST, code, answer)
+
 
 # What each paper is and where it is obtained, in one line.
 EXPLANATIONS: dict[str, str] = {
@@ -136,12 +145,12 @@ def _ask(ctx: HandlerContext, checklist: _Checklist, items: list[ItemView], code
         t.gettext(EXPLANATIONS[code]),
     ]
     rows = [
-        (Option(t.gettext("Yes, I have it"), f"k:{code}:have"),),
-        (Option(t.gettext("Not yet"), f"k:{code}:missing"),),
+        (Option(t.gettext("Yes, I have it"), _answer(code, "have")),),
+        (Option(t.gettext("Not yet"), _answer(code, "missing")),),
     ]
     if item.allows_not_applicable:
-        rows.append((Option(t.gettext("Does not apply to my product"), f"k:{code}:na"),))
-    rows.append((Option(t.gettext("What is missing?"), "k:missing"),))
+        rows.append((Option(t.gettext("Does not apply to my product"), _answer(code, "na")),))
+    rows.append((Option(t.gettext("What is missing?"), MISSING_LIST),))
     return Reply("\n".join(lines), tuple(rows))
 
 
@@ -191,7 +200,12 @@ async def start(ctx: HandlerContext, state: State, dossier_id: int | None = None
     if chosen is None and len(dossiers) > 1:
         state.flow, state.step = FLOW, "pick"
         rows = tuple(
-            (Option(f"{d.product_name} ({d.registration_code or '—'})", f"k:pick:{d.dossier_id}"),)
+            (
+                Option(
+                    f"{d.product_name} ({d.registration_code or '—'})",
+                    make(PayloadKind.CHECKLIST, "pick", d.dossier_id),
+                ),
+            )
             for d in dossiers
         )
         return Turn([Reply(ctx.t.gettext("Which product's dossier?"), rows)], state)
@@ -214,6 +228,17 @@ async def _open(ctx: HandlerContext, state: State, dossier: DossierView) -> Turn
     return Turn([Reply(intro), _ask(ctx, checklist, items, code)], state)
 
 
+async def reprompt(ctx: HandlerContext, state: State) -> list[Outbound]:
+    """Ask the current paper again (or which dossier, when that is the question)."""
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    dossiers = {d.dossier_id: d for d in await ctx.store.open_dossiers(ctx.profile.person_id)}
+    dossier = dossiers.get(state.data.get("dossier_id", -1))
+    if state.step == "pick" or dossier is None or state.step not in EXPLANATIONS:
+        return (await start(ctx, State())).replies
+    checklist, items = await _load(ctx, dossier)
+    return [_ask(ctx, checklist, items, state.step)]
+
+
 def _evidence(ctx: HandlerContext, content: FileReceived) -> Evidence | str:
     if content.kind is FileKind.STICKER or content.kind is FileKind.OTHER:
         return N_("Please send a photo or a file of the paper.")
@@ -231,9 +256,9 @@ def _pick(content: Content, ctx: HandlerContext, code: str) -> str | None:
         return None
     words = fold(content.text)
     if words in ("con thieu", "thieu", "thieu gi", "missing"):
-        return "k:missing"
+        return MISSING_LIST
     if words in ("xong", "done", "tiep", "tiep theo"):
-        return f"k:{code}:done"
+        return _answer(code, "done")
     options = [
         (ctx.t.gettext("Yes, I have it"), "co", "da co", "roi"),
         (ctx.t.gettext("Not yet"), "chua", "chua co", "khong"),
@@ -241,7 +266,7 @@ def _pick(content: Content, ctx: HandlerContext, code: str) -> str | None:
     ]
     result = match_option(content.text, options)
     if isinstance(result, Matched):
-        return f"k:{code}:{('have', 'missing', 'na')[result.index]}"
+        return _answer(code, ("have", "missing", "na")[result.index])
     return None
 
 
@@ -250,8 +275,9 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     t = ctx.t
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
     if state.step == "pick":
-        if isinstance(content, ChoicePicked) and content.payload.startswith("k:pick:"):
-            return await start(ctx, state, int(content.payload.removeprefix("k:pick:")))
+        picked = parse(content.payload) if isinstance(content, ChoicePicked) else None
+        if picked and picked.kind is PayloadKind.CHECKLIST and picked.part(1).isdigit():
+            return await start(ctx, state, int(picked.part(1)))
         return await start(ctx, state)
     dossiers = {d.dossier_id: d for d in await ctx.store.open_dossiers(ctx.profile.person_id)}
     dossier = dossiers.get(state.data.get("dossier_id", -1))
@@ -290,20 +316,20 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
                     t.gettext(
                         "Received ({count} file(s)). Send more, or type “Xong” when done."
                     ).format(count=item.evidence_count),
-                    ((Option(t.gettext("Done"), f"k:{code}:done"),),),
+                    ((Option(t.gettext("Done"), _answer(code, "done")),),),
                 )
             ],
             state,
         )
     pick = _pick(content, ctx, code)
-    if pick == "k:missing":
+    if pick == MISSING_LIST:
         return Turn(
             [missing_report(ctx, checklist, items), _ask(ctx, checklist, items, code)], state
         )
-    prefix = f"k:{code}:"
+    prefix = _answer(code, "")
     if pick is None or not pick.startswith(prefix):
         lead = (
-            t.gettext("That button belongs to an earlier question. Please answer this one.")
+            t.gettext("That choice belongs to an earlier question. Please answer this one.")
             if isinstance(content, ChoicePicked)
             else t.gettext("Please choose one of the answers below.")
         )
@@ -318,7 +344,7 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
                         "Good. Send a photo or file of it now (several are fine), "
                         "or type “Xong” to go on."
                     ),
-                    ((Option(t.gettext("Done"), f"k:{code}:done"),),),
+                    ((Option(t.gettext("Done"), _answer(code, "done")),),),
                 )
             ],
             state,

@@ -15,13 +15,16 @@ from handlers import conversation
 from handlers.communes import commune_by_code
 from handlers.conversation import Control, State, Turn, control_of
 from handlers.i18n import N_, Translator
+from handlers.payloads import PayloadKind, make
 from handlers.ports import ClaimOffer, HandlerContext
 
 FLOW = "claim"
 # The question's answers: payload → (label, other words that pick it), for conversation.pick.
+YES = make(PayloadKind.CLAIM, "yes")
+NO = make(PayloadKind.CLAIM, "no")
 ANSWERS: dict[str, tuple[str, ...]] = {
-    "c:yes": (N_("Yes, it is mine"), "co", "dung", "yes", "phai", "cua toi"),
-    "c:no": (N_("No, it is not"), "khong", "no", "khong phai"),
+    YES: (N_("Yes, it is mine"), "co", "dung", "yes", "phai", "cua toi"),
+    NO: (N_("No, it is not"), "khong", "no", "khong phai"),
 }
 
 
@@ -80,6 +83,12 @@ async def _next(ctx: HandlerContext, state: State, replies: list[Outbound]) -> T
     return Turn([*replies, _question(ctx.t, upcoming)], state)
 
 
+async def reprompt(ctx: HandlerContext, state: State) -> list[Outbound]:
+    """Ask about the current offer again."""
+    current = await _current(ctx, state)
+    return [] if current is None else [_question(ctx.t, current)]
+
+
 async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one answer to "is this your business?"."""
     t = ctx.t
@@ -100,9 +109,9 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
         )
         return Turn([Reply(help_text), _question(t, current)], state)
     picked = conversation.pick(content, ANSWERS, t)
-    if picked == "c:no":
+    if picked == NO:
         return await _next(ctx, state, [Reply(t.gettext("All right, I have not added them."))])
-    if picked != "c:yes":
+    if picked != YES:
         again = Reply(t.gettext("Please choose one of the answers below."))
         return Turn([again, _question(t, current)], state)
     claimed = await ctx.store.claim_subject(ctx.profile.person_id, current.subject_id)

@@ -46,15 +46,24 @@ from handlers.parsing import (
     parse_phone,
     parse_yes_no,
 )
+from handlers.payloads import PayloadKind, make, parse
 from handlers.textmatch import Ambiguous, Matched, fold, match_option
 
 Data = dict[str, Any]
+# What a chat's state keeps when it leaves a flow: drafts to resume, the greeting already
+# given, and the lists pushed with notices (answerable days later).
+KEPT_ON_CLEAR = frozenset({"drafts", "greeted", "_pushed"})
 RESUME_AFTER = timedelta(hours=12)
 MAX_LISTED_COMMUNES = 8
 SUMMARY = "_summary"
 EDIT_PICK = "_edit"
 RESUME = "_resume"
-KEEP = "="  # the payload of a "keep the declared value" button
+KEEP = "="  # the value of a "keep the declared value" option
+SAVE = make(PayloadKind.SUMMARY, "save")
+EDIT = make(PayloadKind.SUMMARY, "edit")
+CANCEL = make(PayloadKind.CONTROL, "huy")
+CONTINUE = make(PayloadKind.RESUME, "continue")
+RESTART = make(PayloadKind.RESUME, "restart")
 KEEP_WORDS = frozenset({"giu", "giu nguyen", "nhu tren", "keep", "same"})
 
 
@@ -95,8 +104,9 @@ def control_of(content: Content) -> Control | None:
     """The control a message asks for, if it is one ("Quay lại", "/huy", "tro giup"…)."""
     if isinstance(content, Command):
         return CONTROL_WORDS.get(content.name.lower())
-    if isinstance(content, ChoicePicked) and content.payload.startswith("ctl:"):
-        return CONTROL_WORDS.get(content.payload.removeprefix("ctl:"))
+    if isinstance(content, ChoicePicked):
+        picked = parse(content.payload)
+        return CONTROL_WORDS.get(picked.part(0)) if picked.kind is PayloadKind.CONTROL else None
     if isinstance(content, Text):
         return CONTROL_WORDS.get(fold(content.text).strip(" .!"))
     return None
@@ -192,7 +202,7 @@ class State:
     def clear(self) -> None:
         """Leave any flow (drafts and profile data under ``data`` are kept)."""
         self.flow, self.step = None, None
-        self.data = {k: v for k, v in self.data.items() if k in ("drafts", "greeted")}
+        self.data = {k: v for k, v in self.data.items() if k in KEPT_ON_CLEAR}
 
 
 @dataclass(slots=True)
@@ -202,6 +212,34 @@ class Turn:
     replies: list[Outbound]
     state: State
     done: bool = False
+
+
+# Steps whose answer is typed: a number sent to them is their answer, not a list's line.
+TYPED_KINDS = frozenset({Kind.TEXT, Kind.COUNT, Kind.PERCENT, Kind.DATE, Kind.PHONE, Kind.CHOICES})
+
+
+def expects_typed(flow: Flow, state: State) -> bool:
+    """Whether the question ``state`` is at expects a typed value rather than a pick."""
+    if state.step not in {s.name for s in flow.steps}:
+        return False  # summary, edit list, resume prompt: lists
+    step = flow.step(state.step or "")
+    if step.kind is Kind.COMMUNE:
+        return not state.data.get("_candidates")
+    return step.kind in TYPED_KINDS
+
+
+def reprompt(flow: Flow, state: State, t: Translator) -> list[Outbound]:
+    """The message that asks what ``state`` is waiting for, again."""
+    answers: Data = state.data.get("answers", {})
+    if state.step == SUMMARY:
+        return [summary(flow, answers, t)]
+    if state.step == EDIT_PICK:
+        return [_edit_menu(flow, answers, t)]
+    if state.step == RESUME:
+        return [_resume_prompt(flow, t)]
+    if state.step in {s.name for s in flow.steps}:
+        return [prompt(flow, flow.step(state.step or ""), answers, t)]
+    return []
 
 
 def way_out(t: Translator) -> str:
@@ -259,7 +297,7 @@ def prompt(flow: Flow, step: Step, data: Data, t: Translator, lead: str = "") ->
     kept = step.keep(data) if step.keep is not None else None
     if kept is not None and step.kind is not Kind.CHOICE:
         label = t.gettext("Keep: {answer}").format(answer=display_answer(step, kept, data, t))
-        return Reply(text, ((Option(label, f"c:{step.name}:="),),))
+        return Reply(text, ((Option(label, make(PayloadKind.CHOICE, step.name, KEEP)),),))
     if step.kind is Kind.PHONE:
         return PhoneRequest(text, t.gettext("Send my phone number"))
     if step.kind is Kind.YES_NO:
@@ -280,7 +318,7 @@ def prompt(flow: Flow, step: Step, data: Data, t: Translator, lead: str = "") ->
 
 
 def _option(t: Translator, label: str, step: str, value: str) -> Option:
-    return Option(t.gettext(label), f"c:{step}:{value}")
+    return Option(t.gettext(label), make(PayloadKind.CHOICE, step, value))
 
 
 def summary(flow: Flow, data: Data, t: Translator) -> Reply:
@@ -293,16 +331,16 @@ def summary(flow: Flow, data: Data, t: Translator) -> Reply:
     return Reply(
         "\n".join(lines),
         (
-            (Option(t.gettext("Save"), "s:save"),),
-            (Option(t.gettext("Change an answer"), "s:edit"),),
-            (Option(t.gettext("Cancel"), "ctl:huy"),),
+            (Option(t.gettext("Save"), SAVE),),
+            (Option(t.gettext("Change an answer"), EDIT),),
+            (Option(t.gettext("Cancel"), CANCEL),),
         ),
     )
 
 
 def _edit_menu(flow: Flow, data: Data, t: Translator) -> Reply:
     rows = tuple(
-        (Option(t.gettext(step.label or step.prompt), f"e:{step.name}"),)
+        (Option(t.gettext(step.label or step.prompt), make(PayloadKind.EDIT, step.name)),)
         for step in flow.applicable(data)
     )
     return Reply(t.gettext("Which answer do you want to change?"), rows)
@@ -362,11 +400,11 @@ def parse_answer(step: Step, content: Content, data: Data, t: Translator) -> Any
 
 
 def _parse_payload(step: Step, payload: str, data: Data) -> Any:
-    prefix, _, rest = payload.partition(":")
-    name, _, value = rest.partition(":")
-    if prefix != "c" or name != step.name:
+    picked = parse(payload)
+    name, value = picked.part(0), picked.part(1)
+    if picked.kind is not PayloadKind.CHOICE or name != step.name:
         raise InvalidAnswerError(
-            N_("That button belongs to an earlier question. Please answer this one.")
+            N_("That choice belongs to an earlier question. Please answer this one.")
         )
     if value == KEEP and step.keep is not None and step.keep(data) is not None:
         return step.keep(data)
@@ -377,7 +415,7 @@ def _parse_payload(step: Step, payload: str, data: Data) -> Any:
     if step.kind is Kind.COMMUNE and value in data.get("_candidates", []):
         return value
     raise InvalidAnswerError(
-        N_("That button belongs to an earlier question. Please answer this one.")
+        N_("That choice belongs to an earlier question. Please answer this one.")
     )
 
 
@@ -461,7 +499,7 @@ def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _A
                 "Not in the list? Type the name with the province, for example: Sơn Hà Quảng Ngãi"
             )
         )
-    rows = tuple((Option(c.full_name, f"c:{step.name}:{c.code}"),) for c in shown)
+    rows = tuple((Option(c.full_name, make(PayloadKind.CHOICE, step.name, c.code)),) for c in shown)
     return _Ask(Reply("\n".join(lines), rows), [c.code for c in shown])
 
 
@@ -500,7 +538,7 @@ def _old_commune_question(step: Step, text: str, t: Translator) -> _Ask:
         if len(now) == 1
         else t.gettext("That area is now in these communes. Which one is your production in?")
     )
-    rows = tuple((Option(c.full_name, f"c:{step.name}:{c.code}"),) for c in now)
+    rows = tuple((Option(c.full_name, make(PayloadKind.CHOICE, step.name, c.code)),) for c in now)
     return _Ask(Reply(f"{intro}\n{question}", rows), [c.code for c in now])
 
 
@@ -584,9 +622,9 @@ def _resume_prompt(flow: Flow, t: Translator) -> Reply:
     return Reply(
         text,
         (
-            (Option(t.gettext("Continue"), "r:continue"),),
-            (Option(t.gettext("Start again"), "r:restart"),),
-            (Option(t.gettext("Cancel"), "ctl:huy"),),
+            (Option(t.gettext("Continue"), CONTINUE),),
+            (Option(t.gettext("Start again"), RESTART),),
+            (Option(t.gettext("Cancel"), CANCEL),),
         ),
     )
 
@@ -756,17 +794,17 @@ async def _handle_summary(
     picked = pick(
         content,
         {
-            "s:save": (N_("Save"), "luu", "dong y", "xac nhan", "ok", "dung"),
-            "s:edit": (N_("Change an answer"), "sua", "thay doi"),
+            SAVE: (N_("Save"), "luu", "dong y", "xac nhan", "ok", "dung"),
+            EDIT: (N_("Change an answer"), "sua", "thay doi"),
         },
         t,
     )
-    if picked == "s:save":
+    if picked == SAVE:
         replies = await flow.complete(ctx, answers)
         _drop_draft(state, flow.name)
         state.clear()
         return Turn(replies, state, done=True)
-    if picked == "s:edit":
+    if picked == EDIT:
         state.step = EDIT_PICK
         return Turn([_edit_menu(flow, answers, t)], state)
     if control_of(content) is Control.BACK:
@@ -788,9 +826,10 @@ def _handle_edit_pick(
     flow: Flow, state: State, content: Content, t: Translator, answers: Data
 ) -> Turn:
     steps = flow.applicable(answers)
-    if isinstance(content, ChoicePicked) and content.payload.startswith("e:"):
+    edit = parse(content.payload) if isinstance(content, ChoicePicked) else None
+    if edit is not None and edit.kind is PayloadKind.EDIT:
         names = [s.name for s in steps]
-        target = content.payload.removeprefix("e:")
+        target = edit.part(0)
         index = names.index(target) if target in names else -1
     else:
         text = _text_of(content) or ""
@@ -819,12 +858,12 @@ def _handle_resume(
     picked = pick(
         content,
         {
-            "r:continue": (N_("Continue"), "tiep tuc", "tiep", "co"),
-            "r:restart": (N_("Start again"), "lam lai", "bat dau lai"),
+            CONTINUE: (N_("Continue"), "tiep tuc", "tiep", "co"),
+            RESTART: (N_("Start again"), "lam lai", "bat dau lai"),
         },
         t,
     )
-    if picked == "r:continue":
+    if picked == CONTINUE:
         at = state.data.get("_at")
         step = (
             flow.step(at) if at in {s.name for s in flow.steps} else _next_step(flow, answers, None)
@@ -836,7 +875,7 @@ def _handle_resume(
         state.step = step.name
         state.data = {**state.data, "answers": answers}
         return Turn([prompt(flow, step, answers, t)], state)
-    if picked == "r:restart":
+    if picked == RESTART:
         _drop_draft(state, flow.name)
         seed = {k: v for k, v in answers.items() if k.startswith("_")}
         state.data = {k: v for k, v in state.data.items() if k != "answers"}

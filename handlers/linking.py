@@ -21,15 +21,18 @@ from handlers.i18n import N_, Translator
 from handlers.notices import channel_name
 from handlers.onboarding import ONBOARDING
 from handlers.parsing import InvalidAnswerError
+from handlers.payloads import PayloadKind, make
 from handlers.ports import HandlerContext
 
 FLOW = "link"
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
 # The offer's answers: payload → (label, other words that pick it), for conversation.pick.
+YES = make(PayloadKind.LINKING, "yes")
+NO = make(PayloadKind.LINKING, "no")
 OFFER_ANSWERS: dict[str, tuple[str, ...]] = {
-    "l:yes": (N_("Yes, send the code"), "co", "yes", "gui ma", "dong y"),
-    "l:no": (N_("No, sign up anew"), "khong", "no", "dang ky moi"),
+    YES: (N_("Yes, send the code"), "co", "yes", "gui ma", "dong y"),
+    NO: (N_("No, sign up anew"), "khong", "no", "dang ky moi"),
 }
 
 
@@ -99,6 +102,18 @@ def _help(t: Translator, step: str | None) -> str:
     )
 
 
+def expects_typed(state: State) -> bool:
+    """The code step waits for six typed digits; the offer is a list."""
+    return state.step == "code"
+
+
+async def reprompt(ctx: HandlerContext, state: State) -> list[Outbound]:
+    """Ask the current question again."""
+    if state.step == "offer":
+        return [_offer_reply(ctx.t, state.data["link"]["to"])]
+    return [Reply(_help(ctx.t, state.step))]
+
+
 async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one message while recognising the person."""
     t = ctx.t
@@ -121,9 +136,9 @@ async def _answer_offer(ctx: HandlerContext, state: State, content: Content) -> 
     t = ctx.t
     link = dict(state.data["link"])
     picked = conversation.pick(content, OFFER_ANSWERS, t)
-    if picked == "l:no":
+    if picked == NO:
         return _back_to_sign_up(ctx, state, t.gettext("All right."), keep_phone=True, declined=True)
-    if picked != "l:yes":
+    if picked != YES:
         return Turn(
             [
                 Reply(t.gettext("Please choose one of the answers below.")),

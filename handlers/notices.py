@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.messages import Option, Outbound, Reply
 from handlers.i18n import N_, Translator
+from handlers.payloads import PayloadKind, make
 from handlers.ports import HandlerContext
 from handlers.status import format_day
 from ocop_rules import requirement
@@ -40,7 +41,7 @@ def _day(value: str, language: str) -> str:
 
 
 def _button(t: Translator, label: str, target: str) -> tuple[tuple[Option, ...], ...]:
-    return ((Option(t.gettext(label), f"m:{target}"),),)
+    return ((Option(t.gettext(label), make(PayloadKind.FEATURE, target)),),)
 
 
 def _cert_expiry(p: Payload, t: Translator, language: str) -> Reply:
@@ -280,7 +281,7 @@ async def settings_screen(ctx: HandlerContext, lead: str = "") -> list[Outbound]
         state = t.gettext("off") if kind in off else t.gettext("on")
         lines.append(f"• {t.gettext(label)}: {state}")
         action = t.gettext("Turn on") if kind in off else t.gettext("Turn off")
-        rows.append((Option(f"{action}: {t.gettext(label)}", f"t:{kind}"),))
+        rows.append((Option(f"{action}: {t.gettext(label)}", make(PayloadKind.TOGGLE, kind)),))
     lines.append(
         t.gettext(
             "The official notice 30 days before a certificate expires is always sent: the "

@@ -21,6 +21,7 @@ from handlers.checklist import PENDING, asked_requirements
 from handlers.communes import commune_by_code
 from handlers.conversation import State, Turn
 from handlers.i18n import N_
+from handlers.payloads import PayloadKind, make
 from handlers.ports import HandlerContext, OfficerDossier, Profile, QueueEntry
 from handlers.reports import DOCX
 from handlers.status import format_day
@@ -58,7 +59,8 @@ def is_officer(profile: Profile | None) -> bool:
     return profile is not None and profile.role in OFFICER_ROLES
 
 
-def _not_officer(ctx: HandlerContext) -> list[Outbound]:
+def not_officer(ctx: HandlerContext) -> list[Outbound]:
+    """The answer to someone who is not an officer asking for an officer's screen."""
     return [
         Reply(
             ctx.t.gettext(
@@ -148,7 +150,7 @@ def _checklist_line(ctx: HandlerContext, entry: QueueEntry) -> str:
 async def show_queue(ctx: HandlerContext) -> list[Outbound]:
     """/choduyet: dossiers waiting for the commune step, oldest first."""
     if not is_officer(ctx.profile):
-        return _not_officer(ctx)
+        return not_officer(ctx)
     assert ctx.profile is not None  # noqa: S101 - checked just above
     t = ctx.t
     entries = await ctx.store.commune_queue(ctx.profile.person_id)
@@ -177,7 +179,8 @@ async def show_queue(ctx: HandlerContext) -> list[Outbound]:
         rows.append(
             (
                 Option(
-                    f"{number}. {entry.dossier.product_name}", f"o:open:{entry.dossier.dossier_id}"
+                    entry.dossier.product_name,
+                    make(PayloadKind.OFFICER, "open", entry.dossier.dossier_id),
                 ),
             )
         )
@@ -188,7 +191,7 @@ async def show_queue(ctx: HandlerContext) -> list[Outbound]:
 async def show_commune(ctx: HandlerContext) -> list[Outbound]:
     """/xa: every producer and product of the commune, with status and certificate expiry."""
     if not is_officer(ctx.profile):
-        return _not_officer(ctx)
+        return not_officer(ctx)
     assert ctx.profile is not None  # noqa: S101 - checked just above
     t = ctx.t
     entries = await ctx.store.commune_overview(ctx.profile.person_id)
@@ -244,9 +247,21 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
     if status is DossierStatus.COMMUNE_ASSESSED:
         if view.conclusion == CommuneConclusion.MET:
             rows.append(
-                (Option(t.gettext("Send the proposal to the province"), f"o:submit:{dossier_id}"),)
+                (
+                    Option(
+                        t.gettext("Send the proposal to the province"),
+                        make(PayloadKind.OFFICER, "submit", dossier_id),
+                    ),
+                )
             )
-        rows.append((Option(t.gettext("Reopen the assessment"), f"o:reopen:{dossier_id}"),))
+        rows.append(
+            (
+                Option(
+                    t.gettext("Reopen the assessment"),
+                    make(PayloadKind.OFFICER, "reopen", dossier_id),
+                ),
+            )
+        )
     elif status in (
         DossierStatus.IDEA_REGISTERED,
         DossierStatus.IDEA_ACCEPTED,
@@ -254,11 +269,32 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
         DossierStatus.IN_PREPARATION,
         DossierStatus.SUBMITTED_TO_COMMUNE,
     ):
-        rows.append((Option(t.gettext("Check the dossier's form"), f"o:form:{dossier_id}"),))
+        rows.append(
+            (
+                Option(
+                    t.gettext("Check the dossier's form"),
+                    make(PayloadKind.OFFICER, "form", dossier_id),
+                ),
+            )
+        )
         if view.form_check is not None:
-            rows.append((Option(t.gettext("Assess the four criteria"), f"o:crit:{dossier_id}"),))
+            rows.append(
+                (
+                    Option(
+                        t.gettext("Assess the four criteria"),
+                        make(PayloadKind.OFFICER, "crit", dossier_id),
+                    ),
+                )
+            )
     if view.has_report:
-        rows.append((Option(t.gettext("Send me the commune report"), f"o:report:{dossier_id}"),))
+        rows.append(
+            (
+                Option(
+                    t.gettext("Send me the commune report"),
+                    make(PayloadKind.OFFICER, "report", dossier_id),
+                ),
+            )
+        )
     return Reply("\n".join(lines), tuple(rows))
 
 
@@ -280,7 +316,7 @@ async def open_by_code(ctx: HandlerContext, state: State, code: str) -> Turn:
 async def act(ctx: HandlerContext, state: State, action: str, dossier_id: int) -> Turn:
     """Carry out one button action on a dossier, after checking it is the officer's."""
     if not is_officer(ctx.profile):
-        return Turn(_not_officer(ctx), state)
+        return Turn(not_officer(ctx), state)
     assert ctx.profile is not None  # noqa: S101 - checked just above
     t, person = ctx.t, ctx.profile.person_id
     view = await ctx.store.officer_dossier(person, dossier_id)
@@ -304,7 +340,14 @@ async def act(ctx: HandlerContext, state: State, action: str, dossier_id: int) -
         if await ctx.store.reopen_assessment(person, dossier_id):
             reply = Reply(
                 t.gettext("The assessment is reopened. Change what you need and confirm again."),
-                ((Option(t.gettext("Assess the four criteria"), f"o:crit:{dossier_id}"),),),
+                (
+                    (
+                        Option(
+                            t.gettext("Assess the four criteria"),
+                            make(PayloadKind.OFFICER, "crit", dossier_id),
+                        ),
+                    ),
+                ),
             )
             return Turn([reply], state)
         return Turn(

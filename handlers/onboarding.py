@@ -121,10 +121,7 @@ ONBOARDING = Flow(
         Step("full_name", N_("What is your full name?"), label=N_("Full name"), max_length=100),
         Step(
             "phone",
-            N_(
-                "What is your phone number? Press the button below, or type it, "
-                "for example: 0912345678"
-            ),
+            N_("What is your phone number? Type it, for example: 0912345678"),
             Kind.PHONE,
             label=N_("Phone"),
         ),

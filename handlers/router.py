@@ -1,101 +1,57 @@
-"""The entry point of every message: pick the flow, the menu or a short answer.
+"""The entry point of every message: a short dispatch over the registry.
 
-A person who has not signed up is taken to onboarding on first contact (which also says
-that this is an automated assistant). A message in the middle of a flow goes to that flow;
-"Menu" leaves it, keeping a draft to resume.
+In order: an officer's invite code; a typed number or option words turned into the payload
+they pick (:mod:`handlers.offers`); the conversation the chat is in; an officer's move or a
+notice toggle; the feature a payload, command or words open; help, menu, or one fallback.
+A person who has not signed up is taken to sign-up on first contact (which also says that
+this is an automated assistant). After every turn the options of its last message are
+remembered, so that the next typed number answers exactly that list.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 
 from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
-from handlers import checklist, claiming, conversation, linking, notices, officer
-from handlers.assessment import ASSESS_FLOW, FORM_CHECK_FLOW
-from handlers.conversation import Control, Flow, State, Turn, control_of
-from handlers.data_rights import ERASE, my_data, wipe
-from handlers.documents import send_forms
-from handlers.i18n import N_
-from handlers.ideas import IDEA
+from handlers import claiming, conversation, linking, notices, offers, officer
+from handlers.conversation import Control, State, Turn, control_of
+from handlers.data_rights import ERASE, wipe
+from handlers.features import (
+    BY_COMMAND,
+    BY_NAME,
+    BY_WORDS,
+    CONVERSATIONS,
+    FEATURES,
+    Audience,
+    Conversation,
+    Feature,
+)
 from handlers.onboarding import ONBOARDING
-from handlers.ports import HandlerContext
-from handlers.settings_flows import LANGUAGE
-from handlers.status import show_certificates, show_status
+from handlers.payloads import PayloadKind, make, parse
+from handlers.ports import HandlerContext, Profile
 from handlers.textmatch import fold
 
-FLOWS: dict[str, Flow] = {
-    flow.name: flow for flow in (ONBOARDING, IDEA, LANGUAGE, ERASE, FORM_CHECK_FLOW, ASSESS_FLOW)
-}
-# Flows about one dossier start from its card, never from the menu or a command.
-SEEDED_FLOWS = frozenset({FORM_CHECK_FLOW.name, ASSESS_FLOW.name})
-MY_DATA = "mydata"
-STATUS = "status"
-CERTIFICATES = "certificates"
-FORMS = "forms"
-QUEUE = "queue"
-NOTICES = "notices"
-COMMUNE = "commune"
-SCREENS = {
-    MY_DATA: my_data,
-    STATUS: show_status,
-    CERTIFICATES: show_certificates,
-    FORMS: send_forms,
-    QUEUE: officer.show_queue,
-    COMMUNE: officer.show_commune,
-    NOTICES: notices.settings_screen,
-}
-# What a producer does; an officer-only account is told these need a producer sign-up.
-PRODUCER_ONLY = frozenset({"idea", checklist.FLOW, STATUS, CERTIFICATES, FORMS})
 PLAIN_INVITE = re.compile(r"can ?bo[\s:]+([a-z0-9]{3,6}[\s-]?[a-z0-9]{3,6})")
 REGISTRATION_CODE = re.compile(r"\s*OCOP-\d{1,3}-\d{4}-\d{1,10}\s*", re.IGNORECASE)
-COMMAND_FLOWS: dict[str, str] = {
-    "ngonngu": "language",
-    "language": "language",
-    "ngon ngu": "language",
-    "dangkythongtin": "onboarding",
-    "dangky": "idea",
-    "hoso": checklist.FLOW,
-    "trangthai": STATUS,
-    "phieu": FORMS,
-    "trang thai": STATUS,
-    "chungnhan": CERTIFICATES,
-    "chung nhan": CERTIFICATES,
-    "ho so": checklist.FLOW,
-    "con thieu": checklist.FLOW,
-    "dang ky": "idea",
-    "dang ky y tuong": "idea",
-    "xoadulieu": "erase",
-    "xoa du lieu": "erase",
-    "dulieucuatoi": MY_DATA,
-    "du lieu cua toi": MY_DATA,
-    "choduyet": QUEUE,
-    "cho duyet": QUEUE,
-    "xa": COMMUNE,
-    "thongbao": NOTICES,
-    "thong bao": NOTICES,
-}
-# Menu entries shown to a signed-up person: (flow, label).
-MENU_ENTRIES: tuple[tuple[str, str], ...] = (
-    ("idea", N_("Register a product idea")),
-    (checklist.FLOW, N_("Dossier checklist")),
-    (STATUS, N_("Where my dossier stands")),
-    (CERTIFICATES, N_("My certificates")),
-    (FORMS, N_("Print my forms")),
-    (MY_DATA, N_("My data")),
-    (NOTICES, N_("Notices")),
-    ("language", N_("Language / Ngôn ngữ")),
-    ("erase", N_("Delete my data")),
-)
 
-OFFICER_ENTRIES: tuple[tuple[str, str], ...] = (
-    (QUEUE, N_("Dossiers waiting for the commune")),
-    (COMMUNE, N_("Products of my commune")),
-)
+
+def _allowed(feature: Feature, profile: Profile | None) -> bool:
+    """Whether the person may use ``feature`` (and so see it in the menu)."""
+    match feature.audience:
+        case Audience.ANYONE:
+            return True
+        case Audience.GUEST:
+            return profile is None
+        case Audience.MEMBER:
+            return profile is not None
+        case Audience.PRODUCER:
+            return profile is not None and profile.role != "officer"
+        case Audience.OFFICER:
+            return officer.is_officer(profile)
 
 
 def menu(ctx: HandlerContext, lead: str = "") -> Reply:
-    """The main menu for the person behind this chat."""
+    """The main menu for the person behind this chat: every feature they may use."""
     t = ctx.t
     lines = [lead] if lead else []
     if ctx.profile is not None and ctx.profile.full_name:
@@ -104,16 +60,11 @@ def menu(ctx: HandlerContext, lead: str = "") -> Reply:
         )
     else:
         lines.append(t.gettext("What would you like to do?"))
-    entries: tuple[tuple[str, str], ...] = MENU_ENTRIES
-    if ctx.profile is None:
-        entries = (("onboarding", N_("Sign up")), *MENU_ENTRIES)
-    elif officer.is_officer(ctx.profile):
-        producer = ctx.profile.role != "officer"
-        entries = (
-            *OFFICER_ENTRIES,
-            *(e for e in MENU_ENTRIES if producer or e[0] not in PRODUCER_ONLY),
-        )
-    rows = tuple((Option(t.gettext(label), f"m:{name}"),) for name, label in entries)
+    rows = tuple(
+        (Option(t.gettext(feature.label), make(PayloadKind.FEATURE, feature.name)),)
+        for feature in FEATURES
+        if feature.label is not None and _allowed(feature, ctx.profile)
+    )
     return Reply("\n".join(lines), rows)
 
 
@@ -130,23 +81,15 @@ def _help(ctx: HandlerContext) -> list[Outbound]:
     ]
 
 
-# Short exchanges around sign-up, each with its own advance: flow → (signed up?, advance).
-DETOURS: dict[str, tuple[bool, Callable[[HandlerContext, State, Content], Awaitable[Turn]]]] = {
-    linking.FLOW: (False, linking.advance),  # recognising someone from their other app
-    claiming.FLOW: (True, claiming.advance),  # claiming products the province imported
-}
-
-
-def _wanted_flow(content: Content) -> str | None:
+def feature_for(content: Content) -> Feature | None:
+    """The feature a message opens: its payload, its command, or its words typed alone."""
+    if isinstance(content, ChoicePicked):
+        picked = parse(content.payload)
+        return BY_NAME.get(picked.part(0)) if picked.kind is PayloadKind.FEATURE else None
     if isinstance(content, Command):
-        return COMMAND_FLOWS.get(content.name.lower())
-    if isinstance(content, ChoicePicked) and content.payload.startswith("m:"):
-        name = content.payload.removeprefix("m:")
-        if name in SEEDED_FLOWS:
-            return None
-        return name if name in FLOWS or name in SCREENS or name == checklist.FLOW else None
+        return BY_COMMAND.get(content.name.lower())
     if isinstance(content, Text):
-        return COMMAND_FLOWS.get(fold(content.text))
+        return BY_WORDS.get(fold(content.text).strip(" .!?"))
     return None
 
 
@@ -164,97 +107,160 @@ def _invite_code(content: Content) -> str | None:
     return None
 
 
-async def _after_step(ctx: HandlerContext, flow: Flow, turn: Turn) -> Turn:
-    """What follows a step of a flow: after sign-up, the offer of products the province
-    already certified; after an erasure, nothing kept; after any other finished flow, the
-    menu."""
-    if flow is ONBOARDING and turn.done:
-        claim = await claiming.offer(ctx, turn.state)
-        if claim is not None:
-            return Turn([*turn.replies, *claim.replies], claim.state)
-    if flow is ERASE and ctx.profile is None:
-        wipe(turn.state)
-    elif turn.done and ctx.profile is not None and flow.name not in SEEDED_FLOWS:
-        turn.replies.append(menu(ctx))
+async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
+    """Handle one inbound message for this chat; returns replies and the next state."""
+    turn = await _route(ctx, state, content)
+    turn.state.data = offers.remember(turn.state.data, turn.replies)
     return turn
 
 
-async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
-    """Handle one inbound message for this chat; returns replies and the next state."""
+def _current(ctx: HandlerContext, state: State) -> Conversation | None:
+    """The conversation the chat is in, if it still applies to this person."""
+    current = CONVERSATIONS.get(state.flow or "")
+    if current is None:
+        if state.flow is not None:
+            state.clear()  # a conversation that no longer exists
+        return None
+    if current.signed_up is not None and (ctx.profile is not None) is not current.signed_up:
+        state.clear()
+        return None
+    return current
+
+
+async def _route(ctx: HandlerContext, state: State, content: Content) -> Turn:
     code = _invite_code(content)
     if code is not None and (state.flow is None or not isinstance(content, Text)):
         if state.flow is not None:
             conversation.leave(state)
         return Turn(await officer.accept_invite(ctx, code), state)
-    detour = DETOURS.get(state.flow or "")
-    if detour is not None and (ctx.profile is not None) is detour[0]:
-        turn = await detour[1](ctx, state, content)
-        if turn.done:
-            turn.replies.append(menu(ctx))
-        return turn
-    flow = FLOWS.get(state.flow or "")
+    current = _current(ctx, state)
     control = control_of(content)
-    if state.flow == checklist.FLOW and ctx.profile is not None:
-        turn = await checklist.advance(ctx, state, content)
-        if turn.done and control is Control.MENU:
-            turn.replies.append(menu(ctx))
-        return turn
-    if flow is not None:
-        if control is Control.MENU:
-            conversation.leave(state)
-            return Turn([menu(ctx)], state)
-        if flow is ONBOARDING and state.step == "phone" and control is None:
-            phone = linking.typed_phone(content, ctx.t)
-            offered = None if phone is None else await linking.offer(ctx, state, phone)
-            if offered is not None:
-                return offered
-        return await _after_step(ctx, flow, await conversation.advance(flow, state, content, ctx))
+    from_notice = False
+    if control is None:
+        picked = offers.resolve(
+            state.data,
+            content,
+            ctx.t,
+            ctx.now,
+            typed_answer=current is not None and current.expects_typed(state),
+        )
+        if isinstance(picked, offers.Again):
+            return Turn([picked.reply], state)
+        content, from_notice = picked.content, picked.from_notice
+    wanted = feature_for(content) if isinstance(content, ChoicePicked) else None
+    if current is not None:
+        if wanted is not None or (from_notice and isinstance(content, ChoicePicked)):
+            return await _interrupt(ctx, state, current, content, wanted)
+        return await _advance(ctx, state, current, content, control)
+    return await _outside(ctx, state, content, control)
 
-    wanted = _wanted_flow(content)
-    if ctx.profile is None and wanted in ("erase", MY_DATA):
-        return Turn(await my_data(ctx), state)
-    if ctx.profile is None and wanted != "language":
+
+async def _advance(
+    ctx: HandlerContext,
+    state: State,
+    current: Conversation,
+    content: Content,
+    control: Control | None,
+) -> Turn:
+    """One message inside the conversation the chat is in, and what follows it."""
+    if current.name == ONBOARDING.name and state.step == "phone" and control is None:
+        phone = linking.typed_phone(content, ctx.t)
+        offered = None if phone is None else await linking.offer(ctx, state, phone)
+        if offered is not None:
+            return offered
+    if current.drafts and control is Control.MENU:
+        conversation.leave(state)
+        return Turn([menu(ctx)], state)
+    turn = await current.advance(ctx, state, content)
+    if current.name == ONBOARDING.name and turn.done:
+        claim = await claiming.offer(ctx, turn.state)
+        if claim is not None:
+            return Turn([*turn.replies, *claim.replies], claim.state)
+    if current.name == ERASE.name and ctx.profile is None:
+        wipe(turn.state)
+        return turn
+    if (
+        turn.done
+        and ctx.profile is not None
+        and (current.menu_when_done or control is Control.MENU)
+    ):
+        turn.replies.append(menu(ctx))
+    return turn
+
+
+async def _interrupt(
+    ctx: HandlerContext,
+    state: State,
+    current: Conversation,
+    content: Content,
+    wanted: Feature | None,
+) -> Turn:
+    """An option of a pushed notice (or an old menu button) picked in the middle of a
+    conversation: a screen is shown and the conversation's question asked again; a flow
+    takes over, the conversation's answers kept as a draft."""
+    if wanted is None:  # a notice's option that is not a feature: an officer's move…
+        outside = await _outside(ctx, State(data=dict(state.data)), content, None)
+        return Turn([*outside.replies, *await current.reprompt(ctx, state)], state)
+    if not _allowed(wanted, ctx.profile) and wanted.audience is not Audience.GUEST:
+        return Turn([*_refusal(ctx), *await current.reprompt(ctx, state)], state)
+    if wanted.screen:
+        shown = await wanted.open(ctx, state)
+        return Turn([*shown.replies, *await current.reprompt(ctx, state)], state)
+    if current.drafts:
+        conversation.leave(state)
+    else:
+        state.clear()
+    return await wanted.open(ctx, state)
+
+
+def _refusal(ctx: HandlerContext) -> list[Outbound]:
+    if ctx.profile is not None and ctx.profile.role == "officer":
+        return [
+            menu(
+                ctx,
+                ctx.t.gettext(
+                    "This account is a commune officer's account; producer services are for "
+                    "producers who sign up themselves."
+                ),
+            )
+        ]
+    return officer.not_officer(ctx)
+
+
+async def _outside(
+    ctx: HandlerContext, state: State, content: Content, control: Control | None
+) -> Turn:
+    """A message when the chat is in no conversation."""
+    wanted = feature_for(content)
+    if ctx.profile is None:
+        if wanted is not None and wanted.audience in (Audience.ANYONE, Audience.GUEST):
+            return await wanted.open(ctx, state)
         state.data = {**state.data, "greeted": True}
         return conversation.start(ONBOARDING, state, ctx.t, ctx.now)
-    if isinstance(content, ChoicePicked) and content.payload.startswith("t:"):
-        return Turn(await notices.toggle(ctx, content.payload.removeprefix("t:")), state)
-    if isinstance(content, ChoicePicked) and content.payload.startswith("o:"):
-        action, _, target = content.payload.removeprefix("o:").partition(":")
-        if target.isdigit():
-            return await officer.act(ctx, state, action, int(target))
+    if isinstance(content, ChoicePicked):
+        picked = parse(content.payload)
+        if picked.kind is PayloadKind.TOGGLE:
+            return Turn(await notices.toggle(ctx, picked.part(0)), state)
+        if picked.kind is PayloadKind.OFFICER and picked.part(1).isdigit():
+            return await officer.act(ctx, state, picked.part(0), int(picked.part(1)))
     if (
         officer.is_officer(ctx.profile)
         and isinstance(content, Text)
         and REGISTRATION_CODE.fullmatch(content.text)
     ):
         return await officer.open_by_code(ctx, state, content.text.strip())
-    if wanted in PRODUCER_ONLY and ctx.profile is not None and ctx.profile.role == "officer":
-        return Turn(
-            [
-                menu(
-                    ctx,
-                    ctx.t.gettext(
-                        "This account is a commune officer's account; producer services are for "
-                        "producers who sign up themselves."
-                    ),
-                )
-            ],
-            state,
-        )
     if wanted is not None:
-        if wanted == "onboarding":
+        if wanted.audience is Audience.GUEST:
             return Turn([menu(ctx, ctx.t.gettext("You are already signed up."))], state)
-        if wanted in SCREENS:
-            return Turn(await SCREENS[wanted](ctx), state)
-        if wanted == checklist.FLOW:
-            return await checklist.start(ctx, state)
-        return conversation.start(FLOWS[wanted], state, ctx.t, ctx.now)
+        if not _allowed(wanted, ctx.profile):
+            return Turn(_refusal(ctx), state)
+        return await wanted.open(ctx, state)
     if control is Control.HELP:
         return Turn(_help(ctx), state)
     if control is Control.MENU:
         return Turn([menu(ctx)], state)
     if isinstance(content, ChoicePicked):
-        lead = ctx.t.gettext("That button is from an earlier message.")
+        lead = ctx.t.gettext("That choice is from an earlier message.")
     else:
         lead = ctx.t.gettext("Sorry, I did not understand that.")
     return Turn([menu(ctx, lead)], state)

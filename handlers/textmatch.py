@@ -51,7 +51,7 @@ def place_key(text: str) -> str:
     "Chân Mây – Lăng Cô" with any dash; all of them give one key ("ea hleo",
     "chan may lang co").
     """
-    return _words(text.translate(_APOSTROPHES))
+    return words_key(text.translate(_APOSTROPHES))
 
 
 def strip_word(key: str, words: tuple[str, ...]) -> str:
@@ -62,7 +62,7 @@ def strip_word(key: str, words: tuple[str, ...]) -> str:
     return key
 
 
-def _words(text: str) -> str:
+def words_key(text: str) -> str:
     """Folded text with punctuation turned into spaces ("Thực phẩm — mật ong, …" →
     "thuc pham mat ong"), so words match whatever separates them."""
     return " ".join("".join(c if c.isalnum() else " " for c in fold(text)).split())
@@ -96,13 +96,13 @@ def match_option(text: str, labels: Sequence[Sequence[str]]) -> MatchResult:
     Tried in order: the option number (1-based), an exact folded label or alias, a unique
     prefix of a label or alias, a unique label containing the text as a whole word.
     """
-    key = _words(text)
+    key = words_key(text)
     if not key:
         return NoMatch()
     if key.isdigit():
         number = int(key)
         return Matched(number - 1) if 1 <= number <= len(labels) else NoMatch()
-    folded = [[_words(name) for name in names] for names in labels]
+    folded = [[words_key(name) for name in names] for names in labels]
     for test in (
         lambda name: name == key,
         lambda name: name.startswith(key),

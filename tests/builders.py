@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from bot.channels.console import CAPABILITIES as CONSOLE
+from bot.db.models import ConversationSession
 from bot.engine import Engine
 from bot.messages import (
     Capabilities,
@@ -111,6 +115,37 @@ class Chat:
         """Press a button."""
         await self.send(ChoicePicked(payload))
         return self.last_text
+
+    async def where(self) -> tuple[str | None, str | None]:
+        """The flow and the question this chat is at, as stored."""
+        async with self.engine.sessionmaker() as session:
+            row = await session.scalar(
+                select(ConversationSession)
+                .where(ConversationSession.channel == self.channel.value)
+                .where(ConversationSession.chat_id == self.chat)
+            )
+        return (row.flow, row.step) if row is not None else (None, None)
+
+    async def answer(self, script: Mapping[str, str]) -> str:
+        """Answer the questions of the flow the chat is in, each by its name, until the chat
+        leaves that flow; return the last replies.
+
+        A script names the questions it answers, not their positions, so a question added
+        to a flow fails only the scripts that meet it (with its name in the message). A
+        question asked again right after its answer (the answer was refused) fails too.
+        """
+        flow, step = await self.where()
+        assert flow is not None, f"not in a flow: {self.last_text}"
+        while True:
+            assert step in script, f"no answer for {flow}.{step}; the bot said: {self.last_text}"
+            await self.say(script[step])
+            now_flow, now_step = await self.where()
+            if now_flow != flow:
+                return self.last_text
+            assert (now_step != step) or step == "_resume", (
+                f"{flow}.{step}: {script[step]!r} refused: {self.last_text}"
+            )
+            step = now_step
 
     @property
     def last_text(self) -> str:
