@@ -91,7 +91,6 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
         f"zalo token: {_mask(settings.zalo_bot_token)}",
         f"zalo webhook secret: {_mask(settings.zalo_webhook_secret)}",
         f"public base url: {settings.public_base_url or '(not set)'}",
-        f"admin token: {_mask(settings.ocop_admin_token)}",
     ]
     engine = create_engine(settings.database_url)
     try:
@@ -188,6 +187,9 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
+            # The admin login decides whose X-Forwarded-For to believe (OCOP_TRUSTED_PROXIES);
+            # uvicorn's own rewrite would believe any local peer.
+            proxy_headers=False,
         )
     )
     settle_heap()
