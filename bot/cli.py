@@ -16,7 +16,7 @@ import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import __version__, cli_admin, cli_alerts, cli_officers
+from bot import __version__, cli_admin, cli_alerts, cli_officers, erasure
 from bot.alerts.service import alerts_running
 from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel, make_bot
@@ -62,6 +62,20 @@ async def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
         await engine.dispose()
 
 
+async def cmd_vacuum(settings: Settings, _args: argparse.Namespace) -> int:
+    """Clear erased personal data out of the database files (run after erasures)."""
+    engine = create_engine(settings.database_url)
+    try:
+        tables = await erasure.reclaim(engine)
+    finally:
+        await engine.dispose()
+    if tables:
+        print(f"Rewrote {len(tables)} tables: {', '.join(tables)}.")
+    else:
+        print("SQLite: write-ahead log folded into the database file and emptied.")
+    return EXIT_OK
+
+
 async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
     """Print a settings summary and check the database; exit 1 with the reasons if unhealthy."""
     problems: list[str] = []
@@ -77,7 +91,6 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
         f"zalo token: {_mask(settings.zalo_bot_token)}",
         f"zalo webhook secret: {_mask(settings.zalo_webhook_secret)}",
         f"public base url: {settings.public_base_url or '(not set)'}",
-        f"admin token: {_mask(settings.ocop_admin_token)}",
     ]
     engine = create_engine(settings.database_url)
     try:
@@ -174,6 +187,9 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
+            # The admin login decides whose X-Forwarded-For to believe (OCOP_TRUSTED_PROXIES);
+            # uvicorn's own rewrite would believe any local peer.
+            proxy_headers=False,
         )
     )
     settle_heap()
@@ -295,6 +311,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "version": (cmd_version, "print the version"),
     "migrate": (cmd_migrate, "create or upgrade the database schema"),
     "doctor": (cmd_doctor, "check settings, database and channels"),
+    "vacuum": (cmd_vacuum, "clear erased personal data out of the database files"),
     "chat": (cmd_chat, "talk to the bot in this terminal"),
     "serve": (cmd_serve, "serve the Telegram and Zalo webhooks over HTTP"),
     "poll": (cmd_poll, "fetch Telegram/Zalo updates by long polling"),

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.admin.addresses import Network, parse_networks
 from bot.alerts.timing import AlertConfig, QuietHours
 
 SUPPORTED_LOCALES = ("vi", "en")
@@ -70,12 +71,12 @@ class Settings(BaseSettings):
     zalo_webhook_secret: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     public_base_url: str | None = None
-    ocop_admin_token: SecretStr | None = None
     ocop_secret_key: SecretStr | None = None
     ocop_alerts: bool = True
     ocop_quiet_hours: str = "21:00-07:00"
     ocop_alert_grace_days: Annotated[int, Field(ge=0, le=60)] = 2
     ocop_alert_rate: Annotated[float, Field(gt=0, le=30)] = 29.0
+    ocop_trusted_proxies: str = ""
     ocop_log_level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
 
     @field_validator("database_url")
@@ -135,6 +136,22 @@ class Settings(BaseSettings):
     def _quiet_hours(cls, value: str) -> str:
         QuietHours.parse(value)
         return value
+
+    @field_validator("ocop_trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        try:
+            parse_networks(value)
+        except ValueError:
+            raise ValueError(
+                "must be IP addresses or networks separated by commas, e.g. 127.0.0.1,10.0.0.0/8"
+            ) from None
+        return value
+
+    @property
+    def trusted_proxies(self) -> tuple[Network, ...]:
+        """The reverse proxies whose ``X-Forwarded-For`` names the client's address."""
+        return parse_networks(self.ocop_trusted_proxies)
 
     def alert_config(self) -> AlertConfig:
         """How alerts are timed and paced, from these settings."""

@@ -11,16 +11,14 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot import erasure
 from bot.db.direct import Statements, first, statements_for
 from bot.db.models import (
     AlertOptOut,
-    AuditEntry,
     Certificate,
     ChannelAccount,
     Commune,
     CommuneAssessment,
-    ConversationSession,
-    Document,
     Dossier,
     DossierItem,
     EvaluationResult,
@@ -53,8 +51,6 @@ from handlers.ports import (
 from handlers.textmatch import fold
 from ocop_rules import DossierKind, DossierStatus, is_final
 
-# Subject types whose name is usually the person's own name ("Hộ Lò Thị Lan").
-PERSONAL_SUBJECT_TYPES = frozenset({"registered_household", "unregistered"})
 LINK_CODE_WINDOW = timedelta(hours=1)
 LINK_CODES_PER_WINDOW = 3
 
@@ -383,59 +379,9 @@ class SqlStore(OfficerQueries):
         )
 
     async def erase_person(self, person_id: int) -> int:
-        """Delete the person's personal data and accounts; anonymise what must be kept.
-
-        Subjects without products are deleted; a subject with products is kept for the
-        programme's records, detached from the person, and renamed when its name is
-        usually the person's own (households). Returns the number of products kept.
-        """
-        session = self._session
-        owned = select(Subject.id).where(Subject.owner_person_id == person_id)
-        with_products = set(
-            (await session.scalars(owned.where(Subject.id.in_(select(Product.subject_id))))).all()
-        )
-        kept = await session.scalar(
-            select(func.count()).select_from(Product).where(Product.subject_id.in_(with_products))
-        )
-        await session.execute(
-            delete(Subject)
-            .where(Subject.owner_person_id == person_id)
-            .where(Subject.id.not_in(with_products))
-        )
-        for subject in await session.scalars(select(Subject).where(Subject.id.in_(with_products))):
-            subject.owner_person_id = None
-            if subject.subject_type in PERSONAL_SUBJECT_TYPES:
-                subject.name = f"Chủ thể #{subject.id} (đã ẩn danh)"
-        for model, owner in (
-            (ChannelAccount, ChannelAccount.person_id),
-            (Document, Document.owner_person_id),
-            (OutboxMessage, OutboxMessage.recipient_person_id),
-            (AlertOptOut, AlertOptOut.person_id),
-            (OfficerAssignment, OfficerAssignment.person_id),
-        ):
-            await session.execute(delete(model).where(owner == person_id))
-        await session.execute(
-            update(ConversationSession)
-            .where(ConversationSession.person_id == person_id)
-            .values(flow=None, step=None, data={}, person_id=None)
-        )
-        await session.execute(
-            update(AuditEntry)
-            .where(AuditEntry.actor_person_id == person_id)
-            .values(actor_label=None)
-        )
-        await session.execute(
-            update(AuditEntry)
-            .where(AuditEntry.entity_type == "person")
-            .where(AuditEntry.entity_id == str(person_id))
-            .values(before=None, after=None)
-        )
-        await session.execute(
-            update(Person)
-            .where(Person.id == person_id)
-            .values(full_name=None, phone_e164=None, erased_at=self._now)
-        )
-        return int(kept or 0)
+        """Erase the person's data, keeping the programme's records anonymised
+        (:mod:`bot.erasure` says what goes and what stays); return the products kept."""
+        return await erasure.erase_person(self._session, person_id=person_id, now=self._now)
 
     async def alert_opt_outs(self, person_id: int) -> set[str]:
         """The kinds of notice the person turned off."""

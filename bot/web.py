@@ -27,6 +27,7 @@ from telegram import Update
 from bot.admin import api as admin_api
 from bot.admin import pages as admin_pages
 from bot.admin.context import AdminContext
+from bot.admin.headers import SecurityHeaders
 from bot.admin.sessions import SessionSigner
 from bot.alerts.service import alerts_running
 from bot.channels.telegram import TelegramChannel, make_bot
@@ -230,6 +231,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(admin_pages.LoginRequiredError, admin_pages.login_required)
     api = admin_api.create_api()
     app.mount("/api/v1", api)
+    https = (settings.public_base_url or "").startswith("https://")
+    app.add_middleware(SecurityHeaders, https=https)
     return app
 
 
@@ -244,6 +247,7 @@ def admin_context(settings: Settings, runtime: Runtime) -> AdminContext:
         timezone=engine.timezone,
         signer=SessionSigner(secret.get_secret_value().encode()) if secret else None,
         secure_cookies=(settings.public_base_url or "").startswith("https://"),
+        trusted_proxies=settings.trusted_proxies,
         # The alert loop installs its wake-up after start-up; look it up at each commit.
         after_commit=lambda: engine.after_commit() if engine.after_commit else None,
     )

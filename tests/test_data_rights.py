@@ -101,4 +101,4 @@ async def test_records_the_programme_keeps_are_anonymised(
         product = (await session.execute(select(Product))).scalar_one()
     assert kept.owner_person_id is None
     assert "ẩn danh" in kept.name
-    assert product.name == "Mật ong rừng"
+    assert product.name == f"Sản phẩm #{product.id} (đã ẩn danh)"  # the person named it

@@ -3,7 +3,8 @@ calendar, invites and spreadsheets are in the ``api_*`` modules beside this one)
 
 Each staff account may hold one bearer token (``ocop-bot admin token <username>``); the
 token carries the account's scope, exactly as a browser session does. The OpenAPI document
-is published at ``/api/v1/openapi.json``.
+is at ``/api/v1/openapi.json``, for a token or a signed-in browser only: it maps every way
+into the province's data.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.admin import decisions, service
@@ -26,6 +28,7 @@ from bot.admin.api_common import (
     DossierFilterDep,
     Id,
     Line,
+    ReaderDep,
     StaffDep,
 )
 from bot.admin.api_files import files_api
@@ -164,15 +167,25 @@ def _decision_error(error: Exception) -> HTTPException:
     return HTTPException(409, str(error))
 
 
+def _publish_openapi(api: FastAPI) -> None:
+    """Serve ``api``'s OpenAPI document to a token or a signed-in browser only."""
+
+    @api.get("/openapi.json", include_in_schema=False, responses=ERRORS)
+    async def openapi_document(_staff: ReaderDep) -> JSONResponse:
+        """The OpenAPI document of this API."""
+        return JSONResponse(api.openapi())
+
+
 def create_api() -> FastAPI:
     """The API app, mounted at ``/api/v1`` by the web app."""
     api = FastAPI(
         title="Trợ lý OCOP — admin API",
         version="1",
-        openapi_url="/openapi.json",
+        openapi_url=None,  # served below, behind a login
         docs_url=None,
         redoc_url=None,
     )
+    _publish_openapi(api)
 
     @api.get("/dashboard", responses=ERRORS)
     async def dashboard(admin: ContextDep, staff: StaffDep) -> DashboardOut:

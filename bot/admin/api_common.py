@@ -1,4 +1,5 @@
-"""What every part of the JSON API shares: the bearer-token account, error descriptions,
+"""What every part of the JSON API shares: the bearer-token account (or, for reads like
+the OpenAPI document, a signed-in browser's), error descriptions,
 and the string type that keeps NUL bytes out of PostgreSQL."""
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, StringConstraints
 
-from bot.admin import service
+from bot.admin import logins, service
 from bot.admin.accounts import Staff, staff_by_token
 from bot.admin.context import AdminContext
+from bot.admin.sessions import SESSION_COOKIE
 
 # PostgreSQL text cannot hold NUL; refusing it here keeps a stray byte a 422, not a 500.
 NO_NUL = r"^[^\x00]*$"
@@ -55,6 +57,23 @@ async def _staff(
 
 
 StaffDep = Annotated[Staff, Depends(_staff)]
+
+
+async def _reader(
+    request: Request,
+    admin: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Staff:
+    """A token's account, or a signed-in browser's: for what only reads, like the OpenAPI
+    document (the browser's cookie is ``SameSite=Strict``, and nothing here changes)."""
+    async with admin.reading() as session:
+        staff = await logins.session_staff(
+            session, token=request.cookies.get(SESSION_COOKIE, ""), now=admin.clock()
+        )
+    return staff if staff is not None else await _staff(admin, credentials)
+
+
+ReaderDep = Annotated[Staff, Depends(_reader)]
 
 
 def province_only(staff: Staff) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.admin.sessions import LoginLimiter, SessionSigner
+from bot.admin.addresses import Network
+from bot.admin.sessions import SessionSigner
 from bot.db.engine import write_transaction
 from bot.engine import NOTICE_QUEUED
 
@@ -30,7 +31,7 @@ class AdminContext:
     signer: SessionSigner | None
     secure_cookies: bool = False
     after_commit: Callable[[], None] | None = None
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    trusted_proxies: tuple[Network, ...] = ()  # whose X-Forwarded-For names the client
 
     def today(self) -> date:
         """The local day in the programme's time zone."""

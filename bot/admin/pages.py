@@ -9,7 +9,8 @@ login page.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import math
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,11 +20,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
-from bot.admin import decisions, exports, importer, service
-from bot.admin.accounts import Staff, authenticate, staff_by_id
+from bot.admin import decisions, exports, importer, logins, service
+from bot.admin.accounts import Staff, authenticate
+from bot.admin.addresses import client_address
 from bot.admin.context import AdminContext
 from bot.admin.scope import Scope
-from bot.admin.sessions import CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, SessionSigner
+from bot.admin.sessions import CSRF_COOKIE, SESSION_COOKIE, SessionSigner
 from bot.alerts.calendar import (
     DATE_FIELDS,
     RoundError,
@@ -133,15 +135,13 @@ ContextDep = Annotated[AdminContext, Depends(context)]
 
 async def signed_in(request: Request, admin: ContextDep) -> Staff:
     """The account behind the session cookie, or a redirect to the login page."""
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    staff_id = signer(admin).claimed_staff_id(cookie)
-    found = None
-    if staff_id is not None:
-        async with admin.reading() as session:
-            found = await staff_by_id(session, staff_id)
-    if found is None or not signer(admin).session_valid(cookie, found[1], admin.clock()):
+    async with admin.reading() as session:
+        staff = await logins.session_staff(
+            session, token=request.cookies.get(SESSION_COOKIE, ""), now=admin.clock()
+        )
+    if staff is None:
         raise LoginRequiredError(request.url.path)
-    return found[0]
+    return staff
 
 
 StaffDep = Annotated[Staff, Depends(signed_in)]
@@ -217,30 +217,43 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/admin") and "//" not in target else "/admin"
 
 
+def _wait_words(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} giây"
+    return f"{math.ceil(seconds / 60)} phút"
+
+
 @router.post("/login")
 async def login(request: Request, admin: ContextDep) -> Response:
-    """Check the password (rate-limited) and start a session."""
+    """Check the password — after a growing wait once the account has had several wrong
+    ones from this address (:mod:`bot.admin.logins`) — and start a session."""
     form = await checked_form(request, admin)
     username, password = _text(form, "username").lower(), str(form.get("password") or "")
     next_url = _safe_next(_text(form, "next") or "/admin")
-    address = request.client.host if request.client else "?"
+    peer = request.client.host if request.client else None
+    address = client_address(peer, request.headers.get("x-forwarded-for"), admin.trusted_proxies)
     now = admin.clock()
-    if not admin.limiter.allowed(username, address, now):
-        error = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
-        return render(request, admin, "login.html", {"next": next_url, "error": error}, 429)
+    async with admin.writing() as session:
+        wait = await logins.begin_attempt(session, username=username, address=address, now=now)
+    if wait is not None:
+        error = f"Đăng nhập sai nhiều lần. Anh/chị vui lòng thử lại sau {_wait_words(wait)}."
+        page = render(request, admin, "login.html", {"next": next_url, "error": error}, 429)
+        page.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+        return page
     async with admin.writing() as session:
         found = await authenticate(session, username, password)
+        if found is not None:
+            await logins.succeeded(session, username=username, address=address, now=now)
+            token = await logins.start_session(session, staff_id=found[0].id, now=now)
     if found is None:
-        admin.limiter.failed(username, address, now)
         error = "Tên đăng nhập hoặc mật khẩu không đúng."
         return render(request, admin, "login.html", {"next": next_url, "error": error}, 401)
-    admin.limiter.succeeded(username)
-    staff, password_hash = found
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        signer(admin).session_cookie(staff.id, password_hash, now),
-        max_age=int(SESSION_LIFETIME.total_seconds()),
+        token,
+        max_age=int(logins.SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="strict",
         secure=admin.secure_cookies,
@@ -251,8 +264,12 @@ async def login(request: Request, admin: ContextDep) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, admin: ContextDep) -> Response:
-    """End the session."""
+    """End the session on the server, so its cookie stops working even where it was copied."""
     await checked_form(request, admin)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with admin.writing() as session:
+            await logins.end_session(session, token=token, now=admin.clock())
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

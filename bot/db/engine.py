@@ -1,11 +1,13 @@
 """Async engine and session factory, configured per database kind.
 
-SQLite gets WAL (readers never block the single writer), enforced foreign keys, and
-connections that run statements on the event loop and wait for another connection's lock
-in a thread, with a busy timeout (:mod:`bot.db.sqlite_inline`). Its transactions
-start with ``BEGIN IMMEDIATE`` (SQLAlchemy's documented recipe), so a transaction that
-reads and then writes never fails half-way on a lock upgrade; inside one process,
-:func:`write_gate` serialises writers instead of letting them poll the busy timeout.
+SQLite gets WAL (readers never block the single writer), enforced foreign keys,
+``secure_delete`` (deleted and overwritten values are zeroed in the file, so an erased
+person's name is not left in free space), and connections that run statements on the
+event loop and wait for another connection's lock in a thread, with a busy timeout
+(:mod:`bot.db.sqlite_inline`). Its transactions start with ``BEGIN IMMEDIATE``
+(SQLAlchemy's documented recipe), so a transaction that reads and then writes never
+fails half-way on a lock upgrade; inside one process, :func:`write_gate` serialises
+writers instead of letting them poll the busy timeout.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.db.sqlite_inline import inline_creator
+from bot.db.sqlite_inline import InlineConnection, inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -38,6 +40,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=0")  # waits happen off the loop (sqlite_inline)
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # per connection: SQLite does not persist it
     cursor.close()
 
 
@@ -159,6 +162,21 @@ def _close_kept(engine: Engine) -> None:
     if connection is not None and connection.sync_connection is not None:
         connection.sync_connection.invalidate()
         connection.sync_connection.close()
+
+
+async def checkpoint_after_commit(connection: AsyncConnection) -> None:
+    """Have SQLite fold its WAL into the database file and truncate it once the current
+    transaction commits (nothing on other databases).
+
+    Erasure asks for it: the WAL keeps the pages as they were before the change until a
+    checkpoint copies them back, so the values just erased would stay readable there.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if isinstance(driver, InlineConnection):
+        driver.checkpoint_after_commit = True
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -407,6 +407,38 @@ class StaffAccount(Base):
     disabled_at: Mapped[datetime | None]
 
 
+class AdminSession(Base):
+    """A signed-in browser of the admin web: the cookie holds a random token, the row only
+    its SHA-256, so logging out (``ended_at``) ends it on every process at once."""
+
+    __tablename__ = "admin_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Wrong passwords in a row for one username from one address, and until when the
+    next try from there must wait; kept in the database so that every process and a
+    restart see the same count."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("username", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_try_at: Mapped[datetime] = mapped_column(index=True)
+    wait_until: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """A notification waiting to be sent, sent, skipped or failed.
 

@@ -34,6 +34,7 @@ class InlineConnection(aiosqlite.Connection):
 
     busy_timeout_ms: int = 15_000
     waits: int = 0  # calls sent to the thread because of a lock, for tests and diagnostics
+    checkpoint_after_commit: bool = False  # set by bot.db.engine.checkpoint_after_commit
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
@@ -47,6 +48,35 @@ class InlineConnection(aiosqlite.Connection):
         connection = self._connection
         wait = partial(_waiting, connection, self.busy_timeout_ms, partial(fn, *args, **kwargs))
         return await super()._execute(wait)  # type: ignore[no-untyped-call]
+
+    async def commit(self) -> None:
+        """Commit, then checkpoint the WAL with TRUNCATE when the transaction asked for it."""
+        await super().commit()
+        if self.checkpoint_after_commit:
+            self.checkpoint_after_commit = False
+            await self.checkpoint()
+
+    async def rollback(self) -> None:
+        """Roll back; a checkpoint asked for by the undone transaction is not needed."""
+        self.checkpoint_after_commit = False
+        await super().rollback()
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it to nothing; True when done.
+
+        Another connection's open read transaction makes SQLite answer "busy" rather than
+        fail; then the checkpoint is tried again in the thread, with the busy timeout."""
+        if await self._execute(self._checkpoint):
+            return True
+        self.waits += 1
+        assert self._connection is not None  # noqa: S101 - _execute checked it
+        wait = partial(_waiting, self._connection, self.busy_timeout_ms, self._checkpoint)
+        return bool(await super()._execute(wait))  # type: ignore[no-untyped-call]
+
+    def _checkpoint(self) -> bool:
+        assert self._connection is not None  # noqa: S101 - _execute checked it
+        busy, _, _ = self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     async def fetch_all(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
         """Run one statement on the sqlite3 connection and return all its rows: the

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.admin.conftest import SON_HA, XOP, Seeded, api_token
+from tests.admin.conftest import SON_HA, XOP, Seeded, api_token, login
 
 
 async def _client(url: str, token: str) -> httpx.AsyncClient:
@@ -19,15 +19,34 @@ async def _client(url: str, token: str) -> httpx.AsyncClient:
     )
 
 
-async def test_tokens_are_required_and_checked(admin_url: str) -> None:
+async def test_tokens_are_required_and_checked(
+    admin_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
     async with httpx.AsyncClient(base_url=f"{admin_url}/api/v1") as client:
         assert (await client.get("/dossiers")).status_code == 401
         forged = await client.get("/dossiers", headers={"Authorization": "Bearer ocop_nope"})
         assert forged.status_code == 401
-        schema = await client.get("/openapi.json")
+    client = await _client(admin_url, await api_token(sessionmaker, "tinh51"))
+    schema = await client.get("/openapi.json")
+    await client.aclose()
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert {"/dossiers", "/dossiers/{dossier_id}", "/dossiers/{dossier_id}/scores"} <= set(paths)
+
+
+async def test_the_openapi_document_needs_a_token_or_a_signed_in_browser(admin_url: str) -> None:
+    async with httpx.AsyncClient(base_url=admin_url) as anonymous:
+        refused = await anonymous.get("/api/v1/openapi.json")
+        forged = await anonymous.get(
+            "/api/v1/openapi.json", headers={"Authorization": "Bearer ocop_nope"}
+        )
+    assert (refused.status_code, forged.status_code) == (401, 401)
+    assert "paths" not in refused.text
+    browser = await login(admin_url, "xaxop")
+    signed_in = await browser.get("/api/v1/openapi.json")
+    await browser.aclose()
+    assert signed_in.status_code == 200
+    assert "/dossiers" in signed_in.json()["paths"]
 
 
 async def test_commune_token_cannot_reach_another_commune(

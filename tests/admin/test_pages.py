@@ -1,4 +1,4 @@
-"""The admin pages over real HTTP: login, CSRF, rate limit, council scores, certificates,
+"""The admin pages over real HTTP: login, CSRF, login delays, council scores, certificates,
 revocation, exports and the scope of commune accounts."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ async def test_pages_need_a_session_and_login_rejects_wrong_passwords(
         assert "ocop_admin" not in forged.cookies
 
 
-async def test_login_is_rate_limited_per_username(admin_url: str) -> None:
+async def test_wrong_passwords_make_the_next_try_wait_not_other_accounts(admin_url: str) -> None:
     async with httpx.AsyncClient(base_url=admin_url) as client:
         token = csrf((await client.get("/admin/login")).text)
         codes = [
@@ -62,8 +62,8 @@ async def test_login_is_rate_limited_per_username(admin_url: str) -> None:
         right = await client.post(
             "/admin/login", data={"username": "tinh51", "password": PASSWORD, "csrf_token": token}
         )
-        assert right.status_code == 429  # even the right password waits out the window
-    signed_in = await login(admin_url, "xaxop")  # other usernames are not locked out
+        assert right.status_code == 429  # even the right password waits (a second, growing)
+    signed_in = await login(admin_url, "xaxop")  # other usernames do not wait
     await signed_in.aclose()
 
 
