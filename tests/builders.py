@@ -126,9 +126,9 @@ class Chat:
             )
         return (row.flow, row.step) if row is not None else (None, None)
 
-    async def answer(self, script: Mapping[str, str]) -> str:
+    async def answer(self, script: Mapping[str, str], *, until: str | None = None) -> str:
         """Answer the questions of the flow the chat is in, each by its name, until the chat
-        leaves that flow; return the last replies.
+        leaves that flow (or reaches the question ``until``); return the last replies.
 
         A script names the questions it answers, not their positions, so a question added
         to a flow fails only the scripts that meet it (with its name in the message). A
@@ -136,7 +136,7 @@ class Chat:
         """
         flow, step = await self.where()
         assert flow is not None, f"not in a flow: {self.last_text}"
-        while True:
+        while step != until:
             assert step in script, f"no answer for {flow}.{step}; the bot said: {self.last_text}"
             await self.say(script[step])
             now_flow, now_step = await self.where()
@@ -146,6 +146,7 @@ class Chat:
                 f"{flow}.{step}: {script[step]!r} refused: {self.last_text}"
             )
             step = now_step
+        return self.last_text
 
     @property
     def last_text(self) -> str:

@@ -92,7 +92,7 @@ async def test_a_name_match_folds_the_sign_up_subject_into_the_listed_one(
     reply = await chat.say(*other_phone)
     assert "“HTX Mật ong rừng Xốp”" not in reply  # another phone, another name
     assert "“HTX Mật ong Xốp” ở Xã Xốp" in reply
-    reply = await chat.press("c:yes")
+    reply = await chat.press("p:yes")
     assert "Xong rồi" in reply
     async with sessionmaker() as session:
         person_id = (await session.execute(select(Person.id))).scalar_one()
@@ -115,7 +115,7 @@ async def test_an_old_or_made_up_claim_button_claims_nothing(
     await chat.say(*SIGN_UP)
     await chat.say("huy")  # leaves the question without claiming
     assert (await _subjects(sessionmaker))["HTX Mật ong rừng Xốp"] is None
-    reply = await chat.press("c:yes")  # the button of the earlier question
+    reply = await chat.press("p:yes")  # the button of the earlier question
     assert "Xong rồi" not in reply
     owners = set((await _subjects(sessionmaker)).values())
     async with sessionmaker() as session:

@@ -24,12 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts.timing import AlertConfig
 from bot.channels import ChatUnreachableError, RetryLaterError, Sender
 from bot.db.engine import write_gate, write_transaction
-from bot.db.models import AlertOptOut, ChannelAccount, OutboxMessage, Person
+from bot.db.models import (
+    AlertOptOut,
+    ChannelAccount,
+    ConversationSession,
+    OutboxMessage,
+    Person,
+)
 from bot.i18n import translator
 from bot.logs import chat_hash
-from bot.messages import Channel
+from bot.messages import Channel, Outbound
 from bot.render import degrade
 from handlers.notices import URGENT_KINDS, render
+from handlers.offers import options_of, push
 
 log = logging.getLogger(__name__)
 CLAIMABLE = ("pending", "sending")
@@ -184,10 +191,9 @@ class Dispatcher:
         channel, chat = Channel(claim.channel or ""), claim.chat_id or ""
         sender = self.senders[channel]
         t = translator(claim.language)
+        rendered = render(claim.kind, claim.payload, t, claim.language)
         messages = [
-            part
-            for message in render(claim.kind, claim.payload, t, claim.language)
-            for part in degrade(message, sender.capabilities, t)
+            part for message in rendered for part in degrade(message, sender.capabilities, t)
         ]
         try:
             for message in messages:
@@ -207,7 +213,8 @@ class Dispatcher:
             await self._retry(claim, report, type(error).__name__, None)
             return
         report.sent += 1
-        await self._complete(claim, "sent", None)
+        offered = rendered[-1] if rendered and options_of(rendered[-1]) else None
+        await self._complete(claim, "sent", None, offered=offered)
 
     async def _retry(
         self, claim: _Claim, report: DispatchReport, error: str, retry_after: float | None
@@ -231,6 +238,7 @@ class Dispatcher:
         *,
         retry_at: datetime | None = None,
         unreachable: tuple[Channel, str] | None = None,
+        offered: Outbound | None = None,
     ) -> None:
         now = self.clock()
         values: dict[str, Any] = {"state": state, "last_error": error, "next_attempt_at": retry_at}
@@ -242,6 +250,8 @@ class Dispatcher:
             await session.execute(
                 update(OutboxMessage).where(OutboxMessage.id == claim.id).values(**values)
             )
+            if offered is not None:
+                await _remember_offer(session, claim, offered, now)
             if unreachable is not None:
                 await session.execute(
                     update(ChannelAccount)
@@ -249,6 +259,28 @@ class Dispatcher:
                     .where(ChannelAccount.chat_id == unreachable[1])
                     .values(reachable=False, unreachable_since=now)
                 )
+
+
+async def _remember_offer(
+    session: AsyncSession, claim: _Claim, offered: Outbound, now: datetime
+) -> None:
+    """Keep the options of a sent notice with the chat, in the transaction that records it
+    sent: a typed number then answers it while it is the latest list, and its words days
+    later (handlers.offers). The row lock orders this with the chat's own messages."""
+    channel, chat = claim.channel or "", claim.chat_id or ""
+    row = await session.scalar(
+        select(ConversationSession)
+        .where(ConversationSession.channel == channel)
+        .where(ConversationSession.chat_id == chat)
+        .with_for_update()
+    )
+    if row is None:
+        data = push({}, offered, now)
+        session.add(ConversationSession(channel=channel, chat_id=chat, data=data, updated_at=now))
+        return
+    row.data = push(dict(row.data or {}), offered, now)
+    row.version += 1
+    row.updated_at = now
 
 
 async def status_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
