@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
+from bot.messages import ChoicePicked, Command, Content, FileReceived, Option, Outbound, Reply, Text
 from handlers import checklist, claiming, conversation, linking, notices, officer
 from handlers.assessment import ASSESS_FLOW, FORM_CHECK_FLOW
 from handlers.conversation import Control, Flow, State, Turn, control_of
@@ -23,6 +23,7 @@ from handlers.ports import HandlerContext
 from handlers.settings_flows import LANGUAGE
 from handlers.status import show_certificates, show_status
 from handlers.textmatch import fold
+from handlers.unsupported import UNREADABLE_KINDS, answer_unreadable
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow for flow in (ONBOARDING, IDEA, LANGUAGE, ERASE, FORM_CHECK_FLOW, ASSESS_FLOW)
@@ -181,6 +182,8 @@ async def _after_step(ctx: HandlerContext, flow: Flow, turn: Turn) -> Turn:
 
 async def handle(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one inbound message for this chat; returns replies and the next state."""
+    if isinstance(content, FileReceived) and content.kind in UNREADABLE_KINDS:
+        return Turn(await answer_unreadable(ctx, content), state)
     code = _invite_code(content)
     if code is not None and (state.flow is None or not isinstance(content, Text)):
         if state.flow is not None:
