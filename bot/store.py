@@ -98,10 +98,10 @@ _PROFILE_BY_ACCOUNT = (
     .where(ChannelAccount.external_id == bindparam("external_id"))
     .where(Person.erased_at.is_(None))
 )
-_REACHABLE_AGAIN = (
+_REACHABLE_AGAIN = (  # an UPDATE's parameters may not be named after its columns
     update(ChannelAccount)
-    .where(ChannelAccount.channel == bindparam("channel"))
-    .where(ChannelAccount.external_id == bindparam("external_id"))
+    .where(ChannelAccount.channel == bindparam("account_channel"))
+    .where(ChannelAccount.external_id == bindparam("account_id"))
     .values(reachable=True, unreachable_since=None)
 )
 # The sign-up's saving step, built once: the new person, account and subject; the check
@@ -180,8 +180,10 @@ class SqlStore(OfficerQueries):
         row = await first(statements, _PROFILE_BY_ACCOUNT, account)
         if row is None:
             return None
-        if not row.reachable:
-            await statements.rows(_REACHABLE_AGAIN, account)
+        if not row.reachable:  # rare: through Core, which fills in the literal values
+            await (await self._core()).execute(
+                _REACHABLE_AGAIN, {"account_channel": channel.value, "account_id": external_id}
+            )
         return Profile(row.id, row.full_name, row.role, row.language)
 
     async def register_producer(
