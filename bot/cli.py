@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import __version__, cli_admin, cli_alerts, cli_officers, erasure
 from bot.alerts.service import alerts_running
+from bot.channel_checks import check_channels
 from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel, ZaloError
@@ -77,7 +78,8 @@ async def cmd_vacuum(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
-    """Print a settings summary and check the database; exit 1 with the reasons if unhealthy."""
+    """Print a settings summary, check the database and each configured channel (``getMe``,
+    ``getWebhookInfo``); exit 1 with the reasons, one line each, if unhealthy."""
     problems: list[str] = []
     database = settings.database_url.split("://", 1)[0]
     lines = [
@@ -87,6 +89,7 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
         f"telegram: {'configured' if settings.telegram_configured else 'not configured'}",
         f"telegram token: {_mask(settings.telegram_bot_token)}",
         f"telegram webhook secret: {_mask(settings.telegram_webhook_secret)}",
+        f"telegram proxy: {'set' if settings.telegram_proxy_url else '(not set)'}",
         f"zalo: {'configured' if settings.zalo_configured else 'not configured'}",
         f"zalo token: {_mask(settings.zalo_bot_token)}",
         f"zalo webhook secret: {_mask(settings.zalo_webhook_secret)}",
@@ -111,6 +114,9 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
         problems.append("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
     if settings.zalo_configured and settings.public_base_url and not settings.zalo_webhook_secret:
         problems.append("ZALO_WEBHOOK_SECRET is required to serve Zalo webhooks")
+    channels = await check_channels(settings)
+    lines += channels.lines
+    problems += channels.problems
     for line in lines:
         print(line)
     for problem in problems:
@@ -209,7 +215,9 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         if settings.telegram_bot_token is not None:
             bot = make_bot(
-                settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+                settings.telegram_bot_token.get_secret_value(),
+                settings.telegram_api_base_url,
+                proxy=settings.telegram_proxy_url,
             )
             await bot.initialize()
             telegram = TelegramChannel(bot)
@@ -238,7 +246,11 @@ async def cmd_telegram_set_webhook(settings: Settings, _args: argparse.Namespace
         raise CliError("set TELEGRAM_BOT_TOKEN and PUBLIC_BASE_URL first")
     if settings.telegram_webhook_secret is None:
         raise CliError("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
-    bot = make_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url)
+    bot = make_bot(
+        settings.telegram_bot_token.get_secret_value(),
+        settings.telegram_api_base_url,
+        proxy=settings.telegram_proxy_url,
+    )
     async with bot:
         await bot.set_webhook(
             f"{settings.public_base_url}/webhooks/telegram",

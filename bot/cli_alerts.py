@@ -46,7 +46,9 @@ async def channel_senders(settings: Settings) -> AsyncIterator[dict[Channel, Sen
         bot = None
         if settings.telegram_bot_token is not None:
             bot = make_bot(
-                settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+                settings.telegram_bot_token.get_secret_value(),
+                settings.telegram_api_base_url,
+                proxy=settings.telegram_proxy_url,
             )
             await bot.initialize()
             senders[Channel.TELEGRAM] = TelegramChannel(bot)

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# The largest photo or file the bot keeps as evidence (a phone photo is 2–5 MB).
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
 
 class Channel(StrEnum):
     """Where a chat lives."""
@@ -27,7 +30,19 @@ class FileKind(StrEnum):
     PHOTO = "photo"
     DOCUMENT = "document"
     STICKER = "sticker"
-    OTHER = "other"  # voice, location, protected content…
+    VOICE = "voice"  # a voice message: the bot cannot listen to it
+    # Zalo's message.unsupported.received: content the platform withholds from bots, sent
+    # for protected accounts (children, people with disabilities, people who cannot read)
+    UNSUPPORTED = "unsupported"
+    OTHER = "other"  # location, video and anything else
+
+
+class FileProblem(StrEnum):
+    """Why a received file was not kept (checked by the bot when it arrives)."""
+
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    UNAVAILABLE = "unavailable"  # the platform would not give it to us
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +77,17 @@ class ContactShared:
 
 @dataclass(frozen=True, slots=True)
 class FileReceived:
-    """A photo, file or sticker, kept as the channel's own reference."""
+    """A photo, file or sticker: the channel's own reference, and for photos and documents
+    the bytes the bot downloaded when it arrived (platform links expire) or why it could
+    not keep them. ``media_type`` is then the type read from the bytes themselves."""
 
     kind: FileKind
     file_ref: str
     media_type: str | None = None
     size_bytes: int | None = None
     caption: str | None = None
+    content: bytes | None = field(default=None, repr=False)
+    problem: FileProblem | None = None
 
 
 Content = Text | Command | ChoicePicked | ContactShared | FileReceived

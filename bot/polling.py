@@ -1,8 +1,11 @@
 """Long polling, for development or servers without a public address.
 
-Telegram: ``getUpdates`` with an offset (the webhook is removed first, as the two are
-exclusive). Zalo: ``getUpdates`` returns one update per call and answers 408 when there is
-none. Each update goes through the same :class:`~bot.runtime.Runtime` as the webhooks.
+On both platforms a webhook and ``getUpdates`` are exclusive, so the webhook is removed
+first (``deleteWebhook``). Telegram: ``getUpdates`` with an offset; PTB waits for its
+answer the poll's ``timeout`` longer than its read timeout. Zalo: ``getUpdates`` returns
+one update per call and answers 408 when there is none; its client waits
+:data:`READ_MARGIN` seconds longer than the poll, or every quiet poll would end as a client
+timeout. Each update goes through the same :class:`~bot.runtime.Runtime` as the webhooks.
 """
 
 from __future__ import annotations
@@ -10,17 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram.error import NetworkError, TimedOut
+from telegram.error import TelegramError
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram import to_inbound as telegram_inbound
-from bot.channels.zalo import ZaloChannel, ZaloError
+from bot.channels.zalo import ZaloChannel, ZaloCode, ZaloError
 from bot.channels.zalo import to_inbound as zalo_inbound
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30
-NO_UPDATE = 408
+READ_MARGIN = 10.0
 RETRY_PAUSE = 3.0
 
 
@@ -38,7 +41,7 @@ async def poll_telegram(
     while not stop.is_set():
         try:
             updates = await channel.bot.get_updates(offset=offset, timeout=poll_seconds)
-        except (TimedOut, NetworkError):
+        except TelegramError:  # network, or a webhook set again meanwhile (409 Conflict)
             log.warning("telegram getUpdates failed", extra={"channel": "telegram"})
             await asyncio.sleep(RETRY_PAUSE)
             continue
@@ -59,11 +62,19 @@ async def poll_zalo(
 ) -> None:
     """Fetch and handle Zalo updates (one per call) until ``stop`` is set."""
     stop = stop or asyncio.Event()
+    webhook_removed = False
     while not stop.is_set():
         try:
-            body = await channel.call("getUpdates", {"timeout": str(poll_seconds)})
+            if not webhook_removed:
+                await channel.call("deleteWebhook", {})
+                webhook_removed = True
+            body = await channel.call(
+                "getUpdates",
+                {"timeout": str(poll_seconds)},
+                read_timeout=poll_seconds + READ_MARGIN,
+            )
         except ZaloError as error:
-            if error.code != NO_UPDATE:
+            if error.code != ZaloCode.NO_UPDATE:
                 log.warning(
                     "zalo getUpdates failed", extra={"channel": "zalo", "status": error.code}
                 )

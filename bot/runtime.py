@@ -10,17 +10,18 @@ import asyncio
 import gc
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels import ChatUnreachableError, Sender
 from bot.db.engine import create_sessionmaker
 from bot.engine import Engine
+from bot.files import FileSource, with_content
 from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.logs import chat_hash
-from bot.messages import Channel, Inbound, Outbound
+from bot.messages import Channel, FileReceived, Inbound, Outbound
 from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers.communes import search_communes
 from handlers.old_communes import search_old_communes
@@ -96,8 +97,13 @@ class Runtime:
     senders: dict[Channel, Sender] = field(default_factory=dict)
 
     async def process(self, inbound: Inbound) -> bool:
-        """Handle one event and send its replies; False for a redelivery."""
+        """Handle one event and send its replies; False for a redelivery.
+
+        A photo or document is fetched first, outside the chat's lock and transaction
+        (:mod:`bot.files`), so the handlers keep the bytes with the evidence."""
         sender = self.senders[inbound.channel]
+        if isinstance(inbound.content, FileReceived) and isinstance(sender, FileSource):
+            inbound = replace(inbound, content=await with_content(inbound.content, sender))
 
         async def deliver(replies: list[Outbound]) -> None:
             try:

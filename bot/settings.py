@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_bot_username: str | None = None
+    telegram_proxy_url: str | None = None
     zalo_bot_token: SecretStr | None = None
     zalo_webhook_secret: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
@@ -123,6 +124,16 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("telegram_proxy_url")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) proxy URL, e.g. http://user:pass@proxy:3128")
+        return value
 
     @field_validator("ocop_secret_key")
     @classmethod

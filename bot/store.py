@@ -35,6 +35,7 @@ from handlers.notices import LINK_CODE
 from handlers.ports import (
     CertificateView,
     ClaimOffer,
+    CommuneContacts,
     DossierView,
     Evidence,
     IdeaForm,
@@ -43,6 +44,7 @@ from handlers.ports import (
     KnownPerson,
     NewIdea,
     NewProducer,
+    OfficerContact,
     PersonalData,
     Profile,
     StatusView,
@@ -53,6 +55,7 @@ from ocop_rules import DossierKind, DossierStatus, is_final
 
 LINK_CODE_WINDOW = timedelta(hours=1)
 LINK_CODES_PER_WINDOW = 3
+MAX_CONTACTS = 2  # officers named to someone who needs a person to call
 
 
 def _dossier_view(dossier: Dossier, product: Product) -> DossierView:
@@ -85,11 +88,17 @@ def _profile(person: Person) -> Profile:
 
 # Built once with its values as parameters: it runs for every inbound event.
 _PROFILE_BY_ACCOUNT = (
-    select(Person.id, Person.full_name, Person.role, Person.language)
+    select(Person.id, Person.full_name, Person.role, Person.language, ChannelAccount.reachable)
     .join(ChannelAccount, ChannelAccount.person_id == Person.id)
     .where(ChannelAccount.channel == bindparam("channel"))
     .where(ChannelAccount.external_id == bindparam("external_id"))
     .where(Person.erased_at.is_(None))
+)
+_REACHABLE_AGAIN = (  # an UPDATE's parameters may not be named after its columns
+    update(ChannelAccount)
+    .where(ChannelAccount.channel == bindparam("account_channel"))
+    .where(ChannelAccount.external_id == bindparam("account_id"))
+    .values(reachable=True, unreachable_since=None)
 )
 # The sign-up's saving step, built once: the new person, account and subject; the check
 # that the number is not already registered (account linking); and the reads that look
@@ -158,13 +167,20 @@ class SqlStore(OfficerQueries):
         """The registered person behind a channel account, if any (asked on every event).
 
         A built-once statement run directly: the ORM's execution path, which plain columns
-        do not need, took twice the time of the statement itself, and Core's most of it."""
-        row = await first(
-            await self._direct(),
-            _PROFILE_BY_ACCOUNT,
-            {"channel": channel.value, "external_id": external_id},
-        )
-        return None if row is None else Profile(row.id, row.full_name, row.role, row.language)
+        do not need, took twice the time of the statement itself, and Core's most of it.
+
+        A person who writes can be written to: an account marked unreachable (a Telegram
+        block, since lifted) is reachable again, in this event's transaction."""
+        statements = await self._direct()
+        account = {"channel": channel.value, "external_id": external_id}
+        row = await first(statements, _PROFILE_BY_ACCOUNT, account)
+        if row is None:
+            return None
+        if not row.reachable:  # rare: through Core, which fills in the literal values
+            await (await self._core()).execute(
+                _REACHABLE_AGAIN, {"account_channel": channel.value, "account_id": external_id}
+            )
+        return Profile(row.id, row.full_name, row.role, row.language)
 
     async def register_producer(
         self,
@@ -400,6 +416,36 @@ class SqlStore(OfficerQueries):
         if off:
             self._session.add(AlertOptOut(person_id=person_id, kind=kind, created_at=self._now))
 
+    async def commune_contacts(self, person_id: int) -> CommuneContacts | None:
+        """The person's commune (their subject's, else the one they serve) and its other
+        officers who have a phone; None when no commune is known."""
+        commune = await self._session.scalar(
+            select(Subject.commune_code)
+            .where(Subject.owner_person_id == person_id)
+            .order_by(Subject.id)
+            .limit(1)
+        ) or await self._session.scalar(
+            select(OfficerAssignment.commune_code)
+            .where(OfficerAssignment.person_id == person_id)
+            .order_by(OfficerAssignment.id)
+            .limit(1)
+        )
+        if commune is None:
+            return None
+        officers = await self._session.execute(
+            select(Person.full_name, Person.phone_e164)
+            .join(OfficerAssignment, OfficerAssignment.person_id == Person.id)
+            .where(OfficerAssignment.commune_code == commune)
+            .where(Person.id != person_id)
+            .where(Person.phone_e164.is_not(None))
+            .where(Person.erased_at.is_(None))
+            .order_by(OfficerAssignment.id)
+            .limit(MAX_CONTACTS)
+        )
+        return CommuneContacts(
+            commune, tuple(OfficerContact(name, phone or "") for name, phone in officers.all())
+        )
+
     async def _subject_of(self, person_id: int) -> Subject | None:
         return await self._session.scalar(
             select(Subject).where(Subject.owner_person_id == person_id).order_by(Subject.id)
@@ -544,6 +590,7 @@ class SqlStore(OfficerQueries):
                     media_type=evidence.media_type,
                     size_bytes=evidence.size_bytes,
                     received_at=self._now,
+                    content=evidence.content,
                 )
             )
         await self._session.flush()

@@ -200,7 +200,9 @@ def create_app(settings: Settings) -> FastAPI:
         telegram = zalo = None
         if settings.telegram_bot_token is not None:
             bot = make_bot(
-                settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+                settings.telegram_bot_token.get_secret_value(),
+                settings.telegram_api_base_url,
+                proxy=settings.telegram_proxy_url,
             )
             await bot.initialize()
             telegram = TelegramChannel(bot)

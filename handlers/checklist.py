@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.messages import (
+    MAX_FILE_BYTES,
     ChoicePicked,
     Content,
     FileKind,
+    FileProblem,
     FileReceived,
     Option,
     Outbound,
@@ -35,7 +37,6 @@ from ocop_rules import (
 )
 
 FLOW = "dossier"
-MAX_FILE_BYTES = 20 * 1024 * 1024
 ACCEPTED_TYPES = (
     "image/",
     "application/pdf",
@@ -240,13 +241,25 @@ async def reprompt(ctx: HandlerContext, state: State) -> list[Outbound]:
 
 
 def _evidence(ctx: HandlerContext, content: FileReceived) -> Evidence | str:
-    if content.kind is FileKind.STICKER or content.kind is FileKind.OTHER:
-        return N_("Please send a photo or a file of the paper.")
-    if content.media_type and not content.media_type.startswith(ACCEPTED_TYPES):
-        return N_("Please send a photo, a PDF or a Word file.")
-    if content.size_bytes is not None and content.size_bytes > MAX_FILE_BYTES:
-        return N_("That file is too large (over 20 MB). Please send a photo instead.")
-    return Evidence(ctx.channel.value, content.file_ref, content.media_type, content.size_bytes)
+    """The evidence to keep, or why not (translated)."""
+    t = ctx.t
+    if content.kind not in (FileKind.PHOTO, FileKind.DOCUMENT):
+        return t.gettext("Please send a photo or a file of the paper.")
+    if content.problem is FileProblem.UNAVAILABLE:
+        return t.gettext("I could not get that file from the chat app. Please send it again.")
+    if content.problem is FileProblem.UNSUPPORTED_TYPE or (
+        content.media_type and not content.media_type.startswith(ACCEPTED_TYPES)
+    ):
+        return t.gettext("Please send a photo, a PDF or a Word file.")
+    if content.problem is FileProblem.TOO_LARGE or (
+        content.size_bytes is not None and content.size_bytes > MAX_FILE_BYTES
+    ):
+        return t.gettext(
+            "That file is too large (over {size} MB). Please send a photo instead."
+        ).format(size=MAX_FILE_BYTES // (1024 * 1024))
+    return Evidence(
+        ctx.channel.value, content.file_ref, content.media_type, content.size_bytes, content.content
+    )
 
 
 def _pick(content: Content, ctx: HandlerContext, code: str) -> str | None:
@@ -306,7 +319,7 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if isinstance(content, FileReceived):
         evidence = _evidence(ctx, content)
         if isinstance(evidence, str):
-            return Turn([Reply(t.gettext(evidence))], state)
+            return Turn([Reply(evidence)], state)
         item = await ctx.store.answer_item(
             ctx.profile.person_id, dossier.dossier_id, code, HAVE, evidence
         )

@@ -7,7 +7,7 @@ records a step creates are committed together with the chat's new state — or n
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Protocol
 
@@ -135,12 +135,29 @@ class ItemView:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """A file sent as evidence, by the channel's reference."""
+    """A file sent as evidence: the channel's reference and the bytes the bot fetched."""
 
     channel: str
     file_ref: str
     media_type: str | None
     size_bytes: int | None
+    content: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerContact:
+    """A commune officer who can be called: their name and the phone they registered."""
+
+    name: str | None
+    phone_e164: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommuneContacts:
+    """Where a person can get help face to face: their commune and its officers' phones."""
+
+    commune_code: str
+    officers: tuple[OfficerContact, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +306,11 @@ class ProducerStore(Protocol):
 
     async def set_alert_opt_out(self, person_id: int, kind: str, *, off: bool) -> None:
         """Turn one kind of notice off (or back on) for the person."""
+        ...
+
+    async def commune_contacts(self, person_id: int) -> CommuneContacts | None:
+        """The person's commune (their subject's, else the one they serve) and its other
+        officers who have a phone; None when no commune is known."""
         ...
 
 

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 import re
 
-from bot.messages import ChoicePicked, Command, Content, Option, Outbound, Reply, Text
+from bot.messages import (
+    ChoicePicked,
+    Command,
+    Content,
+    FileReceived,
+    Option,
+    Outbound,
+    Reply,
+    Text,
+)
 from handlers import claiming, conversation, linking, notices, offers, officer
 from handlers.conversation import Control, State, Turn, control_of
 from handlers.data_rights import ERASE, wipe
@@ -30,6 +39,7 @@ from handlers.onboarding import ONBOARDING
 from handlers.payloads import PayloadKind, make, parse
 from handlers.ports import HandlerContext, Profile
 from handlers.textmatch import fold
+from handlers.unsupported import UNREADABLE_KINDS, answer_unreadable
 
 PLAIN_INVITE = re.compile(r"can ?bo[\s:]+([a-z0-9]{3,6}[\s-]?[a-z0-9]{3,6})")
 REGISTRATION_CODE = re.compile(r"\s*OCOP-\d{1,3}-\d{4}-\d{1,10}\s*", re.IGNORECASE)
@@ -134,6 +144,9 @@ async def _route(ctx: HandlerContext, state: State, content: Content) -> Turn:
             conversation.leave(state)
         return Turn(await officer.accept_invite(ctx, code), state)
     current = _current(ctx, state)
+    if isinstance(content, FileReceived) and content.kind in UNREADABLE_KINDS:
+        asked = await current.reprompt(ctx, state) if current is not None else []
+        return Turn([*await answer_unreadable(ctx, content), *asked], state)
     control = control_of(content)
     from_notice = False
     if control is None:

@@ -1,8 +1,14 @@
 """Local HTTP stand-ins of the Telegram Bot API and the Zalo Bot API, and a server runner.
 
 They are real HTTP servers on loopback, so the real python-telegram-bot and httpx code run
-against them. They record every call, can queue updates for polling, and can be told to fail
-(403 for blocked chats, 429, 500) to exercise error handling.
+against them. They record every call, can queue updates for polling, serve the files a
+chat sent, and can be told to fail to exercise error handling.
+
+Each behaves as its platform documents (``../shared/channels/REFERENCE.md``). Telegram: 403
+for a chat that blocked the bot, 429 with ``parameters.retry_after``, ``getFile`` and the
+file URL. Zalo: its own codes — 401 for a bad token, **403 "Internal server error"** (never
+"blocked"), 429 with no ``retry_after``, 400 for a text outside 1–2000 characters — and
+``getUpdates`` refused while a webhook is set (both platforms).
 """
 
 from __future__ import annotations
@@ -24,13 +30,14 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 REPO = Path(__file__).parents[1]
 TELEGRAM_TOKEN = "123456:TEST-token"
 ZALO_TOKEN = "987:zalo-secret-token"
 SEND_METHODS = ("sendMessage", "sendDocument")
+ZALO_MAX_TEXT = 2000
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Trợ lý OCOP", "username": "ocop_test_bot"}
 
 
@@ -61,6 +68,8 @@ class StandIn:
     _window: list[float] = field(default_factory=list)
     sent_event: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    files: dict[str, bytes] = field(default_factory=dict)  # what chats sent, by name
+    webhook_url: str = ""  # set by setWebhook: getUpdates is refused meanwhile
 
     def sent(self, chat_id: str | None = None) -> list[Call]:
         """sendMessage/sendDocument calls, optionally to one chat (indexed by chat, so a
@@ -142,8 +151,18 @@ class TelegramStandIn(StandIn):
     def app(self) -> Starlette:
         """The ASGI app serving ``/bot<token>/<method>``."""
         return Starlette(
-            routes=[Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"])]
+            routes=[
+                Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
         )
+
+    async def _file(self, request: Request) -> Response:
+        """The file URL ``getFile`` points to (``photos/<file_id>``)."""
+        name = request.path_params["path"].rpartition("/")[2]
+        if request.path_params["token"] != TELEGRAM_TOKEN or name not in self.files:
+            return Response(status_code=404)
+        return Response(self.files[name], media_type="application/octet-stream")
 
     async def _handle(self, request: Request) -> JSONResponse:
         token, method = request.path_params["token"], request.path_params["method"]
@@ -184,8 +203,38 @@ class TelegramStandIn(StandIn):
                     status,
                 )
         result: Any = True
+        if method == "getUpdates" and self.webhook_url:
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error_code": 409,
+                    "description": "Conflict: can't use getUpdates method while webhook is active",
+                },
+                409,
+            )
         if method == "getMe":
             result = BOT_USER
+        elif method in ("setWebhook", "deleteWebhook"):
+            self.webhook_url = str(params.get("url", "")) if method == "setWebhook" else ""
+        elif method == "getWebhookInfo":
+            result = {
+                "url": self.webhook_url,
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+            }
+        elif method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            if file_id not in self.files:
+                return JSONResponse(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                    400,
+                )
+            result = {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"photos/{file_id}",
+            }
         elif method in ("sendMessage", "sendDocument"):
             result = {
                 "message_id": next(self._ids),
@@ -209,41 +258,74 @@ class TelegramStandIn(StandIn):
         return batch
 
 
+@dataclass
 class ZaloStandIn(StandIn):
-    """The Zalo Bot API methods the bot uses."""
+    """The Zalo Bot API methods the bot uses, with Zalo's documented error codes, and a
+    CDN serving the photos chats sent (``/cdn/<name>``, 404 once a link has expired)."""
+
+    # chat → how many more sends to answer 403 "Internal server error"
+    internal_errors: dict[str, int] = field(default_factory=dict)
 
     def app(self) -> Starlette:
-        """The ASGI app serving ``/bot<token>/<method>``."""
-        return Starlette(routes=[Route("/bot{token}/{method}", self._handle, methods=["POST"])])
+        """The ASGI app serving ``/bot<token>/<method>`` and ``/cdn/<name>``."""
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._handle, methods=["POST"]),
+                Route("/cdn/{name}", self._cdn, methods=["GET"]),
+            ]
+        )
+
+    async def _cdn(self, request: Request) -> Response:
+        data = self.files.get(request.path_params["name"])
+        if data is None:
+            return Response(status_code=404)
+        return Response(data, media_type="image/jpeg")  # what a CDN claims, whatever it holds
+
+    @staticmethod
+    def _error(code: int, description: str, status: int = 200) -> JSONResponse:
+        return JSONResponse({"ok": False, "error_code": code, "description": description}, status)
 
     async def _handle(self, request: Request) -> JSONResponse:
         token, method = request.path_params["token"], request.path_params["method"]
         if token != ZALO_TOKEN:
-            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return self._error(401, "Unauthorized")
         params = await _params(request)
         call = Call(method, params, time.monotonic())
         self.record(call)
+        chat = str(params.get("chat_id"))
         if method == "sendMessage":
-            if str(params.get("chat_id")) in self.blocked_chats:
-                return JSONResponse({"ok": False, "error_code": 403, "description": "Forbidden"})
-            trouble = await self.trouble(str(params.get("chat_id")))
+            text = params.get("text")
+            if not isinstance(text, str) or not 1 <= len(text) <= ZALO_MAX_TEXT:
+                self.refuse(call)
+                return self._error(400, "text must be 1-2000 characters")
+            if self.internal_errors.get(chat, 0) > 0:
+                self.internal_errors[chat] -= 1
+                self.refuse(call)
+                return self._error(403, "Internal server error")
+            trouble = await self.trouble(chat)
             if trouble is not None:
                 self.refuse(call)
-                status, parameters = trouble
-                return JSONResponse(
-                    {"ok": False, "error_code": status, "parameters": parameters}, status
-                )
+                return self._error(429, "Quota exceeded", 429)  # no retry_after: none documented
             self.sent_event.set()
             return JSONResponse({"ok": True, "result": {"message_id": f"m{next(self._ids)}"}})
         if method == "getUpdates":
+            if self.webhook_url:  # the code is UNCONFIRMED; that it fails is documented
+                return self._error(400, "webhook is set: call deleteWebhook before getUpdates")
             try:
                 update = await asyncio.wait_for(
                     self.updates.get(), max(float(params.get("timeout", "1")), 0.01)
                 )
             except TimeoutError:
-                return JSONResponse({"ok": False, "error_code": 408, "description": "no update"})
+                return self._error(408, "no update")
             return JSONResponse({"ok": True, "result": update})
-        return JSONResponse({"ok": True, "result": True})
+        result: Any = True
+        if method == "getMe":
+            result = {"id": ZALO_TOKEN.split(":", maxsplit=1)[0], "account_name": "bot.ocop"}
+        elif method in ("setWebhook", "deleteWebhook"):
+            self.webhook_url = str(params.get("url", "")) if method == "setWebhook" else ""
+        elif method == "getWebhookInfo":
+            result = {"url": self.webhook_url, "updated_at": int(time.time() * 1000)}
+        return JSONResponse({"ok": True, "result": result})
 
 
 @contextlib.asynccontextmanager
@@ -339,6 +421,21 @@ def zalo_text(chat: str, text: str, *, wrapped: bool = False) -> dict[str, Any]:
         },
     }
     return {"ok": True, "result": event} if wrapped else event
+
+
+def zalo_event(chat: str, event_name: str, **fields: Any) -> dict[str, Any]:
+    """A Zalo Bot Platform event of any kind (flat), with ``fields`` in its message."""
+    event = zalo_text(chat, "")
+    event["event_name"] = event_name
+    del event["message"]["text"]
+    event["message"].update(fields)
+    return event
+
+
+def zalo_image(chat: str, photo_url: str, caption: str | None = None) -> dict[str, Any]:
+    """A photo sent on Zalo: a CDN link in ``photo_url``."""
+    fields = {"photo_url": photo_url} | ({"caption": caption} if caption else {})
+    return zalo_event(chat, "message.image.received", **fields)
 
 
 def free_port() -> int:

@@ -15,6 +15,7 @@ import pytest
 from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
 
 from bot.channels.console import CAPABILITIES as CONSOLE
 from bot.channels.telegram import TelegramChannel, make_bot
@@ -36,7 +37,7 @@ from bot.polling import poll_telegram, poll_zalo
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
 from bot.web import ConfigurationError, create_app, webhooks_first
-from tests.builders import Chat, Clock
+from tests.builders import Chat, Clock, png
 from tests.standins import (
     TELEGRAM_TOKEN,
     ZALO_TOKEN,
@@ -386,16 +387,19 @@ async def test_idea_and_checklist_with_photos_through_telegram(
     stand_in, _ = telegram_api
     for line in [*SCRIPT, *idea("Mat ong rung Xop", "mat ong"), "/hoso", "co"]:
         assert (await post_telegram(client, telegram_text("507", line))).status_code == 200
-    for file_id in ("AgAD-photo-1", "AgAD-photo-2"):
+    photos = {"AgAD-photo-1": png(3, 2), "AgAD-photo-2": png(2, 3)}
+    stand_in.files.update(photos)
+    for file_id in photos:
         await post_telegram(client, telegram_photo("507", file_id))
     assert "Đã nhận (2 tệp)" in stand_in.texts("507")[-1]
     async with sessionmaker() as session:
         product = (await session.execute(select(Product))).scalar_one()
-        files = (await session.execute(select(EvidenceFile))).scalars().all()
+        query = select(EvidenceFile).options(undefer(EvidenceFile.content))
+        files = (await session.execute(query)).scalars().all()
+        kept = [(f.channel, f.file_ref, f.media_type, f.size_bytes, f.content) for f in files]
     assert (product.group_code, product.raw_material_commune_pct) == ("food", 80)
-    assert [(f.channel, f.file_ref, f.size_bytes) for f in files] == [
-        ("telegram", "AgAD-photo-1", 180_000),
-        ("telegram", "AgAD-photo-2", 180_000),
+    assert kept == [
+        ("telegram", file_id, "image/png", len(data), data) for file_id, data in photos.items()
     ]
 
 

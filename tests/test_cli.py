@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.standins import free_port
+
 REPO = Path(__file__).parents[1]
 
 
@@ -66,6 +68,8 @@ def test_doctor_masks_secrets(database_url: str) -> None:
         DATABASE_URL=database_url,
         TELEGRAM_BOT_TOKEN="123456:SECRET-TOKEN",
         ZALO_BOT_TOKEN="zalo:VERY-SECRET",
+        TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{free_port()}/bot",  # nothing listens
+        ZALO_API_BASE_URL=f"http://127.0.0.1:{free_port()}",
     )
     assert "SECRET-TOKEN" not in result.stdout
     assert "VERY-SECRET" not in result.stdout

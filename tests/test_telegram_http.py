@@ -3,14 +3,11 @@ a stalled answer is a retry for the caller, a document is a multipart upload."""
 
 from __future__ import annotations
 
-import threading
-import time
+import asyncio
 import warnings
-from collections.abc import Callable
 from typing import NoReturn
 
 import pytest
-import uvicorn
 from telegram import Message
 from telegram.ext import AIORateLimiter, ExtBot
 
@@ -99,48 +96,32 @@ async def test_a_stalled_answer_times_out_as_a_retry_later() -> None:
             await bot.request.shutdown()
 
 
-def _threaded_stand_in(
-    stand_in: TelegramStandIn, keep_alive: int
-) -> tuple[str, Callable[[], None]]:
-    """The stand-in served from its own thread, closing idle connections after
-    ``keep_alive`` seconds even while the test's event loop is blocked."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            stand_in.app(),
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            timeout_keep_alive=keep_alive,
-        )
+async def test_a_request_whose_connection_dropped_is_not_sent_again_by_the_transport() -> None:
+    """The transport sends a request once: when the connection drops before an answer it
+    cannot know whether Telegram acted on it, and a resend could say a message twice. The
+    sender hears a retry-later and decides."""
+    received: list[bytes] = []
+
+    async def read_then_hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()
+
+    server = await asyncio.start_server(read_then_hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = AiohttpRequest()
+    bot = ExtBot(
+        TELEGRAM_TOKEN,
+        base_url=f"http://127.0.0.1:{port}/bot",
+        rate_limiter=AIORateLimiter(max_retries=0),
+        request=request,
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(5)
-
-    return f"http://127.0.0.1:{port}", stop
-
-
-async def test_a_connection_the_server_closed_while_idle_is_not_a_lost_reply() -> None:
-    stand_in = TelegramStandIn()
-    url, stop = _threaded_stand_in(stand_in, keep_alive=1)
-    request = AiohttpRequest(keepalive=60)  # keep it pooled longer than the server does
-    bot = ExtBot(TELEGRAM_TOKEN, base_url=f"{url}/bot", request=request)
     await request.initialize()
     try:
-        channel = TelegramChannel(bot)
-        await channel.send("42", Reply("một"))
-        # Block the loop while the server closes the idle connection, so aiohttp cannot
-        # notice before it reuses it.
-        time.sleep(1.6)  # noqa: ASYNC251 - the point of the test
-        await channel.send("42", Reply("hai"))
+        with pytest.raises(RetryLaterError, match="NetworkError"):
+            await TelegramChannel(bot).send("42", Reply("một"))
     finally:
         await request.shutdown()
-        stop()
-    assert stand_in.texts("42") == ["một", "hai"]
+        server.close()
+        await server.wait_closed()
+    assert len(received) == 1
+    assert received[0].startswith(b"POST /bot123456:TEST-token/sendMessage")

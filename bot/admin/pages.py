@@ -374,6 +374,25 @@ async def dossier_page(
     )
 
 
+@router.get("/evidence/{file_id}")
+async def evidence(admin: ContextDep, staff: StaffDep, file_id: int) -> Response:
+    """A photo or file a producer sent as evidence, for a dossier in the account's scope
+    (404 outside it, as for no file). Shown inline but never run: only the types the bot
+    checked when the file arrived are kept, and the page is sandboxed besides."""
+    async with admin.reading() as session:
+        found = await service.evidence_content(session, staff.scope, file_id)
+    if found is None:
+        raise HTTPException(404)
+    content, media_type = found
+    headers = {
+        "Content-Disposition": f'inline; filename="minh-chung-{file_id}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+        "Cache-Control": "private, max-age=3600",
+    }
+    return Response(content, media_type=media_type, headers=headers)
+
+
 @router.post("/dossiers/{dossier_id}/scores")
 async def post_scores(
     request: Request, admin: ContextDep, staff: StaffDep, dossier_id: int

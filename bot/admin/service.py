@@ -90,6 +90,7 @@ class ItemDetail:
     officer_check: str | None
     officer_note: str | None
     files: list[EvidenceFile]
+    kept: frozenset[int] = frozenset()  # ids of the files whose bytes the bot kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +239,25 @@ async def scoped_dossier(
     return None if row is None else (row[0], row[1], row[2])
 
 
+async def evidence_content(
+    session: AsyncSession, scope: Scope, file_id: int
+) -> tuple[bytes, str] | None:
+    """The bytes and type of an evidence file of a dossier in scope; None otherwise (also
+    when only the channel's reference was kept)."""
+    row = (
+        await session.execute(
+            select(EvidenceFile.content, EvidenceFile.media_type, DossierItem.dossier_id)
+            .join(DossierItem, DossierItem.id == EvidenceFile.dossier_item_id)
+            .where(EvidenceFile.id == file_id)
+        )
+    ).first()
+    if row is None or row.content is None:
+        return None
+    if await scoped_dossier(session, scope, row.dossier_id) is None:
+        return None
+    return row.content, row.media_type or "application/octet-stream"
+
+
 async def dossier_detail(
     session: AsyncSession, scope: Scope, dossier_id: int
 ) -> DossierDetail | None:
@@ -257,13 +277,16 @@ async def dossier_detail(
         )
     )
     files: dict[int, list[EvidenceFile]] = {}
+    kept: set[int] = set()
     if items:
-        for evidence in await session.scalars(
-            select(EvidenceFile)
+        for evidence, has_bytes in await session.execute(
+            select(EvidenceFile, EvidenceFile.content.is_not(None))  # the bytes stay unread
             .where(EvidenceFile.dossier_item_id.in_([i.id for i in items]))
             .order_by(EvidenceFile.id)
         ):
             files.setdefault(evidence.dossier_item_id, []).append(evidence)
+            if has_bytes:
+                kept.add(evidence.id)
     assessment = await session.scalar(
         select(CommuneAssessment).where(CommuneAssessment.dossier_id == dossier.id)
     )
@@ -291,6 +314,7 @@ async def dossier_detail(
                 i.officer_check,
                 i.officer_note,
                 files.get(i.id, []),
+                frozenset(f.id for f in files.get(i.id, []) if f.id in kept),
             )
             for i in items
         ],

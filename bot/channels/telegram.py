@@ -5,6 +5,9 @@ conversation lives in our engine, not in ``telegram.ext`` handlers. Choices beco
 keyboards (callback data is checked against Telegram's 64-byte limit), the phone question a
 reply keyboard with a contact button (only the sender's own card counts), documents go by
 ``sendDocument``. A 403 means the user blocked the bot: :class:`ChatUnreachableError`.
+Photos and documents are fetched when they arrive (``getFile``, then the file URL), voice
+messages arrive as their own kind. Every call may go through a proxy: Telegram is blocked
+by Vietnamese ISPs, so a server in Vietnam reaches the Bot API only that way.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from telegram import (
     TelegramObject,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels import ChatUnreachableError, RetryLaterError
 from bot.channels.telegram_http import AiohttpRequest
+from bot.files import FileTooLargeError, FileUnavailableError
 from bot.messages import (
     Capabilities,
     Channel,
@@ -55,9 +60,15 @@ REPLY_RETRIES = 1
 SEND_MESSAGE_WARNING = r"Please use 'Bot\.send_message' instead"
 
 
-def make_bot(token: str, base_url: str, overall_per_second: float = 0) -> ExtBot[int]:
+def make_bot(
+    token: str, base_url: str, overall_per_second: float = 0, proxy: str | None = None
+) -> ExtBot[int]:
     """A Telegram bot pointed at ``base_url``, with PTB's ``AIORateLimiter``, sending
     through aiohttp (:mod:`bot.channels.telegram_http`).
+
+    ``proxy`` (``TELEGRAM_PROXY_URL``) carries every call, long polls included; without
+    it the standard ``HTTPS_PROXY`` / ``NO_PROXY`` variables are honoured (aiohttp's
+    ``trust_env``, httpx's default for the polling request).
 
     Replies to people who just wrote are not capped overall (``overall_per_second=0``):
     Telegram's ~30 msg/s guidance is for bulk sends, which the alert dispatcher paces
@@ -78,7 +89,8 @@ def make_bot(token: str, base_url: str, overall_per_second: float = 0) -> ExtBot
         base_url=base_url,
         base_file_url=file_url,
         rate_limiter=limiter,
-        request=AiohttpRequest(),
+        request=AiohttpRequest(proxy=proxy),
+        get_updates_request=HTTPXRequest(connection_pool_size=1, proxy=proxy),
     )
 
 
@@ -107,6 +119,8 @@ def _content(update: Update) -> Content | None:
         )
     if message.sticker is not None:
         return FileReceived(FileKind.STICKER, message.sticker.file_id)
+    if message.voice is not None:
+        return FileReceived(FileKind.VOICE, message.voice.file_id, message.voice.mime_type)
     if message.text is not None:
         return content_from_text(message.text)
     return FileReceived(FileKind.OTHER, str(message.message_id))
@@ -147,6 +161,24 @@ class TelegramChannel:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+
+    async def download(self, file: FileReceived, limit: int) -> bytes:
+        """The bytes of a photo or document: ``getFile`` gives its path (and size), then
+        the file URL, through the same request and proxy as every call."""
+        try:
+            found = await self.bot.get_file(file.file_ref)
+            if found.file_size is not None and found.file_size > limit:
+                raise FileTooLargeError
+            data = bytes(await found.download_as_bytearray())
+        except BadRequest as error:  # "file is too big" is Telegram's own 20 MB limit
+            if "too big" in error.message.lower():
+                raise FileTooLargeError from None
+            raise FileUnavailableError(type(error).__name__) from None
+        except TelegramError as error:
+            raise FileUnavailableError(type(error).__name__) from None
+        if len(data) > limit:
+            raise FileTooLargeError
+        return data
 
     async def acknowledge(self, update: Update) -> None:
         """Answer a button press so the client stops its spinner."""

@@ -7,6 +7,11 @@ database — and aiohttp's client does the same request for about a third of the
 (``bench/webhook_load.py``: 304 → 593 updates/s on SQLite). PTB keeps everything else:
 parameters, files, the rate limiter, status codes mapped to ``Forbidden``, ``RetryAfter``
 and ``NetworkError``. Long polling (``getUpdates``) keeps PTB's own httpx request.
+
+Requests go through ``proxy`` when one is given, else through the proxy the environment
+names (``HTTPS_PROXY``, ``NO_PROXY``: aiohttp's ``trust_env``). A request is sent once:
+after a dropped connection nobody knows whether Telegram read it, and sending it again
+could say a message twice. Trying again is the sender's decision, not the transport's.
 """
 
 from __future__ import annotations
@@ -43,10 +48,12 @@ class AiohttpRequest(BaseRequest):
         pool_size: int = POOL_SIZE,
         read_timeout: float = READ_TIMEOUT,
         keepalive: float = KEEPALIVE_SECONDS,
+        proxy: str | None = None,
     ) -> None:
         self._pool_size = pool_size
         self._read_timeout = read_timeout
         self._keepalive = keepalive
+        self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -60,7 +67,7 @@ class AiohttpRequest(BaseRequest):
             connector = aiohttp.TCPConnector(
                 limit=self._pool_size, keepalive_timeout=self._keepalive
             )
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
 
     async def shutdown(self) -> None:
         """Close the session and its connections."""
@@ -88,27 +95,19 @@ class AiohttpRequest(BaseRequest):
             sock_read=_seconds(read_timeout, self._read_timeout),
             sock_connect=connect,
         )
-        for attempt in range(2):
-            try:
-                body, content_type = _body(request_data)
-                headers = {"User-Agent": self.USER_AGENT}
-                if content_type is not None:
-                    headers["Content-Type"] = content_type
-                async with self._session.request(
-                    method, url, data=body, headers=headers, timeout=timeout
-                ) as response:
-                    return response.status, await response.read()
-            except aiohttp.ServerDisconnectedError as error:
-                # A kept-alive connection the server had just closed for idleness, before the
-                # event loop saw it go: the request was never read. Once more, on a new one.
-                if attempt == 0:
-                    continue
-                raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
-            except TimeoutError as error:
-                raise TimedOut from error
-            except aiohttp.ClientError as error:
-                raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
-        raise AssertionError("unreachable")  # pragma: no cover
+        body, content_type = _body(request_data)
+        headers = {"User-Agent": self.USER_AGENT}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        try:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as error:
+            raise TimedOut from error
+        except aiohttp.ClientError as error:
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
 JSON = "application/json"

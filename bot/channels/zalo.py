@@ -5,17 +5,29 @@ text, phones are typed, documents go as links. Webhook bodies are documented wra
 (``{"ok": true, "result": {...}}``) but arrive flat in practice — both are read. There is no
 update id: the event id is ``event_name`` + ``message_id``. The token sits in the URL path,
 so neither URLs nor raw httpx errors are ever logged.
+
+Error codes are Zalo's own table, not HTTP's: **403 is "Internal server error"**, not a
+blocked user, so a send is tried again a few times and then left to the caller's later
+retry; no Zalo answer marks a chat unreachable. 429 (quota) documents no ``retry_after``.
+Voice messages and ``message.unsupported.received`` (what protected accounts — children,
+people with disabilities, people who cannot read — send instead of their content) arrive
+as their own kinds, so the handlers can answer them with a person to call. Photos come as
+a public CDN link that expires (``photo_url``, or ``photo``): :meth:`ZaloChannel.download`
+fetches it when it arrives.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from http import HTTPStatus
+from enum import IntEnum
 from typing import Any
 
 import httpx
 
-from bot.channels import ChatUnreachableError, RetryLaterError
+from bot.channels import RetryLaterError
+from bot.files import FileTooLargeError, FileUnavailableError
 from bot.messages import (
     Capabilities,
     Channel,
@@ -32,6 +44,20 @@ from bot.messages import (
 )
 
 CAPABILITIES = Capabilities(buttons=False, contact_request=False, documents=False, max_text=2000)
+# Waits before each new attempt of a send that Zalo failed on its side (403, 5xx).
+RETRY_DELAYS = (0.5, 2.0)
+NO_ANSWER = 0  # our code for a request that got no answer (network, timeout)
+
+
+class ZaloCode(IntEnum):
+    """Zalo Bot API ``error_code`` values (its official table)."""
+
+    BAD_REQUEST = 400
+    UNAUTHORIZED = 401  # a wrong or reset token
+    INTERNAL_ERROR = 403  # "Internal server error": try again later
+    NOT_FOUND = 404
+    NO_UPDATE = 408  # getUpdates: nothing arrived within the timeout
+    QUOTA_EXCEEDED = 429
 
 
 class ZaloError(Exception):
@@ -40,6 +66,7 @@ class ZaloError(Exception):
     def __init__(self, code: int, description: str, retry_after: float | None = None) -> None:
         super().__init__(f"zalo error {code}: {description}")
         self.code = code
+        self.description = description
         self.retry_after = retry_after
 
 
@@ -57,6 +84,10 @@ def _content(event_name: str, message: dict[str, Any]) -> Content:
         )
     if event_name == "message.sticker.received":
         return FileReceived(FileKind.STICKER, str(message.get("sticker", "")))
+    if event_name == "message.voice.received":
+        return FileReceived(FileKind.VOICE, str(message.get("voice_url", "")), "audio/aac")
+    if event_name == "message.unsupported.received":
+        return FileReceived(FileKind.UNSUPPORTED, str(message.get("message_id", "")))
     text = message.get("text")
     if event_name == "message.text.received" and isinstance(text, str):
         return content_from_text(text)
@@ -99,16 +130,33 @@ class ZaloChannel:
 
     capabilities = CAPABILITIES
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str, token: str) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        token: str,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
         self._client = client
         self._base = f"{base_url.rstrip('/')}/bot{token}"
+        self._retry_delays = tuple(retry_delays)
 
-    async def call(self, method: str, payload: dict[str, Any]) -> Any:
-        """Call ``method``; return its ``result`` or raise :class:`ZaloError`."""
+    async def call(
+        self, method: str, payload: dict[str, Any], *, read_timeout: float | None = None
+    ) -> Any:
+        """Call ``method``; return its ``result`` or raise :class:`ZaloError`.
+
+        ``read_timeout`` replaces the client's for this call: a long poll must wait longer
+        than the poll itself, or every quiet poll ends as a client timeout."""
+        timeout: Any = httpx.USE_CLIENT_DEFAULT
+        if read_timeout is not None:
+            timeout = httpx.Timeout(read_timeout, connect=self._client.timeout.connect)
         try:
-            response = await self._client.post(f"{self._base}/{method}", json=payload)
+            response = await self._client.post(
+                f"{self._base}/{method}", json=payload, timeout=timeout
+            )
         except httpx.HTTPError as error:
-            raise ZaloError(0, type(error).__name__) from None
+            raise ZaloError(NO_ANSWER, type(error).__name__) from None
         try:
             body = response.json()
         except ValueError:
@@ -116,25 +164,55 @@ class ZaloChannel:
         if not isinstance(body, dict) or not body.get("ok"):
             code = body.get("error_code", response.status_code) if isinstance(body, dict) else 0
             description = body.get("description", "") if isinstance(body, dict) else ""
-            parameters = body.get("parameters") if isinstance(body, dict) else None
-            wait = parameters.get("retry_after") if isinstance(parameters, dict) else None
-            retry_after = float(wait) if isinstance(wait, int | float) else None
-            if retry_after is None and "retry-after" in response.headers:
+            retry_after = None  # Zalo documents none; an HTTP Retry-After header is honoured
+            if "retry-after" in response.headers:
                 retry_after = float(response.headers["retry-after"])
             raise ZaloError(int(code), str(description), retry_after)
         return body.get("result")
 
     async def send(self, chat_id: str, outbound: Outbound) -> None:
-        """Send one (already degraded) message as text."""
+        """Send one (already degraded) message as text.
+
+        A failure on Zalo's side (its 403 "internal server error", or 5xx) is tried again
+        after each of ``retry_delays``; after the last, or on a quota (429) or a request
+        that got no answer (it may have arrived: sending again could say it twice),
+        :class:`RetryLaterError` leaves the next try to the caller.
+        """
         if isinstance(outbound, Reply | PhoneRequest | RemoveKeyboard):
             text = outbound.text
         elif isinstance(outbound, Document):  # pragma: no cover - degraded to links first
             text = outbound.caption or outbound.filename
+        if not text.strip():
+            return  # Zalo refuses an empty text (1–2000 characters)
+        for delay in (*self._retry_delays, None):
+            try:
+                await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+                return
+            except ZaloError as error:
+                server_side = error.code == ZaloCode.INTERNAL_ERROR or error.code >= 500
+                if server_side and delay is not None:
+                    await asyncio.sleep(delay)
+                    continue
+                if server_side or error.code in (NO_ANSWER, ZaloCode.QUOTA_EXCEEDED):
+                    raise RetryLaterError(str(error), error.retry_after) from None
+                raise
+
+    async def download(self, file: FileReceived, limit: int) -> bytes:
+        """The bytes behind a photo's CDN link (no token in it), read up to ``limit``."""
+        if not file.file_ref.startswith(("https://", "http://")):
+            raise FileUnavailableError("no link")
         try:
-            await self.call("sendMessage", {"chat_id": chat_id, "text": text})
-        except ZaloError as error:
-            if error.code == HTTPStatus.FORBIDDEN:
-                raise ChatUnreachableError(str(error)) from None
-            if error.code in (0, HTTPStatus.TOO_MANY_REQUESTS) or error.code >= 500:
-                raise RetryLaterError(str(error), error.retry_after) from None
-            raise
+            async with self._client.stream("GET", file.file_ref) as response:
+                if response.status_code != httpx.codes.OK:
+                    raise FileUnavailableError(f"status {response.status_code}")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise FileTooLargeError
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        raise FileTooLargeError
+        except httpx.HTTPError as error:
+            raise FileUnavailableError(type(error).__name__) from None
+        return bytes(data)

@@ -226,7 +226,8 @@ class DossierItem(Base):
 
 
 class EvidenceFile(Base):
-    """A photo or file sent as evidence; kept as the channel's own file reference."""
+    """A photo or file sent as evidence: the channel's own reference and, since the bot
+    downloads files when they arrive, their bytes (loaded only when asked for)."""
 
     __tablename__ = "evidence_files"
 
@@ -239,6 +240,7 @@ class EvidenceFile(Base):
     media_type: Mapped[str | None] = mapped_column(String(NAME))
     size_bytes: Mapped[int | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class Document(Base):

@@ -1,0 +1,37 @@
+"""The channel fixtures of ``tests/test_channels.py`` (stand-ins of both platforms and the
+real web app on loopback), with the admin pages switched on in that same app."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import Settings, load_settings
+from tests.admin.conftest import SECRET_KEY
+from tests.standins import TELEGRAM_TOKEN, ZALO_TOKEN, TelegramStandIn, ZaloStandIn
+from tests.test_channels import (  # noqa: F401 - fixtures, found by name
+    TG_SECRET,
+    ZALO_SECRET,
+    app_url,
+    client,
+    telegram_api,
+    zalo_api,
+)
+
+
+@pytest.fixture
+def settings(
+    database_url: str,
+    telegram_api: tuple[TelegramStandIn, str],  # noqa: F811 - the imported fixture
+    zalo_api: tuple[ZaloStandIn, str],  # noqa: F811 - the imported fixture
+) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        telegram_bot_token=TELEGRAM_TOKEN,
+        telegram_webhook_secret=TG_SECRET,
+        telegram_api_base_url=f"{telegram_api[1]}/bot",
+        zalo_bot_token=ZALO_TOKEN,
+        zalo_webhook_secret=ZALO_SECRET,
+        zalo_api_base_url=zalo_api[1],
+        ocop_secret_key=SECRET_KEY,
+        ocop_quiet_hours="00:00-00:00",
+    )
