@@ -128,10 +128,16 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A text message, optionally with choices (rows of options)."""
+    """A text message, optionally with choices (rows of options).
+
+    ``listed=False`` marks choices that are shortcuts of a typed question (the text says
+    which words to type): a channel without buttons leaves them out instead of numbering
+    them, since a number typed there answers the question itself.
+    """
 
     text: str
     choices: tuple[tuple[Option, ...], ...] = ()
+    listed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ def degrade(outbound: Outbound, capabilities: Capabilities, t: Translator) -> li
     if isinstance(outbound, PhoneRequest) and not capabilities.contact_request:
         outbound = Reply(outbound.text)
     if isinstance(outbound, Reply) and outbound.choices and not capabilities.buttons:
-        outbound = numbered(outbound, t)
+        outbound = numbered(outbound, t) if outbound.listed else Reply(outbound.text)
     if isinstance(outbound, Reply | RemoveKeyboard | PhoneRequest):
         parts = split_text(outbound.text, capabilities.max_text)
         if len(parts) == 1:

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 from telegram import Update
+from telegram.error import NetworkError
 
 from bot.admin import api as admin_api
 from bot.admin import pages as admin_pages
@@ -204,7 +205,13 @@ def create_app(settings: Settings) -> FastAPI:
                 settings.telegram_api_base_url,
                 proxy=settings.telegram_proxy_url,
             )
-            await bot.initialize()
+            try:
+                await bot.initialize()
+            except NetworkError:
+                # Telegram is blocked in Vietnam: without a proxy the Bot API may be out of
+                # reach, and Zalo, where the users are, must serve all the same. Replies to
+                # Telegram fail (and are logged) until it can be reached.
+                log.warning("Telegram Bot API unreachable at start-up; Zalo is served")
             telegram = TelegramChannel(bot)
             runtime.senders[Channel.TELEGRAM] = telegram
         if settings.zalo_bot_token is not None:

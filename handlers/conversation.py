@@ -296,8 +296,13 @@ def prompt(flow: Flow, step: Step, data: Data, t: Translator, lead: str = "") ->
     text = "\n".join(lines)
     kept = step.keep(data) if step.keep is not None else None
     if kept is not None and step.kind is not Kind.CHOICE:
-        label = t.gettext("Keep: {answer}").format(answer=display_answer(step, kept, data, t))
-        return Reply(text, ((Option(label, make(PayloadKind.CHOICE, step.name, KEEP)),),))
+        # A typed question: a number typed is its answer, so "keep" is a word (and a button
+        # where there are buttons), never a numbered line.
+        shown = display_answer(step, kept, data, t)
+        label = t.gettext("Keep: {answer}").format(answer=shown)
+        hint = t.gettext("Type “Giữ” to keep {answer}.").format(answer=shown)
+        option = Option(label, make(PayloadKind.CHOICE, step.name, KEEP))
+        return Reply(f"{text}\n{hint}", ((option,),), listed=False)
     if step.kind is Kind.PHONE:
         return PhoneRequest(text, t.gettext("Send my phone number"))
     if step.kind is Kind.YES_NO:

@@ -72,7 +72,8 @@ def _as_offer(options: tuple[Option, ...]) -> Data:
 def remember(data: Data, replies: list[Outbound]) -> Data:
     """``data`` with the list of the last reply as the chat's current offer (or none, when
     the last reply offers nothing: a number typed then answers a question, not a list)."""
-    options = options_of(replies[-1]) if replies else ()
+    last = replies[-1] if replies else None
+    options = options_of(last) if isinstance(last, Reply) and last.listed else ()
     if not options:
         return {k: v for k, v in data.items() if k != OFFER} if OFFER in data else data
     return {**data, OFFER: _as_offer(options)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -74,11 +75,14 @@ async def producer_with_idea(chat: Chat, phone: str, subject: str = "HTX Mat ong
 
 
 async def invite_code(
-    sessionmaker: async_sessionmaker[AsyncSession], commune: str = XOP, name: str = "Hoa"
+    sessionmaker: async_sessionmaker[AsyncSession],
+    commune: str = XOP,
+    name: str = "Hoa",
+    at: datetime = START,
 ) -> str:
-    """A fresh invite code for an officer of ``commune``."""
+    """A fresh invite code for an officer of ``commune``, made ``at``."""
     async with sessionmaker() as session, session.begin():
-        _, code = await create_invite(session, commune, name, START)
+        _, code = await create_invite(session, commune, name, at)
     return code
 
 

@@ -447,19 +447,24 @@ def free_port() -> int:
 
 
 async def start_bot_server(
-    database_url: str, api_url: str, secret: str, port: int, **extra_env: str
+    database_url: str,
+    api_url: str,
+    secret: str,
+    port: int,
+    *,
+    telegram: bool = True,
+    **extra_env: str,
 ) -> asyncio.subprocess.Process:
     """Start a real ``ocop-bot serve`` on ``port`` with Telegram pointed at the stand-in at
-    ``api_url``; return once ``/readyz`` answers 200."""
+    ``api_url`` (or without Telegram); return once ``/readyz`` answers 200."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OCOP_", "DATABASE_URL"))}
-    env.update(
-        DATABASE_URL=database_url,
-        TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
-        TELEGRAM_WEBHOOK_SECRET=secret,
-        TELEGRAM_API_BASE_URL=f"{api_url}/bot",
-        PYTHONPATH=str(REPO),
-        **extra_env,
-    )
+    env.update(DATABASE_URL=database_url, PYTHONPATH=str(REPO), **extra_env)
+    if telegram:
+        env.update(
+            TELEGRAM_BOT_TOKEN=TELEGRAM_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=secret,
+            TELEGRAM_API_BASE_URL=f"{api_url}/bot",
+        )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
