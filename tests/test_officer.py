@@ -161,7 +161,7 @@ async def test_end_to_end_on_the_console(
 
     first = await officer.press(f"o:crit:{dossier_id}")
     assert "Chủ thể khai: 80 %" in first
-    assert "Giữ nguyên: 80%" in first
+    assert "Gõ “Giữ” để giữ nguyên 80%." in first  # a word on the console, not a numbered line
     for answer in CRITERIA[:3]:
         reply = await officer.say(answer)
     assert "Chỉ để tham khảo" in reply  # guidance shown with the conclusion, labelled
@@ -259,7 +259,7 @@ async def test_reopen_before_submission_is_audited_and_keeps_the_earlier_figures
     assert entry.after == {"reopened_count": 1, "status": "submitted_to_commune"}
 
     again = await officer.press(f"o:crit:{dossier_id}")
-    assert "Giữ nguyên: 70%" in again  # the commune's own earlier figure, not the declared 80
+    assert "Gõ “Giữ” để giữ nguyên 70%." in again  # the commune's own earlier figure, not the declared 80
     await officer.say(*CRITERIA, "luu")
     assert "Cả bốn tiêu chí đều đạt" in officer.last_text
     async with sessionmaker() as session:
