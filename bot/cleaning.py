@@ -14,10 +14,11 @@ sees text it can hold:
   columns' size), the short machine values (commands, button payloads, media types) to
   :data:`MAX_TOKEN`.
 
-Platform ids (chat, sender, event) are kept exact when they are usable,
-since they are keys: only the characters above are taken out, and an id longer than
-:data:`MAX_ID` is shortened to a prefix and a hash of the whole, so two long ids stay two
-ids while every id fits a unique index.
+Platform ids (chat, sender, event) are kept exact when they are usable, since they are
+keys: only the characters above are taken out, and an id longer than :data:`MAX_ID` is
+shortened to a prefix and a hash of the whole, so two long ids stay two ids while every id
+fits a unique index. A file reference (often a URL) is no key and is kept whole up to
+:data:`MAX_REF`.
 """
 
 from __future__ import annotations
