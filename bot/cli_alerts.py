@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -19,10 +20,13 @@ from bot.channels import Sender
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel
 from bot.db.engine import create_sessionmaker, write_gate
+from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.settings import Settings
 from bot.web import HTTP_TIMEOUT
 from handlers.communes import search_communes
+
+log = logging.getLogger(__name__)
 
 
 class AlertsCommandError(ValueError):
@@ -74,6 +78,7 @@ async def alerts(settings: Settings, database: AsyncEngine, args: argparse.Names
         for kind, state, count in rows:
             print(f"{kind}\t{state}\t{count}")
         return 0
+    configure_logs(settings.ocop_log_level)  # JSON lines on standard error, as serve's
     async with channel_senders(settings) as senders:
         if args.action == "run-once":
             moment = parse_moment(args.now) if args.now else datetime.now(UTC)
@@ -93,7 +98,9 @@ async def alerts(settings: Settings, database: AsyncEngine, args: argparse.Names
         for signum in (signal.SIGINT, signal.SIGTERM):
             with suppress(NotImplementedError):
                 loop.add_signal_handler(signum, stop.set)
+        log.info("alerts worker started", extra={"channel": ",".join(sorted(senders))})
         await run_forever(dispatcher, stop)
+        log.info("alerts worker stopped")
         return 0
 
 

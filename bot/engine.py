@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import object_session
 
+from bot.cleaning import clean_inbound
 from bot.db.direct import Statements, statements_for
 from bot.db.engine import write_connection, write_gate, write_transaction
 from bot.db.models import ChannelAccount, ConversationSession, OutboxMessage, ProcessedEvent
@@ -120,6 +121,7 @@ class Engine:
         chat is still locked, so replies of consecutive messages never overtake each other.
         None when the event is a redelivery that was already handled.
         """
+        inbound = clean_inbound(inbound)  # the one place platform text is cleaned
         async with self.locks.hold((inbound.channel, inbound.chat_id)):
             async with write_connection(self.database, self.gate) as connection:
                 # Bound to the connection, the session joins its transaction; events that

@@ -4,7 +4,8 @@ Everything is assembled in the lifespan from the settings: database engine, conv
 engine, the one ``httpx.AsyncClient`` and the one Telegram bot. Webhooks answer 403 unless
 the platform's secret header matches (compared in constant time) and store nothing then;
 otherwise they handle the event — committed before the answer — and reply 200, also for
-payloads we do not understand, so platforms do not redeliver forever.
+payloads we do not understand or cannot handle (logged with their traceback), so platforms do
+not redeliver forever; only a database or network failure answers 503, to be delivered again.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import httpx
+import sqlalchemy.exc
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
@@ -26,6 +28,7 @@ from telegram import Update
 from telegram.error import NetworkError
 
 from bot.admin import api as admin_api
+from bot.admin import dead_letters
 from bot.admin import pages as admin_pages
 from bot.admin.context import AdminContext
 from bot.admin.headers import SecurityHeaders
@@ -39,7 +42,7 @@ from bot.db import schema
 from bot.db.engine import create_engine
 from bot.db.models import Document as StoredDocument
 from bot.links import download_headers
-from bot.messages import Channel
+from bot.messages import Channel, Inbound
 from bot.runtime import Runtime, build_engine
 from bot.settings import Settings
 
@@ -125,6 +128,36 @@ async def download(token: str, state: StateDep) -> Response:
     )
 
 
+UNREADABLE = "webhook payload not understood; acknowledged"
+# A failure that another delivery may not meet: the database or the network was away.
+TRANSIENT: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    OSError,
+    TimeoutError,
+)
+
+
+async def _process(runtime: Runtime, inbound: Inbound) -> Response | None:
+    """Handle ``inbound``; None when that went well or cannot go better another time.
+
+    An authenticated payload that breaks the handling (its content, or a bug it meets)
+    would break it again at every redelivery, so it is acknowledged and logged with its
+    traceback; only a failure of the database or the network answers 503, and the platform
+    delivers the update again later.
+    """
+    extra = {"channel": inbound.channel.value, "event_id": inbound.event_id}
+    try:
+        await runtime.process(inbound)
+    except TRANSIENT:
+        log.exception("event not handled; the platform will deliver it again", extra=extra)
+        return Response(status_code=503)
+    except Exception:
+        log.exception("event not handled; acknowledged", extra=extra)
+    return None
+
+
 # The webhooks are plain Starlette endpoints, not FastAPI routes: they declare nothing for
 # FastAPI to resolve, and its dependency, header and response handling was a good part of
 # each update's CPU (bench/webhook_load.py).
@@ -138,11 +171,16 @@ async def telegram_webhook(request: Request) -> Response:
         state.settings.telegram_webhook_secret, secret
     ):
         return Response(status_code=403)
-    body = await _json(request)
-    update = Update.de_json(body, state.telegram.bot) if body else None
-    inbound = telegram_inbound(update, state.runtime.engine.clock()) if update else None
+    try:
+        body = await _json(request)
+        update = Update.de_json(body, state.telegram.bot) if body else None
+        inbound = telegram_inbound(update, state.runtime.engine.clock()) if update else None
+    except Exception:
+        log.exception(UNREADABLE, extra={"channel": Channel.TELEGRAM.value})
+        return Response(status_code=200)
     if inbound is not None and update is not None:
-        await state.runtime.process(inbound)
+        if (failed := await _process(state.runtime, inbound)) is not None:
+            return failed
         await _acknowledge(state.telegram, update)
     return Response(status_code=200)
 
@@ -153,10 +191,14 @@ async def zalo_webhook(request: Request) -> Response:
     secret = request.headers.get("x-bot-api-secret-token")
     if state.zalo is None or not _secret_matches(state.settings.zalo_webhook_secret, secret):
         return Response(status_code=403)
-    body = await _json(request)
-    inbound = zalo_inbound(body, state.runtime.engine.clock()) if body else None
-    if inbound is not None:
-        await state.runtime.process(inbound)
+    try:
+        body = await _json(request)
+        inbound = zalo_inbound(body, state.runtime.engine.clock()) if body else None
+    except Exception:
+        log.exception(UNREADABLE, extra={"channel": Channel.ZALO.value})
+        return Response(status_code=200)
+    if inbound is not None and (failed := await _process(state.runtime, inbound)) is not None:
+        return failed
     return Response(status_code=200)
 
 
@@ -237,6 +279,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(router)
     app.include_router(admin_pages.router)
+    app.include_router(dead_letters.router)
     app.add_exception_handler(admin_pages.LoginRequiredError, admin_pages.login_required)
     api = admin_api.create_api()
     app.mount("/api/v1", api)

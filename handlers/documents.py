@@ -23,6 +23,7 @@ from handlers.conversation import display_answer
 from handlers.i18n import Translator
 from handlers.ideas import IDEA
 from handlers.ports import HandlerContext, IdeaForm, ItemView
+from handlers.xml_text import xml_safe_all
 from ocop_rules import SUBJECT_TYPE_NAMES_VI, SubjectType, requirement
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -83,6 +84,7 @@ def _new_document() -> DocxDocument:
 
 def idea_form_docx(form: IdeaForm, vi: Translator, day: datetime) -> bytes:
     """The idea registration form with the producer's answers."""
+    form = xml_safe_all(form)
     doc = _new_document()
     _heading(doc, "PHIẾU ĐĂNG KÝ Ý TƯỞNG SẢN PHẨM", "(Chương trình Mỗi xã một sản phẩm — OCOP)")
     commune = commune_by_code(form.commune_code)
@@ -119,6 +121,7 @@ def idea_form_docx(form: IdeaForm, vi: Translator, day: datetime) -> bytes:
 
 def cover_sheet_docx(form: IdeaForm, items: list[ItemView], day: datetime) -> bytes:
     """The dossier cover sheet: every item, its state and how many files back it."""
+    form, items = xml_safe_all((form, items))
     doc = _new_document()
     _heading(
         doc,

@@ -18,6 +18,7 @@ from docx.shared import Pt
 
 from handlers.communes import commune_by_code
 from handlers.ports import NewAssessment, OfficerDossier
+from handlers.xml_text import xml_safe_all
 from ocop_rules import (
     COMMUNE_CRITERION_NAMES_VI,
     SUBJECT_TYPE_NAMES_VI,
@@ -107,6 +108,7 @@ def commune_report_docx(
     timezone: tzinfo,
 ) -> bytes:
     """The commune's report on one dossier, ready to print and sign."""
+    view, assessment, officer = xml_safe_all((view, assessment, officer))
     commune = commune_by_code(view.commune_code)
     commune_name = commune.name if commune else view.commune_code
     province = commune.province_label if commune else ""

@@ -259,7 +259,9 @@ async def test_reopen_before_submission_is_audited_and_keeps_the_earlier_figures
     assert entry.after == {"reopened_count": 1, "status": "submitted_to_commune"}
 
     again = await officer.press(f"o:crit:{dossier_id}")
-    assert "Gõ “Giữ” để giữ nguyên 70%." in again  # the commune's own earlier figure, not the declared 80
+    assert (
+        "Gõ “Giữ” để giữ nguyên 70%." in again
+    )  # the commune's own earlier figure, not the declared 80
     await officer.say(*CRITERIA, "luu")
     assert "Cả bốn tiêu chí đều đạt" in officer.last_text
     async with sessionmaker() as session:

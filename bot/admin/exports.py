@@ -1,5 +1,11 @@
 """Downloads for staff: dossiers, certificates and commune reports as CSV or XLSX, with
-Vietnamese headers. CSV carries a BOM so Excel opens the accents correctly."""
+Vietnamese headers. CSV carries a BOM so Excel opens the accents correctly.
+
+Every text cell goes out through :func:`cell`: without the characters XML cannot hold (one
+of them made the whole XLSX fail), and, when it starts like a formula (``= + - @``, tab or
+carriage return), behind a ``'`` — OWASP's advice against CSV injection — so a product
+named ``=HYPERLINK(…)`` reads as its name and never runs in the clerk's spreadsheet.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from bot.db.models import CommuneAssessment, Dossier, Product, Subject
 from bot.i18n import translator
 from bot.links import download_headers
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
+from handlers.xml_text import xml_safe
 from ocop_rules import CommuneConclusion, DossierStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,6 +33,7 @@ KINDS = ("dossiers", "certificates", "commune_reports")
 _VI = translator("vi")
 
 Table = tuple[list[str], list[list[Any]]]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _status(code: str) -> str:
@@ -95,12 +103,21 @@ async def commune_reports(session: AsyncSession, scope: Scope) -> Table:
     )  # fmt: skip
 
 
+def cell(value: Any) -> Any:
+    """``value`` as a spreadsheet may hold it: text that XML can hold and that no
+    spreadsheet reads as a formula; other values as they are."""
+    if not isinstance(value, str):
+        return value
+    text = xml_safe(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
-    return "" if value is None else value
+    return "" if value is None else cell(value)
 
 
 def to_csv(table: Table) -> bytes:
@@ -108,7 +125,7 @@ def to_csv(table: Table) -> bytes:
     header, rows = table
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
+    writer.writerow([cell(v) for v in header])
     writer.writerows([_plain(v) for v in row] for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
@@ -118,9 +135,9 @@ def to_xlsx(table: Table, title: str) -> bytes:
     header, rows = table
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
-    sheet.append(header)
+    sheet.append([cell(v) for v in header])
     for row in rows:
-        sheet.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row])
+        sheet.append([v.replace(tzinfo=None) if isinstance(v, datetime) else cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

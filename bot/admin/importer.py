@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin.decisions import issuing_authority
 from bot.admin.scope import Scope
+from bot.cleaning import MAX_NAME, clean_text
 from bot.db.models import AuditEntry, Certificate, Product, Subject
 from handlers.communes import CommuneRef, commune_by_code, search_communes
 from handlers.old_communes import OldCommune, search_old_communes
@@ -76,6 +77,7 @@ SUBJECT_PREFIXES: tuple[tuple[str, SubjectType], ...] = (
     ("trang trai", SubjectType.FARM),
 )
 MAX_ROWS = 50_000
+DECISION_NUMBER_MAX = 64  # the size of ``certificates.decision_number``
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 
 
@@ -126,11 +128,13 @@ class ImportReport:
 
 
 def _cell(value: Any) -> str:
+    """A cell's text on one line, cleaned as chat text is and bounded to a name's size:
+    every text of the list passes here."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return " ".join(str(value).split())
+    return " ".join(clean_text(str(value), MAX_NAME * 4).split())[:MAX_NAME]
 
 
 def _rows_of(content: bytes, filename: str) -> Iterator[list[Any]]:
@@ -339,6 +343,8 @@ def _check(line: int, values: dict[str, Any], scope: Scope) -> ImportRow | str:
         problems.append(f"số sao “{text['stars']}” phải là 3, 4 hoặc 5")
     if decided is None:
         problems.append(f"ngày quyết định “{text['decision_date']}” không đúng dạng ngày/tháng/năm")
+    if len(text["decision_number"]) > DECISION_NUMBER_MAX:
+        problems.append(f"số quyết định dài quá {DECISION_NUMBER_MAX} ký tự")
     if isinstance(commune, str):
         problems.append(commune)
     if problems or group is None or stars is None or decided is None or isinstance(commune, str):

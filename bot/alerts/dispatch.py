@@ -1,11 +1,18 @@
 """The dispatcher: claim one due outbox row, send it, record the outcome.
 
 A claim is a short transaction that marks the row "sending" with a lease (on PostgreSQL
-under ``FOR UPDATE SKIP LOCKED``, so several dispatchers never take the same row); the
-message is sent outside any transaction; a second short transaction completes the claim
-("sent", a retry time, "failed" or "skipped"). If the process dies between sending and
-completing, the lease runs out and the row is sent again: that one message in flight is
-the only one that can be repeated, because rows are claimed one at a time.
+under ``FOR UPDATE SKIP LOCKED``, so several dispatchers never take the same row) and
+counts the attempt; the message is sent outside any transaction; a second short transaction
+completes the claim ("sent", a retry time, "failed" or "skipped"). If the process dies
+between sending and completing, the lease runs out and the row is sent again: that one
+message in flight is the only one that can be repeated, because rows are claimed one at a
+time.
+
+A row that cannot even be prepared (its payload does not render) fails like a send: the
+attempt counts, the row waits its backoff while the rows behind it go out, and after the
+last attempt it becomes a dead letter ("failed", with the reason and the time, listed on
+the admin page). A message the platform refuses as such (Telegram's 400, a Zalo 4xx) is a
+dead letter at once: sending it again would only be refused again.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.error import BadRequest
 
 from bot.alerts.timing import AlertConfig
 from bot.channels import ChatUnreachableError, RetryLaterError, Sender
+from bot.channels.zalo import ZaloError
 from bot.db.engine import write_gate, write_transaction
 from bot.db.models import (
     AlertOptOut,
@@ -31,6 +40,7 @@ from bot.db.models import (
     OutboxMessage,
     Person,
 )
+from bot.db.vocab import OutboxState
 from bot.i18n import translator
 from bot.logs import chat_hash
 from bot.messages import Channel, Outbound
@@ -39,7 +49,22 @@ from handlers.notices import URGENT_KINDS, render
 from handlers.offers import options_of, push
 
 log = logging.getLogger(__name__)
-CLAIMABLE = ("pending", "sending")
+CLAIMABLE = (OutboxState.PENDING, OutboxState.SENDING)
+REASON_LENGTH = 500  # of ``last_error``: enough for the exception, never a whole payload
+
+
+def permanent(error: Exception) -> bool:
+    """Whether the platform refused the message itself (a client error other than a rate
+    limit): the same message would be refused again, so it is not retried."""
+    if isinstance(error, BadRequest):
+        return True
+    return isinstance(error, ZaloError) and 400 <= error.code < 500 and error.code != 429
+
+
+def describe(error: BaseException) -> str:
+    """An exception as a dead letter's reason: its type and message, bounded."""
+    text = str(error)
+    return (f"{type(error).__name__}: {text}" if text else type(error).__name__)[:REASON_LENGTH]
 
 
 @dataclass(slots=True)
@@ -151,7 +176,7 @@ class Dispatcher:
                 .where(AlertOptOut.person_id == row.recipient_person_id)
                 .where(AlertOptOut.kind == row.kind)
             )
-            row.state = "sending"
+            row.state = OutboxState.SENDING
             row.attempts += 1
             row.next_attempt_at = now + self.config.lease
             return _Claim(
@@ -182,19 +207,37 @@ class Dispatcher:
             return "expired"
         return None
 
-    async def _deliver(self, claim: _Claim, report: DispatchReport) -> None:
-        reason = self._skip_reason(claim, self.clock())
-        if reason is not None:
-            report.skipped += 1
-            await self._complete(claim, "skipped", reason)
-            return
-        channel, chat = Channel(claim.channel or ""), claim.chat_id or ""
-        sender = self.senders[channel]
+    def _messages(self, claim: _Claim, sender: Sender) -> tuple[list[Outbound], Outbound | None]:
+        """The row's messages, rendered in the recipient's language for the channel, and the
+        message whose options the chat is to remember (None when it offers none)."""
         t = translator(claim.language)
         rendered = render(claim.kind, claim.payload, t, claim.language)
-        messages = [
-            part for message in rendered for part in degrade(message, sender.capabilities, t)
-        ]
+        offered = rendered[-1] if rendered and options_of(rendered[-1]) else None
+        parts = [part for message in rendered for part in degrade(message, sender.capabilities, t)]
+        return parts, offered
+
+    async def _deliver(self, claim: _Claim, report: DispatchReport) -> None:
+        if claim.attempts > self.config.max_attempts:  # its lease ran out too often
+            await self._dead(claim, report, "no outcome recorded after the last attempt")
+            return
+        try:
+            reason = self._skip_reason(claim, self.clock())
+            if reason is None:
+                channel, chat = Channel(claim.channel or ""), claim.chat_id or ""
+                sender = self.senders[channel]
+                messages, offered = self._messages(claim, sender)
+        except Exception as error:  # its payload, or a renderer's bug: this row only
+            log.warning(
+                "alert not rendered",
+                exc_info=True,
+                extra={"outbox_id": claim.id, "kind": claim.kind},
+            )
+            await self._retry(claim, report, f"not rendered: {describe(error)}", None)
+            return
+        if reason is not None:
+            report.skipped += 1
+            await self._complete(claim, OutboxState.SKIPPED, reason)
+            return
         try:
             for message in messages:
                 assert self.pacer is not None  # noqa: S101 - set in __post_init__
@@ -203,37 +246,46 @@ class Dispatcher:
         except ChatUnreachableError:
             report.skipped += 1
             log.info("alert recipient blocked the bot", extra={"chat": chat_hash(chat)})
-            await self._complete(claim, "skipped", "blocked", unreachable=(channel, chat))
+            await self._complete(claim, OutboxState.SKIPPED, "blocked", unreachable=(channel, chat))
             return
         except RetryLaterError as error:
             await self._retry(claim, report, str(error), error.retry_after)
             return
-        except Exception as error:  # a bug or an unexpected answer: retry, then fail
+        except Exception as error:
+            if permanent(error):
+                await self._dead(claim, report, f"refused: {describe(error)}")
+                return
+            # a bug or an unexpected answer: retry, then fail
             log.warning("alert not sent", exc_info=True, extra={"kind": claim.kind})
             await self._retry(claim, report, type(error).__name__, None)
             return
         report.sent += 1
-        offered = rendered[-1] if rendered and options_of(rendered[-1]) else None
-        await self._complete(claim, "sent", None, offered=offered)
+        await self._complete(claim, OutboxState.SENT, None, offered=offered)
 
     async def _retry(
         self, claim: _Claim, report: DispatchReport, error: str, retry_after: float | None
     ) -> None:
         if claim.attempts >= self.config.max_attempts:
-            report.failed += 1
-            log.warning("alert failed", extra={"kind": claim.kind, "error": error})
-            await self._complete(claim, "failed", error)
+            await self._dead(claim, report, error)
             return
         wait = self.config.backoff(claim.attempts)
         if retry_after is not None:
             wait = max(wait, timedelta(seconds=retry_after))
         report.retried += 1
-        await self._complete(claim, "pending", error, retry_at=self.clock() + wait)
+        await self._complete(claim, OutboxState.PENDING, error, retry_at=self.clock() + wait)
+
+    async def _dead(self, claim: _Claim, report: DispatchReport, reason: str) -> None:
+        """Give the row up: a dead letter with its reason, for the admin page."""
+        report.failed += 1
+        log.warning(  # the reason may quote the payload: it stays in the row, not the log
+            "alert failed; kept as a dead letter", extra={"outbox_id": claim.id, "kind": claim.kind}
+        )
+        await self._complete(claim, OutboxState.FAILED, reason)
 
     async def _complete(
         self,
         claim: _Claim,
-        state: str,
+        state: OutboxState,
         error: str | None,
         *,
         retry_at: datetime | None = None,
@@ -242,9 +294,11 @@ class Dispatcher:
     ) -> None:
         now = self.clock()
         values: dict[str, Any] = {"state": state, "last_error": error, "next_attempt_at": retry_at}
-        if state == "sent":
+        if state is OutboxState.SENT:
             values["sent_at"] = now
-        if state != "pending" and claim.kind in URGENT_KINDS:
+        elif state is OutboxState.FAILED:
+            values["failed_at"] = now
+        if state is not OutboxState.PENDING and claim.kind in URGENT_KINDS:
             values["payload"] = {}  # a one-time code is not kept once it is out (or moot)
         async with write_transaction(self.sessionmaker, self.gate) as session:
             await session.execute(

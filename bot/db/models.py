@@ -32,10 +32,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, utcnow
 
-# Column sizes shared by several tables.
+# Column sizes shared by several tables. Platform ids (chats, senders, events, files) are
+# Text: their length is the platform's to choose (Zalo's have outgrown 64 characters).
 CODE = 32
 NAME = 255
-EXTERNAL_ID = 64
 COMMUNE_CODE = 5
 PROVINCE_CODE = 2
 
@@ -80,7 +80,8 @@ class Person(Base):
 
 
 class ChannelAccount(Base):
-    """A person's identity on one channel; ids are strings (Zalo ids exceed 2**53)."""
+    """A person's identity on one channel; ids are text of any length (Zalo ids exceed
+    2**53, and their string form 64 characters)."""
 
     __tablename__ = "channel_accounts"
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
@@ -88,8 +89,8 @@ class ChannelAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    external_id: Mapped[str] = mapped_column(String(EXTERNAL_ID))
-    chat_id: Mapped[str] = mapped_column(String(EXTERNAL_ID))
+    external_id: Mapped[str] = mapped_column(Text)
+    chat_id: Mapped[str] = mapped_column(Text)
     display_name: Mapped[str | None] = mapped_column(String(NAME))
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     unreachable_since: Mapped[datetime | None]
@@ -236,7 +237,7 @@ class EvidenceFile(Base):
         ForeignKey("dossier_items.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[str] = mapped_column(String(16))
-    file_ref: Mapped[str] = mapped_column(String(1024))
+    file_ref: Mapped[str] = mapped_column(Text)
     media_type: Mapped[str | None] = mapped_column(String(NAME))
     size_bytes: Mapped[int | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -377,7 +378,7 @@ class InviteAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    external_id: Mapped[str] = mapped_column(String(EXTERNAL_ID))
+    external_id: Mapped[str] = mapped_column(Text)
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -442,7 +443,8 @@ class LoginThrottle(Base):
 
 
 class OutboxMessage(Base):
-    """A notification waiting to be sent, sent, skipped or failed.
+    """A notification waiting to be sent, sent, skipped or failed (the dead letter);
+    its states are :class:`bot.db.vocab.OutboxState`.
 
     ``dedupe_key`` is unique: planning the same alert twice inserts nothing, which is
     what makes "sent exactly once" hold across sweeps, restarts and processes.
@@ -464,6 +466,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # when it became a dead letter (``OutboxState``)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -489,7 +492,7 @@ class ConversationSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    chat_id: Mapped[str] = mapped_column(String(EXTERNAL_ID))
+    chat_id: Mapped[str] = mapped_column(Text)
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
@@ -509,7 +512,7 @@ class ProcessedEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    event_id: Mapped[str] = mapped_column(String(128))
+    event_id: Mapped[str] = mapped_column(Text)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

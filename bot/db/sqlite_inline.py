@@ -13,7 +13,7 @@ at once with ``SQLITE_BUSY`` — before it has changed anything — and is run a
 connection's own aiosqlite thread with the usual busy timeout.
 
 This relies on aiosqlite routing every call through ``Connection._execute`` (true of the
-0.2x releases pinned in ``pyproject.toml``; ``tests/test_sqlite_inline.py`` checks it).
+releases ``pyproject.toml`` allows; ``tests/test_pinned_internals.py`` checks it).
 """
 
 from __future__ import annotations
