@@ -26,7 +26,6 @@ from ocop_rules import (
     CommuneCriterion,
     IdentityLevel,
     commune_guidance,
-    overall_conclusion,
 )
 
 FORM_CHECK = "formcheck"
@@ -221,12 +220,18 @@ def _guidance(criterion: CommuneCriterion) -> Any:
         lead = t.gettext("Guidance only — the provincial council scores, the commune does not:")
         if found is None:
             return f"{lead} " + t.gettext("no scoring band applies to these facts.")
-        text = t.gettext("about {points} of {max} points ({source}).").format(
-            points=found.points, max=found.max_points, source=found.source.document
-        )
-        if found.superseded:
-            text += " " + t.gettext("This band is from a superseded decision; for orientation.")
-        return f"{lead} {text}"
+        lines = [
+            f"{lead} "
+            + t.gettext("criterion {code} of the product set's sheet, up to {max} points:").format(
+                code=found.criterion_code, max=found.max_points
+            )
+        ]
+        lines.extend(f"• {option.label}: {option.points}" for option in found.options)
+        if found.points is not None:
+            lines.append(
+                t.gettext("These facts meet: {points} points.").format(points=found.points)
+            )
+        return "\n".join(lines)
 
     return detail
 
@@ -395,10 +400,9 @@ def new_assessment(answers: Data) -> NewAssessment:
         )
         for criterion, (conclusion, comment) in CONCLUSION_STEPS.items()
     )
-    overall = overall_conclusion(CommuneConclusion(c.conclusion) for c in criteria if c.conclusion)
     return NewAssessment(
         criteria,
-        overall.value,
+        None,
         date.fromisoformat(answers["meeting_date"]),
         answers["meeting_participants"],
     )

@@ -99,7 +99,9 @@ class _Checklist:
 
 def _requirements(dossier: DossierView) -> _Checklist:
     items = dossier_requirements(
-        ProductGroup(dossier.group), dossier.subgroup, DossierKind(dossier.kind)
+        dossier.product_set or ProductGroup(dossier.group),
+        DossierKind(dossier.kind),
+        dossier.filed_on,
     )
     return _Checklist(
         dossier,

@@ -242,10 +242,10 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
     rows: list[tuple[Option, ...]] = []
     dossier_id = view.dossier.dossier_id
     if status is DossierStatus.COMMUNE_ASSESSED:
-        if view.conclusion == CommuneConclusion.MET:
-            rows.append(
-                (Option(t.gettext("Send the proposal to the province"), f"o:submit:{dossier_id}"),)
-            )
+        # QĐ 26 Điều 7.2.b: the commune always proposes once the four items are recorded.
+        rows.append(
+            (Option(t.gettext("Send the proposal to the province"), f"o:submit:{dossier_id}"),)
+        )
         rows.append((Option(t.gettext("Reopen the assessment"), f"o:reopen:{dossier_id}"),))
     elif status in (
         DossierStatus.IDEA_REGISTERED,
