@@ -424,20 +424,13 @@ async def _save_assessment(ctx: HandlerContext, answers: Data) -> list[Outbound]
         ctx.profile.person_id, dossier_id, assessment, report, filename
     ):
         return [Reply(t.gettext("This dossier can no longer be changed here."))]
-    met = assessment.conclusion == CommuneConclusion.MET
+    # QĐ 26 Điều 7.2.b: the report always ends with the proposal to the province.
     lines = [
         t.gettext("Saved. The commune report is attached; print it for the chairman to sign."),
-        t.gettext("All four criteria are met: you can now send the proposal to the province.")
-        if met
-        else t.gettext(
-            "Not every criterion is met, so the dossier cannot be proposed to the province "
-            "yet. The producer has been told."
-        ),
+        t.gettext("You can now send the proposal to the province."),
     ]
-    buttons: list[tuple[Option, ...]] = []
-    if met:
-        submit = Option(t.gettext("Send the proposal to the province"), f"o:submit:{dossier_id}")
-        buttons.append((submit,))
+    submit = Option(t.gettext("Send the proposal to the province"), f"o:submit:{dossier_id}")
+    buttons: list[tuple[Option, ...]] = [(submit,)]
     buttons.append((Option(t.gettext("Reopen the assessment"), f"o:reopen:{dossier_id}"),))
     return [
         Document(report, filename, t.gettext("Commune report"), DOCX),

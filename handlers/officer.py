@@ -337,7 +337,7 @@ async def act(ctx: HandlerContext, state: State, action: str, dossier_id: int) -
             [
                 Reply(
                     t.gettext(
-                        "Only an assessed dossier that meets all four criteria can be proposed."
+                        "Only a dossier whose four items are assessed can be proposed."
                     )
                 ),
                 _card(ctx, view),
