@@ -335,11 +335,7 @@ async def act(ctx: HandlerContext, state: State, action: str, dossier_id: int) -
             )
         return Turn(
             [
-                Reply(
-                    t.gettext(
-                        "Only a dossier whose four items are assessed can be proposed."
-                    )
-                ),
+                Reply(t.gettext("Only a dossier whose four items are assessed can be proposed.")),
                 _card(ctx, view),
             ],
             state,

@@ -206,7 +206,7 @@ async def test_three_years_day_by_day_give_exactly_the_expected_alerts(
         opens, deadline = round_.opens_on, round_.registration_deadline
 
     expected: Counter[tuple[str, date, str, str]] = Counter()
-    for chat, commune, product, expires in certificates:
+    for chat, _commune, product, expires in certificates:
         # Around the QĐ 26 filing window (180–120 days before) and on expiry; no officer
         # copy, since QĐ 26 keeps no written expiry notice.
         for days in (180, 150, 127, 120, 0):
