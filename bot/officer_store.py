@@ -51,7 +51,7 @@ from handlers.ports import (
     QueueEntry,
     RoundView,
 )
-from ocop_rules import COMMUNE_STEP_STATUSES, CommuneConclusion, DossierStatus
+from ocop_rules import COMMUNE_STEP_STATUSES, DossierStatus
 
 log = logging.getLogger(__name__)
 OFFICER, PRODUCER, BOTH = "officer", "producer", "producer_officer"
@@ -70,6 +70,8 @@ def _view(dossier: Dossier, product: Product) -> DossierView:
         product.subgroup_code,
         dossier.kind,
         dossier.status,
+        product.product_set,
+        (dossier.submitted_at or dossier.created_at).date(),
     )
 
 
@@ -418,7 +420,7 @@ class OfficerQueries:
                 "workers_local": product.workers_local,
                 "idea_origin": product.idea_origin,
                 "identity": product.identity_notes,
-                "product_set": product.product_set_code,
+                "product_set": product.product_set,
             },
             tuple(
                 OfficerItem(
@@ -671,17 +673,14 @@ class OfficerQueries:
         return True
 
     async def submit_to_province(self, person_id: int, dossier_id: int) -> bool:
-        """Send the commune's proposal upward (only for a dossier that meets the criteria)."""
+        """Send the commune's proposal upward once its assessment is recorded: Mẫu 03 has no
+        pass or fail, it always ends with the proposal (QĐ 26, Điều 7.2.b)."""
         found = await self._own(person_id, dossier_id)
         if found is None:
             return False
         dossier, product, subject = found
         row = await self._assessment(dossier_id)
-        if (
-            dossier.status != DossierStatus.COMMUNE_ASSESSED
-            or row is None
-            or row.conclusion != CommuneConclusion.MET
-        ):
+        if dossier.status != DossierStatus.COMMUNE_ASSESSED or row is None:
             return False
         await self._move(person_id, dossier, DossierStatus.SUBMITTED_FOR_EVALUATION)
         dossier.submitted_at = self._now

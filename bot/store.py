@@ -67,6 +67,8 @@ def _dossier_view(dossier: Dossier, product: Product) -> DossierView:
         product.subgroup_code,
         dossier.kind,
         dossier.status,
+        product.product_set,
+        (dossier.submitted_at or dossier.created_at).date(),
     )
 
 

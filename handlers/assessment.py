@@ -27,7 +27,6 @@ from ocop_rules import (
     CommuneCriterion,
     IdentityLevel,
     commune_guidance,
-    overall_conclusion,
 )
 
 FORM_CHECK = "formcheck"
@@ -229,12 +228,18 @@ def _guidance(criterion: CommuneCriterion) -> Any:
         lead = t.gettext("Guidance only — the provincial council scores, the commune does not:")
         if found is None:
             return f"{lead} " + t.gettext("no scoring band applies to these facts.")
-        text = t.gettext("about {points} of {max} points ({source}).").format(
-            points=found.points, max=found.max_points, source=found.source.document
-        )
-        if found.superseded:
-            text += " " + t.gettext("This band is from a superseded decision; for orientation.")
-        return f"{lead} {text}"
+        lines = [
+            f"{lead} "
+            + t.gettext("criterion {code} of the product set's sheet, up to {max} points:").format(
+                code=found.criterion_code, max=found.max_points
+            )
+        ]
+        lines.extend(f"• {option.label}: {option.points}" for option in found.options)
+        if found.points is not None:
+            lines.append(
+                t.gettext("These facts meet: {points} points.").format(points=found.points)
+            )
+        return "\n".join(lines)
 
     return detail
 
@@ -403,10 +408,9 @@ def new_assessment(answers: Data) -> NewAssessment:
         )
         for criterion, (conclusion, comment) in CONCLUSION_STEPS.items()
     )
-    overall = overall_conclusion(CommuneConclusion(c.conclusion) for c in criteria if c.conclusion)
     return NewAssessment(
         criteria,
-        overall.value,
+        None,
         date.fromisoformat(answers["meeting_date"]),
         answers["meeting_participants"],
     )
@@ -428,30 +432,19 @@ async def _save_assessment(ctx: HandlerContext, answers: Data) -> list[Outbound]
         ctx.profile.person_id, dossier_id, assessment, report, filename
     ):
         return [Reply(t.gettext("This dossier can no longer be changed here."))]
-    met = assessment.conclusion == CommuneConclusion.MET
+    # QĐ 26 Điều 7.2.b: the report always ends with the proposal to the province.
     lines = [
         t.gettext("Saved. The commune report is attached; print it for the chairman to sign."),
-        t.gettext("All four criteria are met: you can now send the proposal to the province.")
-        if met
-        else t.gettext(
-            "Not every criterion is met, so the dossier cannot be proposed to the province "
-            "yet. The producer has been told."
-        ),
+        t.gettext("You can now send the proposal to the province."),
     ]
-    buttons: list[tuple[Option, ...]] = []
-    if met:
-        submit = Option(
-            t.gettext("Send the proposal to the province"),
-            make(PayloadKind.OFFICER, "submit", dossier_id),
-        )
-        buttons.append((submit,))
-    buttons.append(
-        (
-            Option(
-                t.gettext("Reopen the assessment"), make(PayloadKind.OFFICER, "reopen", dossier_id)
-            ),
-        )
+    submit = Option(
+        t.gettext("Send the proposal to the province"),
+        make(PayloadKind.OFFICER, "submit", dossier_id),
     )
+    reopen = Option(
+        t.gettext("Reopen the assessment"), make(PayloadKind.OFFICER, "reopen", dossier_id)
+    )
+    buttons: list[tuple[Option, ...]] = [(submit,), (reopen,)]
     return [
         Document(report, filename, t.gettext("Commune report"), DOCX),
         Reply("\n".join(lines), tuple(buttons)),

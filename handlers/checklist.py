@@ -66,6 +66,13 @@ EXPLANATIONS: dict[str, str] = {
         "A report of the last three years: raw materials, sales and quality declaration."
     ),
     "product_samples": N_("Five units of the product, packaged as sold."),
+    "upgrade_changes": N_(
+        "What changed since the product was recognised, with papers that show it."
+    ),
+    "local_labour_list": N_(
+        "The list of your insured workers with where each one lives, signed by you."
+    ),
+    "promotion": N_("Your website or other proof of how you promote the product."),
     "business_registration": N_(
         "The business or cooperative registration certificate, from the registration office."
     ),
@@ -109,7 +116,9 @@ class _Checklist:
 
 def _requirements(dossier: DossierView) -> _Checklist:
     items = dossier_requirements(
-        ProductGroup(dossier.group), dossier.subgroup, DossierKind(dossier.kind)
+        dossier.product_set or ProductGroup(dossier.group),
+        DossierKind(dossier.kind),
+        dossier.filed_on,
     )
     return _Checklist(
         dossier,

@@ -138,13 +138,16 @@ CONCLUSIONS = {
 
 
 def _commune_result(p: Payload, t: Translator, language: str) -> Reply:
-    label = CONCLUSIONS[p["conclusion"]]
+    # Since QĐ 26 the commune's report concludes nothing (None) and always proposes.
+    label = CONCLUSIONS.get(p["conclusion"])
     lines = [
         t.gettext("The commune has assessed “{product}”: {conclusion}.").format(
             product=p["product"], conclusion=t.gettext(label)
         )
+        if label
+        else t.gettext("The commune has assessed “{product}”.").format(product=p["product"])
     ]
-    if p["conclusion"] == "met":
+    if p["conclusion"] in ("met", None):
         lines.append(t.gettext("Next, the commune proposes the product to the province."))
         found = p.get("round")
         if found:

@@ -36,7 +36,9 @@ STATUS_LABELS = {
     DossierStatus.SUBMITTED_TO_COMMUNE: N_("form checked, criteria to assess"),
     DossierStatus.COMMUNE_ASSESSED: N_("assessed, proposal not yet sent"),
     DossierStatus.SUBMITTED_FOR_EVALUATION: N_("proposed to the province"),
+    DossierStatus.RETURNED_FOR_COMPLETION: N_("returned by the province for completion"),
     DossierStatus.SCORED: N_("scored by the council"),
+    DossierStatus.PROPOSED_TO_CENTRAL: N_("proposed by the province to the Ministry for 5 stars"),
     DossierStatus.CERTIFIED: N_("certified"),
     DossierStatus.NOT_CERTIFIED: N_("not certified"),
     DossierStatus.EXPIRING: N_("certificate expiring"),
@@ -245,15 +247,15 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
     rows: list[tuple[Option, ...]] = []
     dossier_id = view.dossier.dossier_id
     if status is DossierStatus.COMMUNE_ASSESSED:
-        if view.conclusion == CommuneConclusion.MET:
-            rows.append(
-                (
-                    Option(
-                        t.gettext("Send the proposal to the province"),
-                        make(PayloadKind.OFFICER, "submit", dossier_id),
-                    ),
-                )
+        # QĐ 26 Điều 7.2.b: the commune always proposes once the four items are recorded.
+        rows.append(
+            (
+                Option(
+                    t.gettext("Send the proposal to the province"),
+                    make(PayloadKind.OFFICER, "submit", dossier_id),
+                ),
             )
+        )
         rows.append(
             (
                 Option(
@@ -376,11 +378,7 @@ async def act(ctx: HandlerContext, state: State, action: str, dossier_id: int) -
             )
         return Turn(
             [
-                Reply(
-                    t.gettext(
-                        "Only an assessed dossier that meets all four criteria can be proposed."
-                    )
-                ),
+                Reply(t.gettext("Only a dossier whose four items are assessed can be proposed.")),
                 _card(ctx, view),
             ],
             state,

@@ -122,6 +122,10 @@ class DossierView:
     subgroup: str | None
     kind: str
     status: str
+    # The QĐ 26 set (None while not known yet) and the day the dossier counts as filed, which
+    # chooses the rules it is judged under (QĐ 26, Điều 12.2).
+    product_set: int | None
+    filed_on: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +415,7 @@ class NewAssessment:
     """The officer's confirmed findings on the four criteria and the meeting."""
 
     criteria: tuple[CriterionView, ...]
-    conclusion: str
+    conclusion: str | None  # none since QĐ 26: the commune's report concludes nothing
     meeting_date: date
     meeting_participants: str
 

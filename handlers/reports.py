@@ -22,7 +22,6 @@ from handlers.xml_text import xml_safe_all
 from ocop_rules import (
     COMMUNE_CRITERION_NAMES_VI,
     SUBJECT_TYPE_NAMES_VI,
-    CommuneConclusion,
     CommuneCriterion,
     IdeaOrigin,
     IdentityLevel,
@@ -30,11 +29,6 @@ from ocop_rules import (
 )
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-CONCLUSION_VI = {
-    CommuneConclusion.MET: "Đạt",
-    CommuneConclusion.NOT_MET: "Chưa đạt",
-    CommuneConclusion.NEEDS_MORE: "Cần bổ sung",
-}
 IDEA_ORIGIN_VI: dict[str, str] = {
     IdeaOrigin.COPY_NEW_LABEL: "Sao chép sản phẩm đã có, thay nhãn",
     IdeaOrigin.IMPROVED_COPY: "Dựa trên sản phẩm đã có, có cải tiến",
@@ -142,36 +136,26 @@ def commune_report_docx(
     doc.add_paragraph(f"UBND xã đã tiếp nhận hồ sơ và kiểm tra hình thức: hồ sơ {form}.")
 
     doc.add_paragraph().add_run("III. KẾT QUẢ ĐÁNH GIÁ CÁC TIÊU CHÍ").bold = True
-    table = doc.add_table(rows=1, cols=4)
+    table = doc.add_table(rows=1, cols=3)
     table.style = "Table Grid"
-    for cell, text in zip(
-        table.rows[0].cells, ("Tiêu chí", "Nội dung kiểm tra", "Kết luận", "Ý kiến"), strict=True
-    ):
+    for cell, text in zip(table.rows[0].cells, ("Nội dung", "Thực tế", "Ý kiến"), strict=True):
         cell.text = text
     for criterion in assessment.criteria:
         cells = table.add_row().cells
         cells[0].text = COMMUNE_CRITERION_NAMES_VI[CommuneCriterion(criterion.criterion)]
         cells[1].text = facts_vi(criterion.criterion, criterion.facts)
-        cells[2].text = CONCLUSION_VI[CommuneConclusion(criterion.conclusion or "needs_more")]
-        cells[3].text = criterion.comment or ""
+        cells[2].text = criterion.comment or ""
 
     doc.add_paragraph().add_run("IV. CUỘC HỌP ĐÁNH GIÁ").bold = True
     doc.add_paragraph(f"Ngày họp: {assessment.meeting_date.strftime('%d/%m/%Y')}")
     doc.add_paragraph(f"Thành phần: {assessment.meeting_participants}")
 
-    doc.add_paragraph().add_run("V. KẾT LUẬN VÀ ĐỀ NGHỊ").bold = True
-    overall = CommuneConclusion(assessment.conclusion)
-    doc.add_paragraph(f"Kết luận chung: {CONCLUSION_VI[overall]}.")
-    if overall is CommuneConclusion.MET:
-        doc.add_paragraph(
-            f"Ủy ban nhân dân {commune_name} đề nghị Ủy ban nhân dân {province} xem xét, "
-            f"tổ chức đánh giá, phân hạng sản phẩm “{view.dossier.product_name}” theo quy định."
-        )
-    else:
-        doc.add_paragraph(
-            "Sản phẩm chưa đủ điều kiện đề nghị cấp tỉnh đánh giá; UBND xã đã thông báo để "
-            "chủ thể bổ sung, hoàn thiện."
-        )
+    # Mẫu 03 (QĐ 26, Phụ lục III) concludes nothing: it always ends with the proposal.
+    doc.add_paragraph().add_run("V. ĐỀ NGHỊ").bold = True
+    doc.add_paragraph(
+        f"Ủy ban nhân dân {commune_name} đề nghị Ủy ban nhân dân {province} đánh giá, "
+        f"phân hạng sản phẩm OCOP cho sản phẩm “{view.dossier.product_name}”."
+    )
     doc.add_paragraph(f"Cán bộ tham mưu: {officer or ''}")
     doc.add_paragraph()
     for text, bold in (

@@ -25,7 +25,9 @@ from ocop_rules import (
     certificate_state,
     cycle_step,
     dossier_requirements,
+    expiry_notice_applies,
     expiry_notice_deadline,
+    reevaluation_window,
 )
 
 COMMUNE_CONCLUSIONS = {
@@ -43,7 +45,9 @@ def format_day(day: date, locale: str) -> str:
 def _required_missing(view: StatusView) -> list[str]:
     states = {item.code: item.state for item in view.items}
     requirements = dossier_requirements(
-        ProductGroup(view.dossier.group), view.dossier.subgroup, DossierKind(view.dossier.kind)
+        view.dossier.product_set or ProductGroup(view.dossier.group),
+        DossierKind(view.dossier.kind),
+        view.dossier.filed_on,
     )
     asked = [r for r in requirements if r.provider is Provider.SUBJECT and r.required]
     asked.sort(key=lambda r: not r.disqualifying)
@@ -113,9 +117,9 @@ def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound
     return replies
 
 
-def _reevaluation_papers(certificate: CertificateView) -> list[str]:
+def _reevaluation_papers(certificate: CertificateView, today: date) -> list[str]:
     requirements = dossier_requirements(
-        ProductGroup(certificate.group), certificate.subgroup, DossierKind.RE_EVALUATION
+        ProductGroup(certificate.group), DossierKind.RE_EVALUATION, today
     )
     return [r.name_vi for r in requirements if r.provider is Provider.SUBJECT and r.required]
 
@@ -151,14 +155,26 @@ def certificate_screen(
         else:
             days = format_decimal((cert.expires_on - today).days, locale=ctx.language)
             lines.append(t.gettext("{days} days left").format(days=days))
-        if state is CertificateState.EXPIRING and cert.status == "valid":
+        window = reevaluation_window(cert.expires_on)
+        if state is CertificateState.WINDOW_OPEN and cert.status == "valid":
             lines.append(
                 t.gettext(
-                    "Less than 6 months left: register for re-evaluation in the "
-                    "next round. Prepare:"
+                    "To have it re-evaluated, file the dossier with the commune by {day} "
+                    "(from 180 to 120 days before expiry). Prepare:"
+                ).format(day=format_day(window.closes, ctx.language))
+            )
+            lines.extend(f"• {name}" for name in _reevaluation_papers(cert, today))
+        elif state is CertificateState.WINDOW_CLOSED and cert.status == "valid":
+            lines.append(
+                t.gettext("The re-evaluation filing window closed on {day}.").format(
+                    day=format_day(window.closes, ctx.language)
                 )
             )
-            lines.extend(f"• {name}" for name in _reevaluation_papers(cert))
+        if (
+            state in (CertificateState.WINDOW_OPEN, CertificateState.WINDOW_CLOSED)
+            and cert.status == "valid"
+            and expiry_notice_applies(cert.issued_on)
+        ):
             notice = expiry_notice_deadline(cert.expires_on)
             lines.append(
                 t.gettext("The issuing office must notify you in writing by {day}.").format(

@@ -15,8 +15,10 @@ the superseded rule set) or *unconfirmed* (replaceable data, never stated as a h
 ``SOURCES.md`` beside this file lists them all.
 
 The rule set in force depends on the day: QĐ 1048/2019 until 23/02/2023, QĐ 148/2023 from
-24/02/2023, QĐ 1489/2025 from 06/07/2025 (two-level local government). Functions whose
-answer changes with the regime take the day (or the regime) as an argument.
+24/02/2023, QĐ 1489/2025 from 06/07/2025 (two-level local government), QĐ 26/2026 from
+22/05/2026 (criteria, 26 scoring sheets, process, rounds). Functions whose answer changes
+with the regime take the day as an argument; a dossier is judged by the day it was filed.
+The scoring sheets are package data (``data/scoring_sheets.json``), read on first use.
 """
 
 from ocop_rules._alerts import (
@@ -26,13 +28,31 @@ from ocop_rules._alerts import (
     due_reminders,
     expiry_reminders,
 )
+from ocop_rules._calendar import (
+    HOLIDAYS,
+    HolidayYear,
+    RoundCalendar,
+    RoundWindow,
+    commune_deadline,
+    is_working_day,
+    round_windows,
+    working_day,
+)
 from ocop_rules._certificates import (
     CertificateState,
+    ReevaluationWindow,
+    RevocationGround,
     add_months,
     certificate_expiry,
     certificate_state,
+    expiry_notice_applies,
     expiry_notice_deadline,
+    extension_limit,
+    reevaluation_decision_limit,
+    reevaluation_window,
+    revocation_deadline,
 )
+from ocop_rules._codes import product_code
 from ocop_rules._commune import (
     COMMUNE_CRITERION_NAMES_VI,
     CommuneConclusion,
@@ -41,7 +61,7 @@ from ocop_rules._commune import (
     IdeaOrigin,
     IdentityLevel,
     commune_guidance,
-    overall_conclusion,
+    sheet_criterion_code,
 )
 from ocop_rules._cycle import (
     COMMUNE_STEP_STATUSES,
@@ -57,22 +77,23 @@ from ocop_rules._cycle import (
     status_path,
 )
 from ocop_rules._dossier import (
+    DOSSIER_COPIES,
     REQUIREMENTS,
+    REQUIREMENTS_QD148,
+    Copies,
     DossierKind,
     Provider,
     Requirement,
+    commune_bundle,
     dossier_requirements,
     requirement,
+    transition_deadline,
 )
 from ocop_rules._groups import (
-    OFFICIAL_PRODUCT_SET_COUNT,
-    PRODUCT_SETS,
     GroupInfo,
     ProductGroup,
-    ProductSet,
     Subgroup,
     product_groups,
-    product_set,
     subgroup,
 )
 from ocop_rules._idea import (
@@ -88,7 +109,9 @@ from ocop_rules._regimes import (
     Level,
     Regime,
     Routing,
+    central_outcome,
     receiving_level,
+    regime_for_dossier,
     regime_on,
     route_score,
 )
@@ -100,6 +123,29 @@ from ocop_rules._scoring import (
     is_certifiable,
     stars_for_score,
 )
+from ocop_rules._sets import (
+    AGENCY_NAMES_VI,
+    NHOM_INFO,
+    PRODUCT_SETS,
+    Agency,
+    Nhom,
+    NhomInfo,
+    ProductSet,
+    product_set,
+    product_sets,
+    product_sets_in,
+    set_for_subgroup,
+)
+from ocop_rules._sheets import (
+    Criterion,
+    Heading,
+    Option,
+    ScoringSheet,
+    SheetPart,
+    SheetScore,
+    score_sheet,
+    scoring_sheet,
+)
 from ocop_rules._source import Source, Status
 from ocop_rules._subjects import (
     SUBJECT_TYPE_NAMES_VI,
@@ -109,24 +155,31 @@ from ocop_rules._subjects import (
 )
 
 __all__ = [
+    "AGENCY_NAMES_VI",
     "ALERT_SCHEDULE",
     "COMMUNE_CRITERION_NAMES_VI",
     "COMMUNE_STEP_STATUSES",
     "CYCLE_STEP_NAMES_VI",
+    "DOSSIER_COPIES",
+    "HOLIDAYS",
     "IDEA_FIELDS",
-    "OFFICIAL_PRODUCT_SET_COUNT",
+    "NHOM_INFO",
     "OPEN_STATUSES",
     "PRODUCT_SETS",
     "REQUIREMENTS",
+    "REQUIREMENTS_QD148",
     "ROUTING",
     "SCORING_PARTS",
     "SUBJECT_TYPE_NAMES_VI",
     "TRANSITIONS",
+    "Agency",
     "AlertSchedule",
     "CertificateState",
     "CommuneConclusion",
     "CommuneCriterion",
+    "Copies",
     "CouncilResult",
+    "Criterion",
     "CycleStep",
     "DossierKind",
     "DossierStatus",
@@ -134,19 +187,31 @@ __all__ = [
     "FieldType",
     "GroupInfo",
     "Guidance",
+    "Heading",
+    "HolidayYear",
     "IdeaField",
     "IdeaOrigin",
     "IdentityLevel",
     "Level",
+    "Nhom",
+    "NhomInfo",
+    "Option",
     "PaperHeld",
     "ProductGroup",
     "ProductSet",
     "Provider",
+    "ReevaluationWindow",
     "Regime",
     "Reminder",
     "Requirement",
+    "RevocationGround",
+    "RoundCalendar",
+    "RoundWindow",
     "Routing",
     "ScoringPart",
+    "ScoringSheet",
+    "SheetPart",
+    "SheetScore",
     "Source",
     "Status",
     "Subgroup",
@@ -154,28 +219,47 @@ __all__ = [
     "TargetMarket",
     "add_months",
     "can_transition",
+    "central_outcome",
     "certificate_expiry",
     "certificate_state",
+    "commune_bundle",
+    "commune_deadline",
     "commune_guidance",
     "council_result",
     "cycle_step",
     "dossier_requirements",
     "due_reminders",
+    "expiry_notice_applies",
     "expiry_notice_deadline",
     "expiry_reminders",
+    "extension_limit",
     "idea_field",
     "is_certifiable",
     "is_final",
+    "is_working_day",
     "next_statuses",
-    "overall_conclusion",
+    "product_code",
     "product_groups",
     "product_set",
+    "product_sets",
+    "product_sets_in",
     "receiving_level",
+    "reevaluation_decision_limit",
+    "reevaluation_window",
+    "regime_for_dossier",
     "regime_on",
     "requirement",
+    "revocation_deadline",
+    "round_windows",
     "route_score",
+    "score_sheet",
+    "scoring_sheet",
+    "set_for_subgroup",
+    "sheet_criterion_code",
     "stars_for_score",
     "status_path",
     "subgroup",
     "subject_eligibility",
+    "transition_deadline",
+    "working_day",
 ]

@@ -1,30 +1,74 @@
-"""Certificate validity: 36 months from issue, written notice 30 days before expiry.
+"""Certificate validity, the re-evaluation window, revocation, and the old expiry notice.
 
-Source: QĐ 148/QĐ-TTg, Phụ lục II (confirmed). A certificate is valid up to and including
-its expiry day, which is the issue day 36 months on (the month's last day when that day does
-not exist, e.g. 29/02/2024 → 28/02/2027).
+Theory of operation
+-------------------
+A certificate for 3★ and up is valid 36 months from issue (QĐ 26/2026/QĐ-TTg, Điều 4.3;
+the same under QĐ 148): up to and including its expiry day, the issue day 36 months on
+(the month's last day when that day does not exist, e.g. 29/02/2024 → 28/02/2027).
+
+Under QĐ 26 the producer who wants it re-evaluated files no earlier than 180 and no later
+than 120 days before expiry (Điều 7.6.a); the province decides within 45 days of the
+complete file (Điều 7.6.g). The dates give a certificate's state — valid, window open,
+window closed, expired; revocation, replacement and the Điều 12.3 extension are facts of
+the records, not of the calendar. QĐ 148's written notice 30 days before expiry was a duty
+of the issuing office that QĐ 26 does not keep.
 """
 
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from ocop_rules._source import QD148_2023, Source, Status
+from ocop_rules._regimes import QD26_START
+from ocop_rules._source import QD26_2026, QD148_2023, Source, Status
 
 VALIDITY_MONTHS = 36
 NOTICE_DAYS = 30
-EXPIRING_WITHIN_MONTHS = 6
-CERTIFICATE_SOURCE = Source(QD148_2023, "Phụ lục II, hiệu lực giấy chứng nhận", Status.CONFIRMED)
+WINDOW_OPENS_DAYS = 180
+WINDOW_CLOSES_DAYS = 120
+REEVALUATION_DECISION_DAYS = 45
+EXTENSION_DAYS = 180
+REVOCATION_DAYS = 15
+QD148_START = date(2023, 2, 24)
+
+CERTIFICATE_SOURCE = Source(QD26_2026, "Điều 4.3", Status.CONFIRMED)
+WINDOW_SOURCE = Source(QD26_2026, "Điều 7.6.a", Status.CONFIRMED)
+DECISION_LIMIT_SOURCE = Source(QD26_2026, "Điều 7.6.g", Status.CONFIRMED)
+EXTENSION_SOURCE = Source(QD26_2026, "Điều 12.3", Status.CONFIRMED)
+REVOCATION_SOURCE = Source(QD26_2026, "Điều 8", Status.CONFIRMED)
+NOTICE_SOURCE = Source(
+    QD148_2023, "Phụ lục II, thông báo hết hạn", Status.CONFIRMED, "not in QĐ 26"
+)
 
 
 class CertificateState(StrEnum):
-    """Where a certificate stands on a given day."""
+    """Where a certificate stands on a day, from its dates alone."""
 
     VALID = "valid"
-    EXPIRING = "expiring"
+    WINDOW_OPEN = "window_open"  # the re-evaluation may be filed
+    WINDOW_CLOSED = "window_closed"  # too late to file; still valid until expiry
     EXPIRED = "expired"
+
+
+class RevocationGround(StrEnum):
+    """The six grounds of revocation (QĐ 26, Điều 8.1.a–e)."""
+
+    UNTRUTHFUL_DOSSIER = "untruthful_dossier"  # a) thông tin không trung thực, giả mạo hồ sơ
+    CRITERIA_NOT_MET = "criteria_not_met"  # b) không còn đáp ứng Bộ tiêu chí
+    LAW_VIOLATION = "law_violation"  # c) vi phạm chất lượng, ATTP, môi trường, SHTT, nhãn
+    MARK_MISUSE = "mark_misuse"  # d) sử dụng nhãn hiệu OCOP không đúng quy định
+    PRODUCTION_STOPPED = "production_stopped"  # đ) không còn sản xuất sản phẩm
+    AUTHORITY_CONCLUSION = "authority_conclusion"  # e) kết luận khác của cơ quan có thẩm quyền
+
+
+@dataclass(frozen=True, slots=True)
+class ReevaluationWindow:
+    """The days a re-evaluation may be filed, both included (Điều 7.6.a)."""
+
+    opens: date
+    closes: date
 
 
 def add_months(day: date, months: int) -> date:
@@ -36,22 +80,61 @@ def add_months(day: date, months: int) -> date:
 
 
 def certificate_expiry(issued_on: date) -> date:
-    """The day a certificate issued on ``issued_on`` expires (36 months on)."""
+    """The day a certificate issued on ``issued_on`` expires: 36 months on (Điều 4.3)."""
     return add_months(issued_on, VALIDITY_MONTHS)
 
 
+def reevaluation_window(expires_on: date) -> ReevaluationWindow:
+    """Filing opens 180 and closes 120 days before expiry (QĐ 26, Điều 7.6.a)."""
+    return ReevaluationWindow(
+        expires_on - timedelta(days=WINDOW_OPENS_DAYS),
+        expires_on - timedelta(days=WINDOW_CLOSES_DAYS),
+    )
+
+
+def reevaluation_decision_limit(complete_on: date) -> date:
+    """The last day of the 45 for a re-evaluation from the complete file (Điều 7.6.g)."""
+    return complete_on + timedelta(days=REEVALUATION_DECISION_DAYS)
+
+
+def extension_limit(expires_on: date) -> date:
+    """The latest day a certificate whose re-evaluation could not meet the window stays valid
+    while the authority decides (QĐ 26, Điều 12.3: at most 180 days after expiry)."""
+    return expires_on + timedelta(days=EXTENSION_DAYS)
+
+
+def revocation_deadline(concluded_on: date) -> date:
+    """The day a revocation must be decided by: 15 days from the authority's conclusion or the
+    commune's confirmation that production stopped (Điều 8.4)."""
+    return concluded_on + timedelta(days=REVOCATION_DAYS)
+
+
+def expiry_notice_applies(issued_on: date) -> bool:
+    """Whether QĐ 148's 30-day written expiry notice concerns a certificate: only one issued
+    while QĐ 148 (as amended by QĐ 1489) was the rule, 24/02/2023 – 21/05/2026."""
+    return QD148_START <= issued_on < QD26_START
+
+
 def expiry_notice_deadline(expires_on: date) -> date:
-    """The last day the issuing body may send the written expiry notice (30 days before)."""
+    """The last day the issuing office had to send the written expiry notice (30 days before).
+
+    A duty of QĐ 148/QĐ-TTg, Phụ lục II, for certificates issued under it only (see
+    :func:`expiry_notice_applies`); QĐ 26 has no such notice — the producer's filing window
+    (:func:`reevaluation_window`) replaces it.
+    """
     return expires_on - timedelta(days=NOTICE_DAYS)
 
 
 def certificate_state(issued_on: date, on: date) -> CertificateState:
-    """Valid, expiring (under 6 months left) or expired on ``on``."""
+    """Valid, re-evaluation window open, window closed, or expired on ``on`` (Điều 4.3, 7.6.a)."""
     if on < issued_on:
         raise ValueError("the certificate is not issued yet on that day")
     expires_on = certificate_expiry(issued_on)
+    window = reevaluation_window(expires_on)
     if on > expires_on:
         return CertificateState.EXPIRED
-    if add_months(on, EXPIRING_WITHIN_MONTHS) > expires_on:
-        return CertificateState.EXPIRING
+    if on > window.closes:
+        return CertificateState.WINDOW_CLOSED
+    if on >= window.opens:
+        return CertificateState.WINDOW_OPEN
     return CertificateState.VALID

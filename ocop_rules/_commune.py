@@ -1,20 +1,32 @@
-"""The four criteria the commune assesses, and scoring guidance for its officers.
+"""The four items the commune assesses, and the matching criterion of each set's sheet.
 
-Criteria: QĐ 148/QĐ-TTg, Phụ lục III, and QĐ 1489/QĐ-TTg for the commune's role
-(confirmed). Points bands are per product set: the reference confirms the raw-material
-band only for "gạo, ngũ cốc, hạt sơ chế khác"; the bands for labour, idea origin and
-identity are those of the superseded QĐ 1048/QĐ-TTg, returned flagged as superseded.
-Guidance is guidance: the council scores, the commune does not rank.
+Theory of operation
+-------------------
+Within 15 working days the commune checks the dossier and assesses four items — local
+origin and raw material, local labour, the idea's origin, local identity (QĐ 26/2026/QĐ-TTg,
+Điều 7.2.a) — and writes them as facts in its report (Mẫu 03), which always ends with the
+proposal to the province: the commune neither scores nor concludes pass or fail. The
+province's council scores, with the set's sheet (Phụ lục II).
+
+So the guidance shown to an officer is the sheet's own criterion for each item, per set
+(a data map: 1.1, 3.3, 2.1, 5.3 on sets 1–25; the tourism sheet has no raw-material
+criterion and tells its identity in its story, 5.1), with its options and points; and,
+where the facts decide it (the percentages of raw material and of local workers), the
+option they meet. Which percentage counts follows the sheet: the share grown or raised in
+the commune for fresh and raw products and ornamentals, the share of raw material from the
+province for processed goods.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
-from ocop_rules._source import QD148_2023, QD1048_2019, QD1489_2025, Source, Status
+from ocop_rules._sheets import Option, scoring_sheet
+from ocop_rules._source import QD26_2026, Source, Status
 
 
 class CommuneCriterion(StrEnum):
@@ -34,11 +46,12 @@ COMMUNE_CRITERION_NAMES_VI: MappingProxyType[CommuneCriterion, str] = MappingPro
         CommuneCriterion.LOCAL_IDENTITY: "Tính đặc trưng, bản sắc, trí tuệ địa phương",
     }
 )
-COMMUNE_CRITERIA_SOURCE = Source(QD1489_2025, "Phụ lục II, đánh giá cấp xã", Status.CONFIRMED)
+COMMUNE_CRITERIA_SOURCE = Source(QD26_2026, "Điều 7.2.a; Phụ lục III, Mẫu 03", Status.CONFIRMED)
 
 
 class CommuneConclusion(StrEnum):
-    """The commune's conclusion on a criterion or on the dossier."""
+    """The officer's own note on one item while assessing (never a conclusion on the dossier:
+    Mẫu 03 has none)."""
 
     MET = "met"  # Đạt
     NOT_MET = "not_met"  # Chưa đạt
@@ -63,103 +76,134 @@ class IdentityLevel(StrEnum):
     OWN_LOCAL_KNOWLEDGE = "own_local_knowledge"  # Riêng, có trí tuệ địa phương
 
 
-def overall_conclusion(conclusions: Iterable[CommuneConclusion]) -> CommuneConclusion:
-    """The commune's conclusion on a dossier from its conclusions on the four criteria.
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """The sheet's criterion for one commune item, and the option the facts meet if they do.
 
-    The commune proposes the province evaluates only a product that meets every criterion
-    (QĐ 1489: the commune assesses the four criteria, then proposes); any criterion not met
-    makes the dossier not met; otherwise anything still to complete makes it "needs more".
-    An empty list is "needs more": nothing has been assessed.
+    ``option_index`` and ``points`` are ``None`` when the facts do not decide; when they do
+    and meet no option (fewer than a quarter of local workers), ``option_index`` is ``None``
+    and ``points`` is 0. Guidance for the officer: the province's council scores.
     """
-    seen = set(conclusions)
-    if CommuneConclusion.NOT_MET in seen:
-        return CommuneConclusion.NOT_MET
-    if not seen or CommuneConclusion.NEEDS_MORE in seen:
-        return CommuneConclusion.NEEDS_MORE
-    return CommuneConclusion.MET
+
+    criterion: CommuneCriterion
+    set_number: int
+    criterion_code: str
+    label: str
+    options: tuple[Option, ...]
+    max_points: Decimal
+    option_index: int | None
+    points: Decimal | None
+    source: Source
+    requirement: str | None = None  # the sheet's "Yêu cầu" note, e.g. 100 % from the province
+
+
+class Share(StrEnum):
+    """Which percentage an item's options are banded on."""
+
+    COMMUNE_ORIGIN = "commune_pct"  # grown, raised or caught in the commune
+    PROVINCE_MATERIAL = "province_pct"  # raw material from the province
+    LOCAL_WORKERS = "workers"  # workers living in the commune
 
 
 @dataclass(frozen=True, slots=True)
-class Guidance:
-    """Points an officer may expect a council to give, and on what basis."""
-
-    criterion: CommuneCriterion
-    points: int
-    max_points: int
-    source: Source
-    superseded: bool
-    requirement_met: bool | None = None
+class _Item:
+    code: str
+    share: Share | None = None
 
 
-_ORIGIN_SET = "grains"
-_ORIGIN_SOURCE = Source(
-    QD148_2023,
-    "Phụ lục III, bộ Gạo, ngũ cốc, hạt sơ chế khác",
-    Status.CONFIRMED,
-    "100 % of raw material grown within the province",
-)
-_SUPERSEDED = Source(
-    QD1048_2019,
-    "Phụ lục, bộ tiêu chí",
-    Status.PRACTICE,
-    "superseded by QĐ 148; shown for orientation only",
-)
-_IDEA_POINTS: MappingProxyType[str, int] = MappingProxyType(
-    {o.value: i for i, o in enumerate(IdeaOrigin)}
-)
-_IDENTITY_POINTS: MappingProxyType[str, int] = MappingProxyType(
-    {level.value: i for i, level in enumerate(IdentityLevel)}
-)
+_TOURISM = 26
+_COMMUNE_ORIGIN_SETS = frozenset({1, 2, 3, 4, 23, 24, 25})
+# Lower bounds of the percentage bands of the three options, in option order (the sheets'
+# "dưới 50 %", "50 % đến dưới 75 %", "75 % đến 100 %"; labour "25 %", "50 %", "75 %").
+_ORIGIN_BANDS = (Decimal(0), Decimal(50), Decimal(75))
+_LABOUR_BANDS = (Decimal(25), Decimal(50), Decimal(75))
+
+
+def _items(set_number: int) -> Mapping[CommuneCriterion, _Item]:
+    identity = "5.1" if set_number == _TOURISM else "5.3"
+    items = {
+        CommuneCriterion.LOCAL_LABOUR: _Item("3.3", Share.LOCAL_WORKERS),
+        CommuneCriterion.IDEA_ORIGIN: _Item("2.1"),
+        CommuneCriterion.LOCAL_IDENTITY: _Item(identity),
+    }
+    if set_number != _TOURISM:
+        share = (
+            Share.COMMUNE_ORIGIN if set_number in _COMMUNE_ORIGIN_SETS else Share.PROVINCE_MATERIAL
+        )
+        items[CommuneCriterion.LOCAL_ORIGIN] = _Item("1.1", share)
+    return items
+
+
+def sheet_criterion_code(criterion: CommuneCriterion, set_number: int) -> str | None:
+    """The code of the sheet criterion that matches a commune item for a set, or ``None``
+    (the tourism sheet has no raw-material criterion). ``KeyError`` for an unknown set."""
+    scoring_sheet(set_number)
+    item = _items(set_number).get(criterion)
+    return None if item is None else item.code
+
 
 Facts = Mapping[str, object]
 
 
-def _number(facts: Facts, key: str) -> float | None:
+def _number(facts: Facts, key: str) -> Decimal | None:
     value = facts.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    return Decimal(str(value))
 
 
-def _origin(facts: Facts, product_set: str | None) -> Guidance | None:
-    commune_pct = _number(facts, "commune_pct")
-    if product_set != _ORIGIN_SET or commune_pct is None:
-        return None
-    points = 5 if commune_pct >= 75 else 3 if commune_pct >= 50 else 1
-    province_pct = _number(facts, "province_pct")
-    met = None if province_pct is None else province_pct >= 100
-    return Guidance(CommuneCriterion.LOCAL_ORIGIN, points, 5, _ORIGIN_SOURCE, False, met)
-
-
-def _labour(facts: Facts) -> Guidance | None:
+def _percent(facts: Facts, share: Share) -> Decimal | None:
+    if share is not Share.LOCAL_WORKERS:
+        return _number(facts, share.value)
     total, local = _number(facts, "workers_total"), _number(facts, "workers_local")
     if total is None or local is None or total <= 0:
         return None
-    points = 1 if local / total >= 0.5 else 0
-    return Guidance(CommuneCriterion.LOCAL_LABOUR, points, 1, _SUPERSEDED, True)
+    return local * 100 / total
 
 
-def _category(
-    criterion: CommuneCriterion, table: Mapping[str, int], value: object
-) -> Guidance | None:
-    if not isinstance(value, str) or value not in table:
+def _band(percent: Decimal, share: Share) -> int | None:
+    bands = _LABOUR_BANDS if share is Share.LOCAL_WORKERS else _ORIGIN_BANDS
+    if percent <= 0 or percent < bands[0]:
         return None
-    return Guidance(criterion, table[value], max(table.values()), _SUPERSEDED, True)
+    return max(index for index, floor in enumerate(bands) if percent >= floor)
 
 
 def commune_guidance(
-    criterion: CommuneCriterion, facts: Facts, product_set: str | None
+    criterion: CommuneCriterion, facts: Facts, product_set: int | None
 ) -> Guidance | None:
-    """Guidance points for ``criterion`` from the facts seen, or ``None`` when there is none.
+    """The sheet criterion of ``product_set`` that matches ``criterion``, with the option the
+    facts meet where they decide it (QĐ 26, Điều 7.2.a; Phụ lục II, bộ N).
 
-    Facts keys: ``commune_pct`` and ``province_pct`` (raw material), ``workers_total`` and
-    ``workers_local`` (labour), ``idea_origin`` (an :class:`IdeaOrigin` value),
-    ``identity`` (an :class:`IdentityLevel` value).
+    ``None`` when the set is not known yet or its sheet has no such criterion. Facts keys:
+    ``commune_pct`` and ``province_pct`` (raw material, in %), ``workers_total`` and
+    ``workers_local``.
     """
-    if criterion is CommuneCriterion.LOCAL_ORIGIN:
-        return _origin(facts, product_set)
-    if criterion is CommuneCriterion.LOCAL_LABOUR:
-        return _labour(facts)
-    if criterion is CommuneCriterion.IDEA_ORIGIN:
-        return _category(criterion, _IDEA_POINTS, facts.get("idea_origin"))
-    return _category(criterion, _IDENTITY_POINTS, facts.get("identity"))
+    if product_set is None:
+        return None
+    sheet = scoring_sheet(product_set)
+    item = _items(product_set).get(criterion)
+    if item is None:
+        return None
+    found = sheet.criterion(item.code)
+    index: int | None = None
+    points: Decimal | None = None
+    percent = None if item.share is None else _percent(facts, item.share)
+    if item.share is not None and percent is not None:
+        index = _band(percent, item.share)
+        points = Decimal(0) if index is None else found.options[index].points
+    requirement = next((note for note in found.notes if note.startswith("Yêu cầu")), None)
+    source = Source(
+        QD26_2026, f"Phụ lục II, bộ {product_set}, tiêu chí {found.code}", Status.CONFIRMED
+    )
+    return Guidance(
+        criterion,
+        product_set,
+        found.code,
+        found.label,
+        found.options,
+        found.max_points,
+        index,
+        points,
+        source,
+        requirement,
+    )

@@ -48,7 +48,9 @@ class DossierStatus(StrEnum):
     SUBMITTED_TO_COMMUNE = "submitted_to_commune"
     COMMUNE_ASSESSED = "commune_assessed"
     SUBMITTED_FOR_EVALUATION = "submitted_for_evaluation"
+    RETURNED_FOR_COMPLETION = "returned_for_completion"  # QĐ 26 Điều 7.3.a
     SCORED = "scored"
+    PROPOSED_TO_CENTRAL = "proposed_to_central"  # QĐ 26 Điều 7.3.e, 90 points or more
     CERTIFIED = "certified"
     NOT_CERTIFIED = "not_certified"
     EXPIRING = "expiring"
@@ -71,7 +73,9 @@ OPEN_STATUSES = frozenset(
         S.SUBMITTED_TO_COMMUNE,
         S.COMMUNE_ASSESSED,
         S.SUBMITTED_FOR_EVALUATION,
+        S.RETURNED_FOR_COMPLETION,
         S.SCORED,
+        S.PROPOSED_TO_CENTRAL,
     }
 )
 
@@ -84,9 +88,16 @@ _EDGES: dict[DossierStatus, frozenset[DossierStatus]] = {
     S.IN_PREPARATION: frozenset({S.SUBMITTED_TO_COMMUNE}),
     S.SUBMITTED_TO_COMMUNE: frozenset({S.COMMUNE_ASSESSED, S.IN_PREPARATION}),
     S.COMMUNE_ASSESSED: frozenset({S.SUBMITTED_FOR_EVALUATION, S.SUBMITTED_TO_COMMUNE}),
-    # A scored dossier may be forwarded to a higher level and evaluated again.
-    S.SUBMITTED_FOR_EVALUATION: frozenset({S.SCORED}),
-    S.SCORED: frozenset({S.CERTIFIED, S.NOT_CERTIFIED, S.SUBMITTED_FOR_EVALUATION}),
+    # The province's advisory body may ask the commune and producer to complete the dossier
+    # (QĐ 26 Điều 7.3.a); it comes back to the same evaluation.
+    S.SUBMITTED_FOR_EVALUATION: frozenset({S.SCORED, S.RETURNED_FOR_COMPLETION}),
+    S.RETURNED_FOR_COMPLETION: frozenset({S.SUBMITTED_FOR_EVALUATION}),
+    # A scored dossier may be forwarded to a higher level (QĐ 148) or, from 90 points, approved
+    # and proposed to the ministry (QĐ 26 Điều 7.3.e), whose council scores it again.
+    S.SCORED: frozenset(
+        {S.CERTIFIED, S.NOT_CERTIFIED, S.SUBMITTED_FOR_EVALUATION, S.PROPOSED_TO_CENTRAL}
+    ),
+    S.PROPOSED_TO_CENTRAL: frozenset({S.SCORED, S.RETURNED_FOR_COMPLETION}),
     S.CERTIFIED: frozenset({S.EXPIRING, S.REVOKED}),
     S.EXPIRING: frozenset({S.RE_EVALUATION, S.EXPIRED, S.REVOKED}),
     S.NOT_CERTIFIED: frozenset(),
@@ -113,7 +124,9 @@ STEP_OF_STATUS: MappingProxyType[DossierStatus, CycleStep] = MappingProxyType(
         S.SUBMITTED_TO_COMMUNE: CycleStep.EVALUATION,
         S.COMMUNE_ASSESSED: CycleStep.EVALUATION,
         S.SUBMITTED_FOR_EVALUATION: CycleStep.EVALUATION,
+        S.RETURNED_FOR_COMPLETION: CycleStep.EVALUATION,
         S.SCORED: CycleStep.EVALUATION,
+        S.PROPOSED_TO_CENTRAL: CycleStep.EVALUATION,
         S.NOT_CERTIFIED: CycleStep.EVALUATION,
         S.CERTIFIED: CycleStep.TRADE_PROMOTION,
         S.EXPIRING: CycleStep.TRADE_PROMOTION,

@@ -1,18 +1,36 @@
-"""What a product's dossier (hồ sơ sản phẩm) must contain, by group and dossier kind.
+"""What a product's dossier (hồ sơ sản phẩm) must contain, by product set and dossier kind.
 
-Core documents and evidence: QĐ 148/QĐ-TTg, Phụ lục II (confirmed unless marked); the
-commune report is part of the dossier the commune forwards from 06/07/2025 (QĐ 1489).
-Rules are per group; ``subgroup`` is validated and reserved for finer rules.
+Theory of operation
+-------------------
+Under QĐ 26/2026/QĐ-TTg (Điều 6) the producer's dossier is the registration form (Mẫu 01)
+and the self-assessment report (Mẫu 02); the report's evidence is attached by the 15-row
+guide of Mẫu 02, Phần III, which the checklist asks item by item. An upgrade shows the
+changes since recognition with their evidence; a re-evaluation updates raw materials,
+technology, packaging, labels, quality declaration, periodic tests, market, output, revenue
+and the papers with an end date. The producer hands in one paper and one electronic set
+(Điều 7.1). The commune sends the province its proposal letter, its report (Mẫu 03), the
+product dossier and 05 samples, no samples for tourism services (Điều 6.2).
+
+A dossier filed before 22/05/2026 keeps the 2021–2025 rules (Điều 12.2), so the checklist of
+QĐ 148 and QĐ 1489 stays as its own table, chosen by the filing day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 
-from ocop_rules._groups import CONSUMABLE_GROUPS, GOODS_GROUPS, ProductGroup, check_subgroup
-from ocop_rules._regimes import Regime
-from ocop_rules._source import QD148_2023, QD1489_2025, Source, Status
+from ocop_rules._groups import CONSUMABLE_GROUPS, GOODS_GROUPS, ProductGroup
+from ocop_rules._regimes import (
+    QD26_START,
+    TRANSITION_DAYS,
+    TRANSITION_DAYS_RE_EVALUATION,
+    Regime,
+    regime_for_dossier,
+)
+from ocop_rules._sets import product_set as _product_set
+from ocop_rules._source import QD26_2026, QD148_2023, QD1489_2025, Source, Status
 
 ALL_GROUPS = frozenset(ProductGroup)
 PACKAGED_GOODS = CONSUMABLE_GROUPS | {ProductGroup.HANDICRAFT}
@@ -47,6 +65,7 @@ class Requirement:
     kinds: frozenset[DossierKind] = frozenset(DossierKind)
     allows_not_applicable: bool = False
     from_regime: Regime | None = None
+    part_of: str | None = None  # the form it is attached to (Mẫu 02's evidence guide)
 
     def __post_init__(self) -> None:
         if self.disqualifying and not self.required:
@@ -62,7 +81,8 @@ def _src(part: str, status: Status = Status.CONFIRMED, note: str = "") -> Source
 _FORMS = "Phụ lục II, hồ sơ đánh giá"
 _EVIDENCE = "Phụ lục III, tài liệu minh chứng"
 
-REQUIREMENTS: tuple[Requirement, ...] = (
+# The checklist of QĐ 148 (as amended by QĐ 1489) for dossiers filed before 22/05/2026.
+REQUIREMENTS_QD148: tuple[Requirement, ...] = (
     Requirement(
         "registration_form",
         "Phiếu đăng ký đánh giá, phân hạng sản phẩm OCOP",
@@ -225,31 +245,234 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     ),
 )
 
+
+def _26(part: str, note: str = "") -> Source:
+    return Source(QD26_2026, part, Status.CONFIRMED, note)
+
+
+_MAU02 = "Phụ lục III, Mẫu 02, Phần III (hướng dẫn tài liệu minh chứng)"
+_GUIDE = "subject_report"
+_FIRST_UPGRADE = frozenset({DossierKind.NEW, DossierKind.UPGRADE})
+_NOT_TOURISM = GOODS_GROUPS
+
+
+def _evidence(
+    code: str,
+    name_vi: str,
+    groups: frozenset[ProductGroup] = ALL_GROUPS,
+    *,
+    required: bool = False,
+    disqualifying: bool = False,
+    allows_not_applicable: bool = False,
+) -> Requirement:
+    source = _26(
+        _MAU02, "disqualifying per the sheets' 'Hồ sơ bị loại khi'" if disqualifying else ""
+    )
+    return Requirement(
+        code,
+        name_vi,
+        required,
+        disqualifying,
+        groups,
+        source,
+        allows_not_applicable=allows_not_applicable,
+        part_of=_GUIDE,
+    )
+
+
+# QĐ 26: the producer's forms, the evidence guide of Mẫu 02 in its order, the samples, and
+# the commune's two documents.
+REQUIREMENTS: tuple[Requirement, ...] = (
+    Requirement(
+        "registration_form",
+        "Phiếu đăng ký đánh giá, phân hạng sản phẩm OCOP (Mẫu số 01)",
+        True,
+        False,
+        ALL_GROUPS,
+        _26("Điều 6.1; Phụ lục III, Mẫu 01"),
+    ),
+    Requirement(
+        "subject_report",
+        "Báo cáo tự đánh giá về sản phẩm (Mẫu số 02)",
+        True,
+        False,
+        ALL_GROUPS,
+        _26("Điều 6.1; Phụ lục III, Mẫu 02"),
+    ),
+    Requirement(
+        "upgrade_changes",
+        "Nội dung và tài liệu minh chứng những thay đổi so với sản phẩm OCOP đã được công nhận",
+        True,
+        False,
+        ALL_GROUPS,
+        _26("Điều 6.1.b"),
+        kinds=frozenset({DossierKind.UPGRADE}),
+        part_of=_GUIDE,
+    ),
+    Requirement(
+        "three_year_report",
+        "Cập nhật sau thời gian được công nhận: nguyên liệu, công nghệ, bao bì, nhãn mác, công "
+        "bố chất lượng, phiếu kiểm nghiệm định kỳ, thị trường, sản lượng, doanh thu; giấy tờ "
+        "pháp lý có thời hạn",
+        True,
+        False,
+        ALL_GROUPS,
+        _26("Điều 6.1.c"),
+        kinds=frozenset({DossierKind.RE_EVALUATION}),
+        part_of=_GUIDE,
+    ),
+    _evidence(
+        "business_registration",
+        "Giấy đăng ký kinh doanh (bản sao)",
+        required=True,
+    ),
+    _evidence(
+        "food_safety_certificate",
+        "Giấy chứng nhận cơ sở đủ điều kiện sản xuất (an toàn thực phẩm hoặc tương đương)",
+        CONSUMABLE_GROUPS,
+        required=True,
+        disqualifying=True,
+    ),
+    _evidence(
+        "raw_material_origin",
+        "Nguồn gốc nguyên liệu, vùng nguyên liệu, liên kết chuỗi",
+        _NOT_TOURISM,
+        required=True,
+    ),
+    _evidence(
+        "environment_commitment",
+        "Bảo vệ môi trường, sử dụng công nghệ theo hướng bền vững",
+        required=True,
+    ),
+    _evidence(
+        "local_labour_list",
+        "Danh sách lao động đóng bảo hiểm, có nơi thường trú (sử dụng lao động địa phương)",
+    ),
+    _evidence(
+        "accounting_records",
+        "Báo cáo tài chính 2 năm gần nhất hoặc kết quả phân loại hợp tác xã",
+    ),
+    _evidence("intellectual_property", "Sở hữu trí tuệ: nhãn hiệu, chỉ dẫn địa lý, văn bằng"),
+    _evidence(
+        "market_evidence",
+        "Phát triển thị trường, quảng bá, xúc tiến thương mại (hợp đồng, hóa đơn, chứng từ)",
+    ),
+    _evidence("promotion", "Quảng bá sản phẩm (website, hoạt động quảng bá)"),
+    _evidence("product_story", "Câu chuyện về sản phẩm (tờ rơi, hình ảnh, phim, ghi âm)"),
+    _evidence(
+        "quality_declaration",
+        "Công bố chất lượng sản phẩm",
+        PACKAGED_GOODS,
+        required=True,
+        disqualifying=True,
+        allows_not_applicable=True,
+    ),
+    _evidence(
+        "test_results",
+        "Phiếu kết quả kiểm nghiệm chỉ tiêu chất lượng, an toàn thực phẩm theo tiêu chuẩn công bố",
+        CONSUMABLE_GROUPS,
+        required=True,
+    ),
+    _evidence(
+        "label_packaging",
+        "Mã số mã vạch, tem truy xuất nguồn gốc",
+        PACKAGED_GOODS,
+    ),
+    _evidence(
+        "quality_management",
+        "Hệ thống quản lý chất lượng tiên tiến, kiểm soát chất lượng",
+    ),
+    _evidence("awards", "Giải thưởng, bình chọn của tổ chức uy tín trong nước và quốc tế"),
+    Requirement(
+        "product_samples",
+        "Sản phẩm mẫu (05 sản phẩm)",
+        True,
+        False,
+        _NOT_TOURISM,
+        _26("Điều 6.2.d"),
+    ),
+    Requirement(
+        "commune_proposal",
+        "Văn bản của UBND xã đề nghị UBND tỉnh đánh giá, phân hạng sản phẩm OCOP",
+        True,
+        False,
+        ALL_GROUPS,
+        _26("Điều 6.2.a; Điều 7.2.b"),
+        provider=Provider.COMMUNE,
+    ),
+    Requirement(
+        "commune_report",
+        "Báo cáo đánh giá một số nội dung của hồ sơ của UBND xã (Mẫu số 03)",
+        True,
+        False,
+        ALL_GROUPS,
+        _26("Điều 6.2.b; Phụ lục III, Mẫu 03"),
+        provider=Provider.COMMUNE,
+    ),
+)
+
 _ORDER = tuple(Regime)  # oldest first
-_BY_CODE = {requirement.code: requirement for requirement in REQUIREMENTS}
+_BY_CODE = {item.code: item for item in (*REQUIREMENTS_QD148, *REQUIREMENTS)}
+
+
+@dataclass(frozen=True, slots=True)
+class Copies:
+    """How many sets of the dossier are handed over at each step (Điều 7.1, 7.2.b)."""
+
+    paper: int
+    electronic: int
+    source: Source
+
+
+DOSSIER_COPIES = Copies(1, 1, _26("Điều 7.1; Điều 7.2.b"))
 
 
 def requirement(code: str) -> Requirement:
-    """The requirement with ``code``; ``KeyError`` when there is none."""
+    """The requirement with ``code`` (QĐ 26 first, then QĐ 148); ``KeyError`` when none."""
     return _BY_CODE[code]
 
 
-def dossier_requirements(
-    group: ProductGroup,
-    subgroup: str | None,
-    kind: DossierKind,
-    regime: Regime = Regime.QD1489_2025,
-) -> tuple[Requirement, ...]:
-    """The ordered checklist for a product of ``group``/``subgroup`` and a dossier ``kind``.
+def _group_of(product_set: int | ProductGroup) -> ProductGroup:
+    if isinstance(product_set, ProductGroup):
+        return product_set
+    return _product_set(product_set).group
 
-    ``regime`` defaults to the rule set in force since 06/07/2025; pass an older one to
-    rebuild the checklist of a historic dossier.
+
+def dossier_requirements(
+    product_set: int | ProductGroup, kind: DossierKind, on: date
+) -> tuple[Requirement, ...]:
+    """The ordered checklist of a dossier of ``kind`` filed on ``on`` (QĐ 26, Điều 6 and 7).
+
+    ``product_set`` is the set's number, or its group while the set is not known yet (what
+    differs between sets of one group does not change the list). A dossier filed before
+    22/05/2026 gets the checklist of QĐ 148 as amended by QĐ 1489 (Điều 12.2).
     """
-    check_subgroup(group, subgroup)
+    group = _group_of(product_set)
+    regime = regime_for_dossier(on)
+    if regime is Regime.QD26_2026:
+        return tuple(item for item in REQUIREMENTS if group in item.groups and kind in item.kinds)
     return tuple(
         item
-        for item in REQUIREMENTS
+        for item in REQUIREMENTS_QD148
         if group in item.groups
         and kind in item.kinds
         and (item.from_regime is None or _ORDER.index(regime) >= _ORDER.index(item.from_regime))
     )
+
+
+def commune_bundle(product_set: int | ProductGroup) -> tuple[str, ...]:
+    """What the commune sends the province, in the decision's order (QĐ 26, Điều 6.2): its
+    proposal letter, its report (Mẫu 03), the product dossier, and the samples except for
+    tourism services. Codes of :func:`requirement`, and ``product_dossier``."""
+    samples = ("product_samples",) if _group_of(product_set) in _NOT_TOURISM else ()
+    return ("commune_proposal", "commune_report", "product_dossier", *samples)
+
+
+def transition_deadline(filed_on: date, kind: DossierKind) -> date | None:
+    """The day a dossier filed before 22/05/2026 must be finished by (QĐ 26, Điều 12.2):
+    60 days from 22/05/2026 for a first evaluation or an upgrade, 30 for a re-evaluation;
+    ``None`` for a dossier filed under QĐ 26."""
+    if filed_on >= QD26_START:
+        return None
+    days = TRANSITION_DAYS if kind in _FIRST_UPGRADE else TRANSITION_DAYS_RE_EVALUATION
+    return QD26_START + timedelta(days=days)

@@ -1,9 +1,8 @@
-"""The six product groups, their subgroups and the product sets (bộ sản phẩm).
+"""The six product groups (ngành) and the subgroups the bot has asked producers since QĐ 148.
 
-Groups and subgroups follow QĐ 148/QĐ-TTg, Phụ lục I. The official list has 26 product
-sets, each with its own scoring sheet; only some are confirmed in the project's reference,
-so the table below marks each entry with its status and can be completed without code
-changes elsewhere.
+Groups and subgroups follow QĐ 148/QĐ-TTg, Phụ lục I; they stay because products
+registered before QĐ 26 carry them. The classification in force — 17 nhóm and 26 product
+sets (bộ sản phẩm) — is in ``_sets.py``.
 """
 
 from __future__ import annotations
@@ -14,9 +13,6 @@ from enum import StrEnum
 from ocop_rules._source import QD148_2023, Source, Status
 
 _ANNEX_I = Source(QD148_2023, "Phụ lục I", Status.CONFIRMED)
-_ANNEX_I_UNSURE = Source(QD148_2023, "Phụ lục I", Status.UNCONFIRMED, "name inferred")
-
-OFFICIAL_PRODUCT_SET_COUNT = 26
 
 
 class ProductGroup(StrEnum):
@@ -64,17 +60,6 @@ class GroupInfo:
     name_vi: str
     subgroups: tuple[Subgroup, ...]
     source: Source = _ANNEX_I
-
-
-@dataclass(frozen=True, slots=True)
-class ProductSet:
-    """A product set (bộ sản phẩm): the unit that has its own scoring sheet."""
-
-    code: str
-    name_vi: str
-    group: ProductGroup
-    subgroup: str | None
-    source: Source
 
 
 def _sub(group: ProductGroup, code: str, name_vi: str) -> Subgroup:
@@ -146,66 +131,7 @@ _GROUPS: tuple[GroupInfo, ...] = (
     ),
 )
 
-PRODUCT_SETS: tuple[ProductSet, ...] = (
-    ProductSet("fresh_produce", "Rau, củ, quả, hạt tươi", _F, "food.fresh", _ANNEX_I),
-    ProductSet("fresh_animal", "Thịt, thủy sản, trứng, sữa tươi", _F, "food.fresh", _ANNEX_I),
-    ProductSet("grains", "Gạo, ngũ cốc, hạt sơ chế khác", _F, "food.processed", _ANNEX_I),
-    ProductSet(
-        "honey_other", "Mật ong, mật khác, nông sản thực phẩm khác", _F, "food.processed", _ANNEX_I
-    ),
-    ProductSet(
-        "processed_grain", "Thực phẩm chế biến từ gạo, ngũ cốc", _F, "food.processed", _ANNEX_I
-    ),
-    ProductSet(
-        "processed_plant", "Thực phẩm chế biến từ rau, củ, quả, hạt", _F, "food.processed", _ANNEX_I
-    ),
-    ProductSet(
-        "processed_animal",
-        "Thực phẩm chế biến từ thịt, trứng, sữa, thủy sản",
-        _F,
-        "food.processed",
-        _ANNEX_I,
-    ),
-    ProductSet("fast_food", "Thực phẩm tiện lợi", _F, "food.processed", _ANNEX_I),
-    ProductSet(
-        "sauces_spices", "Tương, nước mắm, giấm và gia vị khác", _F, "food.other", _ANNEX_I_UNSURE
-    ),
-    ProductSet("tea", "Chè và sản phẩm từ chè", _F, "food.other", _ANNEX_I_UNSURE),
-    ProductSet("coffee_cocoa", "Cà phê, ca cao", _F, "food.other", _ANNEX_I_UNSURE),
-    ProductSet("alcoholic", "Đồ uống có cồn", _D, "drink.alcoholic", _ANNEX_I_UNSURE),
-    ProductSet("non_alcoholic", "Đồ uống không cồn", _D, "drink.non_alcoholic", _ANNEX_I_UNSURE),
-    ProductSet(
-        "herbal_medicine",
-        "Thực phẩm chức năng, thuốc dược liệu, thuốc y học cổ truyền",
-        _H,
-        "herbal.medicine",
-        _ANNEX_I_UNSURE,
-    ),
-    ProductSet(
-        "herbal_cosmetic",
-        "Mỹ phẩm có thành phần từ thảo dược",
-        _H,
-        "herbal.cosmetic",
-        _ANNEX_I_UNSURE,
-    ),
-    ProductSet(
-        "herbal_oil_other", "Tinh dầu và dược liệu khác", _H, "herbal.oil_other", _ANNEX_I_UNSURE
-    ),
-    ProductSet("handicraft", "Thủ công mỹ nghệ, trang trí, gia dụng", _C, None, _ANNEX_I_UNSURE),
-    ProductSet("flowers", "Hoa", _O, "ornamental.flower", _ANNEX_I),
-    ProductSet("ornamental_plants", "Cây cảnh", _O, "ornamental.plant", _ANNEX_I),
-    ProductSet("ornamental_animals", "Động vật cảnh", _O, "ornamental.animal", _ANNEX_I),
-    ProductSet(
-        "tourism",
-        "Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch",
-        _T,
-        "tourism.community_eco",
-        _ANNEX_I_UNSURE,
-    ),
-)
-
 _SUBGROUPS = {sub.code: sub for info in _GROUPS for sub in info.subgroups}
-_SETS = {product_set.code: product_set for product_set in PRODUCT_SETS}
 
 
 def product_groups() -> tuple[GroupInfo, ...]:
@@ -216,11 +142,6 @@ def product_groups() -> tuple[GroupInfo, ...]:
 def subgroup(code: str) -> Subgroup:
     """The subgroup with ``code``; ``KeyError`` when there is none."""
     return _SUBGROUPS[code]
-
-
-def product_set(code: str) -> ProductSet:
-    """The product set with ``code``; ``KeyError`` when there is none."""
-    return _SETS[code]
 
 
 def check_subgroup(group: ProductGroup, subgroup_code: str | None) -> None:

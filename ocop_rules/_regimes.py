@@ -1,8 +1,19 @@
 """Which rule set is in force on a day, and who evaluates, certifies and receives.
 
+Theory of operation
+-------------------
 QĐ 148/QĐ-TTg (from 24/02/2023) had three evaluating levels; QĐ 1489/QĐ-TTg (from
 06/07/2025, after districts were abolished on 01/07/2025) has the province evaluate and
-the commune receive and assess. Routing is a data table keyed by (regime, level).
+the commune receive and assess; QĐ 26/2026/QĐ-TTg (from 22/05/2026, Điều 11.1) keeps those
+two levels: the province certifies 3★ and 4★, approves a score of 90 or more and proposes
+it to the Ministry of Agriculture and Environment, which alone certifies 5★ (Điều 4.1, 7.3.e).
+
+Routing is a data table keyed by (regime, level). A dossier filed before 22/05/2026 is
+judged under the old rules but must be finished within 60 or 30 days (Điều 12.2).
+
+From 01/07/2025 no district exists, yet QĐ 1489 took effect only on 06/07/2025: for those
+five days the commune receives and the province evaluates and certifies as under QĐ 1489
+(our reading, marked unconfirmed).
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from types import MappingProxyType
 from ocop_rules._scoring import Score, _decimal, stars_for_score
 from ocop_rules._source import (
     DISTRICT_PLAN,
+    QD26_2026,
     QD148_2023,
     QD1048_2019,
     QD1489_2025,
@@ -30,6 +42,7 @@ class Regime(StrEnum):
     QD1048_2019 = "qd1048_2019"
     QD148_2023 = "qd148_2023"
     QD1489_2025 = "qd1489_2025"
+    QD26_2026 = "qd26_2026"
 
 
 class Level(StrEnum):
@@ -41,8 +54,15 @@ class Level(StrEnum):
     CENTRAL = "central"
 
 
+QD26_START = date(2026, 5, 22)
+TRANSITION_DAYS = 60
+TRANSITION_DAYS_RE_EVALUATION = 30
+DISTRICTS_ABOLISHED = date(2025, 7, 1)
+QD1489_START = date(2025, 7, 6)
+
 REGIME_STARTS: tuple[tuple[date, Regime], ...] = (
-    (date(2025, 7, 6), Regime.QD1489_2025),
+    (QD26_START, Regime.QD26_2026),
+    (QD1489_START, Regime.QD1489_2025),
     (date(2023, 2, 24), Regime.QD148_2023),
     (date.min, Regime.QD1048_2019),
 )
@@ -54,18 +74,39 @@ REGIME_SOURCES: MappingProxyType[Regime, Source] = MappingProxyType(
             QD148_2023, "Điều 1; thay thế QĐ 1048 và QĐ 781", Status.CONFIRMED
         ),
         Regime.QD1489_2025: Source(QD1489_2025, "Điều 1; hiệu lực từ ngày ký", Status.CONFIRMED),
+        Regime.QD26_2026: Source(
+            QD26_2026,
+            "Điều 11: hiệu lực từ 22/5/2026; QĐ 148 và 1489 hết hiệu lực sau 60 ngày",
+            Status.CONFIRMED,
+        ),
     }
+)
+TRANSITION_SOURCE = Source(QD26_2026, "Điều 12.2", Status.CONFIRMED)
+GAP_SOURCE = Source(
+    QD1489_2025,
+    "Phụ lục II sửa đổi, applied from 01/07/2025",
+    Status.UNCONFIRMED,
+    "no district from 01/07/2025 and QĐ 1489 only from 06/07/2025: our reading",
 )
 
 
 def regime_on(day: date) -> Regime:
-    """The rule set in force on ``day``."""
+    """The rule set in force on ``day`` (QĐ 148 Điều 1, QĐ 1489 Điều 1, QĐ 26 Điều 11.1)."""
     return next(regime for start, regime in REGIME_STARTS if day >= start)
 
 
+def regime_for_dossier(filed_on: date) -> Regime:
+    """The rule set a dossier filed on ``filed_on`` is judged under (QĐ 26, Điều 12.2).
+
+    A dossier filed before 22/05/2026 keeps the 2021–2025 rules in force when it was filed.
+    """
+    return regime_on(filed_on)
+
+
 def receiving_level(on: date) -> Level:
-    """Where a producer submits the dossier: the district until 05/07/2025, then the commune."""
-    return Level.COMMUNE if regime_on(on) is Regime.QD1489_2025 else Level.DISTRICT
+    """Where a producer submits the dossier: the district until 30/06/2025, then the commune
+    (QĐ 1489; QĐ 26 Điều 7.1). No district exists from 01/07/2025."""
+    return Level.COMMUNE if on >= DISTRICTS_ABOLISHED else Level.DISTRICT
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +147,13 @@ _148_PRACTICE = Source(
     "province scores 50–<70 are certified 3★ by the district",
 )
 _1489 = Source(QD1489_2025, "Phụ lục II sửa đổi", Status.CONFIRMED)
+_26 = Source(QD26_2026, "Điều 4.1, 7.3.e", Status.CONFIRMED)
+_26_CENTRAL = Source(
+    QD26_2026,
+    "Điều 4.1.b, 7.4.g",
+    Status.CONFIRMED,
+    "under 90 at the central level the province may certify 3★ or 4★ on that result",
+)
 _1048 = Source(
     QD1048_2019, "Phụ lục, quy trình đánh giá", Status.UNCONFIRMED, "kept for imported history only"
 )
@@ -120,6 +168,8 @@ ROUTING: MappingProxyType[tuple[Regime, Level], RoutingRule] = MappingProxyType(
         (Regime.QD148_2023, _C): _rule({5: _C}, _148),
         (Regime.QD1489_2025, _P): _rule({3: _P, 4: _P}, _1489, 90, _C),
         (Regime.QD1489_2025, _C): _rule({5: _C}, _1489),
+        (Regime.QD26_2026, _P): _rule({3: _P, 4: _P}, _26, 90, _C),
+        (Regime.QD26_2026, _C): _rule({3: _P, 4: _P, 5: _C}, _26_CENTRAL),
     }
 )
 
@@ -138,15 +188,27 @@ class Routing:
 def route_score(score: Score, evaluated_at: Level, on: date) -> Routing:
     """Say who certifies a score given at ``evaluated_at`` on ``on``, or where it goes next.
 
-    The commune never ranks products; a level that does not evaluate under the regime in
-    force (a district after 05/07/2025) is a ``ValueError``.
+    Under QĐ 26 (Điều 4.1, 7.3.e): the province certifies 3★ and 4★ and forwards 90 or
+    more to the central level, which alone certifies 5★. The commune never ranks products;
+    a level that does not evaluate on that day (a district from 01/07/2025) is a
+    ``ValueError``.
     """
     value = _decimal(score)
     regime = regime_on(on)
-    rule = ROUTING.get((regime, evaluated_at))
+    in_gap = DISTRICTS_ABOLISHED <= on < QD1489_START
+    rule = ROUTING.get((Regime.QD1489_2025 if in_gap else regime, evaluated_at))
+    if in_gap and evaluated_at is Level.DISTRICT:
+        rule = None
     if rule is None:
         raise ValueError(f"the {evaluated_at.value} level does not evaluate under {regime.value}")
+    source = GAP_SOURCE if in_gap else rule.source
     stars = stars_for_score(value)
     if rule.forward_from is not None and value >= rule.forward_from:
-        return Routing(stars, None, rule.forward_to, regime, rule.source)
-    return Routing(stars, rule.certifiers.get(stars), None, regime, rule.source)
+        return Routing(stars, None, rule.forward_to, regime, source)
+    return Routing(stars, rule.certifiers.get(stars), None, regime, source)
+
+
+def central_outcome(score: Score) -> Routing:
+    """The outcome of the central council's score under QĐ 26 (Điều 4.1.b, 7.4): 5★ certified
+    by the ministry from 90; below, the stars the province may certify (3★, 4★) or none."""
+    return route_score(score, Level.CENTRAL, QD26_START)

@@ -206,13 +206,13 @@ async def test_three_years_day_by_day_give_exactly_the_expected_alerts(
         opens, deadline = round_.opens_on, round_.registration_deadline
 
     expected: Counter[tuple[str, date, str, str]] = Counter()
-    for chat, commune, product, expires in certificates:
-        for days in (180, 90, 30, 7, 0):
+    for chat, _commune, product, expires in certificates:
+        # Around the QĐ 26 filing window (180–120 days before) and on expiry; no officer
+        # copy, since QĐ 26 keeps no written expiry notice.
+        for days in (180, 150, 127, 120, 0):
             due = expires - timedelta(days=days)
             if WALK_START <= due <= end:
                 expected[(chat, due, "cert", product)] += 1
-                if days == 30 and commune == XOP:
-                    expected[("7001", due, "cert", product)] += 1
     waiting = ["9001", "9002"]  # both producers wait in province 51; the officer serves Xốp
     for chat in [*waiting, "7001"]:
         expected[(chat, opens, "opening", "")] += 1
@@ -276,45 +276,42 @@ async def test_a_notice_queued_at_night_waits_for_the_morning(
     assert "đã đề nghị tỉnh đánh giá “Mat ong”" in stand_in.texts("8100")[0]
 
 
-async def test_after_downtime_late_reminders_are_skipped_but_legal_ones_sent_once(
+async def test_after_downtime_late_window_reminders_are_skipped_but_expiry_day_is_sent(
     sessionmaker: async_sessionmaker[AsyncSession],
     telegram: tuple[TelegramStandIn, TelegramChannel],
 ) -> None:
     stand_in, channel = telegram
+    issued = add_months(WALK_START + timedelta(days=130), -36)
     async with sessionmaker() as session, session.begin():
-        # Expires 40 days after the walk starts: the 30-day legal notice falls on day 10,
-        # the 90- and 180-day ones before the walk; the 7-day one on day 33.
-        await producer_with_certificate(
-            session, 1, XOP, add_months(WALK_START + timedelta(days=40), -36)
-        )
+        # Expires 130 days after the walk starts: the window's one-week reminder (127 days
+        # before) falls on day 3, its last day (120) on day 10.
+        await producer_with_certificate(session, 1, XOP, issued)
         await officer(session, "7001", XOP)
+    expires = certificate_expiry(issued)
     clock = Clock(at(WALK_START, 8))
     sender = dispatcher(sessionmaker, channel, clock)
     await run_pass(sender)  # the first sweep: nothing due today
-    expires = certificate_expiry(add_months(WALK_START + timedelta(days=40), -36))
-    # Down from day 1 until day 36: the legal notice (day 10) and the 7-day one (day 33).
-    clock.now = at(WALK_START + timedelta(days=36), 8)
+    clock.now = at(WALK_START + timedelta(days=13), 8)  # down from day 1 until day 13
     report = await run_pass(sender)
-    assert report.sweep.planned == 3  # legal to producer and officer, 7-day to producer
-    texts = stand_in.texts("8001")
-    assert len(texts) == 1
-    assert "Thông báo chính thức" in texts[0]  # sent late, because it is the legal notice
-    assert len(stand_in.texts("7001")) == 1
+    assert report.sweep.planned == 2
+    assert stand_in.texts("8001") == []
+    assert stand_in.texts("7001") == []  # no officer copy: no expiry notice under QĐ 26
     async with sessionmaker() as session:
         states = {
             row.payload["days_before"]: row.state
             for row in (await session.scalars(select(OutboxMessage))).all()
-            if row.recipient_person_id == 1
         }
-    assert states == {30: "sent", 7: "skipped"}  # 3 days late is past the 2-day grace
-    clock.now = at(expires, 8)
+    assert states == {127: "skipped", 120: "skipped"}  # past the 2-day grace
+    clock.now = at(expires + timedelta(days=3), 8)  # down again over the expiry day
     await run_pass(sender)
-    assert "hết hạn hôm nay" in stand_in.texts("8001")[-1]
+    texts = stand_in.texts("8001")
+    assert len(texts) == 1
+    assert "Thông báo chính thức" not in texts[0]
     await run_pass(sender)
-    assert len(stand_in.texts("8001")) == 2  # nothing twice
+    assert len(stand_in.texts("8001")) == 1  # nothing twice
 
 
-async def test_opting_out_keeps_the_legal_notice(
+async def test_opting_out_silences_every_expiry_reminder(
     sessionmaker: async_sessionmaker[AsyncSession],
     telegram: tuple[TelegramStandIn, TelegramChannel],
 ) -> None:
@@ -331,9 +328,7 @@ async def test_opting_out_keeps_the_legal_notice(
         clock.now = at(day, 8)
         await run_pass(sender)
         day += timedelta(days=1)
-    texts = stand_in.texts("8001")
-    assert len(texts) == 1
-    assert "Thông báo chính thức" in texts[0]
+    assert stand_in.texts("8001") == []  # no legal notice left to override the choice
 
 
 # --- failures -------------------------------------------------------------------------------

@@ -82,11 +82,14 @@ async def test_full_checklist_with_two_photos_and_what_is_missing(
     assert "food_safety_certificate" in seen
     report = chat.last_text
     missing = report[report.index("Còn thiếu:") :].splitlines()
-    assert missing[1].startswith("• Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm")
+    assert missing[1].startswith("• Giấy chứng nhận cơ sở đủ điều kiện sản xuất")
     assert "bắt buộc" in missing[1]
-    assert missing[2].startswith("• Báo cáo của chủ thể")
+    assert missing[2].startswith("• Báo cáo tự đánh giá về sản phẩm")
     assert "Giấy khen" not in report  # optional items are not "missing"
-    assert "Báo cáo đánh giá của UBND cấp xã: do UBND xã lập" in report
+    assert (
+        "Báo cáo đánh giá một số nội dung của hồ sơ của UBND xã (Mẫu số 03): do UBND xã lập"
+        in report
+    )
     async with sessionmaker() as session:
         files = (await session.execute(select(EvidenceFile.file_ref))).scalars().all()
         rows = await session.execute(select(DossierItem.requirement_code, DossierItem.state))
@@ -116,12 +119,12 @@ async def test_tourism_is_never_asked_for_samples(chat: Chat) -> None:
 async def test_checklist_resumes_where_it_stopped(chat: Chat) -> None:
     await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
     await chat.say("/hoso", "chua", "chua")
-    assert "2/19 mục" in chat.last_text
+    assert "2/18 mục" in chat.last_text
     stopped = await chat.say("huy")
     assert "/hoso" in stopped
     resumed = await chat.say("/hoso")
-    assert "2/19 mục" in resumed
-    assert current_item(resumed) == "product_samples"
+    assert "2/18 mục" in resumed
+    assert current_item(resumed) == "business_registration"
 
 
 async def test_bad_files_are_refused(chat: Chat) -> None:

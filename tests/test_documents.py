@@ -65,7 +65,7 @@ async def test_cover_sheet_once_the_checklist_is_complete(chat: Chat) -> None:
     cover = documents["danh-muc-ho-so-OCOP-51-2026-0001.docx"]
     text = text_of_docx(cover.content)
     assert "DANH MỤC HỒ SƠ SẢN PHẨM OCOP" in text
-    assert "Giấy chứng nhận đăng ký kinh doanh, đăng ký hợp tác xã" in text
+    assert "Giấy đăng ký kinh doanh (bản sao)" in text
     assert "Chưa có" in text  # awards
     assert "an toàn thực phẩm" not in text
 

@@ -61,7 +61,7 @@ async def test_status_shows_step_progress_round_and_next_thing(
     reply = await chat.say("/trangthai")
     assert "Mat ong rung (OCOP-51-2026-" in reply
     assert "bước 2/6 — Nhận đăng ký ý tưởng sản phẩm" in reply
-    assert "đã trả lời 1/19 mục" in reply
+    assert "đã trả lời 1/18 mục" in reply
     assert "Cấp xã: chưa đánh giá" in reply
     assert "Đợt 2 năm 2026, hạn đăng ký 30/06/2026" in reply
     assert "/hoso" in reply

@@ -104,7 +104,6 @@ async def _certificate_alerts(
     """Expiry reminders due on any day from ``first`` to ``last``."""
     schedule = config.schedule
     rows: list[dict[str, Any]] = []
-    legal: list[tuple[Any, ...]] = []
     for days in schedule.certificate_expiry_days:
         found = await session.execute(
             select(
@@ -113,8 +112,6 @@ async def _certificate_alerts(
                 Certificate.expires_on,
                 Product.name,
                 Subject.owner_person_id,
-                Subject.commune_code,
-                Subject.name,
             )
             .join(Product, Product.id == Certificate.product_id)
             .join(Subject, Subject.id == Product.subject_id)
@@ -125,36 +122,20 @@ async def _certificate_alerts(
                 )
             )
         )
-        for cert_id, stars, expires_on, product, owner, commune, subject in found:
+        # QĐ 26 has no written expiry notice (QĐ 148's 30-day duty is gone): these are the
+        # producer's reminders around the re-evaluation window, none of them "legal".
+        for cert_id, stars, expires_on, product, owner in found:
             due = expires_on - timedelta(days=days)
-            is_legal = days == schedule.legal_notice_days
             payload = {
                 "certificate_id": cert_id,
                 "product": product,
                 "stars": stars,
                 "expires_on": expires_on.isoformat(),
                 "days_before": days,
-                "legal": is_legal,
-                "must_send": is_legal or days == 0,
+                "must_send": days == 0,
             }
             if owner is not None:
                 rows.append(_row(config, "cert_expiry", f"c{cert_id}", 1, due, owner, payload))
-            if is_legal:
-                legal.append((commune, cert_id, due, {**payload, "subject": subject}))
-    officers = await _officers(session, {commune for commune, *_ in legal})
-    for commune, cert_id, due, payload in legal:
-        for person in officers.get(commune, []):
-            rows.append(
-                _row(
-                    config,
-                    "cert_expiry",
-                    f"c{cert_id}",
-                    1,
-                    due,
-                    person,
-                    {**payload, "audience": "officer"},
-                )
-            )
     return rows
 
 
@@ -183,7 +164,9 @@ async def _missing(session: AsyncSession, dossier: Dossier, product: Product) ->
         ).all()
     )
     required = dossier_requirements(
-        ProductGroup(product.group_code), product.subgroup_code, DossierKind(dossier.kind)
+        product.product_set or ProductGroup(product.group_code),
+        DossierKind(dossier.kind),
+        (dossier.submitted_at or dossier.created_at).date(),
     )
     return [
         r.code

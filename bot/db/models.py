@@ -148,7 +148,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(NAME))
     group_code: Mapped[str] = mapped_column(String(CODE))
     subgroup_code: Mapped[str | None] = mapped_column(String(CODE))
-    product_set_code: Mapped[str | None] = mapped_column(String(CODE))
+    product_set: Mapped[int | None]  # QĐ 26 set number 1–26; None while not known yet
     is_new_product: Mapped[bool | None]
     description: Mapped[str | None] = mapped_column(Text)
     raw_materials: Mapped[str | None] = mapped_column(Text)

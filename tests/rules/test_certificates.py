@@ -12,12 +12,18 @@ from ocop_rules import (
     ALERT_SCHEDULE,
     AlertSchedule,
     CertificateState,
+    RevocationGround,
     add_months,
     certificate_expiry,
     certificate_state,
     due_reminders,
+    expiry_notice_applies,
     expiry_notice_deadline,
     expiry_reminders,
+    extension_limit,
+    reevaluation_decision_limit,
+    reevaluation_window,
+    revocation_deadline,
 )
 
 issue_days = st.dates(min_value=date(2019, 1, 1), max_value=date(2060, 12, 31))
@@ -52,17 +58,46 @@ def test_expiry_is_always_36_months_on_and_after_issue(issued: date) -> None:
     assert expires.day == issued.day or expires.day < issued.day  # month-end clamp only
 
 
-def test_written_notice_is_due_30_days_before_expiry() -> None:
+def test_the_old_written_notice_was_due_30_days_before_expiry() -> None:
     assert expiry_notice_deadline(date(2027, 3, 1)) == date(2027, 1, 30)
+
+
+@pytest.mark.parametrize(
+    ("issued", "applies"),
+    [
+        (date(2023, 2, 23), False),
+        (date(2023, 2, 24), True),
+        (date(2026, 5, 21), True),
+        (date(2026, 5, 22), False),
+    ],
+)
+def test_the_written_notice_concerns_only_certificates_issued_under_qd148(
+    issued: date, applies: bool
+) -> None:
+    assert expiry_notice_applies(issued) is applies
+
+
+def test_reevaluation_is_filed_180_to_120_days_before_expiry() -> None:
+    window = reevaluation_window(date(2027, 12, 31))
+    assert (window.opens, window.closes) == (date(2027, 7, 4), date(2027, 9, 2))
+
+
+def test_time_limits_of_reevaluation_extension_and_revocation() -> None:
+    assert reevaluation_decision_limit(date(2026, 9, 1)) == date(2026, 10, 16)
+    assert extension_limit(date(2026, 9, 1)) == date(2027, 2, 28)
+    assert revocation_deadline(date(2026, 9, 1)) == date(2026, 9, 16)
+    assert len(RevocationGround) == 6
 
 
 @pytest.mark.parametrize(
     ("on", "state"),
     [
         (date(2024, 1, 15), CertificateState.VALID),
-        (date(2026, 7, 15), CertificateState.VALID),  # exactly six months left
-        (date(2026, 7, 16), CertificateState.EXPIRING),
-        (date(2027, 1, 15), CertificateState.EXPIRING),  # the expiry day itself
+        (date(2026, 7, 18), CertificateState.VALID),  # the day before the window opens
+        (date(2026, 7, 19), CertificateState.WINDOW_OPEN),  # 180 days before expiry
+        (date(2026, 9, 17), CertificateState.WINDOW_OPEN),  # 120 days before: its last day
+        (date(2026, 9, 18), CertificateState.WINDOW_CLOSED),
+        (date(2027, 1, 15), CertificateState.WINDOW_CLOSED),  # the expiry day itself
         (date(2027, 1, 16), CertificateState.EXPIRED),
     ],
 )
@@ -75,25 +110,24 @@ def test_certificate_state_before_issue_is_refused() -> None:
         certificate_state(date(2024, 1, 15), date(2024, 1, 14))
 
 
-def test_default_expiry_schedule() -> None:
-    assert ALERT_SCHEDULE.certificate_expiry_days == (180, 90, 30, 7, 0)
+def test_reminders_of_a_certificate_expiring_31_12_2027_follow_the_window() -> None:
     assert ALERT_SCHEDULE.round_deadline_days == (7, 1)
-    reminders = expiry_reminders(date(2027, 1, 15))
-    assert [r.days_before for r in reminders] == [180, 90, 30, 7, 0]
+    assert ALERT_SCHEDULE.commune_working_days == (10, 14)
+    reminders = expiry_reminders(date(2027, 12, 31))
+    assert [r.days_before for r in reminders] == [180, 150, 127, 120, 0]
     assert [r.due_on for r in reminders] == [
-        date(2026, 7, 19),
-        date(2026, 10, 17),
-        date(2026, 12, 16),
-        date(2027, 1, 8),
-        date(2027, 1, 15),
+        date(2027, 7, 4),
+        date(2027, 8, 3),
+        date(2027, 8, 26),
+        date(2027, 9, 2),
+        date(2027, 12, 31),
     ]
-    assert [r.legal for r in reminders] == [False, False, True, False, False]
 
 
 def test_due_reminders_on_a_day() -> None:
-    expires = date(2027, 1, 15)
-    assert [r.days_before for r in due_reminders(expires, date(2026, 12, 16))] == [30]
-    assert due_reminders(expires, date(2026, 12, 17)) == ()
+    expires = date(2027, 12, 31)
+    assert [r.days_before for r in due_reminders(expires, date(2027, 8, 26))] == [127]
+    assert due_reminders(expires, date(2027, 8, 27)) == ()
     assert [r.days_before for r in due_reminders(expires, expires)] == [0]
 
 
@@ -109,13 +143,14 @@ def test_due_reminders_match_the_schedule(issued: date, offset: int) -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"certificate_expiry_days": (90, 7)},
-        {"certificate_expiry_days": (30, 30)},
+        {"certificate_expiry_days": (90, 7)},  # nothing inside the filing window
+        {"certificate_expiry_days": (150, 150)},
         {"round_deadline_days": (-1,)},
+        {"commune_working_days": (15,)},
     ],
 )
-def test_schedule_cannot_drop_the_legal_notice_or_hold_bad_offsets(
+def test_schedule_keeps_a_window_reminder_and_sane_offsets(
     kwargs: dict[str, tuple[int, ...]],
 ) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - two distinct messages
+    with pytest.raises(ValueError):  # noqa: PT011 - distinct messages
         AlertSchedule(**kwargs)  # type: ignore[arg-type]

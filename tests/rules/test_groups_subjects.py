@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ocop_rules import (
-    OFFICIAL_PRODUCT_SET_COUNT,
     PRODUCT_SETS,
     SUBJECT_TYPE_NAMES_VI,
     Eligibility,
@@ -33,34 +32,21 @@ def test_six_groups_in_official_order() -> None:
         assert all(sub.group is info.group for sub in info.subgroups)
 
 
-def test_subgroups_and_sets_are_found_by_code() -> None:
+def test_subgroups_are_found_by_code() -> None:
     assert subgroup("food.fresh").name_vi == "Nông, thủy sản tươi sống"
     assert subgroup("ornamental.animal").group is ProductGroup.ORNAMENTAL
-    grains = product_set("grains")
-    assert grains.name_vi == "Gạo, ngũ cốc, hạt sơ chế khác"
-    assert grains.source.status is Status.CONFIRMED
     with pytest.raises(KeyError):
         subgroup("food.nonsense")
 
 
-def test_product_sets_table_is_marked_and_consistent() -> None:
-    assert len(PRODUCT_SETS) <= OFFICIAL_PRODUCT_SET_COUNT == 26
-    codes = [entry.code for entry in PRODUCT_SETS]
-    assert len(codes) == len(set(codes))
-    confirmed_food = [
-        s
-        for s in PRODUCT_SETS
-        if s.group is ProductGroup.FOOD and s.source.status is Status.CONFIRMED
-    ]
-    assert len(confirmed_food) == 8
-    assert {s.code for s in PRODUCT_SETS if s.group is ProductGroup.ORNAMENTAL} == {
-        "flowers",
-        "ornamental_plants",
-        "ornamental_animals",
-    }
-    for entry in PRODUCT_SETS:
-        if entry.subgroup is not None:
-            assert subgroup(entry.subgroup).group is entry.group
+def test_sets_are_found_by_number() -> None:
+    grains = product_set(3)
+    assert grains.name == "Gạo, ngũ cốc, hạt sơ chế khác"
+    assert grains.source.status is Status.CONFIRMED
+    assert [s.number for s in PRODUCT_SETS] == list(range(1, 27))
+    for wrong in (0, 27):
+        with pytest.raises(KeyError):
+            product_set(wrong)
 
 
 def test_subgroup_codes_must_name_their_group() -> None:

@@ -10,13 +10,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocop_rules import ROUTING, Level, Regime, Status, receiving_level, regime_on, route_score
+from ocop_rules import (
+    ROUTING,
+    Level,
+    Regime,
+    Status,
+    central_outcome,
+    receiving_level,
+    regime_for_dossier,
+    regime_on,
+    route_score,
+)
 from ocop_rules._regimes import RoutingRule
 from ocop_rules._source import Source
 
 BEFORE_148 = date(2023, 2, 23)
 UNDER_148 = date(2024, 6, 1)
 UNDER_1489 = date(2025, 11, 1)
+UNDER_26 = date(2026, 6, 1)
+GAP = date(2025, 7, 3)  # no district, QĐ 1489 not yet in force
 
 
 @pytest.mark.parametrize(
@@ -27,7 +39,9 @@ UNDER_1489 = date(2025, 11, 1)
         (date(2023, 2, 24), Regime.QD148_2023),
         (date(2025, 7, 5), Regime.QD148_2023),
         (date(2025, 7, 6), Regime.QD1489_2025),
-        (date(2030, 1, 1), Regime.QD1489_2025),
+        (date(2026, 5, 21), Regime.QD1489_2025),
+        (date(2026, 5, 22), Regime.QD26_2026),
+        (date(2030, 1, 1), Regime.QD26_2026),
     ],
 )
 def test_regime_edges(day: date, regime: Regime) -> None:
@@ -38,8 +52,9 @@ def test_regime_edges(day: date, regime: Regime) -> None:
     ("day", "level"),
     [
         (date(2023, 2, 23), Level.DISTRICT),
-        (date(2025, 7, 5), Level.DISTRICT),
-        (date(2025, 7, 6), Level.COMMUNE),
+        (date(2025, 6, 30), Level.DISTRICT),
+        (date(2025, 7, 1), Level.COMMUNE),  # no district from 1/7/2025
+        (date(2026, 5, 22), Level.COMMUNE),
     ],
 )
 def test_receiving_level(day: date, level: Level) -> None:
@@ -67,6 +82,18 @@ def test_receiving_level(day: date, level: Level) -> None:
         (90, Level.PROVINCE, UNDER_1489, 5, None, Level.CENTRAL),
         (49, Level.PROVINCE, UNDER_1489, 2, None, None),
         (95, Level.CENTRAL, UNDER_1489, 5, Level.CENTRAL, None),
+        # QĐ 26: the province certifies 3★ (a 60-point result) and 4★; from 90 it forwards
+        # to the central level, which alone certifies 5★.
+        (60, Level.PROVINCE, UNDER_26, 3, Level.PROVINCE, None),
+        (Decimal("89.99"), Level.PROVINCE, UNDER_26, 4, Level.PROVINCE, None),
+        (90, Level.PROVINCE, UNDER_26, 5, None, Level.CENTRAL),
+        (100, Level.PROVINCE, UNDER_26, 5, None, Level.CENTRAL),
+        (30, Level.PROVINCE, UNDER_26, 2, None, None),
+        (92, Level.CENTRAL, UNDER_26, 5, Level.CENTRAL, None),
+        (85, Level.CENTRAL, UNDER_26, 4, Level.PROVINCE, None),
+        # 1–5/7/2025: the province evaluates as under QĐ 1489 (our reading).
+        (60, Level.PROVINCE, GAP, 3, Level.PROVINCE, None),
+        (95, Level.PROVINCE, GAP, 5, None, Level.CENTRAL),
         # Before 148 (imported history only).
         (55, Level.DISTRICT, BEFORE_148, 3, None, Level.PROVINCE),
         (45, Level.DISTRICT, BEFORE_148, 2, None, None),
@@ -96,6 +123,9 @@ def test_route_score(
     ("level", "day"),
     [
         (Level.DISTRICT, date(2025, 7, 6)),
+        (Level.DISTRICT, GAP),
+        (Level.DISTRICT, UNDER_26),
+        (Level.COMMUNE, UNDER_26),
         (Level.COMMUNE, UNDER_1489),
         (Level.COMMUNE, UNDER_148),
     ],
@@ -124,5 +154,41 @@ def test_regimes_follow_each_other_in_time(day: date) -> None:
     regime = regime_on(day)
     order = list(Regime)
     assert order.index(regime) >= order.index(regime_on(date(2010, 1, 1)))
-    if day >= date(2025, 7, 6):
-        assert regime is Regime.QD1489_2025
+    if day >= date(2026, 5, 22):
+        assert regime is Regime.QD26_2026
+
+
+def test_the_gap_reading_is_marked_unconfirmed() -> None:
+    assert route_score(60, Level.PROVINCE, GAP).source.status is Status.UNCONFIRMED
+    assert route_score(60, Level.PROVINCE, UNDER_26).source.document.startswith("QĐ 26/2026")
+
+
+@pytest.mark.parametrize(
+    ("score", "stars", "certified_by"),
+    [
+        (95, 5, Level.CENTRAL),
+        (90, 5, Level.CENTRAL),
+        (88, 4, Level.PROVINCE),
+        (60, 3, Level.PROVINCE),
+        (45, 2, None),
+    ],
+)
+def test_central_outcome(score: int, stars: int, certified_by: Level | None) -> None:
+    outcome = central_outcome(score)
+    assert (outcome.stars, outcome.certified_by, outcome.forwarded_to) == (
+        stars,
+        certified_by,
+        None,
+    )
+
+
+def test_no_score_at_the_province_is_certified_5_stars_by_it() -> None:
+    for score in range(101):
+        routing = route_score(score, Level.PROVINCE, UNDER_26)
+        assert routing.certified_by is not Level.CENTRAL
+        assert not (routing.stars == 5 and routing.certified_by is not None)
+
+
+def test_a_dossier_is_judged_by_its_filing_day() -> None:
+    assert regime_for_dossier(date(2026, 5, 21)) is Regime.QD1489_2025
+    assert regime_for_dossier(date(2026, 5, 22)) is Regime.QD26_2026
