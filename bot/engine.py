@@ -152,6 +152,7 @@ class Engine:
                 )
                 state = State(row.flow, row.step, dict(row.data or {}))
                 turn = await router.handle(ctx, state, inbound.content)
+                ctx = ctx.after(turn.changes)
                 await statements.rows(
                     hot.save_session,
                     {

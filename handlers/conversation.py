@@ -47,6 +47,7 @@ from handlers.parsing import (
     parse_yes_no,
 )
 from handlers.payloads import PayloadKind, make, parse
+from handlers.ports import Changes
 from handlers.textmatch import Ambiguous, Matched, fold, match_option
 
 Data = dict[str, Any]
@@ -168,7 +169,13 @@ class Context(Protocol):
         ...
 
 
-Completion = Callable[[Any, Data], Awaitable[list[Outbound]]]
+Completion = Callable[[Any, Data], Awaitable["list[Outbound] | Done"]]
+
+
+def _completed(outcome: list[Outbound] | Done) -> tuple[list[Outbound], Changes]:
+    if isinstance(outcome, Done):
+        return list(outcome.replies), outcome.changes
+    return outcome, NO_CHANGES
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,13 +212,26 @@ class State:
         self.data = {k: v for k, v in self.data.items() if k in KEPT_ON_CLEAR}
 
 
+NO_CHANGES = Changes()
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What a flow's completion returns when it changed more than the chat's state."""
+
+    replies: list[Outbound]
+    changes: Changes
+
+
 @dataclass(slots=True)
 class Turn:
-    """What handling one message produced: replies to send, and the next state."""
+    """What handling one message produced: replies to send, the next state, and what else
+    the step changed (see :class:`Changes`)."""
 
     replies: list[Outbound]
     state: State
     done: bool = False
+    changes: Changes = NO_CHANGES
 
 
 # Steps whose answer is typed: a number sent to them is their answer, not a list's line.
@@ -767,10 +787,11 @@ async def _accept(
         replies.append(prompt(flow, following, answers, t))
         return Turn(replies, state)
     if not flow.confirm:
-        replies.extend(await flow.complete(ctx, answers))
+        completed, changes = _completed(await flow.complete(ctx, answers))
+        replies.extend(completed)
         _drop_draft(state, flow.name)
         state.clear()
-        return Turn(replies, state, done=True)
+        return Turn(replies, state, done=True, changes=changes)
     state.step = SUMMARY
     state.data = {**state.data, "_editing": False}
     replies.append(summary(flow, answers, t))
@@ -805,10 +826,10 @@ async def _handle_summary(
         t,
     )
     if picked == SAVE:
-        replies = await flow.complete(ctx, answers)
+        replies, changes = _completed(await flow.complete(ctx, answers))
         _drop_draft(state, flow.name)
         state.clear()
-        return Turn(replies, state, done=True)
+        return Turn(replies, state, done=True, changes=changes)
     if picked == EDIT:
         state.step = EDIT_PICK
         return Turn([_edit_menu(flow, answers, t)], state)

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from bot.messages import Outbound, Reply
 from handlers.communes import commune_by_code
-from handlers.conversation import Data, Flow, Kind, State, Step
+from handlers.conversation import Data, Done, Flow, Kind, State, Step
 from handlers.i18n import N_
-from handlers.ports import HandlerContext
+from handlers.ports import Changes, HandlerContext
 from ocop_rules import SUBJECT_TYPE_NAMES_VI, SubjectType
 
 
-async def _erase(ctx: HandlerContext, data: Data) -> list[Outbound]:
+async def _erase(ctx: HandlerContext, data: Data) -> list[Outbound] | Done:
     if not data["confirm"] or ctx.profile is None:
         return [Reply(ctx.t.gettext("All right, nothing was deleted."))]
     kept = await ctx.store.erase_person(ctx.profile.person_id)
-    ctx.profile = None
     lines = [ctx.t.gettext("Your name, phone number and chat accounts have been deleted.")]
     if kept:
         lines.append(
@@ -29,7 +28,7 @@ async def _erase(ctx: HandlerContext, data: Data) -> list[Outbound]:
             ).format(count=kept)
         )
     lines.append(ctx.t.gettext("Thank you for using Trợ lý OCOP. Type /start to begin again."))
-    return [Reply("\n".join(lines))]
+    return Done([Reply("\n".join(lines))], Changes(signed_out=True))
 
 
 ERASE = Flow(

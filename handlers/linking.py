@@ -22,7 +22,7 @@ from handlers.notices import channel_name
 from handlers.onboarding import ONBOARDING
 from handlers.parsing import InvalidAnswerError
 from handlers.payloads import PayloadKind, make
-from handlers.ports import HandlerContext
+from handlers.ports import Changes, HandlerContext
 
 FLOW = "link"
 CODE_TTL = timedelta(minutes=10)
@@ -189,8 +189,8 @@ async def _check_code(ctx: HandlerContext, state: State, content: Content) -> Tu
         chat_id=ctx.chat_id,
         display_name=ctx.sender_name,
     )
-    ctx.profile = profile
     state.clear()
     state.data = {k: v for k, v in state.data.items() if k != "drafts"}
     welcome = t.gettext("Welcome back, {name}! Your products and dossiers are here too.")
-    return Turn([Reply(welcome.format(name=profile.full_name or ""))], state, done=True)
+    reply = Reply(welcome.format(name=profile.full_name or ""))
+    return Turn([reply], state, done=True, changes=Changes(profile=profile))

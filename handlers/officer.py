@@ -22,7 +22,7 @@ from handlers.communes import commune_by_code
 from handlers.conversation import State, Turn
 from handlers.i18n import N_
 from handlers.payloads import PayloadKind, make
-from handlers.ports import HandlerContext, OfficerDossier, Profile, QueueEntry
+from handlers.ports import Changes, HandlerContext, OfficerDossier, Profile, QueueEntry
 from handlers.reports import DOCX
 from handlers.status import format_day
 from ocop_rules import CommuneConclusion, DossierStatus, product_groups
@@ -76,17 +76,22 @@ def not_officer(ctx: HandlerContext) -> list[Outbound]:
 # --- invites ------------------------------------------------------------------------------
 
 
-async def accept_invite(ctx: HandlerContext, code: str) -> list[Outbound]:
-    """``/canbo <code>`` (or the Telegram link): become an officer of the invite's commune."""
+async def accept_invite(ctx: HandlerContext, state: State, code: str) -> Turn:
+    """``/canbo <code>`` (or the Telegram link): become an officer of the invite's commune;
+    the turn carries the person now behind the chat."""
     t = ctx.t
     if not code.strip():
-        return [
-            Reply(
-                t.gettext(
-                    "Please send /canbo followed by the invite code, for example: /canbo ABCD234EFG"
+        return Turn(
+            [
+                Reply(
+                    t.gettext(
+                        "Please send /canbo followed by the invite code, for example: "
+                        "/canbo ABCD234EFG"
+                    )
                 )
-            )
-        ]
+            ],
+            state,
+        )
     outcome = await ctx.store.accept_invite(
         code,
         channel=ctx.channel,
@@ -104,21 +109,17 @@ async def accept_invite(ctx: HandlerContext, code: str) -> list[Outbound]:
         "revoked": N_("That invite code was cancelled. Please ask for a new one."),
     }
     if outcome.result == "cooldown":
-        return [
-            Reply(
-                t.gettext("Too many wrong codes. Please try again in {minutes} minutes.").format(
-                    minutes=outcome.retry_after_minutes
-                )
-            )
-        ]
+        wait = t.gettext("Too many wrong codes. Please try again in {minutes} minutes.")
+        return Turn([Reply(wait.format(minutes=outcome.retry_after_minutes))], state)
     if outcome.result in refusals:
-        return [Reply(t.gettext(refusals[outcome.result]))]
-    ctx.profile = outcome.profile
+        return Turn([Reply(t.gettext(refusals[outcome.result]))], state)
+    changes = Changes(profile=outcome.profile)
     commune = commune_by_code(outcome.commune_code or "")
     place = commune.full_name if commune else outcome.commune_code or ""
     if outcome.result == "already":
-        return [Reply(t.gettext("You are already an officer of {commune}.").format(commune=place))]
-    return [
+        already = t.gettext("You are already an officer of {commune}.").format(commune=place)
+        return Turn([Reply(already)], state, changes=changes)
+    replies: list[Outbound] = [
         Reply(
             t.gettext(
                 "Welcome! You are now an officer of {commune}. Type /choduyet for the dossiers "
@@ -132,6 +133,7 @@ async def accept_invite(ctx: HandlerContext, code: str) -> list[Outbound]:
             )
         ),
     ]
+    return Turn(replies, state, changes=changes)
 
 
 # --- screens ------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.messages import Outbound, Reply
-from handlers.conversation import Choice, Data, Flow, Kind, Step
+from bot.messages import Reply
+from handlers.conversation import Choice, Data, Done, Flow, Kind, Step
 from handlers.i18n import N_
-from handlers.ports import HandlerContext, NewProducer
+from handlers.ports import Changes, HandlerContext, NewProducer
 from ocop_rules import Eligibility, ProductGroup, SubjectType, subject_eligibility
 
 SUBJECT_CHOICES: tuple[Choice, ...] = (
@@ -69,7 +69,7 @@ def _registered(data: Data) -> bool:
     return data.get("subject_type") != SubjectType.UNREGISTERED
 
 
-async def _complete(ctx: HandlerContext, data: Data) -> list[Outbound]:
+async def _complete(ctx: HandlerContext, data: Data) -> Done:
     producer = NewProducer(
         full_name=data["full_name"],
         phone_e164=data["phone"],
@@ -80,20 +80,15 @@ async def _complete(ctx: HandlerContext, data: Data) -> list[Outbound]:
         consent_at=datetime.fromisoformat(data["consent_at"]),
         language=ctx.language,
     )
-    ctx.profile = await ctx.store.register_producer(
+    profile = await ctx.store.register_producer(
         producer,
         channel=ctx.channel,
         external_id=ctx.sender_id,
         chat_id=ctx.chat_id,
         display_name=ctx.sender_name,
     )
-    return [
-        Reply(
-            ctx.t.gettext("Thank you, {name}! Your details are saved.").format(
-                name=producer.full_name
-            )
-        )
-    ]
+    thanks = ctx.t.gettext("Thank you, {name}! Your details are saved.")
+    return Done([Reply(thanks.format(name=producer.full_name))], Changes(profile=profile))
 
 
 ONBOARDING = Flow(

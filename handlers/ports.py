@@ -7,7 +7,7 @@ records a step creates are committed together with the chat's new state — or n
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, tzinfo
 from typing import Protocol
 
@@ -493,9 +493,24 @@ class Store(ProducerStore, OfficerStore, Protocol):
     """Everything the conversations read and write, inside the event's transaction."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a step changed besides the chat's state: who is behind the chat (a sign-up, an
+    accepted invite, a recognised account, an erasure) and the language spoken. A step
+    returns these; nothing it is handed is changed in place."""
+
+    profile: Profile | None = None  # the person now behind the chat, when that changed
+    signed_out: bool = False  # the person's data was erased: nobody is behind the chat
+    language: str | None = None  # the language chosen, when that changed
+
+    def __bool__(self) -> bool:
+        return self.profile is not None or self.signed_out or self.language is not None
+
+
+@dataclass(frozen=True, slots=True)
 class HandlerContext:
-    """Everything a handler may use for one inbound message."""
+    """Everything a handler may use for one inbound message (read-only: a step reports
+    what it changed in its turn's :class:`Changes`)."""
 
     t: Translator
     now: datetime
@@ -508,3 +523,13 @@ class HandlerContext:
     language: str
     translators: Callable[[str], Translator]
     timezone: tzinfo = UTC
+
+    def after(self, changes: Changes) -> HandlerContext:
+        """The context for what follows a step that made ``changes``."""
+        if not changes:
+            return self
+        profile = None if changes.signed_out else (changes.profile or self.profile)
+        if changes.language is None:
+            return replace(self, profile=profile)
+        language = changes.language
+        return replace(self, profile=profile, language=language, t=self.translators(language))

@@ -24,7 +24,7 @@ from bot.messages import (
 )
 from handlers import claiming, conversation, linking, notices, offers, officer
 from handlers.conversation import Control, State, Turn, control_of
-from handlers.data_rights import ERASE, wipe
+from handlers.data_rights import wipe
 from handlers.features import (
     BY_COMMAND,
     BY_NAME,
@@ -142,7 +142,7 @@ async def _route(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if code is not None and (state.flow is None or not isinstance(content, Text)):
         if state.flow is not None:
             conversation.leave(state)
-        return Turn(await officer.accept_invite(ctx, code), state)
+        return await officer.accept_invite(ctx, state, code)
     current = _current(ctx, state)
     if isinstance(content, FileReceived) and content.kind in UNREADABLE_KINDS:
         asked = await current.reprompt(ctx, state) if current is not None else []
@@ -185,11 +185,12 @@ async def _advance(
         conversation.leave(state)
         return Turn([menu(ctx)], state)
     turn = await current.advance(ctx, state, content)
+    ctx = ctx.after(turn.changes)  # the person behind the chat may be new, or gone
     if current.name == ONBOARDING.name and turn.done:
         claim = await claiming.offer(ctx, turn.state)
         if claim is not None:
-            return Turn([*turn.replies, *claim.replies], claim.state)
-    if current.name == ERASE.name and ctx.profile is None:
+            return Turn([*turn.replies, *claim.replies], claim.state, changes=turn.changes)
+    if turn.changes.signed_out:
         wipe(turn.state)
         return turn
     if (

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from bot.messages import Outbound, Reply
-from handlers.conversation import Choice, Data, Flow, Kind, Step
+from bot.messages import Reply
+from handlers.conversation import Choice, Data, Done, Flow, Kind, Step
 from handlers.i18n import N_
-from handlers.ports import HandlerContext
+from handlers.ports import Changes, HandlerContext
 
 
-async def _set_language(ctx: HandlerContext, data: Data) -> list[Outbound]:
-    ctx.language = data["language"]
-    ctx.t = ctx.translators(ctx.language)
+async def _set_language(ctx: HandlerContext, data: Data) -> Done:
+    language: str = data["language"]
     if ctx.profile is not None:
-        await ctx.store.set_language(ctx.profile.person_id, ctx.language)
-    return [Reply(ctx.t.gettext("Done: I will speak English with you."))]
+        await ctx.store.set_language(ctx.profile.person_id, language)
+    said = ctx.translators(language).gettext("Done: I will speak English with you.")
+    return Done([Reply(said)], Changes(language=language))
 
 
 LANGUAGE = Flow(
