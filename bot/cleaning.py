@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
 from bot.messages import (
     ChoicePicked,
@@ -90,13 +91,16 @@ def clean_content(content: Content) -> Content:
             return ChoicePicked(clean_text(payload, MAX_TOKEN))
         case ContactShared(phone, is_own):
             return ContactShared(clean_text(phone, MAX_TOKEN), is_own)
-        case FileReceived(kind, file_ref, media_type, size_bytes, caption):
-            return FileReceived(
-                kind,
-                clean_text(file_ref, MAX_REF),
-                clean_text(media_type, MAX_TOKEN) if isinstance(media_type, str) else None,
-                size_bytes if isinstance(size_bytes, int) else None,
-                clean_text(caption) if isinstance(caption, str) else None,
+        case FileReceived(_, file_ref, media_type, size_bytes, caption):
+            # replace(): the downloaded bytes and any problem with them pass unchanged.
+            return replace(
+                content,
+                file_ref=clean_text(file_ref, MAX_REF),
+                media_type=clean_text(media_type, MAX_TOKEN)
+                if isinstance(media_type, str)
+                else None,
+                size_bytes=size_bytes if isinstance(size_bytes, int) else None,
+                caption=clean_text(caption) if isinstance(caption, str) else None,
             )
     return content  # pragma: no cover - every kind of content is matched above
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import docx
 import pytest
@@ -77,7 +77,9 @@ class _Vietnamese:
 
 
 def test_the_idea_form_prints_text_stored_before_cleaning() -> None:
-    dossier = DossierView(1, "Mật\x01 ong\x00", "XOP-1", "food", None, "new", "idea")
+    dossier = DossierView(
+        1, "Mật\x01 ong\x00", "XOP-1", "food", None, "new", "idea", None, date(2026, 6, 1)
+    )
     form = IdeaForm(
         dossier=dossier,
         person_name="Lò\x0b Văn Nam",
