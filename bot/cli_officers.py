@@ -49,7 +49,8 @@ async def _in_transaction(
 
 
 async def invite(settings: Settings, database: AsyncEngine, args: argparse.Namespace) -> int:
-    """Print a new one-time code for the commune, and the Telegram link when known."""
+    """Print a new one-time code for the commune and what the officer types on Zalo (and on
+    Telegram, with its link when the bot's name is known)."""
     commune = resolve_commune(args.commune)
     now = datetime.now(UTC)
 
@@ -57,11 +58,11 @@ async def invite(settings: Settings, database: AsyncEngine, args: argparse.Names
         row, code = await create_invite(session, commune.code, args.name, now)
         print(f"Invite {row.id} for {commune.full_name} (code {commune.code})")
         print(f"Code: {code}  (valid 7 days, works once)")
-        print(f"On Telegram or Zalo the officer sends: /canbo {code}")
+        # Zalo first: that is where commune officers are (Telegram is blocked in Vietnam).
+        print(f"On Zalo the officer opens the chat with the bot and types: canbo {code}")
+        print(f"(On Telegram: /canbo {code})")
         if settings.telegram_bot_username:
             print(f"Telegram link: {deep_link(settings.telegram_bot_username, code)}")
-        else:
-            print("Set TELEGRAM_BOT_USERNAME to also print a Telegram link.")
         return 0
 
     return await _in_transaction(database, work)

@@ -423,6 +423,11 @@ def test_cli_invite_list_and_revoke(database_url: str) -> None:
     assert code is not None
     assert f"https://t.me/TroLyOcopBot?start={code.group(1)}" in created.stdout
     assert "Xã Xốp, tỉnh Quảng Ngãi" in created.stdout
+    # Zalo first: what to type there comes before anything about Telegram.
+    zalo_line = created.stdout.index(
+        f"On Zalo the officer opens the chat with the bot and types: canbo {code.group(1)}"
+    )
+    assert zalo_line < created.stdout.index("Telegram")
     listed = run_cli("officer", "list", DATABASE_URL=database_url)
     assert "open" in listed.stdout
     assert "Hoa" in listed.stdout
