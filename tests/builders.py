@@ -26,6 +26,7 @@ from bot.messages import (
     Reply,
     content_from_text,
 )
+from handlers.conversation import SUMMARY
 
 _ids = itertools.count(1)
 # Onboarding of a cooperative in Xã Xốp, typed without diacritics.
@@ -41,6 +42,44 @@ SIGN_UP = [
     "luu",
 ]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def sign_up_script(phone: str = "0912345678", **changes: str) -> dict[str, str]:
+    """Sign-up of a cooperative in Xã Xốp, typed without diacritics."""
+    return {
+        "consent": "co",
+        "full_name": "Lo Van Nam",
+        "phone": phone,
+        "commune": "xa xop",
+        "subject_type": "hop tac xa",
+        "subject_name": "HTX Mat ong Xop",
+        "business_registration_no": "bo qua",
+        SUMMARY: "luu",
+        **changes,
+    }
+
+
+def idea_script(**changes: str) -> dict[str, str]:
+    """A honey idea, every answer valid."""
+    return {
+        "product_name": "Mat ong rung",
+        "group": "thuc pham",
+        "subgroup": "1",
+        "is_new_product": "co",
+        "description": "Mat ong nuoi trong rung",
+        "raw_materials": "Hoa rung",
+        "raw_material_commune_pct": "80",
+        "raw_material_province_pct": "100",
+        "workers_total": "5",
+        "workers_local": "5",
+        "idea_origin": "1",
+        "identity_story": "bo qua",
+        "papers_held": "0",
+        "target_market": "1",
+        "support_wanted": "bo qua",
+        SUMMARY: "luu",
+        **changes,
+    }
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 120, 40)) -> bytes:
@@ -134,6 +173,20 @@ class Chat:
         """Press a button."""
         await self.send(ChoicePicked(payload))
         return self.last_text
+
+    async def sign_up(self, **answers: str) -> str:
+        """Say hello and sign up with :func:`sign_up_script` (``answers`` change it)."""
+        await self.say("/start")
+        return await self.answer(sign_up_script(**answers))
+
+    async def register_idea(
+        self, product: str, group: str, *, until: str | None = None, **answers: str
+    ) -> str:
+        """Register an idea with :func:`idea_script` for ``product`` of ``group`` (typed as
+        words), up to the question ``until`` when given."""
+        await self.say("dang ky")
+        script = idea_script(product_name=product, group=group, **answers)
+        return await self.answer(script, until=until)
 
     async def where(self) -> tuple[str | None, str | None]:
         """The flow and the question this chat is at, as stored."""

@@ -15,48 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.engine import Engine
 from bot.invites import create_invite
 from bot.messages import Capabilities, Channel, Outbound, Reply
-from handlers.conversation import SUMMARY
-from tests.builders import START, Chat
+from tests.builders import START, Chat, idea_script, sign_up_script
 
 XOP = "23356"  # Xã Xốp, tỉnh Quảng Ngãi
-
-
-def sign_up_script(phone: str = "0912345678", **changes: str) -> dict[str, str]:
-    """Sign-up of a cooperative in Xã Xốp, typed without diacritics."""
-    return {
-        "consent": "co",
-        "full_name": "Lo Van Nam",
-        "phone": phone,
-        "commune": "xa xop",
-        "subject_type": "hop tac xa",
-        "subject_name": "HTX Mat ong Xop",
-        "business_registration_no": "bo qua",
-        SUMMARY: "luu",
-        **changes,
-    }
-
-
-def idea_script(**changes: str) -> dict[str, str]:
-    """A honey idea, every answer valid."""
-    return {
-        "product_name": "Mat ong rung",
-        "group": "thuc pham",
-        "subgroup": "1",
-        "is_new_product": "co",
-        "description": "Mat ong nuoi trong rung",
-        "raw_materials": "Hoa rung",
-        "raw_material_commune_pct": "80",
-        "raw_material_province_pct": "100",
-        "workers_total": "5",
-        "workers_local": "5",
-        "idea_origin": "1",
-        "identity_story": "bo qua",
-        "papers_held": "0",
-        "target_market": "1",
-        "support_wanted": "bo qua",
-        SUMMARY: "luu",
-        **changes,
-    }
 
 
 async def signed_up(chat: Chat, phone: str, script: Mapping[str, str] | None = None) -> Chat:

@@ -11,7 +11,7 @@ from bot.engine import Engine
 from bot.messages import FileKind, FileReceived
 from bot.store import SqlStore
 from ocop_rules import REQUIREMENTS
-from tests.builders import SIGN_UP, START, Chat, Clock
+from tests.builders import START, Chat, Clock
 
 
 def idea(name: str, group: str, subgroup: str | None = "1") -> list[str]:
@@ -72,7 +72,8 @@ async def walk(chat: Chat, answers: dict[str, str], photos: dict[str, int]) -> l
 async def test_full_checklist_with_two_photos_and_what_is_missing(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "thuc pham")
     seen = await walk(
         chat,
         answers={"subject_report": "chua", "food_safety_certificate": "chua", "awards": "chua"},
@@ -100,7 +101,8 @@ async def test_full_checklist_with_two_photos_and_what_is_missing(
 
 
 async def test_handicraft_is_never_asked_for_food_safety(chat: Chat) -> None:
-    await chat.say(*SIGN_UP, *idea("Gio may tre", "thu cong"))
+    await chat.sign_up()
+    await chat.register_idea("Gio may tre", "thu cong")
     seen = await walk(chat, answers={}, photos={})
     assert "food_safety_certificate" not in seen
     assert "test_results" not in seen
@@ -108,7 +110,8 @@ async def test_handicraft_is_never_asked_for_food_safety(chat: Chat) -> None:
 
 
 async def test_tourism_is_never_asked_for_samples(chat: Chat) -> None:
-    reply = await chat.say(*SIGN_UP, *idea("Homestay Xop", "du lich", subgroup=None)[:-1])
+    await chat.sign_up()
+    reply = await chat.register_idea("Homestay Xop", "du lich", until="_summary")
     assert "Anh/chị xem lại thông tin" in reply
     await chat.say("luu")
     seen = await walk(chat, answers={}, photos={})
@@ -117,7 +120,8 @@ async def test_tourism_is_never_asked_for_samples(chat: Chat) -> None:
 
 
 async def test_checklist_resumes_where_it_stopped(chat: Chat) -> None:
-    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "thuc pham")
     await chat.say("/hoso", "chua", "chua")
     assert "2/18 mục" in chat.last_text
     stopped = await chat.say("huy")
@@ -128,7 +132,8 @@ async def test_checklist_resumes_where_it_stopped(chat: Chat) -> None:
 
 
 async def test_bad_files_are_refused(chat: Chat) -> None:
-    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "thuc pham")
     await chat.say("/hoso", "co")
     await chat.send(FileReceived(FileKind.STICKER, "s1"))
     assert "ảnh chụp hoặc tệp" in chat.last_text
@@ -141,9 +146,10 @@ async def test_bad_files_are_refused(chat: Chat) -> None:
 async def test_another_persons_dossier_is_out_of_reach(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "thuc pham")
     other = Chat(chat.engine, chat="200")
-    await other.say(*SIGN_UP)
+    await other.sign_up()
     async with sessionmaker.begin() as session:
         store = SqlStore(session, START)
         mine = await store.open_dossiers(1)

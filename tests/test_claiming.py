@@ -12,7 +12,7 @@ from bot.admin import importer
 from bot.admin.scope import Scope
 from bot.db.models import AuditEntry, Person, Subject
 from bot.engine import Engine
-from tests.builders import SIGN_UP, Chat
+from tests.builders import Chat
 
 HEADER = "Tên sản phẩm;Chủ thể;Xã;Nhóm;Số sao;Số quyết định;Ngày quyết định;Điện thoại"
 ROWS = [
@@ -47,7 +47,7 @@ async def test_sign_up_offers_the_listed_subjects_one_at_a_time_and_claims_only_
 ) -> None:
     await _import(sessionmaker)
     chat = Chat(engine_)
-    reply = await chat.say(*SIGN_UP)
+    reply = await chat.sign_up()
     assert "Thank you" in reply or "Cảm ơn" in reply
     # First the phone match, with its products and stars, as a question — nothing linked yet.
     assert "“HTX Mật ong rừng Xốp” ở Xã Xốp, tỉnh Quảng Ngãi" in reply
@@ -88,8 +88,7 @@ async def test_a_name_match_folds_the_sign_up_subject_into_the_listed_one(
 ) -> None:
     await _import(sessionmaker)
     chat = Chat(engine_, chat="200")
-    other_phone = [*SIGN_UP[:3], "0977000111", *SIGN_UP[4:]]
-    reply = await chat.say(*other_phone)
+    reply = await chat.sign_up(phone="0977000111")
     assert "“HTX Mật ong rừng Xốp”" not in reply  # another phone, another name
     assert "“HTX Mật ong Xốp” ở Xã Xốp" in reply
     reply = await chat.press("p:yes")
@@ -112,7 +111,7 @@ async def test_an_old_or_made_up_claim_button_claims_nothing(
 ) -> None:
     await _import(sessionmaker)
     chat = Chat(engine_, chat="300")
-    await chat.say(*SIGN_UP)
+    await chat.sign_up()
     await chat.say("huy")  # leaves the question without claiming
     assert (await _subjects(sessionmaker))["HTX Mật ong rừng Xốp"] is None
     reply = await chat.press("p:yes")  # the button of the earlier question
@@ -131,7 +130,7 @@ async def test_help_and_unclear_answers_keep_the_question(
 ) -> None:
     await _import(sessionmaker)
     chat = Chat(engine_, chat="400")
-    await chat.say(*SIGN_UP)
+    await chat.sign_up()
     reply = await chat.say("tro giup")
     assert "/chungnhan" in reply
     assert "“HTX Mật ong rừng Xốp”" in reply
@@ -145,6 +144,6 @@ async def test_without_a_listed_match_sign_up_goes_straight_to_the_menu(
     engine_: Engine,
 ) -> None:
     chat = Chat(engine_, chat="500")
-    reply = await chat.say(*SIGN_UP)
+    reply = await chat.sign_up()
     assert "danh sách sản phẩm OCOP của tỉnh" not in reply
     assert "1. Đăng ký ý tưởng sản phẩm" in reply or "Đăng ký ý tưởng" in reply

@@ -36,7 +36,8 @@ def chat(sessionmaker: async_sessionmaker[AsyncSession]) -> Chat:
 
 
 async def test_idea_form_docx_holds_the_answers(chat: Chat) -> None:
-    await chat.say(*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung Xop", "thuc pham")
     replies = await chat.send(Command("phieu"))
     documents = [r for r in replies if isinstance(r, Document)]
     assert [d.filename for d in documents] == ["phieu-y-tuong-OCOP-51-2026-0001.docx"]
@@ -58,7 +59,8 @@ async def test_idea_form_docx_holds_the_answers(chat: Chat) -> None:
 
 
 async def test_cover_sheet_once_the_checklist_is_complete(chat: Chat) -> None:
-    await chat.say(*SIGN_UP, *idea("Gio may tre", "thu cong"))
+    await chat.sign_up()
+    await chat.register_idea("Gio may tre", "thu cong")
     await walk(chat, answers={"awards": "chua"}, photos={"business_registration": 2})
     replies = await chat.send(Command("phieu"))
     documents = {r.filename: r for r in replies if isinstance(r, Document)}
@@ -109,7 +111,8 @@ async def test_without_a_link_key_zalo_is_told_where_to_get_a_copy(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     chat = Chat(Engine(sessionmaker, clock=Clock()), capabilities=ZALO, channel=Channel.ZALO)
-    await chat.say(*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung Xop", "thuc pham")
     assert "UBND xã" in await chat.say("/phieu")
 
 

@@ -10,26 +10,34 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Dossier, OfficerAssignment, OutboxMessage, Person, Product
 from bot.engine import Engine
-from tests.builders import SIGN_UP, Chat, Clock
+from handlers.conversation import SUMMARY
+from tests.builders import Chat, Clock
 
-IDEA = [
-    "dang ky",
-    "Mat ong rung Xop",
-    "mat ong",
-    "che bien",
-    "co",
-    "Mat ong khai thac tu rung tu nhien",
-    "Mat ong rung Xop",
-    "80%",
-    "100",
-    "12",
-    "10",
-    "1",
-    "Nguoi Xo Dang lay mat ong tu xua",
-    "1, 3",
-    "trong nuoc",
-    "bao bi",
-]
+# The idea typed without diacritics, each answer under the name of its question.
+IDEA = {
+    "product_name": "Mat ong rung Xop",
+    "group": "mat ong",
+    "subgroup": "che bien",
+    "is_new_product": "co",
+    "description": "Mat ong khai thac tu rung tu nhien",
+    "raw_materials": "Mat ong rung Xop",
+    "raw_material_commune_pct": "80%",
+    "raw_material_province_pct": "100",
+    "workers_total": "12",
+    "workers_local": "10",
+    "idea_origin": "1",
+    "identity_story": "Nguoi Xo Dang lay mat ong tu xua",
+    "papers_held": "1, 3",
+    "target_market": "trong nuoc",
+    "support_wanted": "bao bi",
+}
+
+
+async def _idea_until(chat: Chat, question: str) -> str:
+    """Sign up, open the idea registration and answer up to ``question``."""
+    await chat.sign_up()
+    await chat.say("dang ky")
+    return await chat.answer(IDEA, until=question)
 
 
 @pytest.fixture
@@ -40,8 +48,7 @@ def chat(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Chat:
 async def test_idea_registered_without_diacritics_is_stored_correctly(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say(*SIGN_UP)
-    summary = await chat.say(*IDEA)
+    summary = await _idea_until(chat, SUMMARY)
     assert "Nguyên liệu từ xã: 80%" in summary
     done = await chat.say("luu")
     code = re.search(r"OCOP-\d{2}-\d{4}-\d{4}", done)
@@ -72,25 +79,25 @@ async def test_idea_registered_without_diacritics_is_stored_correctly(
 async def test_bad_percentages_are_refused_with_an_example(
     chat: Chat, answer: str, expected: str
 ) -> None:
-    await chat.say(*SIGN_UP, *IDEA[:7])
+    await _idea_until(chat, "raw_material_commune_pct")
     reply = await chat.say(answer)
     assert expected in reply
-    assert "Bước 7/15" in reply
+    assert await chat.where() == ("idea", "raw_material_commune_pct")  # asked again
 
 
 async def test_cross_field_checks(chat: Chat) -> None:
-    await chat.say(*SIGN_UP, *IDEA[:8])
+    await _idea_until(chat, "raw_material_province_pct")
     assert "không thể nhỏ hơn" in await chat.say("50")
     await chat.say("100", "12")
     reply = await chat.say("15")
     assert "không thể nhiều hơn tổng số người làm (12)" in reply
-    assert "Bước 10/15" in reply
+    assert await chat.where() == ("idea", "workers_local")
 
 
 async def test_edit_a_field_from_the_summary(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say(*SIGN_UP, *IDEA)
+    await _idea_until(chat, SUMMARY)
     await chat.say("sua")
     await chat.say("nguyen lieu tu xa")
     summary = await chat.say("90")
@@ -102,27 +109,29 @@ async def test_edit_a_field_from_the_summary(
 
 
 async def test_cancel_mid_way_and_resume_days_later(chat: Chat, clock: Clock) -> None:
-    await chat.say(*SIGN_UP, *IDEA[:6])
+    await _idea_until(chat, "raw_materials")
     await chat.say("huy")
     clock.advance(days=4)
     assert "đang làm dở" in await chat.say("dang ky")
-    resumed = await chat.say("tiep tuc")
-    assert "Bước 6/15" in resumed
-    summary = await chat.say(*IDEA[6:])
+    await chat.say("tiep tuc")
+    assert await chat.where() == ("idea", "raw_materials")
+    summary = await chat.answer(IDEA, until=SUMMARY)
     assert "Tên sản phẩm: Mat ong rung Xop" in summary
 
 
 async def test_tourism_has_no_subgroup_question(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say(*SIGN_UP, "dang ky", "Homestay ban Xop")
+    await chat.sign_up()
+    await chat.say("dang ky", "Homestay ban Xop")
     reply = await chat.say("du lich")
-    assert "Bước 3/14" in reply
+    assert await chat.where() == ("idea", "is_new_product")
     assert "mới" in reply
 
 
 async def test_a_stranger_typing_dang_ky_signs_up_first(chat: Chat) -> None:
-    assert "Bước 1/7" in await chat.say("dang ky")
+    await chat.say("dang ky")
+    assert await chat.where() == ("onboarding", "consent")
 
 
 async def test_the_communes_officer_is_told(
@@ -133,7 +142,7 @@ async def test_the_communes_officer_is_told(
         session.add(officer)
         await session.flush()
         session.add(OfficerAssignment(person_id=officer.id, commune_code="23356"))
-    await chat.say(*SIGN_UP, *IDEA)
+    await _idea_until(chat, SUMMARY)
     assert "đã báo cho cán bộ OCOP" in await chat.say("luu")
     async with sessionmaker() as session:
         message = (await session.execute(select(OutboxMessage))).scalar_one()

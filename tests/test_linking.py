@@ -18,9 +18,8 @@ from bot.channels.zalo import CAPABILITIES as ZALO
 from bot.db.models import AuditEntry, ChannelAccount, ConversationSession, OutboxMessage, Person
 from bot.engine import Engine
 from bot.messages import Channel
-from tests.builders import SIGN_UP, Chat, Clock
+from tests.builders import Chat, Clock
 from tests.standins import TelegramStandIn
-from tests.test_checklist import idea
 
 # Onboarding on Zalo up to the phone number already known from Telegram.
 UP_TO_PHONE = ["/start", "co", "Lo Van Nam", "0912 345 678"]
@@ -33,7 +32,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 async def on_telegram(engine_: Engine) -> Chat:
     """Lo Van Nam, signed up on Telegram, with one product idea."""
     chat = Chat(engine_, chat="7001", capabilities=TELEGRAM, channel=Channel.TELEGRAM)
-    await chat.say(*SIGN_UP, *idea("Mat ong rung Xop", "mat ong"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung Xop", "mat ong")
     assert "OCOP-51-" in "\n".join(chat.transcript)
     return chat
 

@@ -29,7 +29,7 @@ from bot.db.models import (
 from bot.engine import Engine
 from bot.invites import create_invite
 from bot.messages import Document as DocumentReply
-from tests.builders import SIGN_UP, START, Chat, Clock
+from tests.builders import START, Chat, Clock
 from tests.test_checklist import idea, walk
 from tests.test_cli import run_cli
 
@@ -128,7 +128,8 @@ async def form_check(officer: Chat, dossier_id: int, missing: frozenset[str] = f
 
 
 async def register_and_walk(producer: Chat) -> None:
-    await producer.say(*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"))
+    await producer.sign_up()
+    await producer.register_idea("Mat ong rung Xop", "thuc pham")
     await walk(producer, answers={"awards": "chua"}, photos={"business_registration": 1})
 
 
@@ -385,7 +386,8 @@ async def test_another_communes_dossier_is_refused_by_id_replay_and_code(
 async def test_a_producer_cannot_use_officer_buttons(
     producer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await producer.say(*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"))
+    await producer.sign_up()
+    await producer.register_idea("Mat ong rung Xop", "thuc pham")
     (dossier_id,) = await dossier_ids(sessionmaker)
     assert "dành cho cán bộ xã" in await producer.press(f"o:form:{dossier_id}")
     assert "dành cho cán bộ xã" in await producer.say("/choduyet")
@@ -395,7 +397,8 @@ async def test_a_producer_cannot_use_officer_buttons(
 async def test_officer_menu_and_commune_overview(
     producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await producer.say(*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"))
+    await producer.sign_up()
+    await producer.register_idea("Mat ong rung Xop", "thuc pham")
     await officer.say(f"/canbo {await new_code(sessionmaker)}")
     menu = await officer.say("menu")
     assert "Hồ sơ chờ xã xử lý" in menu
@@ -443,7 +446,7 @@ def test_cli_invite_list_and_revoke(database_url: str) -> None:
 async def test_notice_settings_turn_kinds_off_and_keep_the_legal_one(
     producer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await producer.say(*SIGN_UP)
+    await producer.sign_up()
     screen = await producer.say("/thongbao")
     assert "Nhắc giấy chứng nhận sắp hết hạn: bật" in screen
     assert "không tắt được" in screen

@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Certificate, EvaluationRound, Product
 from bot.engine import Engine
 from ocop_rules import certificate_expiry
-from tests.builders import SIGN_UP, START, Chat, Clock
-from tests.test_checklist import idea
+from tests.builders import START, Chat, Clock
 
 
 async def add_certificate(
@@ -46,7 +45,8 @@ def chat(sessionmaker: async_sessionmaker[AsyncSession]) -> Chat:
 async def test_status_shows_step_progress_round_and_next_thing(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "thuc pham")
     async with sessionmaker.begin() as session:
         session.add(
             EvaluationRound(
@@ -68,14 +68,15 @@ async def test_status_shows_step_progress_round_and_next_thing(
 
 
 async def test_status_without_products(chat: Chat) -> None:
-    await chat.say(*SIGN_UP)
+    await chat.sign_up()
     assert "/dangky" in await chat.say("/trangthai")
 
 
 async def test_certificate_with_expiry_and_reevaluation_papers(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "thuc pham")
     issued = date(2023, 7, 1)  # START is 2 March 2026: under 6 months before 1 July 2026
     await add_certificate(sessionmaker, issued, "123/QĐ-UBND", 4, "UBND tỉnh Quảng Ngãi")
     reply = await chat.say("/chungnhan")
@@ -89,14 +90,15 @@ async def test_certificate_with_expiry_and_reevaluation_papers(
 
 
 async def test_no_certificate_yet(chat: Chat) -> None:
-    await chat.say(*SIGN_UP)
+    await chat.sign_up()
     assert "chưa có giấy chứng nhận" in await chat.say("/chungnhan")
 
 
 async def test_numbers_and_dates_follow_the_language(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say(*SIGN_UP, *idea("Mat ong rung", "thuc pham"))
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "thuc pham")
     issued = date(2026, 3, 1)
     await add_certificate(sessionmaker, issued, "9", 3, "UBND tỉnh")
     assert "còn 1.095 ngày" in await chat.say("/chungnhan")
