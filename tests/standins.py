@@ -33,9 +33,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.settings import Settings, load_settings
+
 REPO = Path(__file__).parents[1]
 TELEGRAM_TOKEN = "123456:TEST-token"
 ZALO_TOKEN = "987:zalo-secret-token"
+TG_SECRET = "tg-secret_1"
+ZALO_SECRET = "zalo-secret-1"
 SEND_METHODS = ("sendMessage", "sendDocument")
 ZALO_MAX_TEXT = 2000
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Trợ lý OCOP", "username": "ocop_test_bot"}
@@ -486,3 +490,19 @@ async def start_bot_server(
             await asyncio.sleep(0.05)
     process.kill()
     raise RuntimeError("ocop-bot serve did not become ready")
+
+
+def platform_settings(
+    database_url: str, telegram_url: str, zalo_url: str, **overrides: Any
+) -> Settings:
+    """Settings of the web app with both platforms pointed at their stand-ins."""
+    return load_settings(
+        database_url=database_url,
+        telegram_bot_token=TELEGRAM_TOKEN,
+        telegram_webhook_secret=TG_SECRET,
+        telegram_api_base_url=f"{telegram_url}/bot",
+        zalo_bot_token=ZALO_TOKEN,
+        zalo_webhook_secret=ZALO_SECRET,
+        zalo_api_base_url=zalo_url,
+        **overrides,
+    )

@@ -39,10 +39,12 @@ from bot.settings import Settings, load_settings
 from bot.web import ConfigurationError, create_app, webhooks_first
 from tests.builders import Chat, Clock, png
 from tests.standins import (
-    TELEGRAM_TOKEN,
+    TG_SECRET,
+    ZALO_SECRET,
     ZALO_TOKEN,
     TelegramStandIn,
     ZaloStandIn,
+    platform_settings,
     serve,
     telegram_callback,
     telegram_contact,
@@ -64,8 +66,6 @@ SCRIPT = [
     "luu",
 ]
 EXPECTED = ("Nguyen Van A", "+84912345678", "23356", "cooperative", "HTX Mat ong Xop")
-TG_SECRET = "tg-secret_1"
-ZALO_SECRET = "zalo-secret-1"
 
 
 async def stored(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[Any, ...]:
@@ -102,14 +102,10 @@ def settings(
     telegram_api: tuple[TelegramStandIn, str],
     zalo_api: tuple[ZaloStandIn, str],
 ) -> Settings:
-    return load_settings(
-        database_url=database_url,
-        telegram_bot_token=TELEGRAM_TOKEN,
-        telegram_webhook_secret=TG_SECRET,
-        telegram_api_base_url=f"{telegram_api[1]}/bot",
-        zalo_bot_token=ZALO_TOKEN,
-        zalo_webhook_secret=ZALO_SECRET,
-        zalo_api_base_url=zalo_api[1],
+    return platform_settings(
+        database_url,
+        telegram_api[1],
+        zalo_api[1],
         ocop_quiet_hours="00:00-00:00",  # the in-process alert loop sends at any hour here
     )
 

@@ -24,21 +24,20 @@ from bot.admin.scope import Scope
 from bot.cleaning import MAX_ID
 from bot.db.models import ChannelAccount, ConversationSession, Person, Product, Subject
 from bot.logs import JsonFormatter
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from bot.web import create_app, webhooks_first
 from tests.standins import (
-    TELEGRAM_TOKEN,
-    ZALO_TOKEN,
+    TG_SECRET,
+    ZALO_SECRET,
     TelegramStandIn,
     ZaloStandIn,
+    platform_settings,
     serve,
     telegram_text,
     zalo_text,
 )
 from tests.test_checklist import idea
 
-TG_SECRET = "tg-secret_1"
-ZALO_SECRET = "zalo-secret-1"
 FORMULA = '=HYPERLINK("http://x","y")'
 # The formula with a control character and a NUL typed into it, as the black-box test sent it.
 HOSTILE_PRODUCT = '=HYPER\x01LINK("http://x",\x00"y")'
@@ -58,14 +57,10 @@ def settings(
     database_url: str, platforms: tuple[TelegramStandIn, str, ZaloStandIn, str]
 ) -> Settings:
     _, telegram_url, _, zalo_url = platforms
-    return load_settings(
-        database_url=database_url,
-        telegram_bot_token=TELEGRAM_TOKEN,
-        telegram_webhook_secret=TG_SECRET,
-        telegram_api_base_url=f"{telegram_url}/bot",
-        zalo_bot_token=ZALO_TOKEN,
-        zalo_webhook_secret=ZALO_SECRET,
-        zalo_api_base_url=zalo_url,
+    return platform_settings(
+        database_url,
+        telegram_url,
+        zalo_url,
         ocop_secret_key="k" * 32,
         ocop_alerts=False,
     )

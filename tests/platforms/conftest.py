@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from tests.admin.conftest import SECRET_KEY
-from tests.standins import TELEGRAM_TOKEN, ZALO_TOKEN, TelegramStandIn, ZaloStandIn
+from tests.standins import TelegramStandIn, ZaloStandIn, platform_settings
 from tests.test_channels import (  # noqa: F401 - fixtures, found by name
-    TG_SECRET,
-    ZALO_SECRET,
     app_url,
     client,
     telegram_api,
@@ -24,14 +22,10 @@ def settings(
     telegram_api: tuple[TelegramStandIn, str],  # noqa: F811 - the imported fixture
     zalo_api: tuple[ZaloStandIn, str],  # noqa: F811 - the imported fixture
 ) -> Settings:
-    return load_settings(
-        database_url=database_url,
-        telegram_bot_token=TELEGRAM_TOKEN,
-        telegram_webhook_secret=TG_SECRET,
-        telegram_api_base_url=f"{telegram_api[1]}/bot",
-        zalo_bot_token=ZALO_TOKEN,
-        zalo_webhook_secret=ZALO_SECRET,
-        zalo_api_base_url=zalo_api[1],
+    return platform_settings(
+        database_url,
+        telegram_api[1],
+        zalo_api[1],
         ocop_secret_key=SECRET_KEY,
         ocop_quiet_hours="00:00-00:00",
     )
