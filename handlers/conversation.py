@@ -683,9 +683,7 @@ async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
     state.data = {**state.data, "_touched": ctx.now.isoformat()}
 
     if control is Control.CANCEL:
-        if state.step == RESUME:
-            _drop_draft(state, flow.name)
-        else:
+        if state.step != RESUME:  # at the resume prompt the draft is still kept as it was
             _save_draft(state)
         state.clear()
         return Turn(
@@ -728,8 +726,11 @@ async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
         return Turn([Reply(help_text), prompt(flow, step, answers, t)], state)
     if control is Control.BACK:
         return _go_back(flow, state, step, t, answers)
-    if control is Control.SKIP and step.optional:
-        return await _accept(flow, state, step, None, ctx, answers)
+    if control is Control.SKIP:
+        if step.optional:
+            return await _accept(flow, state, step, None, ctx, answers)
+        needed = t.gettext("This question cannot be skipped: please answer it.")
+        return Turn([Reply(f"{needed}\n{way_out(t)}"), prompt(flow, step, answers, t)], state)
 
     try:
         value = parse_answer(

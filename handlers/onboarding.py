@@ -13,6 +13,7 @@ from bot.messages import Reply
 from handlers.conversation import Choice, Data, Done, Flow, Kind, Step
 from handlers.i18n import N_
 from handlers.ports import Changes, HandlerContext, NewProducer
+from handlers.textmatch import fold
 from ocop_rules import Eligibility, ProductGroup, SubjectType, subject_eligibility
 
 SUBJECT_CHOICES: tuple[Choice, ...] = (
@@ -54,6 +55,20 @@ def _eligibility_note(value: Any, _data: Data) -> str | None:
         return N_(
             "Good to know: associations and tourism centres take part with tourism products only."
         )
+    return None
+
+
+# Answers that say there is nothing, typed where a name is needed.
+NOT_A_NAME = frozenset(
+    {"khong", "khong co", "chua co", "chua", "ko", "none", "khong biet", "bo qua"}
+)
+
+
+def _a_name(value: Any, _data: Data) -> str | None:
+    """A name has letters, and is not a "none" ("12345", "không có" are no names)."""
+    text = str(value)
+    if not any(ch.isalpha() for ch in text) or fold(text).strip(" .!") in NOT_A_NAME:
+        return N_("Please type a name in letters, for example: Lò Văn Nam.")
     return None
 
 
@@ -113,7 +128,13 @@ ONBOARDING = Flow(
             stop_if=_refuse,
             stamp=True,
         ),
-        Step("full_name", N_("What is your full name?"), label=N_("Full name"), max_length=100),
+        Step(
+            "full_name",
+            N_("What is your full name?"),
+            label=N_("Full name"),
+            max_length=100,
+            check=_a_name,
+        ),
         Step(
             "phone",
             N_("What is your phone number? Type it, for example: 0912345678"),
@@ -147,6 +168,7 @@ ONBOARDING = Flow(
             ),
             label=N_("Producer name"),
             max_length=150,
+            check=_a_name,
         ),
         Step(
             "business_registration_no",

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 import phonenumbers
 
 from handlers.i18n import N_
-from handlers.textmatch import fold
+from handlers.textmatch import fold, words_key
 
 
 class InvalidAnswerError(ValueError):
@@ -26,9 +26,21 @@ class InvalidAnswerError(ValueError):
 
 
 YES_WORDS = frozenset(
-    {"1", "co", "c", "yes", "y", "ok", "u", "uh", "um", "dung", "roi", "da co", "co roi"}
+    {
+        *("1", "co", "c", "yes", "y", "ok", "oke", "okay", "u", "uh", "um", "uhm", "dung"),
+        *("roi", "da co", "co roi", "dong y", "vang", "duoc", "dung roi", "chac chan", "da"),
+        *("co chu", "tat nhien", "dong y roi", "duoc roi", "ung"),
+    }
 )
-NO_WORDS = frozenset({"2", "khong", "k", "ko", "kg", "no", "n", "chua", "khong co", "chua co"})
+NO_WORDS = frozenset(
+    {
+        *("2", "khong", "k", "ko", "kg", "kh", "no", "n", "chua", "khong co", "chua co"),
+        *("khong dong y", "thoi", "khong muon", "khong phai", "sai"),
+    }
+)
+# Polite words around an answer: "dạ có ạ", "vâng ạ", "đồng ý nhé" are "có".
+_POLITE_BEFORE = ("da ", "vang ")
+_POLITE_AFTER = (" a", " nhe", " nha", " nhe a", " a nhe", " roi a", " anh", " chi", " em")
 _NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(%|phan tram|nguoi|lao dong)?\s*$")
 _INTEGER = re.compile(r"^\s*(\d{1,7})\s*(nguoi|lao dong|ng)?\s*$")
 _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{2}|\d{4})\s*$")
@@ -39,12 +51,24 @@ def parse_yes_no(text: str) -> bool:
 
     "1" and "2" pick "Có" and "Không" where the channel shows them as a numbered list.
     """
-    key = fold(text).strip(" .!)")
+    key = _without_politeness(words_key(text))
     if key in YES_WORDS:
         return True
     if key in NO_WORDS:
         return False
     raise InvalidAnswerError(N_("Please answer “có” or “không”."))
+
+
+def _without_politeness(key: str) -> str:
+    """The answer inside polite words: "da co a" → "co", "vang a" → "vang"."""
+    for word in _POLITE_AFTER:
+        if key.endswith(word) and len(key) > len(word):
+            key = key.removesuffix(word)
+            break
+    for word in _POLITE_BEFORE:
+        if key.startswith(word) and key.removeprefix(word) in YES_WORDS | NO_WORDS:
+            return key.removeprefix(word)
+    return key
 
 
 def parse_count(text: str, maximum: int = 1_000_000) -> int:

@@ -160,7 +160,8 @@ async def _route(ctx: HandlerContext, state: State, content: Content) -> Turn:
         if isinstance(picked, offers.Again):
             return Turn([picked.reply], state)
         content, from_notice = picked.content, picked.from_notice
-    wanted = feature_for(content) if isinstance(content, ChoicePicked) else None
+    # A feature's option or command in the middle of a conversation interrupts it.
+    wanted = feature_for(content) if isinstance(content, ChoicePicked | Command) else None
     if current is not None:
         if wanted is not None or (from_notice and isinstance(content, ChoicePicked)):
             return await _interrupt(ctx, state, current, content, wanted)

@@ -111,6 +111,16 @@ def test_bad_phones(text: str) -> None:
         ("ko", False),
         ("chưa", False),
         ("2", False),
+        # What people answer a consent question with, polite words included.
+        ("đồng ý", True),
+        ("dong y", True),
+        ("vâng", True),
+        ("được", True),
+        ("có ạ", True),
+        ("Dạ, có ạ!", True),
+        ("vâng ạ", True),
+        ("không ạ", False),
+        ("không đồng ý", False),
     ],
 )
 def test_yes_no(text: str, value: bool) -> None:

@@ -1,0 +1,70 @@
+"""What a farmer typing on a cheap phone actually sends: natural yes-words, "bỏ qua" where
+an answer is needed, non-names, a number past the end of a list, "Hủy" at the resume
+prompt, and a command in the middle of a question."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+from tests.builders import Chat, sign_up_script
+
+
+@pytest.fixture
+def chat(engine_: Engine) -> Chat:
+    return Chat(engine_)
+
+
+@pytest.mark.parametrize("agree", ["đồng ý", "dong y", "vâng", "được", "có ạ", "Dạ, có ạ!"])
+async def test_the_natural_ways_of_saying_yes_give_consent(chat: Chat, agree: str) -> None:
+    await chat.say("xin chao")
+    assert await chat.where() == ("onboarding", "consent")
+    await chat.say(agree)
+    assert await chat.where() == ("onboarding", "full_name")
+
+
+@pytest.mark.parametrize("typed", ["bo qua", "12345", "không có", "..."])
+async def test_a_name_question_keeps_asking_for_a_name(chat: Chat, typed: str) -> None:
+    await chat.say("xin chao", "co")
+    reply = await chat.say(typed)
+    assert await chat.where() == ("onboarding", "full_name")
+    assert "Bước" in reply  # the question again, after one short sentence
+    summary = await chat.answer(sign_up_script(), until="_summary")
+    assert typed not in summary
+
+
+async def test_cancel_at_the_resume_prompt_keeps_the_answers(chat: Chat) -> None:
+    await chat.sign_up()
+    await chat.say("dang ky", "Mat ong rung")
+    await chat.say("huy")
+    assert "đang làm dở" in await chat.say("dang ky")
+    await chat.say("huy")  # at the resume prompt
+    assert "đang làm dở" in await chat.say("dang ky")  # still there
+    resumed = await chat.say("tiep tuc")
+    assert await chat.where() == ("idea", "group")
+    assert "Bước" in resumed
+
+
+async def test_a_number_past_the_end_of_a_commune_list_shows_the_list_again(chat: Chat) -> None:
+    await chat.say("xin chao")
+    await chat.answer(sign_up_script(), until="commune")
+    listed = await chat.say("son ha")
+    assert "1. " in listed
+    count = sum(1 for line in listed.splitlines() if line[:1].isdigit() and ". " in line)
+    again = await chat.say(str(count + 1))
+    assert f"từ 1 đến {count}" in again
+    assert await chat.where() == ("onboarding", "commune")
+    await chat.say("1")
+    assert await chat.where() == ("onboarding", "subject_type")
+
+
+async def test_a_command_inside_the_checklist_answers_then_asks_again(chat: Chat) -> None:
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "thuc pham")
+    question = await chat.say("/hoso")
+    status = await chat.say("/trangthai")
+    assert "Mat ong rung" in status
+    assert status.endswith(question.split("\n\n")[-1])  # the paper's question again
+    assert (await chat.where())[0] == "dossier"
+    await chat.say("/dangky")  # a flow takes over; the checklist is saved as it goes
+    assert await chat.where() == ("idea", "product_name")
