@@ -262,6 +262,36 @@ def reprompt(flow: Flow, state: State, t: Translator) -> list[Outbound]:
     return []
 
 
+# How to answer each kind of question, for "Trợ giúp" where a step has no help of its own.
+HOW_TO_ANSWER: Mapping[Kind, str] = {
+    Kind.TEXT: N_("Type your answer in a few words."),
+    Kind.CHOICE: N_("Type the number of one option in the list, or its words."),
+    Kind.CHOICES: N_(
+        "Type the numbers of every option that applies, separated by commas (for example: "
+        "1, 3), or 0 if none applies."
+    ),
+    Kind.YES_NO: N_("Type “có” or “không”."),
+    Kind.COUNT: N_("Type a whole number in digits, for example: 12."),
+    Kind.PERCENT: N_("Type a number from 0 to 100, for example: 80."),
+    Kind.DATE: N_("Type a date as day/month/year, for example: 15/03/2026."),
+    Kind.PHONE: N_("Type a Vietnamese phone number, for example: 0912345678."),
+    Kind.COMMUNE: N_(
+        "Type the name of the commune or ward, for example: Xốp or Sơn Hà Quảng Ngãi."
+    ),
+}
+
+
+def help_for(step: Step, t: Translator) -> str:
+    """What "Trợ giúp" says at ``step``: its own help, else how to answer its kind; then
+    the controls."""
+    how = t.gettext(step.help or HOW_TO_ANSWER[step.kind])
+    skip = t.gettext("Type “Bỏ qua” to skip this question.") if step.optional else ""
+    controls = t.gettext(
+        "Type “Quay lại” to change the previous answer, “Hủy” to stop, “Menu” for the main menu."
+    )
+    return "\n".join(part for part in (how, skip, controls) if part)
+
+
 def way_out(t: Translator) -> str:
     """The reminder of the controls, added to every complaint."""
     return t.gettext("(Type “Quay lại” to go back, “Hủy” to stop, “Trợ giúp” for help.)")
@@ -715,15 +745,7 @@ async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
 
     step = flow.step(state.step or "")
     if control is Control.HELP:
-        help_text = (
-            t.gettext(step.help)
-            if step.help
-            else t.gettext(
-                "Answer the question above. Type “Quay lại” to change the previous answer, "
-                "“Hủy” to stop, “Menu” for the main menu."
-            )
-        )
-        return Turn([Reply(help_text), prompt(flow, step, answers, t)], state)
+        return Turn([Reply(help_for(step, t)), prompt(flow, step, answers, t)], state)
     if control is Control.BACK:
         return _go_back(flow, state, step, t, answers)
     if control is Control.SKIP:

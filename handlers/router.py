@@ -79,16 +79,26 @@ def menu(ctx: HandlerContext, lead: str = "") -> Reply:
 
 
 def _help(ctx: HandlerContext) -> list[Outbound]:
-    return [
-        Reply(
-            ctx.t.gettext(
-                "I am an automated assistant for the OCOP programme. Choose from the menu, "
-                "or type a command. At any question you can type “Quay lại” (back), "
-                "“Hủy” (stop), “Trợ giúp” (help) or “Menu”."
-            )
-        ),
-        menu(ctx),
+    """What the bot is, the commands this person can use (from the registry), the controls."""
+    t = ctx.t
+    lines = [
+        t.gettext(
+            "I am an automated assistant for the OCOP programme. Choose from the menu, "
+            "or type a command:"
+        )
     ]
+    lines += [
+        f"/{feature.commands[0]} — {t.gettext(feature.label)}"
+        for feature in FEATURES
+        if feature.label is not None and feature.commands and _allowed(feature, ctx.profile)
+    ]
+    lines.append(
+        t.gettext(
+            "At any question you can type “Quay lại” (back), “Hủy” (stop), “Trợ giúp” (help) "
+            "or “Menu”."
+        )
+    )
+    return [Reply("\n".join(lines)), menu(ctx)]
 
 
 def feature_for(content: Content) -> Feature | None:

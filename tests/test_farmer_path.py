@@ -68,3 +68,33 @@ async def test_a_command_inside_the_checklist_answers_then_asks_again(chat: Chat
     assert (await chat.where())[0] == "dossier"
     await chat.say("/dangky")  # a flow takes over; the checklist is saved as it goes
     assert await chat.where() == ("idea", "product_name")
+
+
+async def test_help_says_how_to_answer_the_question_at_hand(chat: Chat) -> None:
+    await chat.sign_up()
+    await chat.say("dang ky")
+    await chat.answer(
+        {
+            "product_name": "Mat ong",
+            "group": "thuc pham",
+            "subgroup": "1",
+            "is_new_product": "co",
+            "description": "Mat ong rung",
+            "raw_materials": "Hoa rung",
+        },
+        until="raw_material_commune_pct",
+    )
+    percent = await chat.say("tro giup")
+    assert "từ 0 đến 100" in percent
+    await chat.say("80", "100")
+    count = await chat.say("tro giup")
+    assert "số nguyên" in count
+    assert count != percent
+
+
+async def test_help_after_sign_up_names_the_commands(chat: Chat) -> None:
+    await chat.sign_up()
+    helped = await chat.say("tro giup")
+    for command in ("/dangky", "/hoso", "/trangthai", "/chungnhan", "/phieu", "/thongbao"):
+        assert command in helped
+    assert "/choduyet" not in helped  # officers' commands only for officers
