@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.messages import Capabilities, Outbound, PhoneRequest, RemoveKeyboard, Reply
+from bot.messages import Capabilities, Option, Outbound, PhoneRequest, RemoveKeyboard, Reply
 from handlers.i18n import Translator
 
 
@@ -40,10 +40,35 @@ def numbered(reply: Reply, t: Translator) -> Reply:
     return Reply("\n".join(lines))
 
 
+# Characters of an inline button a phone shows before it cuts the label off.
+BUTTON_LABEL_MAX = 30
+NUMBERS_PER_ROW = 5
+
+
+def numbered_buttons(reply: Reply, t: Translator) -> Reply:
+    """The reply with its options listed in the text and buttons that carry only their
+    numbers: for labels too long for a button (the payloads, and so the actions, are the
+    same, and a typed number or the words still work)."""
+    options = [option for row in reply.choices for option in row]
+    listed = numbered(reply, t).text
+    buttons = [Option(str(n), option.payload) for n, option in enumerate(options, start=1)]
+    rows = tuple(
+        tuple(buttons[i : i + NUMBERS_PER_ROW]) for i in range(0, len(buttons), NUMBERS_PER_ROW)
+    )
+    return Reply(listed, rows)
+
+
 def degrade(outbound: Outbound, capabilities: Capabilities, t: Translator) -> list[Outbound]:
     """Rewrite ``outbound`` into messages the channel can show."""
     if isinstance(outbound, PhoneRequest) and not capabilities.contact_request:
         outbound = Reply(outbound.text)
+    if (
+        isinstance(outbound, Reply)
+        and capabilities.buttons
+        and outbound.listed
+        and any(len(o.label) > BUTTON_LABEL_MAX for row in outbound.choices for o in row)
+    ):
+        outbound = numbered_buttons(outbound, t)
     if isinstance(outbound, Reply) and outbound.choices and not capabilities.buttons:
         outbound = numbered(outbound, t) if outbound.listed else Reply(outbound.text)
     if isinstance(outbound, Reply | RemoveKeyboard | PhoneRequest):

@@ -34,6 +34,7 @@ from bot.db.models import (
 from bot.engine import Engine
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
+from bot.render import BUTTON_LABEL_MAX
 from bot.runtime import Runtime
 from bot.settings import Settings, load_settings
 from bot.web import ConfigurationError, create_app, webhooks_first
@@ -522,3 +523,19 @@ async def test_serve_answers_the_webhooks_before_the_middleware_stack(settings: 
         assert (await http.get("/healthz")).status_code == 200
         assert (await http.get("/webhooks/telegram")).status_code == 405  # only POSTs skip
     assert through_middleware == ["/healthz", "/webhooks/telegram"]
+
+
+async def test_every_button_of_sign_up_idea_and_checklist_fits_a_phone(
+    client: httpx.AsyncClient, telegram_api: tuple[TelegramStandIn, str]
+) -> None:
+    stand_in, _ = telegram_api
+    for line in [*SCRIPT, *idea("Mat ong rung Xop", "mat ong"), "/hoso", "menu"]:
+        assert (await post_telegram(client, telegram_text("708", line))).status_code == 200
+    labels = [
+        button["text"]
+        for call in stand_in.sent("708")
+        for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in row
+    ]
+    assert len(labels) > 20
+    assert max(len(label) for label in labels) <= BUTTON_LABEL_MAX, labels
