@@ -14,7 +14,7 @@ import docx
 import phonenumbers
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 
 from bot.messages import Document, Outbound, Reply
 from handlers import checklist
@@ -33,6 +33,25 @@ STATE_NAMES = {
     "not_applicable": "Không áp dụng",
     "pending": "Chưa trả lời",
 }
+
+
+UNIT_WORDS = ("Đặc khu", "Phường", "Xã", "Thị trấn")
+
+
+def in_sentence(name: str) -> str:
+    """A commune's name inside a sentence: "Xã Xốp" → "xã Xốp" (the unit in lower case)."""
+    for unit in UNIT_WORDS:
+        if name.startswith(f"{unit} "):
+            return f"{unit.lower()}{name[len(unit) :]}"
+    return name
+
+
+def place_name(name: str) -> str:
+    """A commune's name before a date line: "Xã Xốp" → "Xốp"."""
+    for unit in UNIT_WORDS:
+        if name.startswith(f"{unit} "):
+            return name[len(unit) + 1 :]
+    return name
 
 
 def _heading(doc: DocxDocument, title: str, subtitle: str) -> None:
@@ -75,7 +94,13 @@ def _bytes(doc: DocxDocument) -> bytes:
 
 
 def _new_document() -> DocxDocument:
+    """A document on A4 with the margins of Vietnamese administrative papers (Nghị định
+    30/2020/NĐ-CP: top and bottom 20–25 mm, left 30–35 mm, right 15–20 mm)."""
     doc = docx.Document()
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin = section.bottom_margin = Mm(20)
+        section.left_margin, section.right_margin = Mm(30), Mm(15)
     style = doc.styles["Normal"]
     style.font.name = "Times New Roman"
     style.font.size = Pt(13)
@@ -88,7 +113,7 @@ def idea_form_docx(form: IdeaForm, vi: Translator, day: datetime) -> bytes:
     doc = _new_document()
     _heading(doc, "PHIẾU ĐĂNG KÝ Ý TƯỞNG SẢN PHẨM", "(Chương trình Mỗi xã một sản phẩm — OCOP)")
     commune = commune_by_code(form.commune_code)
-    doc.add_paragraph(f"Kính gửi: Ủy ban nhân dân {commune.name if commune else ''}")
+    doc.add_paragraph(f"Kính gửi: Ủy ban nhân dân {in_sentence(commune.name) if commune else ''}")
     doc.add_paragraph(f"Mã hồ sơ: {form.dossier.registration_code or ''}")
     doc.add_paragraph().add_run("I. THÔNG TIN CHỦ THỂ").bold = True
     phone = ""
@@ -112,9 +137,11 @@ def idea_form_docx(form: IdeaForm, vi: Translator, day: datetime) -> bytes:
     for step in IDEA.applicable(form.answers):
         cells = table.add_row().cells
         cells[0].text = vi.gettext(step.label or step.prompt)
-        cells[1].text = display_answer(step, form.answers.get(step.name), form.answers, vi)
+        answer = form.answers.get(step.name)
+        # A question left unanswered is a blank to fill in by hand, not "(bỏ qua)".
+        cells[1].text = "" if answer is None else display_answer(step, answer, form.answers, vi)
     doc.add_paragraph()
-    place = commune.name if commune else ""
+    place = place_name(commune.name) if commune else ""
     _place_and_date(doc, place, form.registered_at or day, form.person_name)
     return _bytes(doc)
 
@@ -142,7 +169,7 @@ def cover_sheet_docx(form: IdeaForm, items: list[ItemView], day: datetime) -> by
         cells[3].text = str(item.evidence_count)
     doc.add_paragraph()
     commune = commune_by_code(form.commune_code)
-    _place_and_date(doc, commune.name if commune else "", day, form.person_name)
+    _place_and_date(doc, place_name(commune.name) if commune else "", day, form.person_name)
     return _bytes(doc)
 
 

@@ -54,8 +54,13 @@ async def test_idea_form_docx_holds_the_answers(chat: Chat) -> None:
         "Xã Xốp, tỉnh Quảng Ngãi",
         "ngày 02 tháng 03 năm 2026",
         "Hợp tác xã",
+        "Kính gửi: Ủy ban nhân dân xã Xốp",  # the unit in lower case inside a sentence
+        "Xốp, ngày 02 tháng 03 năm 2026",
     ):
         assert expected in text, expected
+    assert "bỏ qua" not in text.lower()  # a skipped answer is a blank on paper
+    for section in docx.Document(io.BytesIO(documents[0].content)).sections:
+        assert (section.page_width.mm, section.page_height.mm) == pytest.approx((210, 297), abs=0.5)
 
 
 async def test_cover_sheet_once_the_checklist_is_complete(chat: Chat) -> None:
