@@ -32,6 +32,7 @@ from bot.messages import (
     Option,
     Outbound,
     PhoneRequest,
+    RemoveKeyboard,
     Reply,
     Text,
 )
@@ -807,7 +808,10 @@ async def _accept(
     following = _next_step(flow, answers, None if editing else step.name)
     if following is not None:
         state.step = following.name
-        replies.append(prompt(flow, following, answers, t))
+        asked = prompt(flow, following, answers, t)
+        if step.kind is Kind.PHONE:  # the contact button has done its job: take it away
+            asked = _removing_keyboard(asked)
+        replies.append(asked)
         return Turn(replies, state)
     if not flow.confirm:
         completed, changes = _completed(await flow.complete(ctx, answers))
@@ -819,6 +823,14 @@ async def _accept(
     state.data = {**state.data, "_editing": False}
     replies.append(summary(flow, answers, t))
     return Turn(replies, state)
+
+
+def _removing_keyboard(reply: Outbound) -> Outbound:
+    """A plain question as the message that also removes the phone keyboard (Telegram can
+    remove it only with a message that brings no buttons of its own)."""
+    if isinstance(reply, Reply) and not reply.choices:
+        return RemoveKeyboard(reply.text)
+    return reply
 
 
 def _go_back(flow: Flow, state: State, step: Step, t: Translator, answers: Data) -> Turn:

@@ -300,6 +300,8 @@ async def test_buttons_contact_and_callbacks_on_telegram(
     assert stand_in.sent("505")[-1].params["reply_markup"]["keyboard"][0][0]["request_contact"]
     await post_telegram(client, telegram_contact("505", "+84987654321", owner="505"))
     assert "Bước 4/7" in stand_in.texts("505")[-1]
+    # The next question takes the contact keyboard away.
+    assert stand_in.sent("505")[-1].params["reply_markup"] == {"remove_keyboard": True}
     await post_telegram(client, telegram_callback("505", "c:consent:no"))  # an old button
     assert "câu hỏi trước" in stand_in.texts("505")[-1]
     for line in ["xop", "1", "HTX B", "bo qua"]:
@@ -539,3 +541,15 @@ async def test_every_button_of_sign_up_idea_and_checklist_fits_a_phone(
     ]
     assert len(labels) > 20
     assert max(len(label) for label in labels) <= BUTTON_LABEL_MAX, labels
+
+
+async def test_a_typed_phone_number_takes_the_contact_keyboard_away(
+    client: httpx.AsyncClient, telegram_api: tuple[TelegramStandIn, str]
+) -> None:
+    stand_in, _ = telegram_api
+    for line in ["/start", "co", "Lo Thi Lan"]:
+        await post_telegram(client, telegram_text("506", line))
+    assert stand_in.sent("506")[-1].params["reply_markup"]["keyboard"][0][0]["request_contact"]
+    await post_telegram(client, telegram_text("506", "0987 654 321"))
+    assert "xã, phường" in stand_in.texts("506")[-1]
+    assert stand_in.sent("506")[-1].params["reply_markup"] == {"remove_keyboard": True}
