@@ -140,3 +140,44 @@ def communes_of_province(province_code: str) -> list[CommuneRef]:
         (c for c in _index()[0].values() if c.province_code == province_code),
         key=lambda c: c.key,
     )
+
+
+def named_exactly(text: str, commune: CommuneRef) -> bool:
+    """Whether ``text`` names ``commune`` in full (its name, perhaps with its province),
+    rather than by the first letters of a longer name ("Sop" for "Sốp Cộp")."""
+    query = _normalise_query(text)
+    return query == commune.key or (
+        query.startswith(f"{commune.key} ")
+        and commune.province_key.startswith(query[len(commune.key) + 1 :])
+    )
+
+
+def _deletions(key: str) -> set[str]:
+    """``key`` with any one character left out."""
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+@lru_cache(maxsize=1)
+def _by_deletion() -> dict[str, list[str]]:
+    """Commune keys under themselves and under each of their one-letter deletions: two keys
+    that share an entry are at most one slip apart (a letter too many, too few, or wrong).
+    Built once, so a typo costs a few dictionary look-ups, not a scan of every name."""
+    index: dict[str, set[str]] = {}
+    for key in _index()[1]:
+        for variant in {key, *_deletions(key)}:
+            index.setdefault(variant, set()).add(key)
+    return {variant: sorted(keys) for variant, keys in index.items()}
+
+
+def near_communes(text: str, limit: int = 8) -> list[CommuneRef]:
+    """Communes whose name is one slip away from ``text`` ("Xopp", "Xpo" → Xốp), for a
+    name that matched nothing; names of four letters or more only, where a slip is a slip."""
+    query = _normalise_query(text)
+    if len(query) < 4:
+        return []
+    index, by_key = _by_deletion(), _index()[1]
+    keys = sorted(
+        {key for variant in {query, *_deletions(query)} for key in index.get(variant, [])}
+    )
+    found = [c for key in keys for c in sorted(by_key[key], key=lambda c: (c.province_key, c.code))]
+    return found[:limit]

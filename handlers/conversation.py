@@ -36,7 +36,13 @@ from bot.messages import (
     Reply,
     Text,
 )
-from handlers.communes import commune_by_code, search_communes
+from handlers.communes import (
+    CommuneRef,
+    commune_by_code,
+    named_exactly,
+    near_communes,
+    search_communes,
+)
 from handlers.i18n import N_, Translator
 from handlers.old_communes import search_old_communes
 from handlers.parsing import (
@@ -543,20 +549,29 @@ def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _A
         if isinstance(picked, Matched):
             return candidates[picked.index].code
     found = search_communes(text)
-    if len(found) == 1:
+    if len(found) == 1 and named_exactly(text, found[0]):
         return found[0].code
+    if len(found) == 1:  # only the first letters of a longer name: never a silent pick
+        return _commune_list(step, found, t.gettext("Did you mean this commune?"))
     if not found:
+        near = [] if search_old_communes(text) else near_communes(text)
+        if near:  # neither a commune of today nor one of before 1/7/2025: a slip?
+            return _commune_list(step, near, t.gettext("Did you mean one of these communes?"))
         return _old_commune_question(step, text, t)
+    lines = [
+        t.gettext("Several communes have that name. Which one is yours?"),
+        t.gettext(
+            "Not in the list? Type the name with the province, for example: Sơn Hà Quảng Ngãi"
+        ),
+    ]
+    return _commune_list(step, found, "\n".join(lines))
+
+
+def _commune_list(step: Step, found: list[CommuneRef], lead: str) -> _Ask:
+    """Ask which of ``found`` (the first few) is meant."""
     shown = found[:MAX_LISTED_COMMUNES]
-    lines = [t.gettext("Several communes have that name. Which one is yours?")]
-    if len(found) > 1:
-        lines.append(
-            t.gettext(
-                "Not in the list? Type the name with the province, for example: Sơn Hà Quảng Ngãi"
-            )
-        )
     rows = tuple((Option(c.full_name, make(PayloadKind.CHOICE, step.name, c.code)),) for c in shown)
-    return _Ask(Reply("\n".join(lines), rows), [c.code for c in shown])
+    return _Ask(Reply(lead, rows), [c.code for c in shown])
 
 
 def _old_commune_question(step: Step, text: str, t: Translator) -> _Ask:

@@ -98,3 +98,21 @@ async def test_help_after_sign_up_names_the_commands(chat: Chat) -> None:
     for command in ("/dangky", "/hoso", "/trangthai", "/chungnhan", "/phieu", "/thongbao"):
         assert command in helped
     assert "/choduyet" not in helped  # officers' commands only for officers
+
+
+async def test_the_first_letters_of_a_longer_name_are_never_taken_silently(chat: Chat) -> None:
+    await chat.say("xin chao")
+    await chat.answer(sign_up_script(), until="commune")
+    asked = await chat.say("Sop")
+    assert "1. Xã Sốp Cộp, tỉnh Sơn La" in asked
+    assert await chat.where() == ("onboarding", "commune")  # asked, not chosen
+
+
+async def test_a_commune_name_with_a_slip_finds_the_commune(chat: Chat) -> None:
+    await chat.say("xin chao")
+    await chat.answer(sign_up_script(), until="commune")
+    asked = await chat.say("Xopp")
+    assert "1. Xã Xốp, tỉnh Quảng Ngãi" in asked
+    await chat.say("1")
+    summary = await chat.answer(sign_up_script(), until="_summary")
+    assert "Xã Xốp, tỉnh Quảng Ngãi" in summary
