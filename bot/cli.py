@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import threading
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -143,18 +144,45 @@ async def _open_database(settings: Settings) -> AsyncEngine:
     return engine
 
 
+PROMPT = "> "
+
+
+def _lines_of_stdin() -> asyncio.Queue[str | None]:
+    """Standard input, line by line, read on a daemon thread (None at its end).
+
+    A daemon thread, not the loop's executor: Ctrl+C then ends the chat at once, where an
+    executor thread blocked in ``readline`` would hold the exit until Enter was pressed.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    return lines
+
+
 async def _console(settings: Settings, user: str, name: str | None) -> int:
     database = await _open_database(settings)
     try:
         engine = build_engine(database, settings)
         console = ConsoleChannel()
-        if sys.stdin.isatty():
-            print("Trợ lý OCOP — gõ /start để bắt đầu, Ctrl+D để thoát.")
-        while line := await asyncio.to_thread(sys.stdin.readline):
+        interactive = sys.stdin.isatty()
+        if interactive:
+            print("Trợ lý OCOP — gõ “xin chào” để bắt đầu, Ctrl+D hoặc Ctrl+C để thoát.")
+        lines = _lines_of_stdin()
+        while True:
+            if interactive:
+                print(PROMPT, end="", flush=True)
+            line = await lines.get()
+            if line is None:
+                return EXIT_OK
             inbound = inbound_from_line(line, user, name, engine.clock)
             for reply in await engine.handle(inbound, console.capabilities) or []:
                 await console.send(user, reply)
-        return EXIT_OK
     finally:
         await database.dispose()
 

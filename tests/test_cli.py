@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.standins import free_port
@@ -99,3 +103,34 @@ def test_start_migrates_and_opens_the_console_chat_without_tokens(tmp_path: Path
     assert "Schema upgraded from empty" in result.stdout
     assert "trợ lý tự động" in result.stdout
     assert "Bước 2/7" in result.stdout
+
+
+def test_the_terminal_chat_prompts_and_ends_at_once_on_ctrl_c(database_url: str) -> None:
+    """At a terminal: a "> " prompt for each line, and Ctrl+C ends the chat without waiting
+    for Enter (the line is read on a daemon thread, not one the exit waits for)."""
+    controller, terminal = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OCOP_", "DATABASE_URL"))}
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=subprocess.DEVNULL,
+        env={**base, "PYTHONPATH": str(REPO), "DATABASE_URL": database_url},
+    )
+    os.close(terminal)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"> " not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 1)
+            if ready:
+                seen += os.read(controller, 4096)
+        assert b"> " in seen, seen
+        started = time.monotonic()
+        chat.send_signal(signal.SIGINT)  # what Ctrl+C sends
+        assert chat.wait(timeout=10) == 0
+        assert time.monotonic() - started < 5
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+        os.close(controller)
