@@ -14,6 +14,7 @@ from bot.db.engine import write_gate
 from bot.invites import create_invite, deep_link, list_invites, revoke_invite
 from bot.settings import Settings
 from handlers.communes import CommuneRef, commune_by_code, search_communes
+from handlers.textmatch import fold
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +31,11 @@ def resolve_commune(text: str) -> CommuneRef:
     if by_code is not None:
         return by_code
     hits = search_communes(text.replace(",", " "), limit=6)
+    # Typed with accents, one namesake may win ("Quảng Sơn" over "Quang Sơn"); an invite
+    # is a role over one commune, so any namesake without accents makes the name unclear.
+    namesakes = search_communes(fold(text).replace(",", " "), limit=6)
+    if len(hits) == 1 and len(namesakes) > 1:
+        hits = namesakes
     if len(hits) == 1:
         return hits[0]
     if not hits:

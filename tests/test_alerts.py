@@ -570,6 +570,12 @@ def test_calendar_and_alerts_commands(database_url: str) -> None:
     listed = run_cli("calendar", "list", DATABASE_URL=database_url)
     assert "Dot 1" in listed.stdout
     assert "deadline 2027-04-12" in listed.stdout
+    no_such = ["--name", "Dot X", "--opens", "2027-03-01", "--deadline", "2027-04-12"]
+    refused = run_cli(
+        "calendar", "add", "--province", "58", *no_such, DATABASE_URL=database_url
+    )  # Ninh Thuận's code before the provinces merged on 1/7/2025
+    assert refused.returncode == 2
+    assert "Không có tỉnh, thành phố mã 58" in refused.stderr
     bad = run_cli("calendar", "change", "1", "--deadline", "2027-02-01", DATABASE_URL=database_url)
     assert bad.returncode == 2
     assert "Ngày mở đợt phải trước hạn nộp hồ sơ." in bad.stderr

@@ -437,6 +437,10 @@ def test_cli_invite_list_and_revoke(database_url: str) -> None:
     revoked = run_cli("officer", "revoke", code.group(1), DATABASE_URL=database_url)
     assert "revoked" in revoked.stdout
     assert "revoked" in run_cli("officer", "list", DATABASE_URL=database_url).stdout
+    # Typed with accents, "Quảng Sơn" would pick Lâm Đồng's over Thái Nguyên's "Quang Sơn".
+    namesake = run_cli("officer", "invite", "--commune", "Quảng Sơn", DATABASE_URL=database_url)
+    assert namesake.returncode == 2
+    assert "Quang Sơn, tỉnh Thái Nguyên" in namesake.stderr
     ambiguous = run_cli("officer", "invite", "--commune", "son ha", DATABASE_URL=database_url)
     assert ambiguous.returncode == 2
     assert ambiguous.stderr.count("\n") == 1

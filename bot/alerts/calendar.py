@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.sweep import ROUND_KINDS
 from bot.db.models import AuditEntry, Dossier, EvaluationRound, OutboxMessage
+from handlers.communes import provinces
 
 DATE_FIELDS = (
     "opens_on",
@@ -35,6 +36,10 @@ class RoundNotFoundError(RoundError):
 
 
 def _check(found: EvaluationRound) -> None:
+    if found.province_code not in provinces():
+        raise RoundError(
+            f"Không có tỉnh, thành phố mã {found.province_code} (34 tỉnh, thành từ 1/7/2025)."
+        )
     if found.opens_on > found.registration_deadline:
         raise RoundError("Ngày mở đợt phải trước hạn nộp hồ sơ.")
     if found.commune_deadline and found.commune_deadline < found.registration_deadline:
