@@ -57,7 +57,9 @@ async def export(
 ) -> Response:
     """The scope's dossiers (filtered as the list is), certificates or commune reports."""
     async with admin.reading() as session:
-        found = await exports.export_file(session, staff.scope, kind, fmt, wanted, admin.today())
+        found = await exports.export_file(
+            session, staff.scope, kind, fmt, wanted, admin.today(), timezone=admin.timezone
+        )
     return Response(found.content, media_type=found.media_type, headers=found.headers)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from openpyxl import Workbook
@@ -160,6 +160,20 @@ class ExportFile:
         return download_headers(self.filename)
 
 
+def local_time(value: datetime, timezone: tzinfo) -> datetime:
+    """A stored moment (UTC; naive ones are UTC too) as the wall-clock time of ``timezone``,
+    without a zone: what a clerk's spreadsheet shows and sorts."""
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(timezone).replace(tzinfo=None)
+
+
+def _in_local_time(table: Table, timezone: tzinfo) -> Table:
+    header, rows = table
+    return header, [
+        [local_time(v, timezone) if isinstance(v, datetime) else v for v in row] for row in rows
+    ]
+
+
 async def export_file(
     session: AsyncSession,
     scope: Scope,
@@ -167,15 +181,18 @@ async def export_file(
     fmt: str,
     wanted: service.DossierFilter,
     today: date,
+    *,
+    timezone: tzinfo,
 ) -> ExportFile:
     """``kind`` (one of :data:`KINDS`) of ``scope`` as ``fmt`` ("csv" or "xlsx"), for the
-    pages and the API alike; dossiers as ``wanted`` filters them."""
+    pages and the API alike; dossiers as ``wanted`` filters them; times in ``timezone``."""
     if kind == "dossiers":
         table = await dossiers(session, scope, wanted)
     elif kind == "certificates":
         table = await certificates(session, scope, today)
     else:
         table = await commune_reports(session, scope)
+    table = _in_local_time(table, timezone)
     name = f"ocop-{kind}-{today:%Y%m%d}.{fmt}"
     if fmt == "csv":
         return ExportFile(to_csv(table), CSV, name)

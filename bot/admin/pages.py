@@ -10,14 +10,16 @@ login page.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.datastructures import FormData
 
 from bot.admin import decisions, exports, importer, logins, service
@@ -38,7 +40,9 @@ from bot.db.models import EvaluationRound, OfficerInvite
 from bot.i18n import translator
 from bot.invites import create_invite, list_invites, revoke_invite
 from handlers.communes import commune_by_code, communes_of_province
+from handlers.documents import STATE_NAMES
 from handlers.notices import LEVELS
+from handlers.notices import OPTIONAL_KINDS as NOTICE_KINDS
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
 from ocop_rules import (
     COMMUNE_CRITERION_NAMES_VI,
@@ -51,6 +55,7 @@ from ocop_rules import (
 )
 
 TEMPLATES = Jinja2Templates(directory=str(files("bot.admin") / "templates"))
+DEFAULT_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 VI = translator("vi")
 
 
@@ -61,10 +66,22 @@ def _status_vi(status: str) -> str:
         return status
 
 
-def _day(value: date | datetime | None) -> str:
+def _day(value: date | datetime | None, timezone: tzinfo = DEFAULT_TIMEZONE) -> str:
+    """A day, or a moment in the programme's local time (stored moments are UTC; a clerk
+    reads the hour of the office's clock)."""
     if value is None:
         return "—"
-    return value.strftime("%d/%m/%Y %H:%M" if isinstance(value, datetime) else "%d/%m/%Y")
+    if not isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
+    return exports.local_time(value, timezone).strftime("%d/%m/%Y %H:%M")
+
+
+@pass_context
+def _day_filter(context: Any, value: date | datetime | None) -> str:
+    request = context.get("request")
+    return _day(
+        value, request.app.state.admin.timezone if request is not None else DEFAULT_TIMEZONE
+    )
 
 
 def _requirement_vi(code: str) -> str:
@@ -95,9 +112,24 @@ def _commune_vi(code: str) -> str:
     return found.full_name if found else code
 
 
+# The codes stored for a paper: the producer's answer, the commune's check, the form check.
+ITEM_STATES_VI = STATE_NAMES
+CHECKS_VI = {"ok": "Đủ", "missing": "Thiếu", "complete": "Đủ", "incomplete": "Còn thiếu"}
+
+
+def _named(names: dict[str, str]) -> Any:
+    def name_of(code: str | None) -> str:
+        return "—" if code is None else names.get(code, code)
+
+    return name_of
+
+
 TEMPLATES.env.filters.update(
+    item_state_vi=_named(ITEM_STATES_VI),
+    check_vi=_named(CHECKS_VI),
+    notice_kind_vi=_named({kind: VI.gettext(label) for kind, label in NOTICE_KINDS.items()}),
     status_vi=_status_vi,
-    day=_day,
+    day=_day_filter,
     requirement_vi=_requirement_vi,
     criterion_vi=_criterion_vi,
     conclusion_vi=_conclusion_vi,
@@ -711,7 +743,9 @@ async def export(
     if kind not in exports.KINDS or fmt not in {"csv", "xlsx"}:
         raise HTTPException(404)
     async with admin.reading() as session:
-        found = await exports.export_file(session, staff.scope, kind, fmt, wanted, admin.today())
+        found = await exports.export_file(
+            session, staff.scope, kind, fmt, wanted, admin.today(), timezone=admin.timezone
+        )
     return Response(found.content, media_type=found.media_type, headers=found.headers)
 
 

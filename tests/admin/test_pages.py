@@ -4,7 +4,7 @@ revocation, exports and the scope of commune accounts."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 from openpyxl import load_workbook
@@ -15,6 +15,7 @@ from bot.db.models import (
     AuditEntry,
     Certificate,
     Dossier,
+    DossierItem,
     EvaluationResult,
     OutboxMessage,
     Product,
@@ -320,3 +321,35 @@ async def test_import_page_dry_run_lists_old_commune_names_and_errors_then_impor
         assert subject is not None
         (mo_duc,) = [c for c in communes_of_province("51") if c.name == "Xã Mộ Đức"]
         assert subject.commune_code == mo_duc.code
+
+
+async def test_pages_and_exports_speak_vietnamese_and_local_time(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """No stored code ("have", "ok") on a page, and every time in the office's clock: a
+    change at 01:30 UTC is 08:30 in Vietnam, on the page and in the spreadsheet."""
+    async with sessionmaker() as session, session.begin():
+        dossier = await session.get_one(Dossier, seeded.xop)
+        dossier.status_changed_at = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+        session.add(
+            DossierItem(
+                dossier_id=seeded.xop,
+                requirement_code="business_registration",
+                state="have",
+                officer_check="ok",
+            )
+        )
+    client = await login(admin_url, "tinh51")
+    listed = (await client.get("/admin/dossiers")).text
+    page = (await client.get(f"/admin/dossiers/{seeded.xop}")).text
+    xlsx = await client.get("/admin/export/dossiers.xlsx")
+    await client.aclose()
+    assert "02/03/2026 08:30" in listed
+    assert "01:30" not in listed
+    assert ">Đã có" in page
+    assert ">Đủ<" in page
+    assert ">have" not in page
+    assert ">ok<" not in page
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).worksheets[0].iter_rows(values_only=True))
+    changed = [row[-1] for row in rows[1:] if row[1] == "Mật ong Xốp"]
+    assert changed == [datetime(2026, 3, 2, 8, 30, tzinfo=UTC).replace(tzinfo=None)]  # wall clock
