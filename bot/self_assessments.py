@@ -1,0 +1,95 @@
+"""The self-assessments of dossiers in the database: one row per run, the latest run open.
+
+Producers write through :class:`~bot.store.SqlStore` (scoped to their own dossiers there);
+officers and the province read :func:`latest` for a dossier they may already see.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import SelfAssessment
+from handlers.ports import SelfAssessmentView
+
+
+async def _latest_row(session: AsyncSession, dossier_id: int) -> SelfAssessment | None:
+    row: SelfAssessment | None = await session.scalar(
+        select(SelfAssessment)
+        .where(SelfAssessment.dossier_id == dossier_id)
+        .order_by(SelfAssessment.version.desc())
+        .limit(1)
+    )
+    return row
+
+
+async def _view(session: AsyncSession, row: SelfAssessment) -> SelfAssessmentView:
+    previous = await session.scalar(
+        select(SelfAssessment.total)
+        .where(SelfAssessment.dossier_id == row.dossier_id)
+        .where(SelfAssessment.version < row.version)
+        .where(SelfAssessment.finished_at.is_not(None))
+        .order_by(SelfAssessment.version.desc())
+        .limit(1)
+    )
+    return SelfAssessmentView(
+        row.dossier_id,
+        row.version,
+        row.product_set,
+        {str(code): int(index) for code, index in row.answers.items()},
+        row.finished_at,
+        row.total,
+        row.stars,
+        previous,
+    )
+
+
+async def latest(session: AsyncSession, dossier_id: int) -> SelfAssessmentView | None:
+    """The latest run of the dossier's self-assessment, or None."""
+    row = await _latest_row(session, dossier_id)
+    return None if row is None else await _view(session, row)
+
+
+async def start(
+    session: AsyncSession, *, dossier_id: int, product_set: int, now: datetime
+) -> SelfAssessmentView:
+    """A new run after the latest one (whose answers stay as they were)."""
+    before = await _latest_row(session, dossier_id)
+    row = SelfAssessment(
+        dossier_id=dossier_id,
+        version=(before.version + 1) if before else 1,
+        product_set=product_set,
+        answers={},
+        started_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return await _view(session, row)
+
+
+async def answer(
+    session: AsyncSession, *, dossier_id: int, code: str, index: int, now: datetime
+) -> SelfAssessmentView:
+    """Record one answer of the latest run (a new dict: JSON columns track reassignment)."""
+    row = await _latest_row(session, dossier_id)
+    if row is None:
+        raise LookupError(f"no self-assessment on dossier {dossier_id}")
+    row.answers = {**row.answers, code: index}
+    row.updated_at = now
+    await session.flush()
+    return await _view(session, row)
+
+
+async def finish(
+    session: AsyncSession, *, dossier_id: int, total: Decimal, stars: int, now: datetime
+) -> None:
+    """Mark the latest run finished with its total and band."""
+    row = await _latest_row(session, dossier_id)
+    if row is None:
+        raise LookupError(f"no self-assessment on dossier {dossier_id}")
+    row.total, row.stars, row.finished_at, row.updated_at = total, stars, now, now
+    await session.flush()

@@ -1,0 +1,245 @@
+"""The self-assessment (/tudanhgia): the set's scoring sheet walked one criterion at a time,
+the result with the gap to each star level, Mẫu 02, the officer's card, resuming later."""
+
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+
+import docx
+import pytest
+from docx.shared import Mm
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.zalo import CAPABILITIES as ZALO
+from bot.db.models import SelfAssessment
+from bot.engine import Engine
+from bot.messages import Channel, Document
+from handlers.self_score import SKIPPED, assess
+from handlers.sheet_questions import questions
+from ocop_rules import PRODUCT_SETS, SheetPart
+from tests.builders import Chat, Clock
+from tests.journeys import officer, producer_with_idea
+
+_ANSWER = re.compile(r"^(\d+)\. .*\((\d+(?:\.\d+)?) điểm\)$")
+HONEY = 4
+
+
+def answers_listed(text: str) -> dict[int, Decimal]:
+    """The numbered answers of a criterion's question and their points."""
+    found = {}
+    for line in text.splitlines():
+        match = _ANSWER.match(line.strip())
+        if match:
+            found[int(match.group(1))] = Decimal(match.group(2))
+    return found
+
+
+def criterion_asked(text: str) -> str:
+    """The code of the criterion the reply asks ("Tiêu chí 12/32 · phần B · 4.1")."""
+    match = re.search(r"Tiêu chí \d+/\d+ · phần [ABC] · ([\d.]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+@pytest.fixture
+def engine_clock(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[Engine, Clock]:
+    clock = Clock()
+    return Engine(sessionmaker, clock=clock), clock
+
+
+async def honey_producer(engine: Engine, chat: str = "500", *, zalo: bool = True) -> Chat:
+    """A honey producer (on Zalo unless told) who registered the honey idea and opened
+    /tudanhgia, with the honey set chosen by its words."""
+    producer = (
+        Chat(engine, chat=chat, channel=Channel.ZALO, capabilities=ZALO)
+        if zalo
+        else Chat(engine, chat=chat)
+    )
+    await producer_with_idea(producer, "0912345678")
+    reply = await producer.say("tu danh gia")
+    assert "bảng điểm" in reply.lower() or "bộ sản phẩm" in reply.lower(), reply
+    await producer.say("mat ong")
+    return producer
+
+
+async def walk(producer: Chat, pick: dict[str, str] | None = None, *, until: int = 999) -> str:
+    """Answer every criterion by number: the best answer, or "lowest"/"skip" where
+    ``pick`` says so; stop after ``until`` criteria."""
+    pick = pick or {}
+    reply = producer.last_text
+    for _ in range(until):
+        if "Tiêu chí " not in reply:
+            return reply
+        code = criterion_asked(reply)
+        listed = answers_listed(reply)
+        choice = pick.get(code, "best")
+        if choice == "skip":
+            reply = await producer.say("bo qua")
+            continue
+        chooser = min if choice == "lowest" else max
+        number = chooser(listed, key=lambda n: (listed[n], -n if chooser is max else n))
+        reply = await producer.say(str(number))
+    return reply
+
+
+async def test_walking_honey_by_numbers_on_zalo_with_the_best_answers_scores_100_in_5_stars(
+    engine_clock: tuple[Engine, Clock],
+) -> None:
+    producer = await honey_producer(engine_clock[0])
+    assert "Tiêu chí 1/32" in producer.last_text
+    result = await walk(producer)
+    assert "100/100" in result, result
+    assert "phần A: 40 · phần B: 25 · phần C: 35" in result
+    assert "5 sao" in result
+    assert "Đã đạt mọi yêu cầu tối thiểu" in result
+    assert "chưa trả lời" not in result.lower()
+
+
+async def test_the_lowest_answer_of_a_criterion_marked_for_3_stars_is_listed_with_its_paper(
+    engine_clock: tuple[Engine, Clock],
+) -> None:
+    producer = await honey_producer(engine_clock[0])
+    # 2.2 (packaging): its "***" mark is on the third answer; the first scores 0.
+    result = await walk(producer, {"2.2": "lowest"})
+    assert "97/100" in result, result
+    gap = result.split("Chưa đạt yêu cầu tối thiểu của hạng 3 sao")[1]
+    assert "2.2" in gap.splitlines()[1]
+    assert "Mã số mã vạch, tem truy xuất nguồn gốc" in gap.splitlines()[1]
+    # What would raise the score first is that unmet minimum.
+    raises = result.split("Điều giúp tăng điểm nhiều nhất:")[1].splitlines()
+    assert raises[1].startswith("1. 2.2"), raises
+    assert "“Bao bì đẹp, có thiết kế riêng” (+2 điểm)" in raises[1]
+
+
+async def test_a_skipped_criterion_scores_0_and_is_listed_as_not_answered(
+    engine_clock: tuple[Engine, Clock],
+) -> None:
+    producer = await honey_producer(engine_clock[0])
+    result = await walk(producer, {"1.2": "skip"})
+    assert "98/100" in result, result
+    assert "Chưa trả lời (tính 0 điểm): 1.2" in result
+
+
+@pytest.mark.parametrize("number", [s.number for s in PRODUCT_SETS])
+def test_every_set_scores_100_with_its_best_answers_and_0_unanswered(number: int) -> None:
+    best = {
+        q.code: max(range(len(q.answers)), key=lambda i: q.answers[i].points)
+        for q in questions(number)
+    }
+    result = assess(number, best)
+    assert result.score.total == 100
+    assert dict(result.score.parts) == {SheetPart.A: 40, SheetPart.B: 25, SheetPart.C: 35}
+    assert result.score.stars == 5
+    assert not any(result.unmet.values())
+    assert result.unanswered == ()
+    assert result.raises == ()
+    skipped = assess(number, dict.fromkeys(best, SKIPPED))
+    assert skipped.score.total == 0
+    assert [q.code for q in skipped.unanswered] == list(best)
+
+
+def test_tourism_has_three_minimum_marks_and_sub_criteria_are_asked_one_by_one() -> None:
+    tourism = questions(26)
+    marked = [a for q in tourism for a in q.answers if a.min_stars]
+    assert len(marked) == 3
+    nothing = assess(26, {})
+    assert [q.code for q in nothing.unmet[3]] == ["3.5"]
+    assert [q.code for q in nothing.unmet[4]] == ["3.4"]  # 3.5 is listed once, at 3 stars
+    assert nothing.unmet[5] == ()
+    assert nothing.aim == 3
+    assert [r.question.code for r in nothing.raises[:2]] == ["3.5"] or nothing.raises[
+        0
+    ].unmet_minimum
+    assert any(q.code.count(".") == 2 for q in questions(11))  # 6.1.1 and the like
+
+
+async def test_mau_02_is_a4_with_each_answer_and_the_officer_card_shows_the_same_total(
+    engine_clock: tuple[Engine, Clock], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    engine, _ = engine_clock
+    producer = await honey_producer(engine, zalo=False)  # the console receives files
+    result = await walk(producer, {"4.1": "lowest"})
+    assert "96/100" in result, result
+    replies = await producer.send_text(
+        next(line.split(".")[0] for line in result.splitlines() if "Mẫu 02" in line)
+    )
+    documents = [r for r in replies if isinstance(r, Document)]
+    assert documents, producer.last_text
+    form = docx.Document(io.BytesIO(documents[0].content))
+    section = form.sections[0]
+    assert abs(section.page_width - Mm(210)) < Mm(1)
+    assert abs(section.page_height - Mm(297)) < Mm(1)
+    rows = {row.cells[0].text: row for row in form.tables[0].rows[1:]}
+    assert len(rows) == len(questions(HONEY))
+    assert rows["4.1"].cells[2].text == "Thị trường trong địa bàn cấp xã"
+    assert rows["4.1"].cells[3].text == "1"
+    assert rows["1.1"].cells[3].text == "3"
+    assert "Tổng điểm tự đánh giá: 96/100" in "\n".join(p.text for p in form.paragraphs)
+
+    commune = await officer(Chat(engine, chat="900"), sessionmaker)
+    card = await commune.say("/choduyet")
+    code = re.search(r"OCOP-\d+-\d{4}-\d+", card)
+    assert code, card
+    card = await commune.say(code.group(0))
+    assert "Chủ thể tự đánh giá (bộ 4): 96/100, 5 sao." in card, card
+    assert "4.1: 1" in card
+
+
+async def test_a_producer_who_left_after_10_criteria_resumes_at_the_11th_two_days_later(
+    engine_clock: tuple[Engine, Clock], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    engine, clock = engine_clock
+    producer = await honey_producer(engine)
+    await walk(producer, until=10)
+    assert "Tiêu chí 11/32" in producer.last_text
+    await producer.say("menu")
+    clock.advance(days=2)
+    reply = await producer.say("/tudanhgia")
+    assert "Tiêu chí 11/32" in reply, reply
+    assert "đã trả lời 10/32" in reply
+    async with sessionmaker() as session:
+        run = await session.scalar(select(SelfAssessment))
+    assert run is not None
+    assert len(run.answers) == 10
+
+
+async def test_a_rerun_is_a_new_version_and_keeps_the_old_answers(
+    engine_clock: tuple[Engine, Clock], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    producer = await honey_producer(engine_clock[0])
+    result = await walk(producer, {"4.1": "lowest"})
+    again = next(line.split(".")[0] for line in result.splitlines() if "Làm lại" in line)
+    await producer.say(again)
+    result = await walk(producer)
+    assert "100/100" in result
+    assert "Lần tự đánh giá trước: 96 điểm" in result
+    async with sessionmaker() as session:
+        runs = list(await session.scalars(select(SelfAssessment).order_by(SelfAssessment.version)))
+    assert [r.version for r in runs] == [1, 2]
+    assert runs[0].answers["4.1"] == 0
+    assert runs[0].total == 96
+
+
+async def test_an_answer_changed_from_the_summary_changes_the_total(
+    engine_clock: tuple[Engine, Clock],
+) -> None:
+    producer = await honey_producer(engine_clock[0])
+    result = await walk(producer, {"4.1": "lowest"})
+    change = next(line.split(".")[0] for line in result.splitlines() if "Sửa" in line)
+    await producer.say(change)
+    reply = await producer.say("4.1")
+    assert criterion_asked(reply) == "4.1"
+    listed = answers_listed(reply)
+    result = await producer.say(str(max(listed, key=lambda n: listed[n])))
+    assert "100/100" in result, result
+
+
+async def test_the_idea_registration_suggests_the_local_share_answers(
+    engine_clock: tuple[Engine, Clock],
+) -> None:
+    producer = await honey_producer(engine_clock[0])
+    # The honey idea: 80 % of raw material from the commune; 5 of 5 workers local.
+    assert "gợi ý là số 3" in producer.last_text, producer.last_text
