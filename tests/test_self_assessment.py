@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from decimal import Decimal
 
 import docx
@@ -13,15 +14,16 @@ from docx.shared import Mm
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.telegram import CAPABILITIES as TELEGRAM
 from bot.channels.zalo import CAPABILITIES as ZALO
-from bot.db.models import SelfAssessment
+from bot.db.models import OutboxMessage, SelfAssessment
 from bot.engine import Engine
 from bot.messages import Channel, Document
 from handlers.self_score import SKIPPED, assess
-from handlers.sheet_questions import questions
-from ocop_rules import PRODUCT_SETS, SheetPart
+from handlers.sheet_questions import plain_sets, questions
+from ocop_rules import PRODUCT_SETS, DossierKind, SheetPart, dossier_requirements
 from tests.builders import Chat, Clock
-from tests.journeys import officer, producer_with_idea
+from tests.journeys import last_options, officer, producer_with_idea
 
 _ANSWER = re.compile(r"^(\d+)\. .*\((\d+(?:\.\d+)?) điểm\)$")
 HONEY = 4
@@ -243,3 +245,77 @@ async def test_the_idea_registration_suggests_the_local_share_answers(
     producer = await honey_producer(engine_clock[0])
     # The honey idea: 80 % of raw material from the commune; 5 of 5 workers local.
     assert "gợi ý là số 3" in producer.last_text, producer.last_text
+
+
+async def test_a_producer_resumes_on_zalo_where_they_left_on_telegram_once_linked(
+    engine_clock: tuple[Engine, Clock], sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    engine, clock = engine_clock
+    telegram = Chat(engine, chat="7001", capabilities=TELEGRAM, channel=Channel.TELEGRAM)
+    await telegram.sign_up()
+    await telegram.register_idea("Mat ong rung Xop", "thuc pham")
+    await telegram.say("/tudanhgia")
+    await telegram.say("mat ong")
+    for _ in range(10):
+        first = last_options(telegram.last)[0]
+        await telegram.press(first[1])
+    assert "Tiêu chí 11/32" in telegram.last_text
+
+    clock.advance(days=2)
+    zalo = Chat(engine, chat="z-7001", capabilities=ZALO, channel=Channel.ZALO)
+    await zalo.say("/start", "co", "Lo Van Nam", "0912 345 678")
+    await zalo.say("1")  # yes, send me the code on Telegram
+    async with sessionmaker() as session:
+        row = await session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == "link_code")
+            .order_by(OutboxMessage.id.desc())
+        )
+    assert row is not None
+    assert "quay lại" in await zalo.say(row.payload["code"])
+    reply = await zalo.say("tu danh gia")
+    assert "Tiêu chí 11/32" in reply, reply
+    assert "đã trả lời 10/32" in reply
+
+
+async def test_on_telegram_long_answers_are_written_in_the_message_and_buttons_carry_numbers(
+    engine_clock: tuple[Engine, Clock],
+) -> None:
+    telegram = Chat(engine_clock[0], chat="7002", capabilities=TELEGRAM, channel=Channel.TELEGRAM)
+    await telegram.sign_up()
+    await telegram.register_idea("Mat ong rung Xop", "thuc pham")
+    await telegram.say("/tudanhgia")
+    reply = await telegram.say("mat ong")
+    assert "1. Dưới một nửa nuôi, trồng trong xã (1 điểm)" in reply
+    labels = [label for label, _ in last_options(telegram.last)]
+    assert labels == ["1", "2", "3", "Bỏ qua"]
+
+
+async def test_help_shows_the_official_wording_marks_and_paper_then_asks_again(
+    engine_clock: tuple[Engine, Clock],
+) -> None:
+    producer = await honey_producer(engine_clock[0])
+    reply = await producer.say("tro giup")
+    assert "Bảng điểm bộ 4, tiêu chí 1.1 (nguyên văn):" in reply
+    assert "Sản phẩm được nuôi/trồng trên địa bàn cấp xã từ 75% đến 100% — 3 điểm" in reply
+    assert "Giấy tờ chứng minh: Nguồn gốc nguyên liệu" in reply
+    assert criterion_asked(reply) == "1.1"
+
+
+def test_every_criterion_of_every_set_is_proved_by_a_paper_its_dossier_asks_for() -> None:
+    for product_set in PRODUCT_SETS:
+        asked = {
+            r.code
+            for r in dossier_requirements(product_set.number, DossierKind.NEW, date(2026, 6, 1))
+        }
+        for q in questions(product_set.number):
+            assert q.evidence in asked, (product_set.number, q.code, q.evidence)
+
+
+def test_honey_is_worded_plainly_throughout_and_other_sets_fall_back_to_the_sheet() -> None:
+    assert HONEY in plain_sets()
+    (place,) = [q for q in questions(26) if q.official.startswith("Vị trí")]
+    assert place.text == "Vị trí"  # no plain wording written: the sheet's own
+    assert not place.plain
+    (labour,) = [q for q in questions(26) if q.official.startswith("Sử dụng lao động")]
+    assert labour.text == "Bao nhiêu phần người lao động của cơ sở là người trong xã?"
