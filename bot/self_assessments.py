@@ -93,3 +93,19 @@ async def finish(
         raise LookupError(f"no self-assessment on dossier {dossier_id}")
     row.total, row.stars, row.finished_at, row.updated_at = total, stars, now, now
     await session.flush()
+
+
+async def finished_totals(session: AsyncSession, dossier_ids: list[int]) -> dict[int, Decimal]:
+    """The total of each dossier's latest finished run, for lists and exports."""
+    totals: dict[int, tuple[int, Decimal]] = {}
+    if not dossier_ids:
+        return {}
+    rows = await session.execute(
+        select(SelfAssessment.dossier_id, SelfAssessment.version, SelfAssessment.total)
+        .where(SelfAssessment.dossier_id.in_(dossier_ids))
+        .where(SelfAssessment.finished_at.is_not(None))
+    )
+    for dossier_id, version, total in rows:
+        if total is not None and (dossier_id not in totals or totals[dossier_id][0] < version):
+            totals[dossier_id] = (version, total)
+    return {dossier_id: total for dossier_id, (_, total) in totals.items()}

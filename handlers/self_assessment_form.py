@@ -21,7 +21,7 @@ from handlers.sheet_questions import questions
 from handlers.xml_text import xml_safe_all
 from ocop_rules import SUBJECT_TYPE_NAMES_VI, SubjectType, product_set, requirement
 
-__all__ = ["DOCX", "self_assessment_docx"]
+__all__ = ["DOCX", "answer_rows", "self_assessment_docx"]
 
 A4 = (Mm(210), Mm(297))
 UNANSWERED = "Chưa trả lời"
@@ -29,6 +29,25 @@ UNANSWERED = "Chưa trả lời"
 
 def _number(value: Decimal) -> str:
     return f"{value.normalize():f}"
+
+
+def answer_rows(view: SelfAssessmentView) -> list[tuple[str, str, str, str, str]]:
+    """Part III's rows: criterion, its official wording, the chosen answer (or "Chưa trả
+    lời"), its points, and the paper that proves it."""
+    rows = []
+    for q in questions(view.product_set):
+        index = view.answers.get(q.code)
+        chosen = None if index is None or index == SKIPPED else q.answers[index]
+        rows.append(
+            (
+                q.code,
+                q.official,
+                chosen.official if chosen else UNANSWERED,
+                _number(chosen.points) if chosen else "0",
+                requirement(q.evidence).name_vi,
+            )
+        )
+    return rows
 
 
 def self_assessment_docx(form: IdeaForm, view: SelfAssessmentView, day: datetime) -> bytes:
@@ -67,15 +86,9 @@ def self_assessment_docx(form: IdeaForm, view: SelfAssessmentView, day: datetime
         strict=True,
     ):
         cell.text = text
-    for q in questions(view.product_set):
-        index = view.answers.get(q.code)
-        chosen = None if index is None or index == SKIPPED else q.answers[index]
-        cells = table.add_row().cells
-        cells[0].text = q.code
-        cells[1].text = q.official
-        cells[2].text = chosen.official if chosen else UNANSWERED
-        cells[3].text = _number(chosen.points) if chosen else "0"
-        cells[4].text = requirement(q.evidence).name_vi
+    for row in answer_rows(view):
+        for cell, text in zip(table.add_row().cells, row, strict=True):
+            cell.text = text
     result = assess(view.product_set, view.answers)
     parts = "; ".join(f"Phần {p}: {_number(v)}" for p, v in result.score.parts.items())
     doc.add_paragraph(
