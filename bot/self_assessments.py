@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import SelfAssessment
+from bot.db.models import Dossier, Product, SelfAssessment, Subject
 from handlers.ports import SelfAssessmentView
 
 
@@ -26,7 +26,19 @@ async def _latest_row(session: AsyncSession, dossier_id: int) -> SelfAssessment 
     return row
 
 
-async def _view(session: AsyncSession, row: SelfAssessment) -> SelfAssessmentView:
+async def _view(
+    session: AsyncSession, row: SelfAssessment, *, with_previous: bool = True
+) -> SelfAssessmentView:
+    if not with_previous:
+        return SelfAssessmentView(
+            row.dossier_id,
+            row.version,
+            row.product_set,
+            {str(code): int(index) for code, index in row.answers.items()},
+            row.finished_at,
+            row.total,
+            row.stars,
+        )
     previous = await session.scalar(
         select(SelfAssessment.total)
         .where(SelfAssessment.dossier_id == row.dossier_id)
@@ -72,16 +84,27 @@ async def start(
 
 
 async def answer(
-    session: AsyncSession, *, dossier_id: int, code: str, index: int, now: datetime
+    session: AsyncSession, *, owner: int, dossier_id: int, code: str, index: int, now: datetime
 ) -> SelfAssessmentView:
-    """Record one answer of the latest run (a new dict: JSON columns track reassignment)."""
-    row = await _latest_row(session, dossier_id)
+    """Record one answer of the latest run of ``owner``'s dossier (one statement finds the
+    run and checks the owner: this runs on every step of the walk)."""
+    row = await session.scalar(
+        select(SelfAssessment)
+        .join(Dossier, Dossier.id == SelfAssessment.dossier_id)
+        .join(Product, Product.id == Dossier.product_id)
+        .join(Subject, Subject.id == Product.subject_id)
+        .where(Subject.owner_person_id == owner)
+        .where(SelfAssessment.dossier_id == dossier_id)
+        .order_by(SelfAssessment.version.desc())
+        .limit(1)
+    )
     if row is None:
-        raise LookupError(f"no self-assessment on dossier {dossier_id}")
+        raise PermissionError(f"no self-assessment of the person on dossier {dossier_id}")
+    # A new dict: a JSON column notices reassignment, not changes inside it.
     row.answers = {**row.answers, code: index}
     row.updated_at = now
     await session.flush()
-    return await _view(session, row)
+    return await _view(session, row, with_previous=False)  # one answer: no comparison yet
 
 
 async def finish(

@@ -630,9 +630,13 @@ class SqlStore(OfficerQueries):
         self, person_id: int, dossier_id: int, code: str, index: int
     ) -> SelfAssessmentView:
         """Record one answer of the latest run (-1: skipped)."""
-        await self._dossier(person_id, dossier_id)
         return await self_assessments.answer(
-            self._session, dossier_id=dossier_id, code=code, index=index, now=self._now
+            self._session,
+            owner=person_id,
+            dossier_id=dossier_id,
+            code=code,
+            index=index,
+            now=self._now,
         )
 
     async def finish_self_assessment(

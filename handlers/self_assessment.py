@@ -88,9 +88,20 @@ def suggestion(q: Question, known: Mapping[str, object]) -> int | None:
     return None
 
 
-async def _known(ctx: HandlerContext, dossier: DossierView) -> dict[str, object]:
+_SUGGESTED = ("nguon goc san pham", "su dung lao dong", "loai hinh to chuc")
+
+
+def _suggestible(q: Question) -> bool:
+    return fold(q.official).startswith(_SUGGESTED)
+
+
+async def _known(ctx: HandlerContext, dossier_id: int, q: Question) -> dict[str, object]:
+    """What the idea registration says that ``q`` may be answered from (read only for the
+    few criteria that can be, so an ordinary step reads nothing more)."""
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
-    form = await ctx.store.idea_form(ctx.profile.person_id, dossier.dossier_id)
+    if not _suggestible(q):
+        return {}
+    form = await ctx.store.idea_form(ctx.profile.person_id, dossier_id)
     answers = form.answers
     known: dict[str, object] = {"subject_type": form.subject_type}
     if isinstance(answers.get("raw_material_commune_pct"), int):
@@ -253,15 +264,16 @@ def _summary(ctx: HandlerContext, view: SelfAssessmentView, result: SelfScore) -
 
 
 async def _finish(
-    ctx: HandlerContext, state: State, dossier: DossierView, view: SelfAssessmentView
+    ctx: HandlerContext, state: State, dossier_id: int, view: SelfAssessmentView
 ) -> Turn:
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
     result = assess(view.product_set, view.answers)
     await ctx.store.finish_self_assessment(
-        ctx.profile.person_id, dossier.dossier_id, result.score.total, result.score.stars
+        ctx.profile.person_id, dossier_id, result.score.total, result.score.stars
     )
+    view = await ctx.store.self_assessment(ctx.profile.person_id, dossier_id) or view
     state.flow, state.step = FLOW, SUMMARY
-    state.data = {**state.data, "dossier_id": dossier.dossier_id}
+    state.data = {**state.data, "dossier_id": dossier_id}
     return Turn([_summary(ctx, view, result)], state)
 
 
@@ -353,7 +365,7 @@ async def _open(ctx: HandlerContext, state: State, dossier: DossierView, set_num
         )
     code = next_unanswered(set_number, view.answers)
     if code is None:
-        return await _finish(ctx, state, dossier, view)
+        return await _finish(ctx, state, dossier.dossier_id, view)
     total = len(questions(set_number))
     if view.answers:
         intro = t.gettext(
@@ -371,8 +383,9 @@ async def _open(ctx: HandlerContext, state: State, dossier: DossierView, set_num
             total=total,
         )
     state.step = ASK
-    state.data = {**state.data, "code": code, "editing": False}
-    return Turn([Reply(intro), *ask(ctx, set_number, code, await _known(ctx, dossier))], state)
+    state.data = {**state.data, "code": code, "editing": False, "set": set_number}
+    known = await _known(ctx, dossier.dossier_id, question(set_number, code))
+    return Turn([Reply(intro), *ask(ctx, set_number, code, known)], state)
 
 
 async def reprompt(ctx: HandlerContext, state: State) -> list[Outbound]:
@@ -380,7 +393,11 @@ async def reprompt(ctx: HandlerContext, state: State) -> list[Outbound]:
     dossier = (await _dossiers(ctx)).get(state.data.get("dossier_id", -1))
     if dossier is None or dossier.product_set is None or state.step != ASK:
         return (await start(ctx, State(), state.data.get("dossier_id"))).replies
-    return ask(ctx, dossier.product_set, str(state.data.get("code")), await _known(ctx, dossier))
+    code = str(state.data.get("code"))
+    if code not in POSITIONS[dossier.product_set]:
+        return (await start(ctx, State(), dossier.dossier_id)).replies
+    known = await _known(ctx, dossier.dossier_id, question(dossier.product_set, code))
+    return ask(ctx, dossier.product_set, code, known)
 
 
 def expects_typed(state: State) -> bool:
@@ -413,6 +430,11 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if control in (Control.CANCEL, Control.MENU):
         return _leave(ctx, state)
     picked = _picked(content)
+    dossier_id, kept_set = state.data.get("dossier_id"), state.data.get("set")
+    if state.step == ASK and isinstance(dossier_id, int) and isinstance(kept_set, int):
+        # Most messages answer a criterion: the dossier id and set kept in the state are
+        # enough (the store checks the dossier is the person's as it writes the answer).
+        return await _on_answer(ctx, state, dossier_id, kept_set, content, control, picked)
     if state.step == PICK:
         if picked and picked[0] == "pick" and picked[-1].isdigit():
             return await start(ctx, state, int(picked[-1]))
@@ -439,8 +461,8 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if state.step == SUMMARY:
         return await _on_summary(ctx, state, dossier, set_number, picked)
     if state.step == EDIT:
-        return await _on_edit(ctx, state, dossier, set_number, content)
-    return await _on_answer(ctx, state, dossier, set_number, content, control, picked)
+        return await _on_edit(ctx, state, dossier.dossier_id, set_number, content)
+    return await _on_answer(ctx, state, dossier.dossier_id, set_number, content, control, picked)
 
 
 async def _on_summary(
@@ -485,7 +507,7 @@ async def _on_summary(
 
 
 async def _on_edit(
-    ctx: HandlerContext, state: State, dossier: DossierView, set_number: int, content: Content
+    ctx: HandlerContext, state: State, dossier_id: int, set_number: int, content: Content
 ) -> Turn:
     t = ctx.t
     typed = content.text.strip().rstrip(".") if isinstance(content, Text) else ""
@@ -501,14 +523,15 @@ async def _on_edit(
             state,
         )
     state.step = ASK
-    state.data = {**state.data, "code": typed, "editing": True}
-    return Turn(ask(ctx, set_number, typed, await _known(ctx, dossier)), state)
+    state.data = {**state.data, "code": typed, "editing": True, "set": set_number}
+    known = await _known(ctx, dossier_id, question(set_number, typed))
+    return Turn(ask(ctx, set_number, typed, known), state)
 
 
 async def _on_answer(
     ctx: HandlerContext,
     state: State,
-    dossier: DossierView,
+    dossier_id: int,
     set_number: int,
     content: Content,
     control: Control | None,
@@ -518,9 +541,9 @@ async def _on_answer(
     t = ctx.t
     code = str(state.data.get("code"))
     if code not in POSITIONS[set_number]:
-        return await _open(ctx, state, dossier, set_number)
-    known = await _known(ctx, dossier)
+        return await start(ctx, state, dossier_id)
     if control is Control.HELP:
+        known = await _known(ctx, dossier_id, question(set_number, code))
         return Turn(
             [official_help(ctx, set_number, code), *ask(ctx, set_number, code, known)], state
         )
@@ -528,6 +551,7 @@ async def _on_answer(
         position = max(POSITIONS[set_number][code] - 1, 0)
         previous = questions(set_number)[position].code
         state.data = {**state.data, "code": previous}
+        known = await _known(ctx, dossier_id, question(set_number, previous))
         return Turn(ask(ctx, set_number, previous, known), state)
     if control is Control.SKIP:
         index = SKIPPED
@@ -539,10 +563,12 @@ async def _on_answer(
             if isinstance(content, ChoicePicked)
             else t.gettext("Please choose one of the answers below.")
         )
+        known = await _known(ctx, dossier_id, question(set_number, code))
         return Turn([Reply(lead), *ask(ctx, set_number, code, known)], state)
-    view = await ctx.store.answer_criterion(ctx.profile.person_id, dossier.dossier_id, code, index)
+    view = await ctx.store.answer_criterion(ctx.profile.person_id, dossier_id, code, index)
     following = None if state.data.get("editing") else next_unanswered(set_number, view.answers)
     if following is None:
-        return await _finish(ctx, state, dossier, view)
+        return await _finish(ctx, state, dossier_id, view)
     state.data = {**state.data, "code": following}
+    known = await _known(ctx, dossier_id, question(set_number, following))
     return Turn(ask(ctx, set_number, following, known), state)
