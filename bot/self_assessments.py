@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.db.models import Dossier, Product, SelfAssessment, Subject
 from handlers.ports import SelfAssessmentView
@@ -26,19 +26,7 @@ async def _latest_row(session: AsyncSession, dossier_id: int) -> SelfAssessment 
     return row
 
 
-async def _view(
-    session: AsyncSession, row: SelfAssessment, *, with_previous: bool = True
-) -> SelfAssessmentView:
-    if not with_previous:
-        return SelfAssessmentView(
-            row.dossier_id,
-            row.version,
-            row.product_set,
-            {str(code): int(index) for code, index in row.answers.items()},
-            row.finished_at,
-            row.total,
-            row.stars,
-        )
+async def _view(session: AsyncSession, row: SelfAssessment) -> SelfAssessmentView:
     previous = await session.scalar(
         select(SelfAssessment.total)
         .where(SelfAssessment.dossier_id == row.dossier_id)
@@ -83,28 +71,44 @@ async def start(
     return await _view(session, row)
 
 
+# Built once: an answer is written on nearly every step of the walk, so its two statements
+# are compiled once (SQLAlchemy caches them) and run on the transaction's connection.
+_LATEST_OWNED = (
+    select(SelfAssessment.id, SelfAssessment.answers, SelfAssessment.version)
+    .join(Dossier, Dossier.id == SelfAssessment.dossier_id)
+    .join(Product, Product.id == Dossier.product_id)
+    .join(Subject, Subject.id == Product.subject_id)
+    .where(Subject.owner_person_id == bindparam("owner"))
+    .where(SelfAssessment.dossier_id == bindparam("dossier"))
+    .order_by(SelfAssessment.version.desc())
+    .limit(1)
+)
+_WRITE_ANSWERS = (
+    update(SelfAssessment)
+    .where(SelfAssessment.id == bindparam("row"))
+    .values(answers=bindparam("new_answers"), updated_at=bindparam("now"))
+)
+
+
 async def answer(
-    session: AsyncSession, *, owner: int, dossier_id: int, code: str, index: int, now: datetime
-) -> SelfAssessmentView:
+    connection: AsyncConnection,
+    *,
+    owner: int,
+    dossier_id: int,
+    code: str,
+    index: int,
+    now: datetime,
+) -> tuple[int, dict[str, int]]:
     """Record one answer of the latest run of ``owner``'s dossier (one statement finds the
-    run and checks the owner: this runs on every step of the walk)."""
-    row = await session.scalar(
-        select(SelfAssessment)
-        .join(Dossier, Dossier.id == SelfAssessment.dossier_id)
-        .join(Product, Product.id == Dossier.product_id)
-        .join(Subject, Subject.id == Product.subject_id)
-        .where(Subject.owner_person_id == owner)
-        .where(SelfAssessment.dossier_id == dossier_id)
-        .order_by(SelfAssessment.version.desc())
-        .limit(1)
-    )
-    if row is None:
+    run and checks the owner); return the run's version and its answers now."""
+    found = (
+        await connection.execute(_LATEST_OWNED, {"owner": owner, "dossier": dossier_id})
+    ).first()
+    if found is None:
         raise PermissionError(f"no self-assessment of the person on dossier {dossier_id}")
-    # A new dict: a JSON column notices reassignment, not changes inside it.
-    row.answers = {**row.answers, code: index}
-    row.updated_at = now
-    await session.flush()
-    return await _view(session, row, with_previous=False)  # one answer: no comparison yet
+    answers = {**{str(k): int(v) for k, v in found.answers.items()}, code: index}
+    await connection.execute(_WRITE_ANSWERS, {"row": found.id, "new_answers": answers, "now": now})
+    return found.version, answers
 
 
 async def finish(

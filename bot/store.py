@@ -628,16 +628,17 @@ class SqlStore(OfficerQueries):
 
     async def answer_criterion(
         self, person_id: int, dossier_id: int, code: str, index: int
-    ) -> SelfAssessmentView:
-        """Record one answer of the latest run (-1: skipped)."""
-        return await self_assessments.answer(
-            self._session,
+    ) -> dict[str, int]:
+        """Record one answer of the latest run (-1: skipped); its answers now."""
+        _, answers = await self_assessments.answer(
+            await self._core(),
             owner=person_id,
             dossier_id=dossier_id,
             code=code,
             index=index,
             now=self._now,
         )
+        return answers
 
     async def finish_self_assessment(
         self, person_id: int, dossier_id: int, total: Decimal, stars: int

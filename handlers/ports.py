@@ -324,8 +324,8 @@ class ProducerStore(Protocol):
 
     async def answer_criterion(
         self, person_id: int, dossier_id: int, code: str, index: int
-    ) -> SelfAssessmentView:
-        """Record one answer of the latest run (-1: skipped)."""
+    ) -> dict[str, int]:
+        """Record one answer of the latest run (-1: skipped); its answers now."""
         ...
 
     async def finish_self_assessment(

@@ -264,14 +264,16 @@ def _summary(ctx: HandlerContext, view: SelfAssessmentView, result: SelfScore) -
 
 
 async def _finish(
-    ctx: HandlerContext, state: State, dossier_id: int, view: SelfAssessmentView
+    ctx: HandlerContext, state: State, dossier_id: int, set_number: int, answers: dict[str, int]
 ) -> Turn:
+    """Score the run, keep its total with it, and show the result."""
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
-    result = assess(view.product_set, view.answers)
+    result = assess(set_number, answers)
     await ctx.store.finish_self_assessment(
         ctx.profile.person_id, dossier_id, result.score.total, result.score.stars
     )
-    view = await ctx.store.self_assessment(ctx.profile.person_id, dossier_id) or view
+    view = await ctx.store.self_assessment(ctx.profile.person_id, dossier_id)
+    assert view is not None  # noqa: S101 - just finished
     state.flow, state.step = FLOW, SUMMARY
     state.data = {**state.data, "dossier_id": dossier_id}
     return Turn([_summary(ctx, view, result)], state)
@@ -365,7 +367,7 @@ async def _open(ctx: HandlerContext, state: State, dossier: DossierView, set_num
         )
     code = next_unanswered(set_number, view.answers)
     if code is None:
-        return await _finish(ctx, state, dossier.dossier_id, view)
+        return await _finish(ctx, state, dossier.dossier_id, set_number, view.answers)
     total = len(questions(set_number))
     if view.answers:
         intro = t.gettext(
@@ -565,10 +567,10 @@ async def _on_answer(
         )
         known = await _known(ctx, dossier_id, question(set_number, code))
         return Turn([Reply(lead), *ask(ctx, set_number, code, known)], state)
-    view = await ctx.store.answer_criterion(ctx.profile.person_id, dossier_id, code, index)
-    following = None if state.data.get("editing") else next_unanswered(set_number, view.answers)
+    answers = await ctx.store.answer_criterion(ctx.profile.person_id, dossier_id, code, index)
+    following = None if state.data.get("editing") else next_unanswered(set_number, answers)
     if following is None:
-        return await _finish(ctx, state, dossier_id, view)
+        return await _finish(ctx, state, dossier_id, set_number, answers)
     state.data = {**state.data, "code": following}
     known = await _known(ctx, dossier_id, question(set_number, following))
     return Turn(ask(ctx, set_number, following, known), state)
