@@ -26,7 +26,14 @@ from handlers.self_assessment_form import DOCX, self_assessment_docx
 from handlers.self_score import SKIPPED, SelfScore, assess
 from handlers.sheet_questions import POSITIONS, Question, question, questions
 from handlers.textmatch import fold
-from ocop_rules import ProductGroup, SubjectType, product_set, product_sets_in, requirement
+from ocop_rules import (
+    PaperHeld,
+    ProductGroup,
+    SubjectType,
+    product_set,
+    product_sets_in,
+    requirement,
+)
 
 FLOW = "selfassess"
 PICK, SET, ASK, SUMMARY, EDIT = "pick", "set", "ask", "summary", "edit"
@@ -71,24 +78,60 @@ _SUBJECT_WORDS: Mapping[SubjectType, str] = {
 }
 
 
+# Criteria a paper held at idea registration answers: the first answer (in the sheet's
+# order, the least that paper proves) whose official wording holds the words.
+_FROM_PAPERS: Mapping[str, tuple[PaperHeld, str]] = {
+    "so huu tri tue": (PaperHeld.TRADEMARK, "nhan hieu"),
+    "cong bo": (PaperHeld.QUALITY_DECLARATION, "co cong bo"),
+    "dam bao chat luong": (PaperHeld.FOOD_SAFETY, "an toan thuc pham"),
+}
+_STORY = "cau chuyen san pham"
+
+
+def _first_with(q: Question, words: str) -> int | None:
+    return next((i for i, a in enumerate(q.answers) if words in fold(a.official)), None)
+
+
 def suggestion(q: Question, known: Mapping[str, object]) -> int | None:
     """The answer the idea registration already gives for ``q``, or None."""
     label = fold(q.official)
-    if label.startswith("nguon goc san pham") or label.startswith("su dung lao dong"):
+    if label.startswith(("nguon goc san pham", "su dung lao dong")):
         key = "commune_pct" if label.startswith("nguon goc") else "local_pct"
         value = known.get(key)
         return _share_answer(q, float(value)) if isinstance(value, int | float) else None
     if label.startswith("loai hinh to chuc"):
         kind = known.get("subject_type")
         words = _SUBJECT_WORDS.get(SubjectType(kind)) if isinstance(kind, str) else None
-        if words is None:
-            return None
-        hits = [i for i, a in enumerate(q.answers) if fold(a.official).startswith(words)]
-        return hits[0] if hits else None
+        return _first_with(q, words) if words else None
+    if label.startswith(_STORY):
+        story = known.get("story")
+        return (
+            next(
+                (
+                    i
+                    for i, a in enumerate(q.answers)
+                    if fold(a.official) == "co cau chuyen san pham"
+                ),
+                None,
+            )
+            if story
+            else None
+        )
+    papers = known.get("papers")
+    for start, (paper, words) in _FROM_PAPERS.items():
+        if label.startswith(start):
+            held = isinstance(papers, list | tuple) and paper.value in papers
+            return _first_with(q, words) if held else None
     return None
 
 
-_SUGGESTED = ("nguon goc san pham", "su dung lao dong", "loai hinh to chuc")
+_SUGGESTED = (
+    "nguon goc san pham",
+    "su dung lao dong",
+    "loai hinh to chuc",
+    _STORY,
+    *_FROM_PAPERS,
+)
 
 
 def _suggestible(q: Question) -> bool:
@@ -109,6 +152,9 @@ async def _known(ctx: HandlerContext, dossier_id: int, q: Question) -> dict[str,
     total, local = answers.get("workers_total"), answers.get("workers_local")
     if isinstance(total, int) and isinstance(local, int) and total > 0:
         known["local_pct"] = 100 * local / total
+    papers = answers.get("papers_held")
+    known["papers"] = [str(p) for p in papers] if isinstance(papers, list | tuple) else []
+    known["story"] = bool(answers.get("identity_story"))
     return known
 
 

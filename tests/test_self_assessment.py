@@ -19,8 +19,9 @@ from bot.channels.zalo import CAPABILITIES as ZALO
 from bot.db.models import OutboxMessage, SelfAssessment
 from bot.engine import Engine
 from bot.messages import Channel, Document
+from handlers.self_assessment import suggestion
 from handlers.self_score import SKIPPED, assess
-from handlers.sheet_questions import plain_sets, questions
+from handlers.sheet_questions import plain_sets, question, questions
 from ocop_rules import PRODUCT_SETS, DossierKind, SheetPart, dossier_requirements
 from tests.builders import Chat, Clock
 from tests.journeys import last_options, officer, producer_with_idea
@@ -319,3 +320,29 @@ def test_honey_is_worded_plainly_throughout_and_other_sets_fall_back_to_the_shee
     assert not place.plain
     (labour,) = [q for q in questions(26) if q.official.startswith("Sử dụng lao động")]
     assert labour.text == "Bao nhiêu phần người lao động của cơ sở là người trong xã?"
+
+
+@pytest.mark.parametrize(
+    ("code", "known", "suggested"),
+    [
+        ("1.1", {"commune_pct": 80}, 2),  # 75–100 % from the commune
+        ("1.1", {"commune_pct": 60}, 1),
+        ("1.1", {"commune_pct": 10}, 0),  # "dưới 50%"
+        ("3.3", {"local_pct": 100.0}, 2),
+        ("3.3", {"local_pct": 20.0}, None),  # below the sheet's lowest step (25 %)
+        ("3.1", {"subject_type": "cooperative"}, 2),
+        ("3.1", {"subject_type": "registered_household"}, 0),
+        ("3.1", {"subject_type": "enterprise"}, None),  # company or joint-stock: not known
+        ("3.5", {"papers": ["trademark"]}, 0),
+        ("3.5", {"papers": []}, None),
+        ("9", {"papers": ["quality_declaration"]}, 0),
+        ("10", {"papers": ["food_safety_certificate"]}, 0),
+        ("5.1", {"story": True}, 1),
+        ("5.1", {"story": False}, None),
+        ("4.1", {"commune_pct": 80, "papers": ["trademark"], "story": True}, None),
+    ],
+)
+def test_what_the_idea_registration_says_suggests_an_answer(
+    code: str, known: dict[str, object], suggested: int | None
+) -> None:
+    assert suggestion(question(HONEY, code), known) == suggested
