@@ -138,12 +138,17 @@ def _suggestible(q: Question) -> bool:
     return fold(q.official).startswith(_SUGGESTED)
 
 
-async def _known(ctx: HandlerContext, dossier_id: int, q: Question) -> dict[str, object]:
-    """What the idea registration says that ``q`` may be answered from (read only for the
-    few criteria that can be, so an ordinary step reads nothing more)."""
+async def _known(
+    ctx: HandlerContext, state: State, dossier_id: int, q: Question
+) -> dict[str, object]:
+    """What the idea registration says that ``q`` may be answered from: read for the first
+    criterion that can use it and kept with the walk, so other steps read nothing more."""
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
     if not _suggestible(q):
         return {}
+    kept = state.data.get("known")
+    if isinstance(kept, dict) and kept.get("dossier_id") == dossier_id:
+        return kept
     form = await ctx.store.idea_form(ctx.profile.person_id, dossier_id)
     answers = form.answers
     known: dict[str, object] = {"subject_type": form.subject_type}
@@ -155,6 +160,8 @@ async def _known(ctx: HandlerContext, dossier_id: int, q: Question) -> dict[str,
     papers = answers.get("papers_held")
     known["papers"] = [str(p) for p in papers] if isinstance(papers, list | tuple) else []
     known["story"] = bool(answers.get("identity_story"))
+    known["dossier_id"] = dossier_id
+    state.data = {**state.data, "known": known}
     return known
 
 
@@ -431,8 +438,13 @@ async def _open(ctx: HandlerContext, state: State, dossier: DossierView, set_num
             total=total,
         )
     state.step = ASK
-    state.data = {**state.data, "code": code, "editing": False, "set": set_number}
-    known = await _known(ctx, dossier.dossier_id, question(set_number, code))
+    state.data = {
+        **{k: v for k, v in state.data.items() if k != "known"},  # read afresh on each opening
+        "code": code,
+        "editing": False,
+        "set": set_number,
+    }
+    known = await _known(ctx, state, dossier.dossier_id, question(set_number, code))
     return Turn([Reply(intro), *ask(ctx, set_number, code, known)], state)
 
 
@@ -444,7 +456,7 @@ async def reprompt(ctx: HandlerContext, state: State) -> list[Outbound]:
     code = str(state.data.get("code"))
     if code not in POSITIONS[dossier.product_set]:
         return (await start(ctx, State(), dossier.dossier_id)).replies
-    known = await _known(ctx, dossier.dossier_id, question(dossier.product_set, code))
+    known = await _known(ctx, state, dossier.dossier_id, question(dossier.product_set, code))
     return ask(ctx, dossier.product_set, code, known)
 
 
@@ -572,7 +584,7 @@ async def _on_edit(
         )
     state.step = ASK
     state.data = {**state.data, "code": typed, "editing": True, "set": set_number}
-    known = await _known(ctx, dossier_id, question(set_number, typed))
+    known = await _known(ctx, state, dossier_id, question(set_number, typed))
     return Turn(ask(ctx, set_number, typed, known), state)
 
 
@@ -591,7 +603,7 @@ async def _on_answer(
     if code not in POSITIONS[set_number]:
         return await start(ctx, state, dossier_id)
     if control is Control.HELP:
-        known = await _known(ctx, dossier_id, question(set_number, code))
+        known = await _known(ctx, state, dossier_id, question(set_number, code))
         return Turn(
             [official_help(ctx, set_number, code), *ask(ctx, set_number, code, known)], state
         )
@@ -599,7 +611,7 @@ async def _on_answer(
         position = max(POSITIONS[set_number][code] - 1, 0)
         previous = questions(set_number)[position].code
         state.data = {**state.data, "code": previous}
-        known = await _known(ctx, dossier_id, question(set_number, previous))
+        known = await _known(ctx, state, dossier_id, question(set_number, previous))
         return Turn(ask(ctx, set_number, previous, known), state)
     if control is Control.SKIP:
         index = SKIPPED
@@ -611,12 +623,12 @@ async def _on_answer(
             if isinstance(content, ChoicePicked)
             else t.gettext("Please choose one of the answers below.")
         )
-        known = await _known(ctx, dossier_id, question(set_number, code))
+        known = await _known(ctx, state, dossier_id, question(set_number, code))
         return Turn([Reply(lead), *ask(ctx, set_number, code, known)], state)
     answers = await ctx.store.answer_criterion(ctx.profile.person_id, dossier_id, code, index)
     following = None if state.data.get("editing") else next_unanswered(set_number, answers)
     if following is None:
         return await _finish(ctx, state, dossier_id, set_number, answers)
     state.data = {**state.data, "code": following}
-    known = await _known(ctx, dossier_id, question(set_number, following))
+    known = await _known(ctx, state, dossier_id, question(set_number, following))
     return Turn(ask(ctx, set_number, following, known), state)
