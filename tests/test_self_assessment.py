@@ -358,3 +358,18 @@ async def test_once_the_set_is_known_the_status_screen_offers_the_self_assessmen
     status = await producer.say("/trangthai")
     assert "1. Tự đánh giá theo bảng điểm" in status
     assert "Tiêu chí 1/32" in await producer.say("1")
+
+
+def test_what_raises_the_score_most_puts_the_next_stars_missing_minimums_first() -> None:
+    best = {q.code: len(q.answers) - 1 for q in questions(HONEY)}
+    answers = {**best, "8": 1, "7": 1, "4.3": 0, "1.2": 0}
+    result = assess(HONEY, answers)
+    assert result.score.total == 87
+    assert result.score.stars == 4
+    assert result.aim == 4  # 8 (uniqueness) misses its "****" mark
+    assert [(r.question.code, r.gain, r.unmet_minimum) for r in result.raises] == [
+        ("8", 2, True),
+        ("7", 2, False),
+        ("1.2", 1, False),
+    ]
+    assert result.raises[0].to == 2  # the marked answer itself
