@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import self_assessments
 from bot.db.models import (
     AuditEntry,
     Certificate,
@@ -441,6 +442,7 @@ class OfficerQueries:
             assessment.reopened_count if assessment else 0,
             bool(assessment and assessment.report_document_id),
             await self._round_of(dossier),
+            await self_assessments.latest(session, dossier_id),
         )
 
     async def dossier_id_by_code(self, person_id: int, code: str) -> int | None:

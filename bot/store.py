@@ -7,11 +7,12 @@ event, so what a conversation step writes lands together with the chat's new sta
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
 
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot import erasure
+from bot import erasure, self_assessments
 from bot.db.direct import Statements, first, statements_for
 from bot.db.models import (
     AlertOptOut,
@@ -47,6 +48,7 @@ from handlers.ports import (
     OfficerContact,
     PersonalData,
     Profile,
+    SelfAssessmentView,
     StatusView,
     SubjectView,
 )
@@ -602,6 +604,50 @@ class SqlStore(OfficerQueries):
             .where(EvidenceFile.dossier_item_id == item.id)
         )
         return ItemView(code, state, int(count or 0))
+
+    async def set_product_set(self, person_id: int, dossier_id: int, product_set: int) -> None:
+        """Record the QĐ 26 set of the product of the person's dossier."""
+        dossier = await self._dossier(person_id, dossier_id)
+        product = await self._session.get_one(Product, dossier.product_id)
+        product.product_set = product_set
+        await self._session.flush()
+
+    async def self_assessment(self, person_id: int, dossier_id: int) -> SelfAssessmentView | None:
+        """The latest self-assessment of the person's dossier, or None."""
+        await self._dossier(person_id, dossier_id)
+        return await self_assessments.latest(self._session, dossier_id)
+
+    async def start_self_assessment(
+        self, person_id: int, dossier_id: int, product_set: int
+    ) -> SelfAssessmentView:
+        """Begin a new run (the next version; earlier runs are kept)."""
+        await self._dossier(person_id, dossier_id)
+        return await self_assessments.start(
+            self._session, dossier_id=dossier_id, product_set=product_set, now=self._now
+        )
+
+    async def answer_criterion(
+        self, person_id: int, dossier_id: int, code: str, index: int
+    ) -> dict[str, int]:
+        """Record one answer of the latest run (-1: skipped); its answers now."""
+        _, answers = await self_assessments.answer(
+            await self._core(),
+            owner=person_id,
+            dossier_id=dossier_id,
+            code=code,
+            index=index,
+            now=self._now,
+        )
+        return answers
+
+    async def finish_self_assessment(
+        self, person_id: int, dossier_id: int, total: Decimal, stars: int
+    ) -> None:
+        """Mark the latest run finished with its total and star band."""
+        await self._dossier(person_id, dossier_id)
+        await self_assessments.finish(
+            self._session, dossier_id=dossier_id, total=total, stars=stars, now=self._now
+        )
 
     async def statuses(self, person_id: int, today: date) -> list[StatusView]:
         """Every open dossier of the person with its progress, commune step, round, result."""

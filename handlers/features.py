@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.messages import Content, Outbound
-from handlers import checklist, claiming, conversation, linking, notices, officer
+from handlers import checklist, claiming, conversation, linking, notices, officer, self_assessment
 from handlers.assessment import ASSESS_FLOW, FORM_CHECK_FLOW
 from handlers.conversation import Flow, State, Turn
 from handlers.data_rights import ERASE, my_data
@@ -84,6 +84,10 @@ async def _open_checklist(ctx: HandlerContext, state: State) -> Turn:
     return await checklist.start(ctx, state)
 
 
+async def _open_self_assessment(ctx: HandlerContext, state: State) -> Turn:
+    return await self_assessment.start(ctx, state)
+
+
 # In menu order; an officer sees the officer rows first, as their work is there.
 FEATURES: tuple[Feature, ...] = (
     Feature(
@@ -127,6 +131,14 @@ FEATURES: tuple[Feature, ...] = (
         N_("Dossier checklist"),
         ("hoso",),
         ("ho so", "con thieu", "giay to", "thieu gi"),
+    ),
+    Feature(
+        self_assessment.FLOW,
+        _open_self_assessment,
+        Audience.PRODUCER,
+        N_("Self-assessment against the scoring sheet"),
+        ("tudanhgia",),
+        ("tu danh gia", "cham diem", "tu cham diem"),
     ),
     Feature(
         "status",
@@ -250,6 +262,13 @@ CONVERSATIONS: Mapping[str, Conversation] = {
             checklist.advance,
             lambda _state: False,
             checklist.reprompt,
+            signed_up=True,
+        ),
+        Conversation(
+            self_assessment.FLOW,
+            self_assessment.advance,
+            self_assessment.expects_typed,
+            self_assessment.reprompt,
             signed_up=True,
         ),
         Conversation(

@@ -24,6 +24,7 @@ from handlers.i18n import N_
 from handlers.payloads import PayloadKind, make
 from handlers.ports import Changes, HandlerContext, OfficerDossier, Profile, QueueEntry
 from handlers.reports import DOCX
+from handlers.self_assessment import self_score_lines
 from handlers.status import format_day
 from ocop_rules import CommuneConclusion, DossierStatus, product_groups
 
@@ -232,6 +233,7 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
             done=answered, total=len(asked)
         ),
     ]
+    lines += self_score_lines(t, view.self_assessment)
     if view.form_check:
         lines.append(
             t.gettext("Form check: {result}").format(

@@ -26,6 +26,7 @@ class PayloadKind(StrEnum):
     CLAIM = "p"  # p:<answer>: claiming a subject the province imported
     OFFICER = "o"  # o:<action>:<dossier>: an officer's move on a dossier
     TOGGLE = "t"  # t:<notice kind>: turn a kind of notice on or off
+    SELF_ASSESSMENT = "a"  # a:ans:<criterion>:<answer> | a:set:<n> | a:pick:<dossier> | a:sum:…
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, tzinfo
+from decimal import Decimal
 from typing import Protocol
 
 from bot.messages import Channel
@@ -215,6 +216,25 @@ class IdeaForm:
     registered_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class SelfAssessmentView:
+    """The latest run of a dossier's self-assessment against its set's scoring sheet.
+
+    ``answers``: criterion code → answer index (-1: skipped); ``total`` and ``stars`` are
+    set once the run is finished; ``previous`` is the total of the last finished earlier
+    run, for comparison.
+    """
+
+    dossier_id: int
+    version: int
+    product_set: int
+    answers: dict[str, int]
+    finished_at: datetime | None
+    total: Decimal | None
+    stars: int | None
+    previous: Decimal | None = None
+
+
 class ProducerStore(Protocol):
     """Reads and writes of the producer's conversations, inside the event's transaction."""
 
@@ -286,6 +306,32 @@ class ProducerStore(Protocol):
         self, person_id: int, dossier_id: int, code: str, state: str, evidence: Evidence | None
     ) -> ItemView:
         """Record an item's state (and a file) on the person's own dossier."""
+        ...
+
+    async def set_product_set(self, person_id: int, dossier_id: int, product_set: int) -> None:
+        """Record the QĐ 26 set of the product of the person's dossier."""
+        ...
+
+    async def self_assessment(self, person_id: int, dossier_id: int) -> SelfAssessmentView | None:
+        """The latest self-assessment of the person's dossier, or None."""
+        ...
+
+    async def start_self_assessment(
+        self, person_id: int, dossier_id: int, product_set: int
+    ) -> SelfAssessmentView:
+        """Begin a new run (the next version; earlier runs are kept)."""
+        ...
+
+    async def answer_criterion(
+        self, person_id: int, dossier_id: int, code: str, index: int
+    ) -> dict[str, int]:
+        """Record one answer of the latest run (-1: skipped); its answers now."""
+        ...
+
+    async def finish_self_assessment(
+        self, person_id: int, dossier_id: int, total: Decimal, stars: int
+    ) -> None:
+        """Mark the latest run finished with its total and star band."""
         ...
 
     async def statuses(self, person_id: int, today: date) -> list[StatusView]:
@@ -400,6 +446,7 @@ class OfficerDossier:
     reopened_count: int
     has_report: bool
     round: RoundView | None
+    self_assessment: SelfAssessmentView | None = None
 
 
 @dataclass(frozen=True, slots=True)

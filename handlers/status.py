@@ -12,8 +12,9 @@ from datetime import date
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from bot.messages import Outbound, Reply
+from bot.messages import Option, Outbound, Reply
 from handlers.i18n import N_
+from handlers.payloads import PayloadKind, make
 from handlers.ports import CertificateView, HandlerContext, StatusView
 from ocop_rules import (
     CYCLE_STEP_NAMES_VI,
@@ -30,6 +31,7 @@ from ocop_rules import (
     reevaluation_window,
 )
 
+SELF_ASSESS = make(PayloadKind.FEATURE, "selfassess")  # the registry row of /tudanhgia
 COMMUNE_CONCLUSIONS = {
     "met": N_("met the commune criteria"),
     "not_met": N_("did not meet the commune criteria"),
@@ -114,6 +116,12 @@ def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound
             t.gettext("Next: {action}").format(action=t.gettext(_next_step(view, missing)))
         )
         replies.append(Reply("\n".join(lines)))
+    if any(view.dossier.product_set is not None for view in views):
+        # The sheet is known: the producer can score the product against it now.
+        offer = Option(t.gettext("Self-assessment against the scoring sheet"), SELF_ASSESS)
+        last = replies[-1]
+        assert isinstance(last, Reply)  # noqa: S101 - built just above
+        replies[-1] = Reply(last.text, ((offer,),))
     return replies
 
 

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import self_assessments
 from bot.admin import service
 from bot.admin.scope import Scope
 from bot.db.models import CommuneAssessment, Dossier, Product, Subject
@@ -53,13 +54,20 @@ def _conclusion(code: str | None) -> str:
 async def dossiers(session: AsyncSession, scope: Scope, wanted: service.DossierFilter) -> Table:
     """The dossier list as filtered on the page."""
     rows = await service.all_dossiers(session, scope, wanted)
+    own = {
+        dossier_id: int(total) if total == total.to_integral_value() else float(total)
+        for dossier_id, total in (
+            await self_assessments.finished_totals(session, [r.id for r in rows])
+        ).items()
+    }
     return (
         ["Mã hồ sơ", "Sản phẩm", "Mã đăng ký", "Chủ thể", "Xã", "Nhóm", "Trạng thái", "Năm",
-         "Cập nhật"],
+         "Cập nhật", "Tự đánh giá (điểm)"],
         [
             [r.id, r.product, r.registration_code or "", r.subject,
              service.commune_name(r.commune_code), GROUP_NAMES.get(r.group, r.group),
-             _status(r.status), r.year, r.status_changed_at]
+             _status(r.status), r.year, r.status_changed_at,
+             own.get(r.id, "")]
             for r in rows
         ],
     )  # fmt: skip

@@ -7,12 +7,13 @@ Pages and the API render the same frozen views.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import self_assessments
 from bot.admin.scope import Scope
 from bot.db.models import (
     AuditEntry,
@@ -30,6 +31,8 @@ from bot.db.models import (
     Subject,
 )
 from handlers.communes import commune_by_code
+from handlers.ports import SelfAssessmentView
+from handlers.self_assessment_form import answer_rows
 
 PAGE_SIZE = 50
 EXPIRY_WINDOWS = (30, 90, 180)
@@ -109,6 +112,8 @@ class DossierDetail:
     certificates: list[Certificate]
     timeline: list[AuditEntry]
     round: EvaluationRound | None
+    self_assessment: SelfAssessmentView | None = None
+    self_answers: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
 
 def _scoped_dossiers(scope: Scope) -> Select:  # type: ignore[type-arg]  # 2.0/2.1 differ
@@ -301,6 +306,7 @@ async def dossier_detail(
         if assessment
         else []
     )
+    own = await self_assessments.latest(session, dossier.id)
     return DossierDetail(
         dossier=dossier,
         product=product,
@@ -333,6 +339,8 @@ async def dossier_detail(
         ),
         timeline=await timeline(session, dossier, product),
         round=await session.get(EvaluationRound, dossier.round_id) if dossier.round_id else None,
+        self_assessment=own,
+        self_answers=answer_rows(own) if own is not None else [],
     )
 
 

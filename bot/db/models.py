@@ -297,6 +297,29 @@ class CommuneCriterionAssessment(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
+class SelfAssessment(Base):
+    """One run of the producer's self-assessment against the set's scoring sheet (Mẫu 02,
+    phần III). A re-run is a new ``version``; earlier runs are kept for comparison.
+
+    ``answers`` maps a criterion code to the chosen option's index (-1: skipped), written
+    one at a time; ``total`` and ``stars`` are kept once the run is finished.
+    """
+
+    __tablename__ = "self_assessments"
+    __table_args__ = (UniqueConstraint("dossier_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    product_set: Mapped[int]
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    total: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    stars: Mapped[int | None]
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
 class CouncilScore(Base):
     """One council member's score for a dossier (0–100, two decimals)."""
 
