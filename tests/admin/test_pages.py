@@ -351,5 +351,6 @@ async def test_pages_and_exports_speak_vietnamese_and_local_time(
     assert ">have" not in page
     assert ">ok<" not in page
     rows = list(load_workbook(io.BytesIO(xlsx.content)).worksheets[0].iter_rows(values_only=True))
-    changed = [row[-1] for row in rows[1:] if row[1] == "Mật ong Xốp"]
+    column = rows[0].index("Cập nhật")
+    changed = [row[column] for row in rows[1:] if row[1] == "Mật ong Xốp"]
     assert changed == [datetime(2026, 3, 2, 8, 30, tzinfo=UTC).replace(tzinfo=None)]  # wall clock
