@@ -468,7 +468,7 @@ class SqlStore(OfficerQueries):
             subject_id=subject.id,
             name=idea.product_name,
             group_code=idea.group,
-            subgroup_code=idea.subgroup,
+            product_set=idea.product_set,
             is_new_product=idea.is_new_product,
             description=idea.description,
             raw_materials=idea.raw_materials,
@@ -569,6 +569,17 @@ class SqlStore(OfficerQueries):
         )
         counts: dict[int, int] = dict(counted.all())
         return [ItemView(code, items[code].state, counts.get(items[code].id, 0)) for code in codes]
+
+    async def set_product_set(self, person_id: int, dossier_id: int, number: int) -> None:
+        """Record the set (1–26) of the product of the person's own dossier.
+
+        Products registered before QĐ 26/2026/QĐ-TTg may have none; the producer names it
+        once, and the checklist follows the set's requirements from then on.
+        """
+        dossier = await self._dossier(person_id, dossier_id)
+        product = await self._session.get_one(Product, dossier.product_id)
+        product.product_set = number
+        await self._session.flush()
 
     async def answer_item(
         self, person_id: int, dossier_id: int, code: str, state: str, evidence: Evidence | None

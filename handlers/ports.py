@@ -87,7 +87,7 @@ class NewIdea:
 
     product_name: str
     group: str
-    subgroup: str | None
+    product_set: int  # QĐ 26/2026/QĐ-TTg, Phụ lục I: 1–26
     is_new_product: bool
     description: str
     raw_materials: str
@@ -286,6 +286,10 @@ class ProducerStore(Protocol):
         self, person_id: int, dossier_id: int, code: str, state: str, evidence: Evidence | None
     ) -> ItemView:
         """Record an item's state (and a file) on the person's own dossier."""
+        ...
+
+    async def set_product_set(self, person_id: int, dossier_id: int, number: int) -> None:
+        """Record the set (1–26) of the product of the person's own dossier."""
         ...
 
     async def statuses(self, person_id: int, today: date) -> list[StatusView]:
