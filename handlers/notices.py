@@ -199,19 +199,21 @@ LEVELS = {
 
 
 def _council_result(p: Payload, t: Translator, _language: str) -> Reply:
+    forwarded, certifier = p.get("forwarded_to"), p.get("certified_by")
+    if forwarded:
+        # No stars yet: only the level it goes to certifies them (route_score said where).
+        text = t.gettext(
+            "The provincial council has scored “{product}”: {average} points. The province "
+            "now proposes it to {level} for evaluation; only that level can certify 5★, and "
+            "the bot will tell you its result."
+        ).format(product=p["product"], average=p["average"], level=t.gettext(LEVELS[forwarded]))
+        return Reply(text, _button(t, N_("Where my dossier stands"), "status"))
     lines = [
         t.gettext(
             "The provincial council has scored “{product}”: {average} points, {stars}★."
         ).format(product=p["product"], average=p["average"], stars=p["stars"])
     ]
-    forwarded, certifier = p.get("forwarded_to"), p.get("certified_by")
-    if forwarded:
-        lines.append(
-            t.gettext("With 90 points or more, it is proposed to {level} for 5★.").format(
-                level=t.gettext(LEVELS[forwarded])
-            )
-        )
-    elif certifier:
+    if certifier:
         lines.append(
             t.gettext(
                 "The certificate will be issued by {level}; you will get a message then."

@@ -21,7 +21,10 @@ def test_council_result_says_who_certifies_or_where_it_goes() -> None:
     en = _text("council_result", scored, "en")
     assert "The certificate will be issued by the provincial People's Committee" in en
     forwarded = {**scored, "stars": 5, "certified_by": None, "forwarded_to": "central"}
-    assert "Bộ Nông nghiệp và Môi trường" in _text("council_result", forwarded, "vi")
+    sent_on = _text("council_result", forwarded, "vi")
+    assert "Bộ Nông nghiệp và Môi trường" in sent_on
+    assert "5★" in sent_on
+    assert "điểm, 5★" not in sent_on  # never told 5★ before the central evaluation
     low = {**scored, "stars": 2, "certified_by": None}
     assert "Chỉ sản phẩm từ 3★ trở lên" in _text("council_result", low, "vi")
 
