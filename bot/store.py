@@ -626,18 +626,22 @@ class SqlStore(OfficerQueries):
                     CommuneAssessment.dossier_id == dossier.dossier_id
                 )
             )
-            stars = await self._session.scalar(
-                select(EvaluationResult.stars).where(
-                    EvaluationResult.dossier_id == dossier.dossier_id
+            result = (
+                await self._session.execute(
+                    select(EvaluationResult.stars, EvaluationResult.forwarded_to_level).where(
+                        EvaluationResult.dossier_id == dossier.dossier_id
+                    )
                 )
-            )
+            ).first()
+            stars, forwarded_to = result if result is not None else (None, None)
             views.append(
                 StatusView(
                     dossier,
                     tuple(ItemView(i.requirement_code, i.state, 0) for i in items),
                     conclusion,
                     await self._round_of(await self._session.get_one(Dossier, dossier.dossier_id)),
-                    stars,
+                    None if forwarded_to else stars,  # no stars before the level it goes to
+                    forwarded_to,
                 )
             )
         return views

@@ -183,6 +183,9 @@ class StatusView:
     commune_conclusion: str | None
     round: RoundView | None
     stars: int | None
+    # The level a provincial score of 90 or more went to (ocop_rules.route_score): until it
+    # scores, the product has no stars to show.
+    forwarded_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
