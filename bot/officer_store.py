@@ -690,6 +690,11 @@ class OfficerQueries:
             subject,
             "submitted_to_province",
             str(dossier_id),
-            {"dossier_id": dossier_id, "product": product.name},
+            {
+                "dossier_id": dossier_id,
+                "product": product.name,
+                "product_set": product.product_set,
+                "group": product.group_code,
+            },
         )
         return True

@@ -470,7 +470,7 @@ class SqlStore(OfficerQueries):
             subject_id=subject.id,
             name=idea.product_name,
             group_code=idea.group,
-            subgroup_code=idea.subgroup,
+            product_set=idea.product_set,
             is_new_product=idea.is_new_product,
             description=idea.description,
             raw_materials=idea.raw_materials,
@@ -572,6 +572,17 @@ class SqlStore(OfficerQueries):
         counts: dict[int, int] = dict(counted.all())
         return [ItemView(code, items[code].state, counts.get(items[code].id, 0)) for code in codes]
 
+    async def set_product_set(self, person_id: int, dossier_id: int, number: int) -> None:
+        """Record the set (1–26) of the product of the person's own dossier.
+
+        Products registered before QĐ 26/2026/QĐ-TTg may have none; the producer names it
+        once, and the checklist follows the set's requirements from then on.
+        """
+        dossier = await self._dossier(person_id, dossier_id)
+        product = await self._session.get_one(Product, dossier.product_id)
+        product.product_set = number
+        await self._session.flush()
+
     async def answer_item(
         self, person_id: int, dossier_id: int, code: str, state: str, evidence: Evidence | None
     ) -> ItemView:
@@ -604,13 +615,6 @@ class SqlStore(OfficerQueries):
             .where(EvidenceFile.dossier_item_id == item.id)
         )
         return ItemView(code, state, int(count or 0))
-
-    async def set_product_set(self, person_id: int, dossier_id: int, product_set: int) -> None:
-        """Record the QĐ 26 set of the product of the person's dossier."""
-        dossier = await self._dossier(person_id, dossier_id)
-        product = await self._session.get_one(Product, dossier.product_id)
-        product.product_set = product_set
-        await self._session.flush()
 
     async def self_assessment(self, person_id: int, dossier_id: int) -> SelfAssessmentView | None:
         """The latest self-assessment of the person's dossier, or None."""
@@ -661,18 +665,22 @@ class SqlStore(OfficerQueries):
                     CommuneAssessment.dossier_id == dossier.dossier_id
                 )
             )
-            stars = await self._session.scalar(
-                select(EvaluationResult.stars).where(
-                    EvaluationResult.dossier_id == dossier.dossier_id
+            result = (
+                await self._session.execute(
+                    select(EvaluationResult.stars, EvaluationResult.forwarded_to_level).where(
+                        EvaluationResult.dossier_id == dossier.dossier_id
+                    )
                 )
-            )
+            ).first()
+            stars, forwarded_to = result if result is not None else (None, None)
             views.append(
                 StatusView(
                     dossier,
                     tuple(ItemView(i.requirement_code, i.state, 0) for i in items),
                     conclusion,
                     await self._round_of(await self._session.get_one(Dossier, dossier.dossier_id)),
-                    stars,
+                    None if forwarded_to else stars,  # no stars before the level it goes to
+                    forwarded_to,
                 )
             )
         return views

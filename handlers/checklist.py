@@ -1,14 +1,16 @@
 """The dossier checklist (/hoso): one paper at a time, with photos or files as evidence.
 
-The items come from ``ocop_rules.dossier_requirements`` for the product's group, subgroup
-and dossier kind; items the commune prepares (its report) are listed, not asked. Each answer
-is committed at once, so the walk can stop and resume at any time; "còn thiếu" lists what
-is missing, disqualifying papers first.
+The items come from ``ocop_rules.dossier_requirements`` for the product's set and dossier
+kind; items the commune prepares (its report) are listed, not asked. A product registered
+before the 26 sets of QĐ 26/2026/QĐ-TTg may have no set yet: its producer is asked for it
+once, from the sets of the product's group, before the first paper. Each answer is committed
+at once, so the walk can stop and resume at any time; "còn thiếu" lists what is missing,
+disqualifying papers first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.messages import (
     MAX_FILE_BYTES,
@@ -33,6 +35,7 @@ from ocop_rules import (
     Provider,
     Requirement,
     dossier_requirements,
+    product_sets_in,
     requirement,
 )
 
@@ -45,6 +48,7 @@ ACCEPTED_TYPES = (
 )
 
 HAVE, MISSING, NOT_APPLICABLE, PENDING = "have", "missing", "not_applicable", "pending"
+SET_STEP = "set"  # the question of a product that has no set yet
 MISSING_LIST = make(PayloadKind.CHECKLIST, "missing")
 
 
@@ -222,10 +226,55 @@ async def start(ctx: HandlerContext, state: State, dossier_id: int | None = None
     return await _open(ctx, state, chosen or dossiers[0])
 
 
+def _ask_set(ctx: HandlerContext, dossier: DossierView) -> Reply:
+    """Which set the product is in, among its group's sets (their official names)."""
+    rows = tuple(
+        (Option(found.name, make(PayloadKind.CHECKLIST, SET_STEP, found.number)),)
+        for found in product_sets_in(ProductGroup(dossier.group))
+    )
+    text = ctx.t.gettext(
+        "Each kind of OCOP product now has its own scoring sheet, and I do not know yet "
+        "which one “{product}” follows. Which of these is it? I will ask only this once."
+    ).format(product=dossier.product_name)
+    return Reply(text, rows)
+
+
+def _set_picked(content: Content, dossier: DossierView) -> int | None:
+    """The set a pressed or typed option names, when it is one of the group's."""
+    picked = parse(content.payload) if isinstance(content, ChoicePicked) else None
+    if picked is None or picked.kind is not PayloadKind.CHECKLIST or picked.part(0) != SET_STEP:
+        return None
+    numbers = {found.number for found in product_sets_in(ProductGroup(dossier.group))}
+    number = picked.part(1)
+    return int(number) if number.isdigit() and int(number) in numbers else None
+
+
+async def _answer_set(
+    ctx: HandlerContext, state: State, dossier: DossierView, content: Content
+) -> Turn:
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    if control_of(content) in (Control.CANCEL, Control.MENU):
+        state.flow = state.step = None
+        return Turn(
+            [Reply(ctx.t.gettext("Saved. Type /hoso to continue the checklist any time."))],
+            state,
+            done=True,
+        )
+    number = _set_picked(content, dossier)
+    if number is None:
+        lead = ctx.t.gettext("Please choose one of the answers below.")
+        return Turn([Reply(lead), _ask_set(ctx, dossier)], state)
+    await ctx.store.set_product_set(ctx.profile.person_id, dossier.dossier_id, number)
+    return await _open(ctx, state, replace(dossier, product_set=number))
+
+
 async def _open(ctx: HandlerContext, state: State, dossier: DossierView) -> Turn:
-    checklist, items = await _load(ctx, dossier)
     state.flow = FLOW
     state.data = {**state.data, "dossier_id": dossier.dossier_id}
+    if dossier.product_set is None:
+        state.step = SET_STEP
+        return Turn([_ask_set(ctx, dossier)], state)
+    checklist, items = await _load(ctx, dossier)
     code = _next_pending(items)
     if code is None:
         state.step = None
@@ -304,6 +353,8 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     dossiers = {d.dossier_id: d for d in await ctx.store.open_dossiers(ctx.profile.person_id)}
     dossier = dossiers.get(state.data.get("dossier_id", -1))
     code = state.step or ""
+    if dossier is not None and code == SET_STEP:
+        return await _answer_set(ctx, state, dossier, content)
     if dossier is None or code not in EXPLANATIONS:
         state.flow = state.step = None
         return Turn([Reply(t.gettext("This dossier is no longer open."))], state, done=True)

@@ -1,8 +1,11 @@
 """Registering a product idea (phiếu đăng ký ý tưởng sản phẩm), one question at a time.
 
-The questions follow ``ocop_rules.IDEA_FIELDS`` in order; the six groups are offered in
-plain words with examples, the subgroups with their official names. Percentages and
-worker counts are checked against each other before anything is saved.
+The questions follow ``ocop_rules.IDEA_FIELDS`` in order. The product's set (one of the 26
+of QĐ 26/2026/QĐ-TTg) is asked in one message by words ("mật ong", "nước mắm", "rượu"):
+the sets those words name (or, failing that, the product's name) come back as a short list
+to confirm. Only when nothing is found, or none of them fits, are the six groups offered in
+plain words and then the group's sets by their official names. Percentages and worker
+counts are checked against each other before anything is saved.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from bot.messages import Outbound, Reply
 from handlers.conversation import Choice, Data, Flow, Kind, Step
 from handlers.i18n import N_
 from handlers.ports import HandlerContext, NewIdea
+from handlers.set_words import find_sets, group_named
 from ocop_rules import (
     IDEA_FIELDS,
     FieldType,
@@ -20,7 +24,8 @@ from ocop_rules import (
     PaperHeld,
     ProductGroup,
     TargetMarket,
-    product_groups,
+    product_set,
+    product_sets_in,
 )
 
 GROUP_CHOICES: tuple[Choice, ...] = (
@@ -74,10 +79,55 @@ MARKET_CHOICES: tuple[Choice, ...] = (
 )
 
 
-def _subgroups(data: Data) -> tuple[Choice, ...]:
+# The last option of the list of sets found by words: none of them, choose by group.
+OTHER_SET = "other"
+OTHER_SET_CHOICE = Choice(
+    OTHER_SET, N_("None of these — choose from the groups"), ("khac", "khong phai", "khong co")
+)
+
+
+def _set_choice(number: int) -> Choice:
+    found = product_set(number)
+    return Choice(str(number), found.name, (found.name_annex_i, *found.aliases))
+
+
+def _found(data: Data) -> tuple[int, ...]:
+    """The sets the typed words name, else those the product's name names, else those of
+    the group the words name."""
+    words = str(data.get("product_kind", ""))
+    found = find_sets(words) or find_sets(str(data.get("product_name", "")))
+    if found:
+        return found
+    group = group_named(words)
+    return () if group is None else tuple(s.number for s in product_sets_in(group))
+
+
+def _found_choices(data: Data) -> tuple[Choice, ...]:
+    return (*(_set_choice(number) for number in _found(data)), OTHER_SET_CHOICE)
+
+
+def _set_not_found(data: Data) -> bool:
+    return bool(data.get("product_set", OTHER_SET) == OTHER_SET)
+
+
+def _group_sets(data: Data) -> tuple[Choice, ...]:
     group = data.get("group")
-    info = next((g for g in product_groups() if g.group.value == group), None)
-    return () if info is None else tuple(Choice(s.code, s.name_vi) for s in info.subgroups)
+    if group is None:
+        return ()
+    return tuple(_set_choice(s.number) for s in product_sets_in(ProductGroup(group)))
+
+
+def _asks_set_in_group(data: Data) -> bool:
+    return _set_not_found(data) and len(_group_sets(data)) > 1
+
+
+def chosen_set(data: Data) -> int:
+    """The set the answers name: confirmed from the words, or chosen in the group."""
+    if not _set_not_found(data):
+        return int(data["product_set"])
+    if "set_in_group" in data:
+        return int(data["set_in_group"])
+    return int(_group_sets(data)[0].value)
 
 
 def _province_share_at_least_commune(value: Any, data: Data) -> str | None:
@@ -97,10 +147,6 @@ def _local_at_most_total(value: Any, data: Data) -> str | None:
     return None
 
 
-def _more_than_one_subgroup(data: Data) -> bool:
-    return len(_subgroups(data)) > 1
-
-
 STEPS: dict[str, Step] = {
     "product_name": Step(
         "product_name",
@@ -108,21 +154,41 @@ STEPS: dict[str, Step] = {
         label=N_("Product name"),
         max_length=150,
     ),
+    "product_kind": Step(
+        "product_kind",
+        N_(
+            "What kind of product is it? A few words are enough, for example: mật ong, "
+            "nước mắm, rượu, chè, giỏ mây tre, homestay"
+        ),
+        label=N_("Kind of product"),
+        max_length=150,
+        resets=("product_set", "group", "set_in_group"),
+    ),
+    "product_set": Step(
+        "product_set",
+        N_("Which of these is it? (Each kind of product has its own OCOP scoring sheet.)"),
+        Kind.CHOICE,
+        _found_choices,
+        label=N_("Product set"),
+        when=lambda data: bool(_found(data)),
+        resets=("group", "set_in_group"),
+    ),
     "group": Step(
         "group",
         N_("Which group is the product in?"),
         Kind.CHOICE,
         GROUP_CHOICES,
         label=N_("Product group"),
-        resets=("subgroup",),
+        when=_set_not_found,
+        resets=("set_in_group",),
     ),
-    "subgroup": Step(
-        "subgroup",
+    "set_in_group": Step(
+        "set_in_group",
         N_("Which of these fits best?"),
         Kind.CHOICE,
-        _subgroups,
-        label=N_("Subgroup"),
-        when=_more_than_one_subgroup,
+        _group_sets,
+        label=N_("Product set"),
+        when=_asks_set_in_group,
     ),
     "is_new_product": Step(
         "is_new_product",
@@ -216,6 +282,12 @@ _TYPES = {
 }
 
 
+# The form's set is asked by words first, by group only as the fallback.
+_ASKED_BY: dict[str, tuple[str, ...]] = {
+    "product_set": ("product_kind", "product_set", "group", "set_in_group"),
+}
+
+
 def _steps() -> tuple[Step, ...]:
     """The steps in the order and with the optionality of ``ocop_rules.IDEA_FIELDS``."""
     steps = []
@@ -223,7 +295,8 @@ def _steps() -> tuple[Step, ...]:
         step = STEPS[field.code]
         if _TYPES[field.type] is not step.kind:  # pragma: no cover - guarded by tests
             raise ValueError(f"{field.code}: kind differs from ocop_rules")
-        steps.append(Step(**{**_fields(step), "optional": not field.required}))
+        for name in _ASKED_BY.get(field.code, (field.code,)):
+            steps.append(Step(**{**_fields(STEPS[name]), "optional": not field.required}))
     return tuple(steps)
 
 
@@ -233,12 +306,11 @@ def _fields(step: Step) -> dict[str, Any]:
 
 async def _complete(ctx: HandlerContext, data: Data) -> list[Outbound]:
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
-    group = ProductGroup(data["group"])
-    subgroups = _subgroups(data)
+    number = chosen_set(data)
     idea = NewIdea(
         product_name=data["product_name"],
-        group=group.value,
-        subgroup=data.get("subgroup") or (subgroups[0].value if subgroups else None),
+        group=product_set(number).group.value,
+        product_set=number,
         is_new_product=data["is_new_product"],
         description=data["description"],
         raw_materials=data["raw_materials"],

@@ -8,18 +8,18 @@ what, when and what to do, with a button to the right screen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.messages import Option, Outbound, Reply
 from handlers.i18n import N_, Translator
 from handlers.payloads import PayloadKind, make
 from handlers.ports import HandlerContext
-from handlers.status import format_day
-from ocop_rules import requirement
+from handlers.status import format_day, samples_required
+from ocop_rules import reevaluation_window, requirement
 
-# Kinds a person may turn off with /thongbao, with what they are; the legal 30-day expiry
-# notice is sent whatever the choice (QĐ 148, Phụ lục II).
+# Kinds a person may turn off with /thongbao, with what they are. Each can be turned off:
+# under QĐ 26/2026/QĐ-TTg no one owes a written expiry notice, so none is forced through.
 OPTIONAL_KINDS: dict[str, str] = {
     "cert_expiry": N_("Certificate expiry reminders"),
     "round_opening": N_("Evaluation round opening"),
@@ -52,22 +52,35 @@ def _cert_expiry(p: Payload, t: Translator, language: str) -> Reply:
             "{day}. The producer has been told; please help them prepare the re-evaluation."
         ).format(product=p["product"], subject=p.get("subject", ""), day=when)
         return Reply(text, _button(t, N_("Products of my commune"), "commune"))
+    expires_on = date.fromisoformat(p["expires_on"])
+    window = reevaluation_window(expires_on)
+    due_on = expires_on - timedelta(days=p["days_before"])
     if p["days_before"] == 0:
         text = t.gettext(
-            "Your {stars}★ OCOP certificate for “{product}” expires today ({day}). To keep the "
-            "stars, register it for re-evaluation in the next round."
+            "Your {stars}★ OCOP certificate for “{product}” expires today ({day}). To be OCOP "
+            "again, the product can be registered for evaluation in a coming round."
         )
-    elif p.get("legal"):
+    elif due_on <= window.closes:
+        # Every day from the window's opening to its last day (Điều 7.6.a).
         text = t.gettext(
-            "Official notice: your {stars}★ OCOP certificate for “{product}” expires on {day}, "
-            "in {days} days. To keep the stars, prepare the re-evaluation dossier now."
+            "Reminder: your {stars}★ OCOP certificate for “{product}” expires on {day}. To "
+            "keep the stars, file the re-evaluation dossier with your commune from {opens} to "
+            "{closes} at the latest."
         )
     else:
         text = t.gettext(
-            "Reminder: your {stars}★ OCOP certificate for “{product}” expires on {day}, in "
-            "{days} days. You can prepare the re-evaluation papers in advance."
+            "Your {stars}★ OCOP certificate for “{product}” expires on {day}, in {days} days. "
+            "The time to file its re-evaluation ended on {closes}; ask your commune officer "
+            "what can still be done."
         )
-    body = text.format(stars=p["stars"], product=p["product"], day=when, days=p["days_before"])
+    body = text.format(
+        stars=p["stars"],
+        product=p["product"],
+        day=when,
+        days=p["days_before"],
+        opens=_day(window.opens.isoformat(), language),
+        closes=_day(window.closes.isoformat(), language),
+    )
     return Reply(body, _button(t, N_("My certificates"), "certificates"))
 
 
@@ -170,10 +183,21 @@ def _commune_result(p: Payload, t: Translator, language: str) -> Reply:
 
 
 def _submitted(p: Payload, t: Translator, _language: str) -> Reply:
-    text = t.gettext(
-        "The commune has proposed “{product}” to the province for evaluation. Keep 5 samples "
-        "of the product ready for the council."
-    ).format(product=p["product"])
+    lines = [
+        t.gettext("The commune has proposed “{product}” to the province for evaluation.").format(
+            product=p["product"]
+        )
+    ]
+    # Notices queued before the set was in the payload name no samples rather than a wrong
+    # count; tourism services send none (QĐ 26, Điều 6.2.d).
+    samples = samples_required(p.get("product_set"), p["group"]) if "group" in p else 0
+    if samples:
+        lines.append(
+            t.gettext("Keep {samples} samples of the product ready for the council.").format(
+                samples=samples
+            )
+        )
+    text = "\n".join(lines)
     return Reply(text, _button(t, N_("Where my dossier stands"), "status"))
 
 
@@ -199,19 +223,21 @@ LEVELS = {
 
 
 def _council_result(p: Payload, t: Translator, _language: str) -> Reply:
+    forwarded, certifier = p.get("forwarded_to"), p.get("certified_by")
+    if forwarded:
+        # No stars yet: only the level it goes to certifies them (route_score said where).
+        text = t.gettext(
+            "The provincial council has scored “{product}”: {average} points. The province "
+            "now proposes it to {level} for evaluation; only that level can certify 5★, and "
+            "the bot will tell you its result."
+        ).format(product=p["product"], average=p["average"], level=t.gettext(LEVELS[forwarded]))
+        return Reply(text, _button(t, N_("Where my dossier stands"), "status"))
     lines = [
         t.gettext(
             "The provincial council has scored “{product}”: {average} points, {stars}★."
         ).format(product=p["product"], average=p["average"], stars=p["stars"])
     ]
-    forwarded, certifier = p.get("forwarded_to"), p.get("certified_by")
-    if forwarded:
-        lines.append(
-            t.gettext("With 90 points or more, it is proposed to {level} for 5★.").format(
-                level=t.gettext(LEVELS[forwarded])
-            )
-        )
-    elif certifier:
+    if certifier:
         lines.append(
             t.gettext(
                 "The certificate will be issued by {level}; you will get a message then."
@@ -285,12 +311,6 @@ async def settings_screen(ctx: HandlerContext, lead: str = "") -> list[Outbound]
         lines.append(f"• {t.gettext(label)}: {state}")
         action = t.gettext("Turn on") if kind in off else t.gettext("Turn off")
         rows.append((Option(f"{action}: {t.gettext(label)}", make(PayloadKind.TOGGLE, kind)),))
-    lines.append(
-        t.gettext(
-            "The official notice 30 days before a certificate expires is always sent: the "
-            "rules require it (QĐ 148/QĐ-TTg), so it cannot be turned off."
-        )
-    )
     return [Reply("\n".join(lines), tuple(rows))]
 
 

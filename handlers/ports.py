@@ -88,7 +88,7 @@ class NewIdea:
 
     product_name: str
     group: str
-    subgroup: str | None
+    product_set: int  # QĐ 26/2026/QĐ-TTg, Phụ lục I: 1–26
     is_new_product: bool
     description: str
     raw_materials: str
@@ -184,6 +184,9 @@ class StatusView:
     commune_conclusion: str | None
     round: RoundView | None
     stars: int | None
+    # The level a provincial score of 90 or more went to (ocop_rules.route_score): until it
+    # scores, the product has no stars to show.
+    forwarded_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,8 +311,8 @@ class ProducerStore(Protocol):
         """Record an item's state (and a file) on the person's own dossier."""
         ...
 
-    async def set_product_set(self, person_id: int, dossier_id: int, product_set: int) -> None:
-        """Record the QĐ 26 set of the product of the person's dossier."""
+    async def set_product_set(self, person_id: int, dossier_id: int, number: int) -> None:
+        """Record the set (1–26) of the product of the person's own dossier."""
         ...
 
     async def self_assessment(self, person_id: int, dossier_id: int) -> SelfAssessmentView | None:

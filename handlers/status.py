@@ -1,8 +1,8 @@
 """Where each product stands (/trangthai) and its certificates (/chungnhan).
 
 Every rule behind these screens — the cycle step of a status, which papers are required,
-the 36-month validity and the 6-month "expiring" window, what re-evaluation needs —
-comes from ``ocop_rules``; this module only words it.
+how many samples (none for tourism services), the 36-month validity and the re-evaluation
+window, what re-evaluation needs — comes from ``ocop_rules``; this module only words it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from ocop_rules import (
     dossier_requirements,
     expiry_notice_applies,
     expiry_notice_deadline,
+    product_set,
+    product_sets_in,
     reevaluation_window,
 )
 
@@ -56,12 +58,26 @@ def _required_missing(view: StatusView) -> list[str]:
     return [r.name_vi for r in asked if states.get(r.code, "pending") in ("pending", "missing")]
 
 
+def samples_required(set_number: int | None, group: str) -> int:
+    """How many samples go with the dossier (QĐ 26, Điều 6.2.d): the set's rule, or — for a
+    product whose set is not known yet — the rule its group's sets share."""
+    if set_number is not None:
+        return product_set(set_number).samples_required
+    return product_sets_in(ProductGroup(group))[0].samples_required
+
+
 def _next_step(view: StatusView, missing: list[str]) -> str:
     status = DossierStatus(view.dossier.status)
     if status in (DossierStatus.SUBMITTED_TO_COMMUNE,):
         return N_("Wait for the commune to check your dossier; the officer may contact you.")
     if status in (DossierStatus.COMMUNE_ASSESSED, DossierStatus.SUBMITTED_FOR_EVALUATION):
-        return N_("Wait for the provincial council to score the product; prepare 5 samples.")
+        if samples_required(view.dossier.product_set, view.dossier.group):
+            return N_(
+                "Wait for the provincial council to score the product; prepare {samples} samples."
+            )
+        return N_("Wait for the provincial council to score the product.")
+    if status is DossierStatus.SCORED and view.forwarded_to:
+        return N_("The province has proposed the product for the central evaluation; wait for it.")
     if status is DossierStatus.SCORED:
         return N_("Wait for the decision recognising the stars.")
     if status is DossierStatus.IDEA_RETURNED:
@@ -112,9 +128,10 @@ def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound
             )
         if view.stars is not None:
             lines.append(t.gettext("Result: {stars} stars").format(stars=view.stars))
-        lines.append(
-            t.gettext("Next: {action}").format(action=t.gettext(_next_step(view, missing)))
+        action = t.gettext(_next_step(view, missing)).format(
+            samples=samples_required(view.dossier.product_set, view.dossier.group)
         )
+        lines.append(t.gettext("Next: {action}").format(action=action))
         replies.append(Reply("\n".join(lines)))
     if any(view.dossier.product_set is not None for view in views):
         # The sheet is known: the producer can score the product against it now.
@@ -167,9 +184,12 @@ def certificate_screen(
         if state is CertificateState.WINDOW_OPEN and cert.status == "valid":
             lines.append(
                 t.gettext(
-                    "To have it re-evaluated, file the dossier with the commune by {day} "
-                    "(from 180 to 120 days before expiry). Prepare:"
-                ).format(day=format_day(window.closes, ctx.language))
+                    "To have it re-evaluated, file the dossier with the commune from {opens} "
+                    "to {day} at the latest. Prepare:"
+                ).format(
+                    opens=format_day(window.opens, ctx.language),
+                    day=format_day(window.closes, ctx.language),
+                )
             )
             lines.extend(f"• {name}" for name in _reevaluation_papers(cert, today))
         elif state is CertificateState.WINDOW_CLOSED and cert.status == "valid":

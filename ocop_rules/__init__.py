@@ -39,6 +39,7 @@ from ocop_rules._calendar import (
     working_day,
 )
 from ocop_rules._certificates import (
+    CERTIFICATE_SOURCE,
     CertificateState,
     ReevaluationWindow,
     RevocationGround,
@@ -157,6 +158,7 @@ from ocop_rules._subjects import (
 __all__ = [
     "AGENCY_NAMES_VI",
     "ALERT_SCHEDULE",
+    "CERTIFICATE_SOURCE",
     "COMMUNE_CRITERION_NAMES_VI",
     "COMMUNE_STEP_STATUSES",
     "CYCLE_STEP_NAMES_VI",

@@ -64,13 +64,13 @@ class IdeaField:
             raise ValueError(f"{self.code}: choices must be given exactly for choice fields")
 
 
-# Choice fields whose options come from another table (product groups and subgroups).
-_DYNAMIC_CHOICES = frozenset({"group", "subgroup"})
+# Choice fields whose options come from another table (the 26 product sets).
+_DYNAMIC_CHOICES = frozenset({"product_set"})
 
 IDEA_FIELDS: tuple[IdeaField, ...] = (
     IdeaField("product_name", FieldType.TEXT, True),
-    IdeaField("group", FieldType.CHOICE, True),
-    IdeaField("subgroup", FieldType.CHOICE, True),
+    # The product set (QĐ 26/2026/QĐ-TTg, Phụ lục I): it names the group and the scoring sheet.
+    IdeaField("product_set", FieldType.CHOICE, True),
     IdeaField("is_new_product", FieldType.YES_NO, True),
     IdeaField("description", FieldType.TEXT, True),
     IdeaField("raw_materials", FieldType.TEXT, True),

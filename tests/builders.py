@@ -63,8 +63,8 @@ def idea_script(**changes: str) -> dict[str, str]:
     """A honey idea, every answer valid."""
     return {
         "product_name": "Mat ong rung",
-        "group": "thuc pham",
-        "subgroup": "1",
+        "product_kind": "mat ong",
+        "product_set": "1",
         "is_new_product": "co",
         "description": "Mat ong nuoi trong rung",
         "raw_materials": "Hoa rung",
@@ -180,12 +180,12 @@ class Chat:
         return await self.answer(sign_up_script(**answers))
 
     async def register_idea(
-        self, product: str, group: str, *, until: str | None = None, **answers: str
+        self, product: str, kind: str, *, until: str | None = None, **answers: str
     ) -> str:
-        """Register an idea with :func:`idea_script` for ``product`` of ``group`` (typed as
-        words), up to the question ``until`` when given."""
+        """Register an idea with :func:`idea_script` for ``product``, its kind typed as
+        words (the first set they find is confirmed), up to the question ``until``."""
         await self.say("dang ky")
-        script = idea_script(product_name=product, group=group, **answers)
+        script = idea_script(product_name=product, product_kind=kind, **answers)
         return await self.answer(script, until=until)
 
     async def where(self) -> tuple[str | None, str | None]:

@@ -459,10 +459,10 @@ async def test_officer_journey_through_telegram(
     (document,) = [c for c in stand_in.sent("602") if c.method == "sendDocument"]
     assert document.params["caption"] == "Báo cáo đánh giá của UBND xã"
     report = docx.Document(io.BytesIO(document.params["document"]))
-    cells = [cell.text for table in report.tables for row in table.rows for cell in row.cells]
+    paragraphs = [paragraph.text for paragraph in report.paragraphs]  # Mẫu 03, part II
     assert (
         "Nguyên liệu từ xã: 80 %; từ tỉnh: 100 %; minh chứng đã xem: Hop dong mua mat ong"
-        in " ".join(cells)
+        in " ".join(paragraphs)
     )
     async with sessionmaker() as session:
         dossier = await session.get_one(Dossier, int(dossier_id))

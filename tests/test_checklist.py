@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import DossierItem, EvidenceFile
+from bot.db.models import DossierItem, EvidenceFile, Product
 from bot.engine import Engine
 from bot.messages import FileKind, FileReceived
 from bot.store import SqlStore
@@ -14,12 +14,10 @@ from ocop_rules import REQUIREMENTS
 from tests.builders import START, Chat, Clock
 
 
-def idea(name: str, group: str, subgroup: str | None = "1") -> list[str]:
-    """An idea registration of ``group`` (typed as a group name), all answers valid, saved.
-
-    ``subgroup`` is None for groups with a single subgroup, which is not asked.
-    """
-    head = ["dang ky", name, group, *([subgroup] if subgroup else [])]
+def idea(name: str, kind: str) -> list[str]:
+    """An idea registration, its kind typed as words and the first set found confirmed, all
+    answers valid, saved (by position: for scripts that stand for a channel's messages)."""
+    head = ["dang ky", name, kind, "1"]
     return [
         *head,
         "co",
@@ -159,3 +157,50 @@ async def test_another_persons_dossier_is_out_of_reach(
             await store.answer_item(2, mine[0].dossier_id, "awards", "have", None)
         with pytest.raises(PermissionError):
             await store.checklist(2, mine[0].dossier_id, ["awards"])
+
+
+async def _forget_set(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Make the product one registered before the 26 sets: no set known."""
+    async with sessionmaker.begin() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+        product.product_set = None
+
+
+async def _stored_set(sessionmaker: async_sessionmaker[AsyncSession]) -> int | None:
+    async with sessionmaker() as session:
+        return (await session.execute(select(Product.product_set))).scalar_one()
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("4", 4), ("gao", 3)])
+async def test_a_product_without_a_set_is_asked_for_it_once_at_the_next_checklist(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession], typed: str, stored: int
+) -> None:
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    await _forget_set(sessionmaker)
+    asked = await chat.say("/hoso")
+    assert "chỉ hỏi một lần" in asked
+    assert "Gạo, ngũ cốc, hạt sơ chế khác" in asked  # the food group's sets
+    assert "Hoa" not in asked.splitlines()  # not another group's
+    first = await chat.say(typed)
+    assert current_item(first) == "registration_form"  # the papers follow at once
+    assert await _stored_set(sessionmaker) == stored
+    await chat.say("huy")
+    again = await chat.say("/hoso")
+    assert "chỉ hỏi một lần" not in again
+    assert current_item(again) == "registration_form"
+
+
+async def test_the_set_question_of_the_checklist_refuses_other_answers(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    await _forget_set(sessionmaker)
+    await chat.say("/hoso")
+    reply = await chat.say("xe may")
+    assert "chọn một trong các câu trả lời" in reply
+    assert "chỉ hỏi một lần" in reply
+    assert await _stored_set(sessionmaker) is None
+    await chat.say("huy")
+    assert await chat.where() == (None, None)

@@ -27,6 +27,7 @@ TYPED = {
     "subject_name": "HTX Zebrafruit Quynhlam",
     "registration_no": "ZRN-5538-QX",
     "product_name": "Mut Zebrafruit Kieuhoa",
+    "product_kind": "mut Zebrakind Yenhoa",
     "description": "Zebrafruit sen vang ngam duong phen Xylo",
     "raw_materials": "Qua zebra tu vuon Yvonnehill",
     "story": "Ba Zuyen hoc nghe tu me Wenzhoulam",
@@ -48,8 +49,8 @@ SIGN_UP = [
 IDEA = [
     "dang ky",
     TYPED["product_name"],
-    "mat ong",
-    "che bien",
+    TYPED["product_kind"],  # its words find the set (mứt: set 7), confirmed next
+    "1",
     "co",
     TYPED["description"],
     TYPED["raw_materials"],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import Engine
-from tests.builders import Chat, sign_up_script
+from tests.builders import Chat, idea_script, sign_up_script
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ async def test_cancel_at_the_resume_prompt_keeps_the_answers(chat: Chat) -> None
     await chat.say("huy")  # at the resume prompt
     assert "đang làm dở" in await chat.say("dang ky")  # still there
     resumed = await chat.say("tiep tuc")
-    assert await chat.where() == ("idea", "group")
+    assert await chat.where() == ("idea", "product_kind")
     assert "Bước" in resumed
 
 
@@ -73,17 +73,7 @@ async def test_a_command_inside_the_checklist_answers_then_asks_again(chat: Chat
 async def test_help_says_how_to_answer_the_question_at_hand(chat: Chat) -> None:
     await chat.sign_up()
     await chat.say("dang ky")
-    await chat.answer(
-        {
-            "product_name": "Mat ong",
-            "group": "thuc pham",
-            "subgroup": "1",
-            "is_new_product": "co",
-            "description": "Mat ong rung",
-            "raw_materials": "Hoa rung",
-        },
-        until="raw_material_commune_pct",
-    )
+    await chat.answer(idea_script(), until="raw_material_commune_pct")
     percent = await chat.say("tro giup")
     assert "từ 0 đến 100" in percent
     await chat.say("80", "100")

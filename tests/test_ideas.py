@@ -16,8 +16,8 @@ from tests.builders import Chat, Clock
 # The idea typed without diacritics, each answer under the name of its question.
 IDEA = {
     "product_name": "Mat ong rung Xop",
-    "group": "mat ong",
-    "subgroup": "che bien",
+    "product_kind": "mat ong",
+    "product_set": "mat ong",
     "is_new_product": "co",
     "description": "Mat ong khai thac tu rung tu nhien",
     "raw_materials": "Mat ong rung Xop",
@@ -57,7 +57,7 @@ async def test_idea_registered_without_diacritics_is_stored_correctly(
         product = (await session.execute(select(Product))).scalar_one()
         dossier = (await session.execute(select(Dossier))).scalar_one()
     assert product.registration_code == code.group(0) == f"OCOP-51-2026-{product.id:04d}"
-    assert (product.group_code, product.subgroup_code) == ("food", "food.processed")
+    assert (product.group_code, product.product_set, product.subgroup_code) == ("food", 4, None)
     assert (product.raw_material_commune_pct, product.raw_material_province_pct) == (80, 100)
     assert (product.workers_total, product.workers_local) == (12, 10)
     assert product.is_new_product is True
@@ -119,14 +119,81 @@ async def test_cancel_mid_way_and_resume_days_later(chat: Chat, clock: Clock) ->
     assert "Tên sản phẩm: Mat ong rung Xop" in summary
 
 
-async def test_tourism_has_no_subgroup_question(
+async def _stored_set(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, int | None]:
+    async with sessionmaker() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+    return product.group_code, product.product_set
+
+
+@pytest.mark.parametrize(
+    ("product", "words", "pick", "listed", "stored"),
+    [
+        ("Mat ong rung Xop", "mat ong", "1", ["Mật ong, mật khác"], ("food", 4)),
+        ("Nuoc mam Cua Viet", "nuoc mam", "tuong nuoc mam", ["Tương, nước mắm"], ("food", 9)),
+        (
+            "Ruou ngo Ban Pho",
+            "ruou",
+            "ruou trang",
+            ["Rượu trắng", "Đồ uống có cồn khác"],
+            ("drink", 14),
+        ),
+        ("Ruou sim", "ruou", "2", ["Rượu trắng", "Đồ uống có cồn khác"], ("drink", 15)),
+        ("Homestay ban Xop", "du lich", "1", ["Dịch vụ du lịch cộng đồng"], ("tourism", 26)),
+        # Words that name nothing: the product's name still finds the set.
+        ("Gio may tre Xop", "do dung", "1", ["Thủ công mỹ nghệ"], ("handicraft", 21)),
+    ],
+)
+async def test_the_set_is_found_by_words_and_confirmed_in_a_short_list(
+    chat: Chat,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    product: str,
+    words: str,
+    pick: str,
+    listed: list[str],
+    stored: tuple[str, int],
+) -> None:
+    await chat.sign_up()
+    await chat.say("dang ky", product)
+    shown = await chat.say(words)
+    assert await chat.where() == ("idea", "product_set")
+    for name in listed:
+        assert name in shown
+    assert "Không phải các loại trên" in shown  # the way to the group lists
+    assert len(shown.splitlines()) <= 8  # a short list, not the 26 sets
+    await chat.say(pick)
+    assert await chat.where() == ("idea", "is_new_product")
+    await chat.answer({**IDEA, "product_name": product, SUMMARY: "luu"})
+    assert await _stored_set(sessionmaker) == stored
+
+
+async def test_the_groups_are_the_fallback_when_no_set_is_found(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await chat.sign_up()
-    await chat.say("dang ky", "Homestay ban Xop")
-    reply = await chat.say("du lich")
+    await chat.say("dang ky", "San pham Xop")
+    await chat.say("dac san")  # names no set, and neither does the product's name
+    assert await chat.where() == ("idea", "group")
+    listed = await chat.say("do uong")
+    assert await chat.where() == ("idea", "set_in_group")
+    assert "Nước khoáng thiên nhiên" in listed
+    await chat.say("nuoc khoang")
     assert await chat.where() == ("idea", "is_new_product")
-    assert "mới" in reply
+    await chat.answer({**IDEA, "product_name": "San pham Xop", SUMMARY: "luu"})
+    assert await _stored_set(sessionmaker) == ("drink", 16)
+
+
+async def test_none_of_the_found_sets_leads_to_the_groups(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.sign_up()
+    await chat.say("dang ky", "Ruou mo Xop")
+    await chat.say("ruou")
+    await chat.say("khong phai")
+    assert await chat.where() == ("idea", "group")
+    await chat.say("6")  # tourism has one set: nothing more to ask
+    assert await chat.where() == ("idea", "is_new_product")
+    await chat.answer({**IDEA, "product_name": "Ruou mo Xop", SUMMARY: "luu"})
+    assert await _stored_set(sessionmaker) == ("tourism", 26)
 
 
 async def test_a_stranger_typing_dang_ky_signs_up_first(chat: Chat) -> None:

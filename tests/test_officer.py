@@ -29,6 +29,7 @@ from bot.db.models import (
 from bot.engine import Engine
 from bot.invites import create_invite
 from bot.messages import Document as DocumentReply
+from ocop_rules import CommuneCriterion, commune_guidance
 from tests.builders import START, Chat, Clock
 from tests.test_checklist import idea, walk
 from tests.test_cli import run_cli
@@ -184,18 +185,34 @@ async def test_end_to_end_on_the_console(
         ]
     )
     for expected in (
-        "Kính gửi: Ủy ban nhân dân tỉnh Quảng Ngãi",
-        "Mat ong rung Xop",
-        "Nguyên liệu từ xã: 80 %; từ tỉnh: 100 %; minh chứng đã xem: Hop dong mua mat ong",
-        "Lao động địa phương: 5/5 người",
+        "Mẫu số 03",
+        "Đánh giá một số nội dung của hồ sơ đăng ký tham gia đánh giá, phân hạng sản phẩm OCOP",
+        "1. Tên chủ thể: HTX Mat ong Xop",
+        "5. Sản phẩm đăng ký đánh giá: Mat ong rung Xop (bộ sản phẩm số 4: Mật ong, mật khác",
+        "1. Về sử dụng nguyên liệu địa phương: Nguyên liệu từ xã: 80 %; từ tỉnh: 100 %; "
+        "minh chứng đã xem: Hop dong mua mat ong",
+        "2. Về sử dụng lao động địa phương: Lao động địa phương: 5/5 người",
         "Câu chuyện riêng, có trí tuệ, bí quyết địa phương",
         "Ngày họp: 01/03/2026",
         "Chu tich UBND xa, can bo nong nghiep, Hoi Nong dan",
         "đề nghị Ủy ban nhân dân tỉnh Quảng Ngãi đánh giá, phân hạng sản phẩm OCOP",
         "CHỦ TỊCH",
+        # The proposal letter that goes with it.
+        "V/v đề nghị đánh giá, phân hạng sản phẩm OCOP",
+        "Kính gửi: Ủy ban nhân dân tỉnh Quảng Ngãi",
+        "Căn cứ QĐ 26/2026/QĐ-TTg",
+        "01 bộ hồ sơ giấy và 01 bộ hồ sơ điện tử",
+        "Sản phẩm mẫu (05 sản phẩm)",
     ):
         assert expected in text, expected
     assert "Kết luận" not in text  # Mẫu 03 concludes nothing
+    assert "chưa đủ điều kiện" not in text
+    sections = docx.Document(io.BytesIO(documents[0].content)).sections
+    assert len(sections) == 2  # the report, then the letter on a new page
+    for section in sections:  # A4: 210 × 297 mm (Word keeps twips: within a tenth of a mm)
+        assert section.page_width is not None
+        assert section.page_height is not None
+        assert (round(section.page_width.mm, 1), round(section.page_height.mm, 1)) == (210, 297)
 
     async with sessionmaker() as session:
         assessment = (await session.scalars(select(CommuneAssessment))).one()
@@ -447,13 +464,14 @@ def test_cli_invite_list_and_revoke(database_url: str) -> None:
     assert "several communes" in ambiguous.stderr
 
 
-async def test_notice_settings_turn_kinds_off_and_keep_the_legal_one(
+async def test_notice_settings_turn_every_kind_off(
     producer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await producer.sign_up()
     screen = await producer.say("/thongbao")
     assert "Nhắc giấy chứng nhận sắp hết hạn: bật" in screen
-    assert "không tắt được" in screen
+    assert "không tắt được" not in screen  # no legal notice is forced through under QĐ 26
+    assert "148" not in screen
     toggled = await producer.press("t:cert_expiry")
     assert "Đã lưu." in toggled
     assert "Nhắc giấy chứng nhận sắp hết hạn: tắt" in toggled
@@ -462,3 +480,27 @@ async def test_notice_settings_turn_kinds_off_and_keep_the_legal_one(
     assert kinds == ["cert_expiry"]
     assert "Nhắc giấy chứng nhận sắp hết hạn: bật" in await producer.press("t:cert_expiry")
     assert "Nhắc giấy chứng nhận sắp hết hạn: bật" in await producer.press("t:no_such_kind")
+
+
+async def test_the_assessment_shows_the_sets_own_options_and_any_findings_lead_to_the_province(
+    producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await register_and_walk(producer)  # a honey product: set 4
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    await form_check(officer, dossier_id)
+    await officer.say("luu")
+    await officer.press(f"o:crit:{dossier_id}")
+    shown = await officer.say(*CRITERIA[:3])  # the raw-material facts, then its conclusion
+    guidance = commune_guidance(
+        CommuneCriterion.LOCAL_ORIGIN, {"commune_pct": 80, "province_pct": 100}, 4
+    )
+    assert guidance is not None
+    assert f"tiêu chí {guidance.criterion_code} trong phiếu chấm của bộ sản phẩm" in shown
+    for option in guidance.options:
+        assert f"• {option.label}: {option.points}" in shown
+    answers = [a if a != "dat" else "can bo sung" for a in CRITERIA[3:]]  # nothing "Đạt"
+    await officer.say(*answers, "luu")
+    submitted = await officer.press(f"o:submit:{dossier_id}")
+    assert "Đã ghi nhận đề nghị gửi lên tỉnh" in submitted
+    assert await status(sessionmaker, dossier_id) == "submitted_for_evaluation"

@@ -102,7 +102,7 @@ async def test_a_notice_during_a_number_question_does_not_swallow_the_answer(
     _, channel = zalo
     certificates = await farmer.say("/chungnhan")
     await farmer.say("/dangky")
-    script = idea_script(product_name="Nuoc mam", subgroup="2", workers_local="1")
+    script = idea_script(product_name="Nuoc mam", product_kind="nuoc mam", workers_local="1")
     await farmer.answer(
         {k: v for k, v in script.items() if k != "workers_total"}, until="workers_total"
     )

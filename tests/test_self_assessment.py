@@ -352,9 +352,7 @@ async def test_once_the_set_is_known_the_status_screen_offers_the_self_assessmen
     engine_clock: tuple[Engine, Clock],
 ) -> None:
     producer = Chat(engine_clock[0], chat="501", channel=Channel.ZALO, capabilities=ZALO)
-    await producer_with_idea(producer, "0912345678")
-    assert "Tự đánh giá theo bảng điểm" not in await producer.say("/trangthai")  # set unknown
-    await producer.say("tu danh gia", "mat ong", "menu")
+    await producer_with_idea(producer, "0912345678")  # the idea's set is asked at registration
     status = await producer.say("/trangthai")
     assert "1. Tự đánh giá theo bảng điểm" in status
     assert "Tiêu chí 1/32" in await producer.say("1")

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Certificate, EvaluationRound, Product
+from bot.db.models import Certificate, Dossier, EvaluationResult, EvaluationRound, Product
 from bot.engine import Engine
-from ocop_rules import certificate_expiry
+from ocop_rules import certificate_expiry, reevaluation_window
 from tests.builders import START, Chat, Clock
 
 
@@ -106,3 +106,72 @@ async def test_numbers_and_dates_follow_the_language(
     english = await chat.say("/chungnhan")
     assert "1,095 days left" in english
     assert "Mar 1, 2026" in english
+
+
+async def _at_the_province(
+    sessionmaker: async_sessionmaker[AsyncSession], stars: int | None = None
+) -> None:
+    """The one dossier proposed to the province, scored ``stars`` when given (forwarded to
+    the central level at 5★, as route_score does for 90 points or more)."""
+    async with sessionmaker.begin() as session:
+        dossier = (await session.execute(select(Dossier))).scalar_one()
+        dossier.status = "submitted_for_evaluation" if stars is None else "scored"
+        if stars is not None:
+            session.add(
+                EvaluationResult(
+                    dossier_id=dossier.id,
+                    evaluated_at_level="province",
+                    average_score=92 if stars == 5 else 80,
+                    spread=2,
+                    decided_on=START.date(),
+                    stars=stars,
+                    certifying_level=None if stars == 5 else "province",
+                    forwarded_to_level="central" if stars == 5 else None,
+                )
+            )
+
+
+@pytest.mark.parametrize(
+    ("product", "kind", "samples"),
+    [("Mat ong rung", "mat ong", "chuẩn bị sẵn 5 sản phẩm mẫu"), ("Homestay Xop", "du lich", None)],
+)
+async def test_a_tourism_dossier_is_never_told_to_prepare_samples(
+    chat: Chat,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    product: str,
+    kind: str,
+    samples: str | None,
+) -> None:
+    await chat.sign_up()
+    await chat.register_idea(product, kind)
+    await _at_the_province(sessionmaker)
+    reply = await chat.say("/trangthai")
+    assert "Chờ hội đồng tỉnh chấm điểm" in reply
+    if samples is None:
+        assert "mẫu" not in reply
+    else:
+        assert samples in reply
+
+
+async def test_a_score_forwarded_to_the_central_level_shows_no_stars_yet(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    await _at_the_province(sessionmaker, stars=5)
+    reply = await chat.say("/trangthai")
+    assert "5 sao" not in reply
+    assert "Tỉnh đã đề nghị Trung ương đánh giá" in reply
+
+
+async def test_the_reevaluation_window_is_given_by_its_dates(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    issued = date(2023, 7, 1)  # expires 1/7/2026: the window is 2/1–3/3/2026
+    await add_certificate(sessionmaker, issued, "123/QĐ-UBND", 4, "UBND tỉnh Quảng Ngãi")
+    reply = await chat.say("/chungnhan")
+    window = reevaluation_window(certificate_expiry(issued))
+    assert (window.opens, window.closes) == (date(2026, 1, 2), date(2026, 3, 3))
+    assert "nộp hồ sơ cho UBND xã từ ngày 02/01/2026, chậm nhất ngày 03/03/2026" in reply

@@ -222,6 +222,26 @@ async def save_council_scores(
     return ScoreOutcome(result, routing)
 
 
+def _certifying_level(result: EvaluationResult) -> str:
+    """The level that certifies a recorded result, as ``route_score`` named it.
+
+    A provincial score of 90 or more is forwarded to the central level, which alone
+    certifies 5★ (QĐ 26/2026/QĐ-TTg, Điều 4.1, 7.3.e): the province never issues a
+    certificate from it, whatever level it was forwarded to, and a 5★ certificate needs a
+    result scored at the central level.
+    """
+    if result.certifying_level is None and result.forwarded_to_level is not None:
+        raise DecisionError(
+            "Sản phẩm từ 90 điểm được tỉnh đề nghị Trung ương đánh giá: chỉ cấp Trung ương "
+            "công nhận 5 sao, nên không cấp giấy chứng nhận từ điểm của hội đồng tỉnh."
+        )
+    if result.certifying_level is None:
+        raise DecisionError("Kết quả chấm không chỉ ra cấp nào công nhận sản phẩm này.")
+    if result.stars == 5 and result.evaluated_at_level != Level.CENTRAL.value:
+        raise DecisionError("Chỉ cấp Trung ương đánh giá và công nhận sản phẩm 5 sao.")
+    return result.certifying_level
+
+
 async def _scores(session: AsyncSession, dossier_id: int) -> list[CouncilScore]:
     return list(
         await session.scalars(select(CouncilScore).where(CouncilScore.dossier_id == dossier_id))
@@ -252,9 +272,7 @@ async def issue_certificate(
     )
     if result is None or not is_certifiable(result.stars):
         raise DecisionError("Sản phẩm dưới 3 sao không được cấp giấy chứng nhận OCOP.")
-    level_code = result.certifying_level or result.forwarded_to_level
-    if level_code is None:
-        raise DecisionError("Kết quả chấm không chỉ ra cấp nào công nhận sản phẩm này.")
+    level_code = _certifying_level(result)
     number, decision_number = number.strip(), decision_number.strip()
     if not number or not decision_number:
         raise DecisionError("Cần số giấy chứng nhận và số quyết định.")

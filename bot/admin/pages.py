@@ -45,6 +45,7 @@ from handlers.notices import LEVELS
 from handlers.notices import OPTIONAL_KINDS as NOTICE_KINDS
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
 from ocop_rules import (
+    CERTIFICATE_SOURCE,
     COMMUNE_CRITERION_NAMES_VI,
     CommuneConclusion,
     CommuneCriterion,
@@ -400,8 +401,10 @@ async def dossier_page(
             "can_certify": staff.scope.is_province
             and detail.dossier.status == DossierStatus.SCORED
             and detail.result is not None
-            and is_certifiable(detail.result.stars),
+            and is_certifiable(detail.result.stars)
+            and detail.result.certifying_level is not None,  # never from a forwarded score
             "today": admin.today().isoformat(),
+            "validity_source": f"{CERTIFICATE_SOURCE.document}, {CERTIFICATE_SOURCE.part}",
         },
     )
 

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import httpx
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.models import Certificate
 from tests.admin.conftest import SON_HA, XOP, Seeded, api_token, login
 
 
@@ -75,31 +77,54 @@ async def test_scores_and_certificate_through_the_api(
     client = await _client(admin_url, await api_token(sessionmaker, "tinh51"))
     scored = await client.put(
         f"/dossiers/{seeded.son_ha}/scores",
-        json={"scores": [{"member": "A", "score": 92}, {"member": "B", "score": "95.5"}]},
+        json={"scores": [{"member": "A", "score": 82}, {"member": "B", "score": "85.5"}]},
     )
     early = await client.post("/certificates/999/revoke", json={"reason": "không có"})
     issued = await client.post(
         f"/dossiers/{seeded.son_ha}/certificate",
-        json={"number": "5S-01", "decision_number": "88/QĐ-BNNMT", "issued_on": "2026-02-28"},
+        json={"number": "4S-01", "decision_number": "88/QĐ-UBND", "issued_on": "2026-02-28"},
     )
     again = await client.post(
         f"/dossiers/{seeded.son_ha}/certificate",
-        json={"number": "5S-02", "decision_number": "89", "issued_on": "2026-02-28"},
+        json={"number": "4S-02", "decision_number": "89", "issued_on": "2026-02-28"},
     )
     detail = await client.get(f"/dossiers/{seeded.son_ha}")
     await client.aclose()
     assert scored.status_code == 200
     body = scored.json()
-    assert (body["average"], body["stars"], body["recorded"]) == ("93.75", 5, True)
-    assert (body["certified_by"], body["forwarded_to"]) == (None, "central")
+    assert (body["average"], body["stars"], body["recorded"]) == ("83.75", 4, True)
+    assert (body["certified_by"], body["forwarded_to"]) == ("province", None)
     assert early.status_code == 404
     assert issued.status_code == 201
     certificate = issued.json()
     assert certificate["expires_on"] == "2029-02-28"
-    assert certificate["issuing_level"] == "central"
+    assert certificate["issuing_level"] == "province"
     assert again.status_code == 409
     assert detail.json()["status"] == "certified"
-    assert detail.json()["stars"] == 5
+    assert detail.json()["stars"] == 4
+
+
+async def test_the_api_never_issues_five_stars_from_a_provincial_score(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    client = await _client(admin_url, await api_token(sessionmaker, "tinh51"))
+    scored = await client.put(
+        f"/dossiers/{seeded.son_ha}/scores",
+        json={"scores": [{"member": "A", "score": 92}, {"member": "B", "score": "95.5"}]},
+    )
+    refused = await client.post(
+        f"/dossiers/{seeded.son_ha}/certificate",
+        json={"number": "5S-01", "decision_number": "88/QĐ-BNNMT", "issued_on": "2026-02-28"},
+    )
+    detail = await client.get(f"/dossiers/{seeded.son_ha}")
+    await client.aclose()
+    assert scored.json()["stars"] == 5
+    assert (scored.json()["certified_by"], scored.json()["forwarded_to"]) == (None, "central")
+    assert refused.status_code == 409
+    assert "chỉ cấp Trung ương công nhận 5 sao" in refused.text
+    assert detail.json()["status"] == "scored"
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Certificate)) == 0
 
 
 async def test_the_calendar_of_rounds_through_the_api(

@@ -80,6 +80,39 @@ async def test_session_cookie_is_httponly_and_strict(admin_url: str) -> None:
     assert "samesite=strict" in cookie
 
 
+async def test_the_pages_never_issue_five_stars_from_a_provincial_score(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    client = await login(admin_url, "tinh51")
+    token = csrf((await client.get(f"/admin/dossiers/{seeded.xop}")).text)
+    saved = await client.post(
+        f"/admin/dossiers/{seeded.xop}/scores",
+        data={"csrf_token": token, "member": ["Ông A", "Bà B"], "score": ["91", "93"]},
+        follow_redirects=True,
+    )
+    assert "Từ 90 điểm: đề nghị" in saved.text
+    assert "Cấp giấy chứng nhận" not in saved.text  # no form to issue from this score
+    assert 'id="central-step"' in saved.text
+    forged = await client.post(  # the form's fields sent anyway
+        f"/admin/dossiers/{seeded.xop}/certificate",
+        data={
+            "csrf_token": token,
+            "number": "51-2026-090",
+            "decision_number": "90/QĐ-BNNMT",
+            "issued_on": "2026-11-20",
+        },
+        follow_redirects=True,
+    )
+    await client.aclose()
+    assert "chỉ cấp Trung ương công nhận 5 sao" in forged.text
+    async with sessionmaker() as session:
+        dossier = await session.get(Dossier, seeded.xop)
+        certificates = (await session.scalars(select(Certificate))).all()
+    assert dossier is not None
+    assert dossier.status == "scored"
+    assert certificates == []
+
+
 async def test_council_scores_give_stars_and_routing_then_a_certificate(
     admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

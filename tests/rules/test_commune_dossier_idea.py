@@ -246,7 +246,7 @@ def test_requirement_invariants() -> None:
 
 def test_idea_fields_in_order_with_types() -> None:
     codes = [item.code for item in IDEA_FIELDS]
-    assert codes[:3] == ["product_name", "group", "subgroup"]
+    assert codes[:2] == ["product_name", "product_set"]
     assert idea_field("raw_material_commune_pct").type is FieldType.PERCENT
     assert idea_field("workers_local").type is FieldType.COUNT
     assert idea_field("is_new_product").type is FieldType.YES_NO
