@@ -23,15 +23,21 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from bot.db.models import ReplyRow
+from bot.db.vocab import ReplyState
 
 REPO = Path(__file__).parents[1]
 TELEGRAM_TOKEN = "123456:TEST-token"
@@ -39,6 +45,14 @@ ZALO_TOKEN = "987:zalo-secret-token"
 SEND_METHODS = ("sendMessage", "sendDocument")
 ZALO_MAX_TEXT = 2000
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Trợ lý OCOP", "username": "ocop_test_bot"}
+
+
+class Trouble(StrEnum):
+    """A failure a stand-in can answer a send with."""
+
+    SERVER_ERROR = "server_error"
+    NO_ANSWER = "no_answer"
+    RATE_LIMIT = "rate_limit"
 
 
 @dataclass
@@ -64,6 +78,10 @@ class StandIn:
     rate_limited_chats: dict[str, int] = field(default_factory=dict)
     slow_chats: dict[str, float] = field(default_factory=dict)
     max_per_second: int | None = None  # enforce a platform-wide send rate with 429s
+    # chat → the answers to its next sends, in turn: Trouble.SERVER_ERROR (500),
+    # Trouble.NO_ANSWER (no answer for ``stall_seconds``, then dropped), Trouble.RATE_LIMIT
+    trouble_script: dict[str, list[Trouble]] = field(default_factory=dict)
+    stall_seconds: float = 2.0
     too_many: int = 0
     _window: list[float] = field(default_factory=list)
     sent_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -104,6 +122,16 @@ class StandIn:
 
     async def trouble(self, chat: str) -> tuple[int, dict[str, Any]] | None:
         """An injected failure for a send to ``chat``: (status, body), or None."""
+        script = self.trouble_script.get(chat)
+        if script:
+            match script.pop(0):
+                case Trouble.SERVER_ERROR:
+                    return 500, {}
+                case Trouble.NO_ANSWER:
+                    await asyncio.sleep(self.stall_seconds)
+                    return 500, {}  # the client gave up long ago: nothing was delivered
+                case Trouble.RATE_LIMIT:
+                    return 429, {"retry_after": 3}
         if chat in self.slow_chats:
             self.sent_event.set()  # the call is already recorded: let waiters look
             await asyncio.sleep(self.slow_chats[chat])
@@ -113,6 +141,14 @@ class StandIn:
         if self.over_rate():
             return 429, {"retry_after": 1}
         return None
+
+    async def wait_for_call(self, method: str, within: float = 20.0) -> None:
+        """Wait until a call of ``method`` arrived (answered or not)."""
+        deadline = time.monotonic() + within
+        while not any(call.method == method for call in self.calls):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {method} call after {within} s")
+            await asyncio.sleep(0.005)
 
     def texts(self, chat_id: str | None = None) -> list[str]:
         """Texts sent, in order."""
@@ -185,6 +221,7 @@ class TelegramStandIn(StandIn):
                 403,
             )
         if method == "sendMessage" and chat in self.failing_chats:
+            self.refuse(call)
             return JSONResponse(
                 {"ok": False, "error_code": 500, "description": "Internal Server Error"}, 500
             )
@@ -197,7 +234,7 @@ class TelegramStandIn(StandIn):
                     {
                         "ok": False,
                         "error_code": status,
-                        "description": "Too Many Requests",
+                        "description": "Too Many Requests" if status == 429 else "Internal Error",
                         "parameters": parameters,
                     },
                     status,
@@ -436,6 +473,44 @@ def zalo_image(chat: str, photo_url: str, caption: str | None = None) -> dict[st
     """A photo sent on Zalo: a CDN link in ``photo_url``."""
     fields = {"photo_url": photo_url} | ({"caption": caption} if caption else {})
     return zalo_event(chat, "message.image.received", **fields)
+
+
+async def replies_delivered(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    within: float = 30.0,
+    *,
+    retries_too: bool = True,
+) -> None:
+    """Wait until the bot has sent, or given up, every reply its committed steps kept: a
+    webhook is answered once its step is committed, before its replies go out. Without
+    ``retries_too``, a reply that failed once and waits to be tried again counts as done."""
+    deadline = time.monotonic() + within
+    while True:
+        query = (
+            select(func.count())
+            .select_from(ReplyRow)
+            .where(ReplyRow.state != ReplyState.FAILED.value)
+        )
+        if not retries_too:
+            query = query.where(ReplyRow.attempts == 0)
+        async with sessionmaker() as session:
+            unsent = await session.scalar(query)
+        if not unsent:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{unsent} replies still unsent after {within} s")
+        await asyncio.sleep(0.01)
+
+
+def after_webhooks(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, list[Any]]:
+    """httpx ``event_hooks`` that return a webhook's answer only once its replies were
+    tried (sent, or failed once), so a test reads them as a person would see them."""
+
+    async def wait(response: httpx.Response) -> None:
+        if response.request.url.path.startswith("/webhooks/"):
+            await replies_delivered(sessionmaker, retries_too=False)
+
+    return {"response": [wait]}
 
 
 def free_port() -> int:
