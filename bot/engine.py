@@ -95,8 +95,9 @@ class KeyedLocks:
     connections, a user typing fast) reach the lock in whatever order their requests were
     read; each waits with the order its platform gave it (:attr:`Inbound.order`) and the
     lowest goes next, ties in arrival order. When a key is idle its first event waits
-    ``settle`` seconds before going in, so events posted together are all waiting by then.
-    A key's state is dropped when nobody holds or waits for it.
+    until no other event of the key arrived for ``settle`` seconds (at most ten times that),
+    so events posted together are all waiting by then. A key's state is dropped when
+    nobody holds or waits for it.
     """
 
     def __init__(self, settle: float = 0.0) -> None:
@@ -113,12 +114,13 @@ class KeyedLocks:
             queue = self._queues[key] = _Waiters()
         future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(queue.waiting, (order, next(self._arrivals), future))
-        if not queue.held and not queue.opening:
-            queue.opening = True
-            if self.settle > 0:
-                loop.call_later(self.settle, self._grant, key)
+        if not queue.held:
+            if queue.timer is not None:  # settling: another event came, wait on
+                queue.timer.cancel()
             else:
-                loop.call_soon(self._grant, key)
+                queue.opening_until = loop.time() + 10 * self.settle
+            at = min(loop.time() + self.settle, queue.opening_until)
+            queue.timer = loop.call_at(at, self._grant, key)
         try:
             await future
         except asyncio.CancelledError:
@@ -139,7 +141,9 @@ class KeyedLocks:
         queue = self._queues.get(key)
         if queue is None or queue.held:
             return
-        queue.opening = False
+        if queue.timer is not None:
+            queue.timer.cancel()
+            queue.timer = None
         while queue.waiting:
             _, _, future = heapq.heappop(queue.waiting)
             if not future.done():
@@ -154,11 +158,13 @@ class KeyedLocks:
 
 @dataclass(slots=True)
 class _Waiters:
-    """A key's waiters, lowest order first; whether one holds it; whether it is settling."""
+    """A key's waiters, lowest order first; whether one holds it; while it is idle, the
+    timer that lets the first waiter in and the latest moment it may run."""
 
     waiting: list[tuple[tuple[Any, ...], int, asyncio.Future[None]]] = field(default_factory=list)
     held: bool = False
-    opening: bool = False
+    timer: asyncio.TimerHandle | None = None
+    opening_until: float = 0.0
 
 
 def dialect_insert(dialect: str, model: type[object]) -> Any:
