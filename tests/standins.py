@@ -88,6 +88,8 @@ class StandIn:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     files: dict[str, bytes] = field(default_factory=dict)  # what chats sent, by name
     webhook_url: str = ""  # set by setWebhook: getUpdates is refused meanwhile
+    latency: float = 0.0  # seconds each send takes before the platform has it and answers
+    _arrivals: dict[str, asyncio.Event] = field(default_factory=dict)  # chat → a send came
 
     def sent(self, chat_id: str | None = None) -> list[Call]:
         """sendMessage/sendDocument calls, optionally to one chat (indexed by chat, so a
@@ -100,7 +102,26 @@ class StandIn:
         """Log a call as received."""
         self.calls.append(call)
         if call.method in SEND_METHODS:
-            self._sends.setdefault(str(call.params.get("chat_id")), []).append(call)
+            chat = str(call.params.get("chat_id"))
+            self._sends.setdefault(chat, []).append(call)
+            if (arrived := self._arrivals.get(chat)) is not None:
+                arrived.set()
+
+    async def wait_for_sends(self, chat: str, count: int, within: float) -> bool:
+        """Wait until ``chat`` has at least ``count`` sends; False when ``within`` ran out."""
+        deadline = time.monotonic() + within
+        arrived = self._arrivals.setdefault(chat, asyncio.Event())
+        try:
+            while len(self._sends.get(chat, ())) < count:
+                arrived.clear()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrived.wait(), remaining)
+            return True
+        finally:
+            self._arrivals.pop(chat, None)
 
     def refuse(self, call: Call) -> None:
         """Take back a call that was refused: it delivered nothing."""
@@ -208,6 +229,8 @@ class TelegramStandIn(StandIn):
             )
         params = await _params(request)
         content_type = request.headers.get("content-type", "").split(";")[0]
+        if self.latency and method in SEND_METHODS:
+            await asyncio.sleep(self.latency)  # recorded when the platform has it
         call = Call(method, params, time.monotonic(), content_type)
         self.record(call)
         chat = str(params.get("chat_id", ""))
