@@ -16,11 +16,17 @@ Two runs, each after a warm-up that is not measured:
   mean latency ``chats / throughput`` (200 chats at 500 updates/s wait 400 ms on average),
   so the latency target can only be met by a paced load.
 
-Reports updates/s, latency percentiles (webhook POST sent → the bot's last reply to it
-arriving at the stand-in), errors and the server's peak RSS. ``--short`` runs a few seconds
-for CI.
+The chats share at most ``--connections`` HTTP connections (Telegram's ``max_connections``
+of a webhook is 40 by default). The bot answers a webhook once the step and its replies are
+committed, and sends the replies afterwards (``bot/replies``), so two latencies are
+reported: **webhook** (POST sent → its answer) and **reply** (POST sent → the bot's reply
+at the stand-in, which takes ``--latency-ms`` to take a message, as Telegram's servers
+do). A reply that never arrives is **lost**. Reports updates/s, both latencies'
+percentiles, lost replies, errors, the server's CPU per update (and as a ratio to a fixed
+reference loop, comparable across machines and hours) and peak RSS. ``--short`` runs a few
+seconds for CI and fails on a lost reply or a webhook p99 not below the reply p99.
 
-    python bench/webhook_load.py --chats 200 --seconds 20
+    python bench/webhook_load.py --chats 200 --seconds 20 --latency-ms 150
     python bench/webhook_load.py --database-url postgresql+asyncpg://postgres@127.0.0.1/test
 """
 
@@ -66,6 +72,9 @@ SCRIPT = [
 ]
 TARGET_RATE = 500.0
 TARGET_P99_MS = 100.0
+TARGET_WEBHOOK_P99_MS = 20.0
+TARGET_REPLY_P99_MS = 300.0
+REPLY_WAIT_SECONDS = 15.0  # a reply later than this counts as lost
 # Fresh ids on every run, so a database kept from an earlier run (PostgreSQL) sees new
 # events from new chats, not redeliveries it rightly ignores.
 _RUN = int(time.time()) % 1_000_000
@@ -112,7 +121,10 @@ class Load:
     seconds: float
     warmup: float
     rate: float | None  # updates/s offered by all chats together; None: no pause
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # of replies
+    webhook: list[float] = field(default_factory=list)
+    lost: int = 0
+    connections: int = 40
     by_step: dict[int, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
     errors: list[str] = field(default_factory=list)
 
@@ -122,7 +134,14 @@ class Load:
         return self.chats / self.rate if self.rate else 0.0
 
 
-async def _chat(slot: int, url: str, stand_in: TelegramStandIn, load: Load, started: float) -> None:
+async def _chat(
+    slot: int,
+    url: str,
+    stand_in: TelegramStandIn,
+    load: Load,
+    started: float,
+    http: aiohttp.ClientSession,
+) -> None:
     """One of the ``load.chats`` concurrent chats: a producer who walks the whole sign-up,
     then, at once, the next new producer in the same place, until the run ends.
 
@@ -134,42 +153,42 @@ async def _chat(slot: int, url: str, stand_in: TelegramStandIn, load: Load, star
     measure_from, deadline = started + load.warmup, started + load.warmup + load.seconds
     # Spread the chats' first messages over one interval so the offered load is even.
     next_send = started + load.interval * slot / load.chats
-    # One connection per chat, as Telegram delivers; aiohttp rather than httpx because the
-    # client shares this process (and one of the machine's two cores) with the stand-in, and
-    # httpx's CPU per request would make the benchmark measure itself.
-    connector = aiohttp.TCPConnector(limit=1, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=60)
     looking_around = ((-1, "menu") for _ in range(slot % len(SCRIPT)))
     messages = itertools.chain(looking_around, itertools.cycle(enumerate(SCRIPT)))
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-        chat = next(_chat_ids)
-        for step, template in messages:
-            await asyncio.sleep(max(0.0, next_send - time.monotonic()))
-            sent_at = time.monotonic()
-            if sent_at >= deadline:
-                return
-            next_send = max(next_send + load.interval, sent_at)
-            if step == 0:
-                chat = next(_chat_ids)  # a new producer starts from the beginning
-            text = template.format(phone=f"09{chat % 10**8:08d}")
-            before = len(stand_in.sent(str(chat)))
-            try:
-                async with http.post(
-                    url,
-                    json=_update(chat, text),
-                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-                ) as response:
-                    status = response.status
-                    await response.read()
-            except (aiohttp.ClientError, TimeoutError) as error:
-                load.errors.append(type(error).__name__)
-                continue
-            replies = stand_in.sent(str(chat))[before:]
-            if status != 200 or not replies:
-                load.errors.append(f"status {status}, {len(replies)} replies")
-            elif sent_at >= measure_from:
-                load.latencies.append(replies[-1].at - sent_at)
-                load.by_step[step].append(replies[-1].at - sent_at)
+    chat = next(_chat_ids)
+    for step, template in messages:
+        await asyncio.sleep(max(0.0, next_send - time.monotonic()))
+        sent_at = time.monotonic()
+        if sent_at >= deadline:
+            return
+        next_send = max(next_send + load.interval, sent_at)
+        if step == 0:
+            chat = next(_chat_ids)  # a new producer starts from the beginning
+        text = template.format(phone=f"09{chat % 10**8:08d}")
+        before = len(stand_in.sent(str(chat)))
+        try:
+            async with http.post(
+                url,
+                json=_update(chat, text),
+                headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+            ) as response:
+                status = response.status
+                await response.read()
+            answered_at = time.monotonic()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            load.errors.append(type(error).__name__)
+            continue
+        if status != 200:
+            load.errors.append(f"status {status}")
+            continue
+        arrived = await stand_in.wait_for_sends(str(chat), before + 1, REPLY_WAIT_SECONDS)
+        if not arrived:
+            load.lost += 1
+        elif sent_at >= measure_from:
+            reply_at = stand_in.sent(str(chat))[before].at
+            load.webhook.append(answered_at - sent_at)
+            load.latencies.append(reply_at - sent_at)
+            load.by_step[step].append(reply_at - sent_at)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -236,10 +255,19 @@ async def _measure(
     cpu = asyncio.create_task(_cpu_in_window(partial(_cpu_seconds, pid), load, started))
     # This process: the chats and the stand-in.
     own_cpu = asyncio.create_task(_cpu_in_window(time.process_time, load, started))
-    await asyncio.gather(*(_chat(slot, url, stand_in, load, started) for slot in range(load.chats)))
+    # aiohttp rather than httpx because the client shares this process (and one of the
+    # machine's two cores) with the stand-in, and httpx's CPU per request would make the
+    # benchmark measure itself. All chats share the platform's connections.
+    connector = aiohttp.TCPConnector(limit=load.connections, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        await asyncio.gather(
+            *(_chat(slot, url, stand_in, load, started, http) for slot in range(load.chats))
+        )
     server_cpu, generator_cpu = await cpu, await own_cpu
     latencies = load.latencies
     ms = [1000 * value for value in latencies] or [float("nan")]
+    webhook_ms = [1000 * value for value in load.webhook] or [float("nan")]
     step_p99 = {step: 1000 * _percentile(values, 0.99) for step, values in load.by_step.items()}
     slowest = max(step_p99, key=step_p99.__getitem__, default=None)
     return {
@@ -247,9 +275,12 @@ async def _measure(
         "offered_per_s": load.rate or "as fast as replies come",
         "updates": len(latencies),
         "updates_per_s": len(latencies) / load.seconds,
-        "p50_ms": statistics.median(ms),
-        "p90_ms": _percentile(ms, 0.90),
-        "p99_ms": _percentile(ms, 0.99),
+        "webhook_p50_ms": statistics.median(webhook_ms),
+        "webhook_p99_ms": _percentile(webhook_ms, 0.99),
+        "reply_p50_ms": statistics.median(ms),
+        "reply_p90_ms": _percentile(ms, 0.90),
+        "reply_p99_ms": _percentile(ms, 0.99),
+        "lost_replies": load.lost,
         "slowest_step": "none"
         if slowest is None
         else f"{SCRIPT[slowest] if slowest >= 0 else 'menu'!r}, p99 {step_p99[slowest]:.1f} ms",
@@ -261,10 +292,17 @@ async def _measure(
 
 
 async def run(
-    chats: int, seconds: float, warmup: float, rate: float, database_url: str
+    chats: int,
+    seconds: float,
+    warmup: float,
+    rate: float,
+    database_url: str,
+    *,
+    latency: float = 0.0,
+    connections: int = 40,
 ) -> dict[str, dict[str, float | str]]:
     """Start the bot server, run the paced and the saturated load; return both reports."""
-    stand_in = TelegramStandIn()
+    stand_in = TelegramStandIn(latency=latency)
     async with serve(stand_in.app()) as api_url:
         port = free_port()
         process = await start_bot_server(
@@ -272,8 +310,10 @@ async def run(
         )
         url = f"http://127.0.0.1:{port}/webhooks/telegram"
         try:
-            paced = await _run(url, stand_in, Load(chats, seconds, warmup, rate), process.pid)
-            saturated = await _run(url, stand_in, Load(chats, seconds, warmup, None), process.pid)
+            paced_load = Load(chats, seconds, warmup, rate, connections=connections)
+            paced = await _run(url, stand_in, paced_load, process.pid)
+            full_load = Load(chats, seconds, warmup, None, connections=connections)
+            saturated = await _run(url, stand_in, full_load, process.pid)
             rss = _peak_rss_mib(process.pid)
         finally:
             process.send_signal(signal.SIGTERM)
@@ -287,8 +327,12 @@ def _report(name: str, result: dict[str, float | str]) -> None:
         extra = ""
         if name == "paced" and key == "updates_per_s":
             extra = f"  (target ≥ {TARGET_RATE:.0f}: ratio {float(value) / TARGET_RATE:.2f})"
-        elif name == "paced" and key == "p99_ms":
-            extra = f"  (target ≤ {TARGET_P99_MS:.0f}: ratio {float(value) / TARGET_P99_MS:.2f})"
+        elif key == "webhook_p99_ms":
+            target = TARGET_WEBHOOK_P99_MS
+            extra = f"  (target ≤ {target:.0f}: ratio {float(value) / target:.2f})"
+        elif key == "reply_p99_ms":
+            target = TARGET_REPLY_P99_MS
+            extra = f"  (target ≤ {target:.0f}: ratio {float(value) / target:.2f})"
         elif name == "saturated" and key == "updates_per_s":
             extra = f"  (capacity; ratio to the target rate {float(value) / TARGET_RATE:.2f})"
         shown = value
@@ -305,6 +349,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="not measured, per run")
     parser.add_argument("--rate", type=float, default=TARGET_RATE, help="paced run, updates/s")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="how long the stand-in takes per send"
+    )
+    parser.add_argument("--connections", type=int, default=40, help="webhook connections")
     parser.add_argument("--short", action="store_true", help="a few seconds, for CI")
     args = parser.parse_args()
     if args.short:
@@ -315,14 +363,30 @@ def main() -> int:
         url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
         migrate(url)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            results = runner.run(run(args.chats, args.seconds, args.warmup, args.rate, url))
+            results = runner.run(
+                run(
+                    args.chats,
+                    args.seconds,
+                    args.warmup,
+                    args.rate,
+                    url,
+                    latency=args.latency_ms / 1000,
+                    connections=args.connections,
+                )
+            )
     reference = min(reference, reference_loop_seconds())
     print(f"reference_loop_ms: {1000 * reference:.0f}  (sum(range(10**7)), best of six)")
     for name, result in results.items():
         per_update = float(result["server_cpu_ms_per_update"])
         result["server_cpu_per_update_vs_reference_loop"] = per_update / (1000 * reference)
         _report(name, result)
-    failed = any(result["errors"] or not result["updates"] for result in results.values())
+    failed = any(
+        result["errors"]
+        or not result["updates"]
+        or result["lost_replies"]
+        or not float(result["webhook_p99_ms"]) < float(result["reply_p99_ms"])
+        for result in results.values()
+    )
     return 1 if failed else 0
 
 

@@ -116,4 +116,5 @@ def clean_inbound(inbound: Inbound) -> Inbound:
         event_id=clean_id(str(inbound.event_id)),
         at=inbound.at,
         content=clean_content(inbound.content),
+        order=inbound.order,
     )

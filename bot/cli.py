@@ -28,6 +28,7 @@ from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
+from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
 from bot.runtime import Runtime, build_engine, event_loop_factory, settle_heap
 from bot.settings import Settings, SettingsError, get_settings
 from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app, webhooks_first
@@ -259,9 +260,13 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
             tasks.append(poll_zalo(zalo, runtime))
         settle_heap()
         try:
-            async with alerts_running(
-                runtime, settings.alert_config(), enabled=settings.ocop_alerts
+            async with (
+                replies_running(runtime) as replies,
+                alerts_running(
+                    runtime, settings.alert_config(), enabled=settings.ocop_alerts
+                ) as dispatcher,
             ):
+                slow_bulk_on_rate_limits(replies, dispatcher)
                 await asyncio.gather(*tasks)
         finally:
             await database.dispose()

@@ -7,18 +7,25 @@ acknowledged and ignored; loads the chat's session row, locked ``FOR UPDATE`` on
 PostgreSQL so several processes also serialise per chat; runs the handlers; stores the new
 state with whatever domain rows the handlers added; commits. Replies are sent only after
 the commit, so nothing is ever said about a step that was not saved.
+
+Given :class:`DurableReplies` (``serve`` and ``poll``), the replies are also written in the
+step's transaction, and sent after the commit by a sender that outlives a crash
+(:mod:`bot.replies`); without it (the console, tests) they are handed to ``deliver``.
+Either way the engine returns them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, event, update
@@ -46,6 +53,32 @@ Deliver = Callable[[list[Outbound]], Awaitable[None]]
 NOTICE_QUEUED = "notice_queued"
 
 
+class DurableReplies(Protocol):
+    """Where a step's replies are kept, in the step's transaction, until they are sent."""
+
+    async def record(
+        self,
+        statements: Statements,
+        inbound: Inbound,
+        replies: list[Outbound],
+        *,
+        address: str,
+        now: datetime,
+    ) -> object:
+        """Write ``replies`` of ``inbound``'s step with the step, to be sent to ``address``
+        (the chat id as the platform gave it; ``inbound`` is cleaned); a token for
+        :meth:`committed`."""
+        ...
+
+    def committed(self, token: object) -> None:
+        """The step that recorded ``token`` is committed: its replies may go."""
+        ...
+
+    def redelivered(self, inbound: Inbound) -> None:
+        """``inbound`` came again after its step was committed: send what is still unsent."""
+        ...
+
+
 @event.listens_for(OutboxMessage, "after_insert")
 def _mark_notice_queued(_mapper: Any, _connection: Any, target: OutboxMessage) -> None:
     """Flag the session that queued a notice, so only such a commit wakes the dispatcher
@@ -56,28 +89,82 @@ def _mark_notice_queued(_mapper: Any, _connection: Any, target: OutboxMessage) -
 
 
 class KeyedLocks:
-    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+    """One lock per key whose waiters are let in by their order key, not their arrival.
 
-    def __init__(self) -> None:
-        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
+    Events of one chat that are in flight together (a platform delivering over several
+    connections, a user typing fast) reach the lock in whatever order their requests were
+    read; each waits with the order its platform gave it (:attr:`Inbound.order`) and the
+    lowest goes next, ties in arrival order. When a key is idle its first event waits
+    until no other event of the key arrived for ``settle`` seconds (at most ten times that),
+    so events posted together are all waiting by then. A key's state is dropped when
+    nobody holds or waits for it.
+    """
+
+    def __init__(self, settle: float = 0.0) -> None:
+        self.settle = settle
+        self._queues: dict[object, _Waiters] = {}
+        self._arrivals = itertools.count()
 
     @asynccontextmanager
-    async def hold(self, key: object) -> AsyncIterator[None]:
-        """Hold the lock of ``key`` (FIFO among waiters)."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
+    async def hold(self, key: object, order: tuple[Any, ...] = ()) -> AsyncIterator[None]:
+        """Hold the lock of ``key``, after every waiter with a lower ``order``."""
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = _Waiters()
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(queue.waiting, (order, next(self._arrivals), future))
+        if not queue.held:
+            if queue.timer is not None:  # settling: another event came, wait on
+                queue.timer.cancel()
             else:
-                self._locks[key] = (lock, users - 1)
+                queue.opening_until = loop.time() + 10 * self.settle
+            at = min(loop.time() + self.settle, queue.opening_until)
+            queue.timer = loop.call_at(at, self._grant, key)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # let in, then cancelled
+                self._release(key)
+            raise  # a cancelled waiter is skipped when its turn comes
+        try:
+            yield
+        finally:
+            self._release(key)
+
+    def _release(self, key: object) -> None:
+        self._queues[key].held = False
+        self._grant(key)
+
+    def _grant(self, key: object) -> None:
+        """Let the lowest waiting order in, or drop the idle key."""
+        queue = self._queues.get(key)
+        if queue is None or queue.held:
+            return
+        if queue.timer is not None:
+            queue.timer.cancel()
+            queue.timer = None
+        while queue.waiting:
+            _, _, future = heapq.heappop(queue.waiting)
+            if not future.done():
+                queue.held = True
+                future.set_result(None)
+                return
+        del self._queues[key]
 
     def __len__(self) -> int:
-        return len(self._locks)
+        return len(self._queues)
+
+
+@dataclass(slots=True)
+class _Waiters:
+    """A key's waiters, lowest order first; whether one holds it; while it is idle, the
+    timer that lets the first waiter in and the latest moment it may run."""
+
+    waiting: list[tuple[tuple[Any, ...], int, asyncio.Future[None]]] = field(default_factory=list)
+    held: bool = False
+    timer: asyncio.TimerHandle | None = None
+    opening_until: float = 0.0
 
 
 def dialect_insert(dialect: str, model: type[object]) -> Any:
@@ -98,7 +185,7 @@ class Engine:
     sessionmaker: async_sessionmaker[AsyncSession]
     default_locale: str = "vi"
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    locks: KeyedLocks = field(default_factory=KeyedLocks)
+    locks: KeyedLocks = field(default_factory=KeyedLocks)  # settle: see build_engine
     timezone: tzinfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))
     links: LinkSigner | None = None
     after_commit: Callable[[], None] | None = None  # when a step queued a notice: wake alerts
@@ -114,15 +201,19 @@ class Engine:
         inbound: Inbound,
         capabilities: Capabilities,
         deliver: Deliver | None = None,
+        durable: DurableReplies | None = None,
     ) -> list[Outbound] | None:
         """Handle ``inbound`` and return the replies fitted to ``capabilities``.
 
         ``deliver``, when given, is awaited with the replies after the commit and while the
         chat is still locked, so replies of consecutive messages never overtake each other.
-        None when the event is a redelivery that was already handled.
+        ``durable``, when given, keeps the replies with the step and sends them after the
+        commit, in the chat's order. None when the event is a redelivery that was already
+        handled.
         """
+        address = inbound.chat_id  # replies go to the id the platform gave
         inbound = clean_inbound(inbound)  # the one place platform text is cleaned
-        async with self.locks.hold((inbound.channel, inbound.chat_id)):
+        async with self.locks.hold((inbound.channel, inbound.chat_id), inbound.order):
             async with write_connection(self.database, self.gate) as connection:
                 # Bound to the connection, the session joins its transaction; events that
                 # use no ORM never start it.
@@ -132,6 +223,8 @@ class Engine:
                 hot = hot_statements(connection.dialect.name)
                 now = self.clock()
                 if not await self._first_delivery(statements, hot, inbound, now):
+                    if durable is not None:
+                        durable.redelivered(inbound)
                     return None
                 row = await self._session_row(statements, hot, inbound, now)
                 store = SqlStore(session, now, self.timezone, connection, statements)
@@ -170,12 +263,18 @@ class Engine:
                 if session.in_transaction():
                     await session.flush()  # what the handlers added through the ORM
                     await session.close()  # leaves the connection's transaction to commit
+                replies = coalesce(
+                    [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)],
+                    capabilities,
+                )
+                if durable is not None:
+                    token = await durable.record(
+                        statements, inbound, replies, address=address, now=now
+                    )
+            if durable is not None:
+                durable.committed(token)
             if self.after_commit is not None and info.get(NOTICE_QUEUED):
                 self.after_commit()
-            replies = coalesce(
-                [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)],
-                capabilities,
-            )
             if deliver is not None:
                 await deliver(replies)
             return replies

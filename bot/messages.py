@@ -116,6 +116,10 @@ class Inbound:
     event_id: str
     at: datetime
     content: Content
+    # Where the event stands among the chat's events, as its platform numbers them
+    # (Telegram's update_id; Zalo's send time, then message id): events of one chat in
+    # flight together are handled in this order. Equal keys keep their arrival order.
+    order: tuple[int, str] = (0, "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels import ChatUnreachableError, Sender
 from bot.db.engine import create_sessionmaker
-from bot.engine import Engine
+from bot.engine import DurableReplies, Engine, KeyedLocks
 from bot.files import FileSource, with_content
 from bot.i18n import translator
 from bot.links import LinkSigner
@@ -27,6 +27,13 @@ from handlers.communes import search_communes
 from handlers.old_communes import search_old_communes
 
 log = logging.getLogger(__name__)
+
+
+# How long the first event of an idle chat waits before it is handled, so the chat's
+# events that a platform delivered together over several connections are all waiting,
+# and go in their platform's order (bot.engine.KeyedLocks). Short against a step's own
+# time; an event of a busy chat does not wait it.
+ORDER_SETTLE_SECONDS = 0.002
 
 
 def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
@@ -41,6 +48,7 @@ def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
         default_locale=settings.ocop_locale,
         timezone=settings.timezone,
         links=links,
+        locks=KeyedLocks(settle=ORDER_SETTLE_SECONDS),
     )
 
 
@@ -95,9 +103,13 @@ class Runtime:
 
     engine: Engine
     senders: dict[Channel, Sender] = field(default_factory=dict)
+    # Set while a reply sender runs (serve, poll): replies are kept with each step and
+    # sent from there; without one they are sent right after the commit.
+    replies: DurableReplies | None = None
 
     async def process(self, inbound: Inbound) -> bool:
-        """Handle one event and send its replies; False for a redelivery.
+        """Handle one event and send its replies (through the reply sender when one
+        runs); False for a redelivery.
 
         A photo or document is fetched first, outside the chat's lock and transaction
         (:mod:`bot.files`), so the handlers keep the bytes with the evidence."""
@@ -122,7 +134,10 @@ class Runtime:
                     extra={"channel": inbound.channel.value, "chat": chat_hash(inbound.chat_id)},
                 )
 
-        handled = await self.engine.handle(inbound, sender.capabilities, deliver)
+        if self.replies is not None:
+            handled = await self.engine.handle(inbound, sender.capabilities, durable=self.replies)
+        else:
+            handled = await self.engine.handle(inbound, sender.capabilities, deliver)
         if log.isEnabledFor(logging.INFO):  # the chat's hash is not free; skip it unlogged
             log.info(
                 "event handled" if handled is not None else "duplicate event",

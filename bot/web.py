@@ -3,7 +3,8 @@
 Everything is assembled in the lifespan from the settings: database engine, conversation
 engine, the one ``httpx.AsyncClient`` and the one Telegram bot. Webhooks answer 403 unless
 the platform's secret header matches (compared in constant time) and store nothing then;
-otherwise they handle the event — committed before the answer — and reply 200, also for
+otherwise they handle the event — committed, with its replies, before the answer, which
+does not wait for the replies to be sent (:mod:`bot.replies`) — and reply 200, also for
 payloads we do not understand or cannot handle (logged with their traceback), so platforms do
 not redeliver forever; only a database or network failure answers 503, to be delivered again.
 """
@@ -43,6 +44,7 @@ from bot.db.engine import create_engine
 from bot.db.models import Document as StoredDocument
 from bot.links import download_headers
 from bot.messages import Channel, Inbound
+from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
 from bot.runtime import Runtime, build_engine
 from bot.settings import Settings
 
@@ -264,9 +266,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.ocop = AppState(settings, database, runtime, telegram, zalo)
         app.state.admin = api.state.admin = admin_context(settings, runtime)
         try:
-            async with alerts_running(
-                runtime, settings.alert_config(), enabled=settings.ocop_alerts
+            async with (
+                replies_running(runtime) as replies,
+                alerts_running(
+                    runtime, settings.alert_config(), enabled=settings.ocop_alerts
+                ) as dispatcher,
             ):
+                slow_bulk_on_rate_limits(replies, dispatcher)
                 yield
         finally:
             if telegram is not None:

@@ -23,16 +23,21 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.db.models import ReplyRow
+from bot.db.vocab import ReplyState
 from bot.settings import Settings, load_settings
 
 REPO = Path(__file__).parents[1]
@@ -43,6 +48,14 @@ ZALO_SECRET = "zalo-secret-1"
 SEND_METHODS = ("sendMessage", "sendDocument")
 ZALO_MAX_TEXT = 2000
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Trợ lý OCOP", "username": "ocop_test_bot"}
+
+
+class Trouble(StrEnum):
+    """A failure a stand-in can answer a send with."""
+
+    SERVER_ERROR = "server_error"
+    NO_ANSWER = "no_answer"
+    RATE_LIMIT = "rate_limit"
 
 
 @dataclass
@@ -68,12 +81,18 @@ class StandIn:
     rate_limited_chats: dict[str, int] = field(default_factory=dict)
     slow_chats: dict[str, float] = field(default_factory=dict)
     max_per_second: int | None = None  # enforce a platform-wide send rate with 429s
+    # chat → the answers to its next sends, in turn: Trouble.SERVER_ERROR (500),
+    # Trouble.NO_ANSWER (no answer for ``stall_seconds``, then dropped), Trouble.RATE_LIMIT
+    trouble_script: dict[str, list[Trouble]] = field(default_factory=dict)
+    stall_seconds: float = 2.0
     too_many: int = 0
     _window: list[float] = field(default_factory=list)
     sent_event: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     files: dict[str, bytes] = field(default_factory=dict)  # what chats sent, by name
     webhook_url: str = ""  # set by setWebhook: getUpdates is refused meanwhile
+    latency: float = 0.0  # seconds each send takes before the platform has it and answers
+    _arrivals: dict[str, asyncio.Event] = field(default_factory=dict)  # chat → a send came
 
     def sent(self, chat_id: str | None = None) -> list[Call]:
         """sendMessage/sendDocument calls, optionally to one chat (indexed by chat, so a
@@ -86,7 +105,26 @@ class StandIn:
         """Log a call as received."""
         self.calls.append(call)
         if call.method in SEND_METHODS:
-            self._sends.setdefault(str(call.params.get("chat_id")), []).append(call)
+            chat = str(call.params.get("chat_id"))
+            self._sends.setdefault(chat, []).append(call)
+            if (arrived := self._arrivals.get(chat)) is not None:
+                arrived.set()
+
+    async def wait_for_sends(self, chat: str, count: int, within: float) -> bool:
+        """Wait until ``chat`` has at least ``count`` sends; False when ``within`` ran out."""
+        deadline = time.monotonic() + within
+        arrived = self._arrivals.setdefault(chat, asyncio.Event())
+        try:
+            while len(self._sends.get(chat, ())) < count:
+                arrived.clear()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrived.wait(), remaining)
+            return True
+        finally:
+            self._arrivals.pop(chat, None)
 
     def refuse(self, call: Call) -> None:
         """Take back a call that was refused: it delivered nothing."""
@@ -108,6 +146,16 @@ class StandIn:
 
     async def trouble(self, chat: str) -> tuple[int, dict[str, Any]] | None:
         """An injected failure for a send to ``chat``: (status, body), or None."""
+        script = self.trouble_script.get(chat)
+        if script:
+            match script.pop(0):
+                case Trouble.SERVER_ERROR:
+                    return 500, {}
+                case Trouble.NO_ANSWER:
+                    await asyncio.sleep(self.stall_seconds)
+                    return 500, {}  # the client gave up long ago: nothing was delivered
+                case Trouble.RATE_LIMIT:
+                    return 429, {"retry_after": 3}
         if chat in self.slow_chats:
             self.sent_event.set()  # the call is already recorded: let waiters look
             await asyncio.sleep(self.slow_chats[chat])
@@ -117,6 +165,14 @@ class StandIn:
         if self.over_rate():
             return 429, {"retry_after": 1}
         return None
+
+    async def wait_for_call(self, method: str, within: float = 20.0) -> None:
+        """Wait until a call of ``method`` arrived (answered or not)."""
+        deadline = time.monotonic() + within
+        while not any(call.method == method for call in self.calls):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {method} call after {within} s")
+            await asyncio.sleep(0.005)
 
     def texts(self, chat_id: str | None = None) -> list[str]:
         """Texts sent, in order."""
@@ -176,6 +232,8 @@ class TelegramStandIn(StandIn):
             )
         params = await _params(request)
         content_type = request.headers.get("content-type", "").split(";")[0]
+        if self.latency and method in SEND_METHODS:
+            await asyncio.sleep(self.latency)  # recorded when the platform has it
         call = Call(method, params, time.monotonic(), content_type)
         self.record(call)
         chat = str(params.get("chat_id", ""))
@@ -189,6 +247,7 @@ class TelegramStandIn(StandIn):
                 403,
             )
         if method == "sendMessage" and chat in self.failing_chats:
+            self.refuse(call)
             return JSONResponse(
                 {"ok": False, "error_code": 500, "description": "Internal Server Error"}, 500
             )
@@ -201,7 +260,7 @@ class TelegramStandIn(StandIn):
                     {
                         "ok": False,
                         "error_code": status,
-                        "description": "Too Many Requests",
+                        "description": "Too Many Requests" if status == 429 else "Internal Error",
                         "parameters": parameters,
                     },
                     status,
@@ -440,6 +499,44 @@ def zalo_image(chat: str, photo_url: str, caption: str | None = None) -> dict[st
     """A photo sent on Zalo: a CDN link in ``photo_url``."""
     fields = {"photo_url": photo_url} | ({"caption": caption} if caption else {})
     return zalo_event(chat, "message.image.received", **fields)
+
+
+async def replies_delivered(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    within: float = 30.0,
+    *,
+    retries_too: bool = True,
+) -> None:
+    """Wait until the bot has sent, or given up, every reply its committed steps kept: a
+    webhook is answered once its step is committed, before its replies go out. Without
+    ``retries_too``, a reply that failed once and waits to be tried again counts as done."""
+    deadline = time.monotonic() + within
+    while True:
+        query = (
+            select(func.count())
+            .select_from(ReplyRow)
+            .where(ReplyRow.state != ReplyState.FAILED.value)
+        )
+        if not retries_too:
+            query = query.where(ReplyRow.attempts == 0)
+        async with sessionmaker() as session:
+            unsent = await session.scalar(query)
+        if not unsent:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{unsent} replies still unsent after {within} s")
+        await asyncio.sleep(0.01)
+
+
+def after_webhooks(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, list[Any]]:
+    """httpx ``event_hooks`` that return a webhook's answer only once its replies were
+    tried (sent, or failed once), so a test reads them as a person would see them."""
+
+    async def wait(response: httpx.Response) -> None:
+        if response.request.url.path.startswith("/webhooks/"):
+            await replies_delivered(sessionmaker, retries_too=False)
+
+    return {"response": [wait]}
 
 
 def free_port() -> int:

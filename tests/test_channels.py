@@ -29,6 +29,7 @@ from bot.db.models import (
     Person,
     ProcessedEvent,
     Product,
+    ReplyRow,
     Subject,
 )
 from bot.engine import Engine
@@ -45,7 +46,9 @@ from tests.standins import (
     ZALO_TOKEN,
     TelegramStandIn,
     ZaloStandIn,
+    after_webhooks,
     platform_settings,
+    replies_delivered,
     serve,
     telegram_callback,
     telegram_contact,
@@ -118,8 +121,11 @@ async def app_url(settings: Settings) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def client(app_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=app_url, timeout=30) as http:
+async def client(
+    app_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    hooks = after_webhooks(sessionmaker)
+    async with httpx.AsyncClient(base_url=app_url, timeout=30, event_hooks=hooks) as http:
         yield http
 
 
@@ -402,18 +408,30 @@ async def test_idea_and_checklist_with_photos_through_telegram(
     ]
 
 
-async def test_a_failed_reply_still_acknowledges_and_keeps_the_step(
-    client: httpx.AsyncClient,
+async def test_a_failed_reply_still_acknowledges_keeps_the_step_and_goes_out_later(
+    app_url: str,
     telegram_api: tuple[TelegramStandIn, str],
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     stand_in, _ = telegram_api
     stand_in.failing_chats.add("508")
-    response = await post_telegram(client, telegram_text("508", "/start"))
+    async with httpx.AsyncClient(base_url=app_url, timeout=30) as plain:  # no waiting
+        response = await post_telegram(plain, telegram_text("508", "/start"))
     assert response.status_code == 200
     async with sessionmaker() as session:
         row = (await session.execute(select(ConversationSession))).scalar_one()
     assert (row.flow, row.step) == ("onboarding", "consent")
+    for _ in range(500):  # the 500 is recorded on the kept reply, which waits its backoff
+        async with sessionmaker() as session:
+            kept = (await session.scalars(select(ReplyRow))).one()
+        if kept.attempts:
+            break
+        await asyncio.sleep(0.01)
+    assert (kept.state, kept.attempts) == ("sending", 1)
+    assert "NetworkError" in (kept.last_error or "")
+    stand_in.failing_chats.clear()
+    await replies_delivered(sessionmaker)
+    assert len(stand_in.texts("508")) == 1  # the failed tries delivered nothing
 
 
 async def test_phieu_sends_a_document_through_telegram(

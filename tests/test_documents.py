@@ -18,7 +18,7 @@ from bot.messages import Channel, Command, Document
 from bot.settings import load_settings
 from bot.web import create_app
 from tests.builders import SIGN_UP, START, Chat, Clock
-from tests.standins import ZALO_TOKEN, ZaloStandIn, serve, zalo_text
+from tests.standins import ZALO_TOKEN, ZaloStandIn, after_webhooks, serve, zalo_text
 from tests.test_checklist import idea, walk
 
 SECRET = "a-secret-key-for-links"
@@ -92,7 +92,7 @@ async def test_zalo_gets_a_signed_link_that_downloads_the_form(
         )
         async with (
             serve(create_app(settings)) as app_url,
-            httpx.AsyncClient(base_url=app_url) as client,
+            httpx.AsyncClient(base_url=app_url, event_hooks=after_webhooks(sessionmaker)) as client,
         ):
             for line in [*SIGN_UP, *idea("Mat ong rung Xop", "thuc pham"), "/phieu"]:
                 response = await client.post(

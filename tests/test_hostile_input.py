@@ -31,6 +31,7 @@ from tests.standins import (
     ZALO_SECRET,
     TelegramStandIn,
     ZaloStandIn,
+    after_webhooks,
     platform_settings,
     serve,
     telegram_text,
@@ -67,10 +68,13 @@ def settings(
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    hooks = after_webhooks(sessionmaker)  # answered once the replies are sent
     async with (
         serve(webhooks_first(create_app(settings))) as url,  # as ocop-bot serve runs it
-        httpx.AsyncClient(base_url=url, timeout=60) as http,
+        httpx.AsyncClient(base_url=url, timeout=60, event_hooks=hooks) as http,
     ):
         yield http
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import Person, Subject
 from tests.standins import (
     TelegramStandIn,
+    after_webhooks,
     free_port,
     serve,
     start_bot_server,
@@ -42,9 +43,10 @@ async def test_sigkill_mid_conversation_then_restart_continues(
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     url = f"http://127.0.0.1:{port}/webhooks/telegram"
 
+    hooks = after_webhooks(sessionmaker)
     process = await start_bot_server(database_url, api_url, SECRET, port)
     try:
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, event_hooks=hooks) as http:
             for line in ["/start", "co", "Nguyen Van A", "0912345678"]:
                 response = await http.post(url, json=telegram_text("901", line), headers=headers)
                 assert response.status_code == 200
@@ -56,7 +58,7 @@ async def test_sigkill_mid_conversation_then_restart_continues(
 
     process = await start_bot_server(database_url, api_url, SECRET, port)
     try:
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, event_hooks=hooks) as http:
             await http.post(url, json=telegram_text("901", "xop"), headers=headers)
             assert "Bước 5/7" in stand_in.texts("901")[-1]
             for line in ["hop tac xa", "HTX Mat ong", "bo qua", "luu"]:

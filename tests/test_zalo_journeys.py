@@ -25,7 +25,15 @@ from bot.engine import Engine
 from bot.messages import Channel
 from tests.builders import Chat, Clock
 from tests.journeys import idea_script, invite_code, sign_up_script
-from tests.standins import ZALO_TOKEN, ZaloStandIn, free_port, serve, start_bot_server, zalo_text
+from tests.standins import (
+    ZALO_TOKEN,
+    ZaloStandIn,
+    after_webhooks,
+    free_port,
+    serve,
+    start_bot_server,
+    zalo_text,
+)
 
 SECRET = "zalo-journey-secret"
 FALLBACKS = ("chưa hiểu", "thuộc tin nhắn cũ", "thuộc câu hỏi trước", "gõ một số từ 1 đến")
@@ -223,7 +231,9 @@ class ZaloUser:
 
 
 @pytest.fixture
-async def zalo_server(database_url: str) -> AsyncIterator[tuple[ZaloStandIn, httpx.AsyncClient]]:
+async def zalo_server(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[tuple[ZaloStandIn, httpx.AsyncClient]]:
     stand_in = ZaloStandIn()
     async with serve(stand_in.app()) as api_url:
         port = free_port()
@@ -241,7 +251,10 @@ async def zalo_server(database_url: str) -> AsyncIterator[tuple[ZaloStandIn, htt
             OCOP_QUIET_HOURS="00:00-00:00",
         )
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            hooks = after_webhooks(sessionmaker)
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", timeout=30, event_hooks=hooks
+            ) as http:
                 yield stand_in, http
         finally:
             if process.returncode is None:

@@ -105,6 +105,11 @@ class Pacer:
     _next: float = 0.0
     _chats: dict[str, float] = field(default_factory=dict)
 
+    def hold(self, seconds: float) -> None:
+        """Send nothing for ``seconds``: the platform answered a rate limit (replies to
+        people who wrote go on; bulk sends are the ones to slow down)."""
+        self._next = max(self._next, time.monotonic() + seconds)
+
     async def wait(self, chat: str) -> None:
         """Sleep until sending to ``chat`` keeps both limits."""
         now = time.monotonic()

@@ -17,11 +17,15 @@ class ChatUnreachableError(Exception):
 
 class RetryLaterError(Exception):
     """The platform could not take the message now (rate limit, network, 5xx): try again,
-    not before ``retry_after`` seconds when the platform said so."""
+    not before ``retry_after`` seconds when the platform said so. ``rate_limited`` when it
+    was a rate limit (429), which slows bulk sends too."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, rate_limited: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
 
 
 class Sender(Protocol):

@@ -33,7 +33,7 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels import ChatUnreachableError, RetryLaterError
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import READ_TIMEOUT, AiohttpRequest
 from bot.files import FileTooLargeError, FileUnavailableError
 from bot.messages import (
     Capabilities,
@@ -56,12 +56,19 @@ CAPABILITIES = Capabilities(buttons=True, contact_request=True, documents=True, 
 MAX_CALLBACK_BYTES = 64
 
 
-REPLY_RETRIES = 1
+# A 429 is not retried by the limiter: its retry pauses every request of the bot, and a
+# rate limit for one chat must slow that chat only. The reply sender and the alert
+# dispatcher wait the 429's retry_after for that chat themselves.
+REPLY_RETRIES = 0
 SEND_MESSAGE_WARNING = r"Please use 'Bot\.send_message' instead"
 
 
 def make_bot(
-    token: str, base_url: str, overall_per_second: float = 0, proxy: str | None = None
+    token: str,
+    base_url: str,
+    overall_per_second: float = 0,
+    proxy: str | None = None,
+    read_timeout: float = READ_TIMEOUT,
 ) -> ExtBot[int]:
     """A Telegram bot pointed at ``base_url``, with PTB's ``AIORateLimiter``, sending
     through aiohttp (:mod:`bot.channels.telegram_http`).
@@ -72,8 +79,8 @@ def make_bot(
 
     Replies to people who just wrote are not capped overall (``overall_per_second=0``):
     Telegram's ~30 msg/s guidance is for bulk sends, which the alert dispatcher paces
-    itself. The limiter still keeps group limits and honours a 429's ``retry_after`` once
-    before giving up.
+    itself. The limiter still keeps group limits; a 429 is raised at once
+    (:data:`REPLY_RETRIES`), for the caller to wait its ``retry_after`` for that chat.
 
     Durations (a 429's ``retry_after``) are read as ``timedelta``: PTB 22 announces that
     form and warns on the old integer one unless ``PTB_TIMEDELTA`` opts in.
@@ -89,7 +96,7 @@ def make_bot(
         base_url=base_url,
         base_file_url=file_url,
         rate_limiter=limiter,
-        request=AiohttpRequest(proxy=proxy),
+        request=AiohttpRequest(proxy=proxy, read_timeout=read_timeout),
         get_updates_request=HTTPXRequest(connection_pool_size=1, proxy=proxy),
     )
 
@@ -141,6 +148,7 @@ def to_inbound(update: Update, received_at: datetime) -> Inbound | None:
         event_id=str(update.update_id),
         at=received_at,
         content=content,
+        order=(update.update_id, ""),
     )
 
 
@@ -194,7 +202,7 @@ class TelegramChannel:
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            raise RetryLaterError("rate limited", seconds) from None
+            raise RetryLaterError("rate limited", seconds, rate_limited=True) from None
         except BadRequest:
             raise
         except NetworkError as error:  # timeouts and 5xx

@@ -122,7 +122,15 @@ def to_inbound(body: dict[str, Any], received_at: datetime) -> Inbound | None:
         event_id=f"{event_name}:{message_id}",
         at=at,
         content=_content(event_name, message),
+        # The send time in milliseconds, then the message id (shorter ids first, so ids
+        # that are numbers compare as numbers).
+        order=(int(sent_ms) if isinstance(sent_ms, int | float) else 0, _sortable(message_id)),
     )
+
+
+def _sortable(message_id: object) -> str:
+    text = str(message_id)
+    return f"{len(text):04d}{text}"
 
 
 class ZaloChannel:
@@ -194,7 +202,10 @@ class ZaloChannel:
                     await asyncio.sleep(delay)
                     continue
                 if server_side or error.code in (NO_ANSWER, ZaloCode.QUOTA_EXCEEDED):
-                    raise RetryLaterError(str(error), error.retry_after) from None
+                    quota = error.code == ZaloCode.QUOTA_EXCEEDED
+                    raise RetryLaterError(
+                        str(error), error.retry_after, rate_limited=quota
+                    ) from None
                 raise
 
     async def download(self, file: FileReceived, limit: int) -> bytes:

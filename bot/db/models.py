@@ -539,6 +539,40 @@ class ProcessedEvent(Base):
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class ReplyRow(Base):
+    """A reply of a conversation step, written in the step's own transaction and removed
+    once the platform took it; its states are :class:`bot.db.vocab.ReplyState`.
+
+    ``id`` orders a chat's replies; ``chat_id`` is the chat's cleaned id (its key, as
+    in ``conversation_sessions``), ``address`` the id the platform gave, to send to.
+    ``body`` holds the message as
+    :mod:`bot.replies.codec` writes it, ``content`` a document's bytes. A row being sent
+    is leased until its ``next_attempt_at``: a process that dies leaves it to be sent
+    again once the lease runs out, so only the message then in flight can be said twice.
+    """
+
+    __tablename__ = "reply_outbox"
+    __table_args__ = (
+        Index(None, "channel", "chat_id", "id"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(CODE))
+    body: Mapped[dict[str, Any]] = mapped_column()
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]  # pending: when it may go; sending: its lease's end
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    failed_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     """Append-only record of who changed what; the code never updates or deletes rows,
     except to blank personal values when a person exercises the right to erasure."""

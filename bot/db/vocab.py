@@ -19,3 +19,13 @@ class OutboxState(StrEnum):
     # The dead letter: given up after the last attempt, or at once when the platform
     # refused the message itself; ``last_error`` says why, ``failed_at`` when.
     FAILED = "failed"
+
+
+class ReplyState(StrEnum):
+    """Where a row of ``reply_outbox`` stands (a reply the platform took is deleted)."""
+
+    PENDING = "pending"  # to be sent from ``next_attempt_at`` on, by whichever process
+    SENDING = "sending"  # leased by one process until ``next_attempt_at``
+    # Given up: the platform refused the message itself, the chat blocked the bot, or the
+    # last attempt failed; ``last_error`` says why, ``failed_at`` when.
+    FAILED = "failed"
