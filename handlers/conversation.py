@@ -44,7 +44,7 @@ from handlers.communes import (
     search_communes,
 )
 from handlers.i18n import N_, Translator
-from handlers.old_communes import search_old_communes
+from handlers.old_communes import OldCommune, search_old_communes
 from handlers.parsing import (
     InvalidAnswerError,
     parse_count,
@@ -554,10 +554,11 @@ def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _A
     if len(found) == 1:  # only the first letters of a longer name: never a silent pick
         return _commune_list(step, found, t.gettext("Did you mean this commune?"))
     if not found:
-        near = [] if search_old_communes(text) else near_communes(text)
+        old = search_old_communes(text)
+        near = [] if old else near_communes(text)
         if near:  # neither a commune of today nor one of before 1/7/2025: a slip?
             return _commune_list(step, near, t.gettext("Did you mean one of these communes?"))
-        return _old_commune_question(step, text, t)
+        return _old_commune_question(step, text, old, t)
     lines = [
         t.gettext("Several communes have that name. Which one is yours?"),
         t.gettext(
@@ -574,14 +575,14 @@ def _commune_list(step: Step, found: list[CommuneRef], lead: str) -> _Ask:
     return _Ask(Reply(lead, rows), [c.code for c in shown])
 
 
-def _old_commune_question(step: Step, text: str, t: Translator) -> _Ask:
+def _old_commune_question(step: Step, text: str, old: list[OldCommune], t: Translator) -> _Ask:
     """A commune named as it was before 1/7/2025: offer the commune(s) it is part of now.
 
     Many people still say the name of their old commune; the merged one may have another
     name they do not know yet. The choice is theirs to confirm, since an old commune split
     between several new ones leaves only them knowing where their production is.
+    ``old``: the units of before 1/7/2025 that ``text`` names.
     """
-    old = search_old_communes(text)
     now = list({c.code: c for unit in old for c in unit.becomes}.values())
     if not now:
         raise InvalidAnswerError(

@@ -40,6 +40,7 @@ NO_WORDS = frozenset(
 )
 # Polite words around an answer: "dạ có ạ", "vâng ạ", "đồng ý nhé" are "có".
 _POLITE_BEFORE = ("da ", "vang ")
+_ANSWERS = YES_WORDS | NO_WORDS
 _POLITE_AFTER = (" a", " nhe", " nha", " nhe a", " a nhe", " roi a", " anh", " chi", " em")
 _NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(%|phan tram|nguoi|lao dong)?\s*$")
 _INTEGER = re.compile(r"^\s*(\d{1,7})\s*(nguoi|lao dong|ng)?\s*$")
@@ -66,7 +67,7 @@ def _without_politeness(key: str) -> str:
             key = key.removesuffix(word)
             break
     for word in _POLITE_BEFORE:
-        if key.startswith(word) and key.removeprefix(word) in YES_WORDS | NO_WORDS:
+        if key.startswith(word) and key.removeprefix(word) in _ANSWERS:
             return key.removeprefix(word)
     return key
 

@@ -134,17 +134,24 @@ def engine_(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> Eng
     return Engine(sessionmaker, clock=clock)
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[tuple[TelegramStandIn, TelegramChannel]]:
-    """A Bot API stand-in on loopback and the real python-telegram-bot channel talking to it."""
-    stand_in = TelegramStandIn()
+@contextlib.asynccontextmanager
+async def telegram_channel(stand_in: TelegramStandIn) -> AsyncIterator[TelegramChannel]:
+    """The real python-telegram-bot channel talking to ``stand_in`` on loopback."""
     async with serve(stand_in.app()) as url:
         bot = make_bot(TELEGRAM_TOKEN, f"{url}/bot")
         await bot.initialize()
         try:
-            yield stand_in, TelegramChannel(bot)
+            yield TelegramChannel(bot)
         finally:
             await bot.shutdown()
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[TelegramStandIn, TelegramChannel]]:
+    """A Bot API stand-in on loopback and the real python-telegram-bot channel talking to it."""
+    stand_in = TelegramStandIn()
+    async with telegram_channel(stand_in) as channel:
+        yield stand_in, channel
 
 
 @pytest.fixture(autouse=True)

@@ -19,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.admin.accounts import create_staff
 from bot.admin.scope import Scope
 from bot.alerts.service import run_pass
-from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram import TelegramChannel
 from bot.db.models import OutboxMessage, Subject
 from bot.db.vocab import OutboxState
 from bot.settings import load_settings
 from bot.web import create_app
 from tests.admin.conftest import PASSWORD, login
+from tests.conftest import telegram_channel
 from tests.standins import REPO, TELEGRAM_TOKEN, TelegramStandIn, serve
 from tests.test_alerts import WALK_START, Clock, at, dispatcher, person
 
@@ -130,13 +131,8 @@ class RefusingTelegram(TelegramStandIn):
 @pytest.fixture
 async def refusing() -> AsyncIterator[tuple[RefusingTelegram, TelegramChannel]]:
     stand_in = RefusingTelegram()
-    async with serve(stand_in.app()) as url:
-        bot = make_bot(TELEGRAM_TOKEN, f"{url}/bot")
-        await bot.initialize()
-        try:
-            yield stand_in, TelegramChannel(bot)
-        finally:
-            await bot.shutdown()
+    async with telegram_channel(stand_in) as channel:
+        yield stand_in, channel
 
 
 async def test_a_message_the_platform_refuses_is_dead_at_once(

@@ -113,8 +113,7 @@ def _commune_vi(code: str) -> str:
     return found.full_name if found else code
 
 
-# The codes stored for a paper: the producer's answer, the commune's check, the form check.
-ITEM_STATES_VI = STATE_NAMES
+# The codes stored for the commune's check of a paper and for its form check.
 CHECKS_VI = {"ok": "Đủ", "missing": "Thiếu", "complete": "Đủ", "incomplete": "Còn thiếu"}
 
 
@@ -126,7 +125,7 @@ def _named(names: dict[str, str]) -> Any:
 
 
 TEMPLATES.env.filters.update(
-    item_state_vi=_named(ITEM_STATES_VI),
+    item_state_vi=_named(STATE_NAMES),
     check_vi=_named(CHECKS_VI),
     notice_kind_vi=_named({kind: VI.gettext(label) for kind, label in NOTICE_KINDS.items()}),
     status_vi=_status_vi,
