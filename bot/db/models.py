@@ -203,6 +203,10 @@ class Dossier(Base):
     status: Mapped[str] = mapped_column(String(CODE))
     commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_rounds.id"), index=True)
+    # The certificate a re-evaluation or upgrade dossier renews; none for a first evaluation.
+    certificate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certificates.id", use_alter=True), index=True
+    )
     year: Mapped[int]
     submitted_at: Mapped[datetime | None]
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
