@@ -32,6 +32,7 @@ from bot.db.models import (
 )
 from bot.messages import Channel
 from bot.officer_store import OfficerQueries
+from bot.question_store import QuestionQueries
 from handlers.notices import LINK_CODE
 from handlers.ports import (
     CertificateView,
@@ -137,7 +138,7 @@ _UNOWNED_WITH_PRODUCTS = (
 )
 
 
-class SqlStore(OfficerQueries):
+class SqlStore(OfficerQueries, QuestionQueries):
     """Reads and writes for the conversations, in the caller's transaction."""
 
     def __init__(

@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.messages import Content, Outbound
-from handlers import checklist, claiming, conversation, linking, notices, officer, self_assessment
+from handlers import (
+    checklist,
+    claiming,
+    conversation,
+    linking,
+    notices,
+    officer,
+    questions,
+    self_assessment,
+)
 from handlers.assessment import ASSESS_FLOW, FORM_CHECK_FLOW
 from handlers.conversation import Flow, State, Turn
 from handlers.data_rights import ERASE, my_data
@@ -109,6 +118,14 @@ FEATURES: tuple[Feature, ...] = (
         screen=True,
     ),
     Feature(
+        "answer",
+        questions.open_answer,
+        Audience.OFFICER,
+        N_("Answer producers' questions"),
+        ("traloi",),
+        ("tra loi", "cau hoi", "tra loi cau hoi"),
+    ),
+    Feature(
         "onboarding",
         _flow(ONBOARDING),
         Audience.GUEST,
@@ -166,6 +183,14 @@ FEATURES: tuple[Feature, ...] = (
         ("phieu",),
         ("in phieu", "phieu dang ky"),
         screen=True,
+    ),
+    Feature(
+        "ask",
+        questions.open_ask,
+        Audience.PRODUCER,
+        N_("Ask my commune officer"),
+        ("hoicanbo",),
+        ("hoi can bo", "hoi can bo xa", "hoi xa"),
     ),
     Feature(
         "mydata",
@@ -257,6 +282,8 @@ CONVERSATIONS: Mapping[str, Conversation] = {
         # About one dossier: opened from its card, which the officer goes back to.
         declarative(FORM_CHECK_FLOW, signed_up=True, menu=False),
         declarative(ASSESS_FLOW, signed_up=True, menu=False),
+        declarative(questions.ASK, signed_up=True),
+        declarative(questions.ANSWER, signed_up=True),
         Conversation(
             checklist.FLOW,
             checklist.advance,

@@ -26,6 +26,7 @@ OPTIONAL_KINDS: dict[str, str] = {
     "round_deadline": N_("Dossier deadline reminders"),
     "missing_items": N_("Missing papers before a deadline"),
     "officer_digest": N_("Weekly digest of waiting dossiers (officers)"),
+    "announcement": N_("Announcements from the province and the commune"),
 }
 
 Payload = dict[str, Any]
@@ -109,19 +110,71 @@ def _missing_items(p: Payload, t: Translator, language: str) -> Reply:
 
 
 def _officer_digest(p: Payload, t: Translator, _language: str) -> Reply:
-    lines = [
-        t.gettext("{count} dossier(s) have waited more than 7 days for the commune:").format(
-            count=p["count"]
+    lines: list[str] = []
+    if p["count"]:
+        lines.append(
+            t.gettext("{count} dossier(s) have waited more than 7 days for the commune:").format(
+                count=p["count"]
+            )
         )
-    ]
-    lines.extend(
-        "• "
-        + t.gettext("{product} ({code}), {days} days").format(
-            product=product, code=code or "—", days=days
+        lines.extend(
+            "• "
+            + t.gettext("{product} ({code}), {days} days").format(
+                product=product, code=code or "—", days=days
+            )
+            for product, code, days in p["items"]
         )
-        for product, code, days in p["items"]
+    asked = p.get("questions") or []
+    if asked:
+        lines.append(
+            t.gettext(
+                "{count} question(s) from producers have waited more than 2 working days:"
+            ).format(count=len(asked))
+        )
+        lines.extend(
+            "• "
+            + t.gettext("#{number} {producer}, {days} days").format(
+                number=number, producer=producer or "—", days=days
+            )
+            for number, producer, days in asked
+        )
+    rows = _button(t, N_("Dossiers waiting for the commune"), "queue")
+    if asked:
+        rows = (*rows, *_button(t, N_("Answer producers' questions"), "answer"))
+    return Reply("\n".join(lines), rows)
+
+
+def _announcement(p: Payload, t: Translator, _language: str) -> Reply:
+    lead = t.gettext("Announcement from {sender}:").format(sender=p["sender"])
+    return Reply(f"{lead}\n{p['body']}")
+
+
+def _officer_question(p: Payload, t: Translator, _language: str) -> Reply:
+    who = p.get("producer") or t.gettext("A producer")
+    if p.get("phone"):
+        who = f"{who} ({p['phone']})"
+    if p.get("unreadable"):
+        text = t.gettext(
+            "{who} sent the bot a voice message or a message Zalo does not pass on, so it "
+            "could not be read (question #{number}). Please call them back, then note your "
+            "answer here."
+        ).format(who=who, number=p["question_id"])
+    else:
+        about = (
+            t.gettext(" about “{product}”").format(product=p["product"]) if p.get("product") else ""
+        )
+        text = t.gettext("Question #{number} from {who}{about}:\n{body}").format(
+            number=p["question_id"], who=who, about=about, body=p["body"]
+        )
+    return Reply(text, _button(t, N_("Answer producers' questions"), "answer"))
+
+
+def _officer_answer(p: Payload, t: Translator, _language: str) -> Reply:
+    who = p.get("by") or t.gettext("The commune officer")
+    text = t.gettext("{who} answered your question “{question}”:\n{answer}").format(
+        who=who, question=p["question"], answer=p["answer"]
     )
-    return Reply("\n".join(lines), _button(t, N_("Dossiers waiting for the commune"), "queue"))
+    return Reply(text, _button(t, N_("Ask my commune officer"), "ask"))
 
 
 def _new_idea(p: Payload, t: Translator, _language: str) -> Reply:
@@ -289,6 +342,9 @@ RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
     "council_result": _council_result,
     "certificate_issued": _certificate_issued,
     "certificate_revoked": _certificate_revoked,
+    "announcement": _announcement,
+    "officer_question": _officer_question,
+    "officer_answer": _officer_answer,
 }
 
 

@@ -539,7 +539,50 @@ class OfficerStore(Protocol):
         ...
 
 
-class Store(ProducerStore, OfficerStore, Protocol):
+# --- questions to the commune officer --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionReceipt:
+    """Who a producer's question went to: the commune's officers on the bot (their names),
+    or, when the commune has none, the province's staff (``to_province``)."""
+
+    question_id: int
+    commune_code: str
+    to_province: bool
+    officers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuestion:
+    """A question waiting for an officer's answer."""
+
+    question_id: int
+    producer: str | None
+    product: str | None
+    body: str
+    asked_at: datetime
+
+
+class QuestionStore(Protocol):
+    """Questions from producers to their commune's officers, and the answers."""
+
+    async def ask_officer(
+        self, person_id: int, body: str, dossier_id: int | None, *, unreadable: bool = False
+    ) -> QuestionReceipt | None:
+        """Relay the producer's question; None when the person has no commune."""
+        ...
+
+    async def open_questions(self, person_id: int) -> list[OpenQuestion]:
+        """Unanswered questions of the officer's communes, oldest first."""
+        ...
+
+    async def answer_question(self, person_id: int, question_id: int, body: str) -> bool:
+        """Answer one question of the officer's communes; False when not theirs or answered."""
+        ...
+
+
+class Store(ProducerStore, OfficerStore, QuestionStore, Protocol):
     """Everything the conversations read and write, inside the event's transaction."""
 
 

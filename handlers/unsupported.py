@@ -5,16 +5,25 @@ Zalo sends ``message.unsupported.received`` instead of the content for protected
 able to type at all, so asking them to type would leave them with nothing. The answer says
 plainly what the bot could not do and gives a person to reach: an officer of their commune
 with a phone number, else the commune's People's Committee, else "your commune".
+
+For a signed-up producer the message is also passed on as a question to the commune's
+officers (or the province's staff when the commune has none on the bot, see
+:mod:`handlers.questions`): the officer sees who wrote and their phone, and calls back.
 """
 
 from __future__ import annotations
 
 from bot.messages import FileKind, FileReceived, Outbound, Reply
 from handlers.communes import commune_by_code
-from handlers.ports import CommuneContacts, HandlerContext, OfficerContact
+from handlers.ports import CommuneContacts, HandlerContext, OfficerContact, QuestionReceipt
 
 UNREADABLE_KINDS = frozenset({FileKind.VOICE, FileKind.UNSUPPORTED})
 VIETNAM = "+84"
+# What the officer's inbox shows for a message the bot could not read (staff read Vietnamese).
+UNREADABLE_BODY = {
+    FileKind.VOICE: "(Tin nhắn thoại: bot không nghe được, xin gọi lại cho người hỏi.)",
+    FileKind.UNSUPPORTED: "(Tin nhắn Zalo không chuyển cho bot, xin gọi lại cho người hỏi.)",
+}
 
 
 def _phone(e164: str) -> str:
@@ -48,8 +57,21 @@ def _who_helps(ctx: HandlerContext, contacts: CommuneContacts | None) -> str:
     ).format(commune=commune.name, who="; ".join(_officer(o) for o in contacts.officers))
 
 
+def _passed_on(ctx: HandlerContext, receipt: QuestionReceipt) -> str:
+    t = ctx.t
+    commune = commune_by_code(receipt.commune_code)
+    if receipt.to_province:
+        return t.gettext(
+            "I have told the OCOP staff of {province} that you wrote; they will contact you."
+        ).format(province=commune.province_label if commune else "")
+    return t.gettext(
+        "I have told the OCOP officer of {commune} that you wrote; they will contact you."
+    ).format(commune=commune.name if commune else receipt.commune_code)
+
+
 async def answer_unreadable(ctx: HandlerContext, content: FileReceived) -> list[Outbound]:
-    """The honest answer to a voice message or withheld content, with a person to reach."""
+    """The honest answer to a voice message or withheld content, with a person to reach;
+    a producer's message is passed on to whoever answers for their commune."""
     t = ctx.t
     if content.kind is FileKind.VOICE:
         what = t.gettext(
@@ -62,6 +84,14 @@ async def answer_unreadable(ctx: HandlerContext, content: FileReceived) -> list[
             "I am an automated assistant."
         )
     contacts = None
+    lines = [what]
     if ctx.profile is not None:
+        if ctx.profile.role != "officer":
+            receipt = await ctx.store.ask_officer(
+                ctx.profile.person_id, UNREADABLE_BODY[content.kind], None, unreadable=True
+            )
+            if receipt is not None:
+                lines.append(_passed_on(ctx, receipt))
         contacts = await ctx.store.commune_contacts(ctx.profile.person_id)
-    return [Reply(f"{what}\n{_who_helps(ctx, contacts)}")]
+    lines.append(_who_helps(ctx, contacts))
+    return [Reply("\n".join(lines))]

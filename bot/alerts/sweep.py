@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import questions
 from bot.alerts.timing import AlertConfig
 from bot.db.models import (
     AlertSweep,
@@ -255,8 +256,11 @@ async def _digests(
         for person, dossier, product in found:
             days = (day - config.local_day(dossier.status_changed_at)).days
             per_officer[person].append([product.name, product.registration_code, days])
+        # Producers' questions unanswered for more than 2 working days (bot.questions).
+        asked = await questions.overdue_for_digest(session, day, config.local_day)
         week = day.isocalendar()
-        for person, items in per_officer.items():
+        for person in sorted(per_officer.keys() | asked.keys()):
+            items = per_officer.get(person, [])
             rows.append(
                 _row(
                     config,
@@ -265,7 +269,11 @@ async def _digests(
                     1,
                     day,
                     person,
-                    {"count": len(items), "items": items[:10]},
+                    {
+                        "count": len(items),
+                        "items": items[:10],
+                        "questions": asked.get(person, [])[:10],
+                    },
                 )
             )
     return rows

@@ -595,3 +595,49 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column()
     after: Mapped[dict[str, Any] | None] = mapped_column()
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Announcement(Base):
+    """A short message staff sent to a segment of the people of their scope.
+
+    Each person reached gets one outbox row keyed ``announcement:<id>:<person>``, so the
+    dispatcher's quiet hours, opt-out and pacing apply, and nobody gets it twice; the
+    delivery counts are those rows' states.
+    """
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # "province:51", "commune:23356"
+    province_code: Mapped[str] = mapped_column(String(PROVINCE_CODE), index=True)
+    author: Mapped[str] = mapped_column(String(NAME))
+    body: Mapped[str] = mapped_column(Text)
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficerQuestion(Base):
+    """A producer's question to their commune's officers, and its answer.
+
+    ``routed_to`` says who was asked: the commune's officers on the bot, or (when the
+    commune has none) the province's staff, in their admin inbox. ``dossier_id`` keeps the
+    conversation with the dossier it is about, when the producer named one.
+    """
+
+    __tablename__ = "officer_questions"
+    __table_args__ = (Index(None, "commune_code", "answered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    producer_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"))
+    province_code: Mapped[str] = mapped_column(String(PROVINCE_CODE), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    routed_to: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(NAME))
+    answered_at: Mapped[datetime | None]
