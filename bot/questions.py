@@ -230,6 +230,7 @@ async def inbox(
     *,
     open_only: bool = False,
     dossier_id: int | None = None,
+    question_id: int | None = None,
     limit: int = INBOX_LIMIT,
 ) -> list[InboxEntry]:
     """Questions matching ``allowed``, unanswered first, then the newest."""
@@ -250,6 +251,8 @@ async def inbox(
         query = query.where(OfficerQuestion.answered_at.is_(None))
     if dossier_id is not None:
         query = query.where(OfficerQuestion.dossier_id == dossier_id)
+    if question_id is not None:
+        query = query.where(OfficerQuestion.id == question_id)
     rows = await session.execute(query)
     return [
         InboxEntry(

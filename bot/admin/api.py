@@ -33,6 +33,7 @@ from bot.admin.api_common import (
 )
 from bot.admin.api_files import files_api
 from bot.admin.api_invites import invites_api
+from bot.admin.api_staff_comms import comms_api
 
 
 class DossierOut(BaseModel):
@@ -350,6 +351,6 @@ def create_api() -> FastAPI:
             for e in entries
         ]
 
-    for part in (rounds_api, invites_api, files_api):
+    for part in (rounds_api, invites_api, files_api, comms_api):
         api.include_router(part)
     return api

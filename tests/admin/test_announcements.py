@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import questions
 from bot.alerts.dispatch import Dispatcher, Pacer
 from bot.alerts.timing import AlertConfig
 from bot.channels.telegram import TelegramChannel
@@ -30,7 +31,7 @@ from bot.db.models import (
 )
 from bot.messages import Channel
 from ocop_rules import reevaluation_window
-from tests.admin.conftest import SON_HA, XOP, Seeded, csrf, login
+from tests.admin.conftest import SON_HA, XOP, Seeded, api_token, csrf, login
 from tests.builders import Clock
 from tests.standins import ZALO_TOKEN, TelegramStandIn, ZaloStandIn, serve
 
@@ -204,3 +205,42 @@ async def test_commune_staff_announce_only_to_their_commune(
     assert TEXT not in (await other.get("/admin/announcements")).text
     for client in (clerk, province, other):
         await client.aclose()
+
+
+async def test_the_api_previews_sends_lists_and_answers(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    today = datetime.now(TZ).date()
+    async with sessionmaker() as session, session.begin():
+        await producer(
+            session, "A", "z-a", Channel.ZALO, XOP, [(today + timedelta(days=150), "valid")]
+        )
+        await producer(
+            session, "B", "z-b", Channel.ZALO, XOP, [(today + timedelta(days=30), "valid")]
+        )
+    token = await api_token(sessionmaker, "tinh51")
+    async with httpx.AsyncClient(
+        base_url=f"{admin_url}/api/v1", headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        segment = {"communes": [XOP], "certificates": "expiring", "expiring_days": 60}
+        reach = (await api.post("/announcements/preview", json=segment)).json()
+        assert reach == {"people": 1, "channels": {"zalo": 1}, "opted_out": 0, "unreachable": 0}
+        outside = {"communes": ["00070"]}  # Hoàn Kiếm, Hà Nội
+        assert (await api.post("/announcements/preview", json=outside)).status_code == 404
+        sent = await api.post("/announcements", json={"body": TEXT, "segment": segment})
+        assert sent.status_code == 201
+        assert sent.json()["recipients"] == 1
+        (listed,) = (await api.get("/announcements")).json()
+        assert listed["states"] == {"pending": 1}
+
+        async with sessionmaker() as session, session.begin():
+            asked = await questions.ask(
+                session, person_id=seeded.owner, body="Hoi gi?", now=datetime.now(UTC)
+            )
+        assert asked is not None
+        (question,) = (await api.get("/questions")).json()
+        assert question["body"] == "Hoi gi?"
+        path = f"/questions/{asked.question_id}/answer"
+        answered = await api.post(path, json={"answer": "Tra loi."})
+        assert answered.json()["answer"] == "Tra loi."
+        assert (await api.post(path, json={"answer": "Lan nua"})).status_code == 404
