@@ -46,6 +46,7 @@ from bot.db.models import (
     InviteAttempt,
     OfficerAssignment,
     OfficerInvite,
+    OfficerQuestion,
     OutboxMessage,
     Person,
     Product,
@@ -112,7 +113,20 @@ async def erase_person(session: AsyncSession, *, person_id: int, now: datetime) 
     kept = await _strip_products(session, with_products)
     await _strip_subjects(session, with_products)
     await _forget_chats(session, person_id)
+    # Their questions to the officer, and the notices carrying them not yet sent.
+    asked = (
+        await session.scalars(
+            select(OfficerQuestion.id).where(OfficerQuestion.producer_person_id == person_id)
+        )
+    ).all()
+    for question in asked:
+        await session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.dedupe_key.like(f"officer_question:{question}:%")
+            )
+        )
     for model, owner in (
+        (OfficerQuestion, OfficerQuestion.producer_person_id),
         (Document, Document.owner_person_id),
         (OutboxMessage, OutboxMessage.recipient_person_id),
         (AlertOptOut, AlertOptOut.person_id),

@@ -21,7 +21,7 @@ from bot.alerts.timing import AlertConfig
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import CAPABILITIES as ZALO
 from bot.channels.zalo import ZaloChannel
-from bot.db.models import OfficerQuestion
+from bot.db.models import OfficerQuestion, OutboxMessage
 from bot.engine import Engine
 from bot.messages import Channel as Ch
 from bot.messages import FileKind, FileReceived
@@ -207,3 +207,18 @@ async def test_an_unanswered_question_shows_in_the_officers_weekly_digest(
     digest = bot.telegram.texts("7001")[-1]
     assert "quá 2 ngày làm việc" in digest, digest
     assert "Lo Van Nam" in digest, digest
+
+
+async def test_erasing_the_producer_erases_their_questions(
+    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await officer_of_xop(bot, sessionmaker)
+    farmer = await signed_up(bot.producer(), "0912345678")
+    await farmer.say("hoi can bo")
+    await farmer.say(QUESTION)
+    await farmer.say("/xoadulieu")
+    await farmer.say("co")
+    async with sessionmaker() as session:
+        assert (await session.scalars(select(OfficerQuestion))).all() == []
+        queued = (await session.scalars(select(OutboxMessage.kind))).all()
+    assert "officer_question" not in queued
