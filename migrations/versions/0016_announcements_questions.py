@@ -28,9 +28,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_announcements")),
     )
-    op.create_index(
-        op.f("ix_announcements_province_code"), "announcements", ["province_code"]
-    )
+    op.create_index(op.f("ix_announcements_province_code"), "announcements", ["province_code"])
     op.create_table(
         "officer_questions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -68,7 +66,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_officer_questions_producer_person_id"), "officer_questions", ["producer_person_id"]
     )
-    op.create_index(op.f("ix_officer_questions_province_code"), "officer_questions", ["province_code"])
+    op.create_index(
+        op.f("ix_officer_questions_province_code"), "officer_questions", ["province_code"]
+    )
     op.create_index(op.f("ix_officer_questions_dossier_id"), "officer_questions", ["dossier_id"])
 
 
