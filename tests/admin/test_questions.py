@@ -222,3 +222,25 @@ async def test_erasing_the_producer_erases_their_questions(
         assert (await session.scalars(select(OfficerQuestion))).all() == []
         queued = (await session.scalars(select(OutboxMessage.kind))).all()
     assert "officer_question" not in queued
+
+
+async def test_an_officer_picks_one_of_several_questions_by_its_number(
+    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    officer = await officer_of_xop(bot, sessionmaker)
+    first = await signed_up(bot.producer("zalo-1"), "0912345678")
+    second = await signed_up(bot.producer("zalo-2"), "0987654321", None)
+    for farmer, text in ((first, "Cau hoi mot"), (second, "Cau hoi hai")):
+        await farmer.say("hoi can bo")
+        await farmer.say(text)
+    listed = await officer.say("tra loi")
+    assert "Cau hoi mot" in listed
+    assert "Cau hoi hai" in listed
+    number = next(
+        line.split(".")[0] for line in listed.splitlines() if line.endswith("Cau hoi hai")
+    )
+    await officer.say(number)
+    await officer.say("Da tra loi cau hai.")
+    await bot.dispatcher.run_once()
+    assert any("Da tra loi cau hai." in text for text in bot.zalo.texts("zalo-2"))
+    assert not any("Da tra loi cau hai." in text for text in bot.zalo.texts("zalo-1"))
