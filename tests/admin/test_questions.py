@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import questions
 from bot.alerts.dispatch import Dispatcher, Pacer
 from bot.alerts.service import run_pass
 from bot.alerts.timing import AlertConfig
@@ -244,3 +245,16 @@ async def test_an_officer_picks_one_of_several_questions_by_its_number(
     await bot.dispatcher.run_once()
     assert any("Da tra loi cau hai." in text for text in bot.zalo.texts("zalo-2"))
     assert not any("Da tra loi cau hai." in text for text in bot.zalo.texts("zalo-1"))
+
+
+@pytest.mark.parametrize(
+    ("asked_on", "today", "late"),
+    [
+        (date(2027, 3, 1), date(2027, 3, 3), False),  # Monday → its 2nd working day
+        (date(2027, 3, 1), date(2027, 3, 4), True),
+        (date(2027, 3, 5), date(2027, 3, 9), False),  # Friday: the weekend does not count
+        (date(2027, 3, 5), date(2027, 3, 10), True),
+    ],
+)
+def test_a_question_is_late_after_two_working_days(asked_on: date, today: date, late: bool) -> None:
+    assert questions.overdue(asked_on, today) is late
