@@ -10,7 +10,7 @@ and nothing changes.
 from __future__ import annotations
 
 from bot.messages import Document, Option, Outbound, Reply
-from handlers import conversation
+from handlers import conversation, returns
 from handlers.assessment import (
     ASSESS_FLOW,
     FORM_CHECK_FLOW,
@@ -20,12 +20,12 @@ from handlers.assessment import (
 from handlers.checklist import PENDING, asked_requirements
 from handlers.communes import commune_by_code
 from handlers.conversation import State, Turn
+from handlers.dates import format_day
 from handlers.i18n import N_
 from handlers.payloads import PayloadKind, make
 from handlers.ports import Changes, HandlerContext, OfficerDossier, Profile, QueueEntry
 from handlers.reports import DOCX
 from handlers.self_assessment import self_score_lines
-from handlers.status import format_day
 from ocop_rules import CommuneConclusion, DossierStatus, product_groups
 
 OFFICER_ROLES = frozenset({"officer", "producer_officer"})
@@ -181,6 +181,9 @@ async def show_queue(ctx: HandlerContext) -> list[Outbound]:
             + " · "
             + t.gettext(STATUS_LABELS[DossierStatus(entry.dossier.status)])
         )
+        if entry.changed:  # the producer's changes since the commune returned it
+            lines.append("  " + t.gettext("Changed by the producer since the return:"))
+            lines.extend(returns.change_lines(t, entry.changed))
         rows.append(
             (
                 Option(
@@ -234,6 +237,10 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
         ),
     ]
     lines += self_score_lines(t, view.self_assessment)
+    changed = [(i.code, i.before_return, i.state) for i in view.items if i.before_return]
+    if changed:
+        lines.append(t.gettext("Changed by the producer since the return:"))
+        lines.extend(returns.change_lines(t, changed))
     if view.form_check:
         lines.append(
             t.gettext("Form check: {result}").format(
