@@ -124,7 +124,8 @@ async def test_the_window_reminder_answered_by_its_number_opens_the_reevaluation
     report = await run_pass(sender)  # the day's sweep, then the dispatch
     assert report.dispatch.sent == 1
     pushed = stand_in.texts(CHAT)[-1]
-    assert "04/07/2027" in pushed and "02/09/2027" in pushed
+    assert "04/07/2027" in pushed
+    assert "02/09/2027" in pushed
     assert "1. Mở hồ sơ đánh giá lại" in pushed
 
     reply = await farmer.say("1")
@@ -152,7 +153,8 @@ async def test_the_window_reminder_answered_by_its_number_opens_the_reevaluation
     assert await farmer.where() == ("dossier", "subject_report")
     await farmer.say("co", "xong")
     assert await farmer.where() == ("dossier", "three_year_report")
-    assert "công nghệ" in farmer.last_text and "doanh thu" in farmer.last_text
+    assert "công nghệ" in farmer.last_text
+    assert "doanh thu" in farmer.last_text
 
     # Opened again from /chungnhan, the same dossier continues: never a second one.
     certificates = await farmer.say("/chungnhan")
@@ -186,7 +188,8 @@ async def test_outside_the_window_the_bot_says_what_applies(
     clock.now = at(date(2027, 10, 1))
     late = await farmer.say("/chungnhan")
     assert "đã hết ngày 02/09/2027" in late
-    assert "hết hiệu lực ngày 31/12/2027" in late and "/dangky" in late
+    assert "hết hiệu lực ngày 31/12/2027" in late
+    assert "/dangky" in late
 
     clock.now = at(date(2028, 1, 2))
     expired = await farmer.say("/chungnhan")
@@ -209,13 +212,12 @@ async def test_an_upgrade_dossier_is_opened_from_chungnhan(
         codes = set(
             (
                 await session.scalars(
-                    select(DossierItem.requirement_code).where(
-                        DossierItem.dossier_id == dossier.id
-                    )
+                    select(DossierItem.requirement_code).where(DossierItem.dossier_id == dossier.id)
                 )
             ).all()
         )
-    assert "upgrade_changes" in codes and "three_year_report" not in codes
+    assert "upgrade_changes" in codes
+    assert "three_year_report" not in codes
 
 
 async def test_the_expiry_day_message_no_longer_promises_the_stars(

@@ -42,7 +42,8 @@ def test_the_window_is_180_to_120_days_before_expiry(on: date, timing: FilingTim
 
 
 def test_a_window_that_opened_before_qd26_may_still_be_filed_late_under_article_12_3() -> None:
-    assert extension_applies(OLD) and not extension_applies(EXPIRES)
+    assert extension_applies(OLD)
+    assert not extension_applies(EXPIRES)
     filing = reevaluation_filing(OLD, date(2026, 6, 1))
     assert filing.timing is FilingTiming.LATE_EXTENDED
     assert filing.extended_until == OLD + timedelta(days=180)
