@@ -5,10 +5,12 @@ the renewal supersedes the one it renews."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import docx
 import httpx
 import pytest
 from sqlalchemy import select
@@ -33,6 +35,7 @@ from bot.db.models import (
 )
 from bot.engine import Engine
 from bot.messages import Channel
+from bot.messages import Document as DocumentReply
 from ocop_rules import (
     DossierKind,
     Provider,
@@ -286,3 +289,34 @@ async def test_the_certificate_of_a_reevaluation_supersedes_the_one_it_renews(
     shown = await farmer.say("/chungnhan")
     assert "đã được thay bằng giấy mới" in shown
     assert "★★★★" in shown
+
+
+async def test_a_completed_reevaluation_prints_its_cover_sheet_with_the_kind_ticked(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    # On the console, which sends files (the Zalo stand-in's account cannot).
+    farmer = await producer_with_idea(Chat(Engine(sessionmaker, clock=clock)), "0912345678")
+    certificate_id = await certify(sessionmaker)
+    clock.now = at(date(2027, 7, 20))
+    reply = await farmer.press(f"d:renew:{certificate_id}")
+    for _ in range(40):  # every paper: "có", then done
+        if "đi hết các mục" in reply:
+            break
+        await farmer.say("co")
+        reply = await farmer.say("xong")
+    assert "đi hết các mục" in reply
+    sent = [r for r in await farmer.send_text("/phieu") if isinstance(r, DocumentReply)]
+    # The first dossier prints its idea form; the re-evaluation registers no idea.
+    assert [d.filename.split("-")[0:3] for d in sent] == [
+        ["phieu", "y", "tuong"],
+        ["danh", "muc", "ho"],
+    ]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(sent[1].content)).paragraphs)
+    assert "Lần đăng ký đánh giá: Đánh giá lại" in text
+    cells = [
+        cell.text
+        for row in docx.Document(io.BytesIO(sent[1].content)).tables[0].rows
+        for cell in row.cells
+    ]
+    assert any("đánh dấu ô “Đánh giá lại”" in cell for cell in cells)
+    assert any("giấy tờ pháp lý có thời hạn" in cell for cell in cells)
