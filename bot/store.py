@@ -32,6 +32,7 @@ from bot.db.models import (
 )
 from bot.messages import Channel
 from bot.officer_store import OfficerQueries
+from handlers.assessment import MISSING as RETURNED  # the check of an item sent back
 from handlers.notices import LINK_CODE
 from handlers.ports import (
     CertificateView,
@@ -57,7 +58,6 @@ from ocop_rules import DossierKind, DossierStatus, is_final
 
 LINK_CODE_WINDOW = timedelta(hours=1)
 LINK_CODES_PER_WINDOW = 3
-RETURNED = "missing"  # the officer's check of an item the commune sent back
 MAX_CONTACTS = 2  # officers named to someone who needs a person to call
 
 

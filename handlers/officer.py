@@ -10,7 +10,7 @@ and nothing changes.
 from __future__ import annotations
 
 from bot.messages import Document, Option, Outbound, Reply
-from handlers import conversation, returns
+from handlers import conversation, renewal, returns
 from handlers.assessment import (
     ASSESS_FLOW,
     FORM_CHECK_FLOW,
@@ -172,7 +172,8 @@ async def show_queue(ctx: HandlerContext) -> list[Outbound]:
             commune = commune_by_code(entry.commune_code)
             place = f"[{commune.name if commune else entry.commune_code}] "
         lines.append(
-            f"{number}. {place}{entry.dossier.product_name} "
+            f"{number}. {place}{entry.dossier.product_name}"
+            f"{renewal.kind_label(t, entry.dossier.kind)} "
             f"({entry.dossier.registration_code or '—'}) — {entry.producer} · "
             f"{GROUP_NAMES.get(entry.dossier.group, entry.dossier.group)} · "
             + t.gettext("waiting {days} days").format(days=days)
@@ -227,7 +228,8 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
     lines = [
         t.gettext("Dossier “{product}” ({code})").format(
             product=view.dossier.product_name, code=view.dossier.registration_code or "—"
-        ),
+        )
+        + renewal.kind_label(t, view.dossier.kind),
         t.gettext("Producer: {subject} — {person}").format(
             subject=view.subject_name, person=view.producer or "—"
         ),

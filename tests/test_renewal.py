@@ -160,6 +160,8 @@ async def test_the_window_reminder_answered_by_its_number_opens_the_reevaluation
     assert "doanh thu" in farmer.last_text
 
     # Opened again from /chungnhan, the same dossier continues: never a second one.
+    await farmer.say("menu")
+    assert await farmer.where() == (None, None)
     certificates = await farmer.say("/chungnhan")
     assert "1. Tiếp tục hồ sơ đánh giá lại" in certificates
     await farmer.say("1")
@@ -169,6 +171,27 @@ async def test_the_window_reminder_answered_by_its_number_opens_the_reevaluation
             await session.scalars(select(Dossier).where(Dossier.certificate_id.is_not(None)))
         ).all()
     assert len(renewals) == 1
+
+
+async def test_the_reminder_picked_by_its_words_in_the_middle_of_a_flow_opens_the_dossier(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    farmer: Chat,
+    zalo: tuple[ZaloStandIn, ZaloChannel],
+) -> None:
+    _, channel = zalo
+    await certify(sessionmaker)
+    clock.now = at(date(2027, 7, 4))
+    await farmer.say("/dangky")  # another idea: its first question expects typed words
+    flow, _ = await farmer.where()
+    assert flow == "idea"
+    sender = Dispatcher(
+        sessionmaker, {Channel.ZALO: channel}, AlertConfig(), clock=clock, pacer=Pacer(1000, 0)
+    )
+    assert (await run_pass(sender)).dispatch.sent == 1
+    reply = await farmer.say("mo ho so danh gia lai")  # the option's words, no diacritics
+    assert "đánh dấu ô “Đánh giá lại”" in reply
+    assert await farmer.where() == ("dossier", "registration_form")
 
 
 async def test_outside_the_window_the_bot_says_what_applies(
