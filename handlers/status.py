@@ -93,6 +93,8 @@ def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound
             Reply(t.gettext("You have no product yet. Register a product idea first with /dangky."))
         ]
     replies: list[Outbound] = []
+    # Every option goes under the last message: on Zalo a typed number answers that list.
+    options: list[Option] = []
     for view in views:
         step = cycle_step(DossierStatus(view.dossier.status))
         missing = _required_missing(view)
@@ -136,17 +138,28 @@ def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound
                 "commune."
             )
         lines.append(t.gettext("Next: {action}").format(action=action))
-        rows: tuple[tuple[Option, ...], ...] = ()
         if returned and returns.all_changed(view.items):
-            rows = ((returns.resend_option(t, view.dossier.dossier_id),),)
-        replies.append(Reply("\n".join(lines), rows))
+            resend = returns.resend_option(t, view.dossier.dossier_id)
+            options.append(_naming(resend, view.dossier.product_name, len(views)))
+        replies.append(Reply("\n".join(lines)))
     if any(view.dossier.product_set is not None for view in views):
         # The sheet is known: the producer can score the product against it now.
-        offer = Option(t.gettext("Self-assessment against the scoring sheet"), SELF_ASSESS)
-        last = replies[-1]
-        assert isinstance(last, Reply)  # noqa: S101 - built just above
-        replies[-1] = Reply(last.text, (*last.choices, (offer,)))
-    return replies
+        options.append(Option(t.gettext("Self-assessment against the scoring sheet"), SELF_ASSESS))
+    return _under_the_last(replies, options)
+
+
+def _naming(option: Option, product: str, shown: int) -> Option:
+    """``option`` with its product's name when the screen shows several products."""
+    return Option(f"{option.label} — {product}", option.payload) if shown > 1 else option
+
+
+def _under_the_last(replies: list[Outbound], options: list[Option]) -> list[Outbound]:
+    """``replies`` with ``options`` listed under the last one (the list a number answers)."""
+    if not options:
+        return replies
+    last = replies[-1]
+    assert isinstance(last, Reply)  # noqa: S101 - every screen message is a Reply
+    return [*replies[:-1], Reply(last.text, tuple((option,) for option in options))]
 
 
 def _reevaluation_papers(certificate: CertificateView, today: date) -> list[str]:
@@ -164,6 +177,7 @@ def certificate_screen(
     if not certificates:
         return [Reply(t.gettext("You have no OCOP certificate yet."))]
     replies: list[Outbound] = []
+    options: list[Option] = []
     for cert in certificates:
         state = (
             certificate_state(cert.issued_on, today)
@@ -211,9 +225,12 @@ def certificate_screen(
                     day=format_day(notice, ctx.language)
                 )
             )
-        options = renewal.certificate_options(t, cert, today)
-        replies.append(Reply("\n".join(lines), tuple((option,) for option in options)))
-    return replies
+        options.extend(
+            _naming(option, cert.product_name, len(certificates))
+            for option in renewal.certificate_options(t, cert, today)
+        )
+        replies.append(Reply("\n".join(lines)))
+    return _under_the_last(replies, options)
 
 
 async def show_status(ctx: HandlerContext) -> list[Outbound]:

@@ -343,3 +343,36 @@ async def test_a_completed_reevaluation_prints_its_cover_sheet_with_the_kind_tic
     ]
     assert any("đánh dấu ô “Đánh giá lại”" in cell for cell in cells)
     assert any("giấy tờ pháp lý có thời hạn" in cell for cell in cells)
+
+
+async def test_with_two_certificates_every_option_is_numbered_in_one_list(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, farmer: Chat
+) -> None:
+    await certify(sessionmaker)
+    async with sessionmaker.begin() as session:
+        honey = (await session.scalars(select(Product))).one()
+        tea = Product(subject_id=honey.subject_id, name="Tra shan tuyet", group_code="food")
+        session.add(tea)
+        await session.flush()
+        session.add(
+            Certificate(
+                product_id=tea.id,
+                number="13/GCN-OCOP",
+                stars=5,
+                issuing_level="central",
+                issuing_authority="Bộ Nông nghiệp và Môi trường",
+                issued_on=add_months(EXPIRES, -36),
+                expires_on=EXPIRES,
+                status="valid",
+            )
+        )
+    clock.now = at(date(2027, 7, 4))
+    shown = await farmer.say("/chungnhan")
+    assert "1. Mở hồ sơ đánh giá lại — Mat ong rung" in shown
+    assert "2. Đăng ký nâng hạng sao — Mat ong rung" in shown
+    assert "3. Mở hồ sơ đánh giá lại — Tra shan tuyet" in shown
+    assert "nâng hạng sao — Tra shan tuyet" not in shown  # 5★ has no higher star
+    reply = await farmer.say("3")
+    assert "“Tra shan tuyet”" in reply
+    tea_dossier = await renewal_dossier(sessionmaker)
+    assert tea_dossier.kind == DossierKind.RE_EVALUATION
