@@ -297,12 +297,20 @@ class OfficerQueries:
         ).all()
         ids = [row[0].id for row in rows]
         states: dict[int, dict[str, str]] = {i: {} for i in ids}
-        for dossier_id, code, state in await self._session.execute(
-            select(DossierItem.dossier_id, DossierItem.requirement_code, DossierItem.state).where(
-                DossierItem.dossier_id.in_(ids)
+        changed: dict[int, list[tuple[str, str, str]]] = {i: [] for i in ids}
+        for dossier_id, code, state, before in await self._session.execute(
+            select(
+                DossierItem.dossier_id,
+                DossierItem.requirement_code,
+                DossierItem.state,
+                DossierItem.before_return,
             )
+            .where(DossierItem.dossier_id.in_(ids))
+            .order_by(DossierItem.id)
         ):
             states[dossier_id][code] = state
+            if before is not None:  # changed by the producer since the commune returned it
+                changed[dossier_id].append((code, before, state))
         checks = dict(
             (
                 await self._session.execute(
@@ -320,6 +328,7 @@ class OfficerQueries:
                 dossier.status_changed_at,
                 states[dossier.id],
                 checks.get(dossier.id),
+                tuple(changed[dossier.id]),
             )
             for dossier, product, subject, name in rows
         ]
@@ -430,6 +439,7 @@ class OfficerQueries:
                     int(counts.get(i.id, 0)),
                     i.officer_check,
                     i.officer_note,
+                    i.before_return,
                 )
                 for i in items
             ),
@@ -512,6 +522,7 @@ class OfficerQueries:
                 item = DossierItem(dossier_id=dossier_id, requirement_code=code, state="pending")
                 self._session.add(item)
             item.officer_check, item.officer_note, item.updated_at = verdict, note, self._now
+            item.before_return = None  # checked again: later changes count from this check
         assessment = await self._open_assessment(person_id, dossier_id)
         before = {"form_check": assessment.form_check, "status": dossier.status}
         complete = all(verdict == "ok" for verdict, _ in check.checks.values())

@@ -33,6 +33,7 @@ from bot.db.models import (
 from bot.messages import Channel
 from bot.officer_store import OfficerQueries
 from bot.question_store import QuestionQueries
+from handlers.assessment import MISSING as RETURNED  # the check of an item sent back
 from handlers.notices import LINK_CODE
 from handlers.ports import (
     CertificateView,
@@ -72,6 +73,17 @@ def _dossier_view(dossier: Dossier, product: Product) -> DossierView:
         dossier.status,
         product.product_set,
         (dossier.submitted_at or dossier.created_at).date(),
+    )
+
+
+def _item_view(item: DossierItem, evidence_count: int) -> ItemView:
+    return ItemView(
+        item.requirement_code,
+        item.state,
+        evidence_count,
+        item.officer_check,
+        item.officer_note,
+        item.before_return,
     )
 
 
@@ -571,7 +583,7 @@ class SqlStore(OfficerQueries, QuestionQueries):
             .group_by(EvidenceFile.dossier_item_id)
         )
         counts: dict[int, int] = dict(counted.all())
-        return [ItemView(code, items[code].state, counts.get(items[code].id, 0)) for code in codes]
+        return [_item_view(items[code], counts.get(items[code].id, 0)) for code in codes]
 
     async def set_product_set(self, person_id: int, dossier_id: int, number: int) -> None:
         """Record the set (1–26) of the product of the person's own dossier.
@@ -596,6 +608,10 @@ class SqlStore(OfficerQueries, QuestionQueries):
         )
         if item is None:
             raise LookupError(f"no item {code} on dossier {dossier_id}")
+        if item.officer_check == RETURNED and item.before_return is None:
+            # The first change of an item the commune returned: keep what it was, so the
+            # officer sees old → new (cleared by the officer's next check of the form).
+            item.before_return = item.state
         item.state, item.updated_at = state, self._now
         if evidence is not None:
             self._session.add(
@@ -616,6 +632,90 @@ class SqlStore(OfficerQueries, QuestionQueries):
             .where(EvidenceFile.dossier_item_id == item.id)
         )
         return ItemView(code, state, int(count or 0))
+
+    async def open_renewal(
+        self, person_id: int, certificate_id: int, kind: str
+    ) -> DossierView | None:
+        """The open re-evaluation or upgrade dossier of the person's certificate, created in
+        preparation at the commune when there is none (it then follows the commune → province
+        path of any dossier); None when the certificate is not theirs or no longer valid."""
+        row = (
+            await self._session.execute(
+                select(Certificate, Product, Subject)
+                .join(Product, Product.id == Certificate.product_id)
+                .join(Subject, Subject.id == Product.subject_id)
+                .where(Certificate.id == certificate_id)
+                .where(Subject.owner_person_id == person_id)
+            )
+        ).first()
+        if row is None or row[0].status != "valid":
+            return None
+        certificate, product, subject = row
+        for dossier in await self._session.scalars(
+            select(Dossier)
+            .where(Dossier.certificate_id == certificate.id)
+            .where(Dossier.kind == kind)
+            .order_by(Dossier.id)
+        ):
+            if not is_final(DossierStatus(dossier.status)):
+                return _dossier_view(dossier, product)
+        dossier = Dossier(
+            product_id=product.id,
+            kind=kind,
+            status=DossierStatus.IN_PREPARATION.value,
+            commune_code=subject.commune_code,
+            certificate_id=certificate.id,
+            year=self._now.astimezone(self._timezone).year,
+            status_changed_at=self._now,
+            created_at=self._now,
+        )
+        self._session.add(dossier)
+        await self._session.flush()
+        return _dossier_view(dossier, product)
+
+    async def resend_dossier(self, person_id: int, dossier_id: int) -> int | None:
+        """Tell the commune's officers that the returned dossier was completed, with what
+        changed; None when the dossier is not one the commune returned."""
+        dossier = await self._dossier(person_id, dossier_id)
+        items = list(
+            await self._session.scalars(
+                select(DossierItem).where(DossierItem.dossier_id == dossier_id)
+            )
+        )
+        if dossier.status != DossierStatus.IN_PREPARATION or not any(
+            i.officer_check == RETURNED for i in items
+        ):
+            return None
+        product = await self._session.get_one(Product, dossier.product_id)
+        changed = [
+            [i.requirement_code, i.before_return, i.state]
+            for i in items
+            if i.before_return is not None
+        ]
+        officers = (
+            await self._session.scalars(
+                select(OfficerAssignment.person_id).where(
+                    OfficerAssignment.commune_code == dossier.commune_code
+                )
+            )
+        ).all()
+        for officer in officers:
+            self._session.add(
+                OutboxMessage(
+                    dedupe_key=f"dossier_resent:{dossier_id}:{self._now.isoformat()}:{officer}",
+                    recipient_person_id=officer,
+                    kind="dossier_resent",
+                    payload={
+                        "dossier_id": dossier_id,
+                        "product": product.name,
+                        "code": product.registration_code,
+                        "changed": changed,
+                    },
+                    due_at=self._now,
+                )
+            )
+        await self._session.flush()
+        return len(officers)
 
     async def self_assessment(self, person_id: int, dossier_id: int) -> SelfAssessmentView | None:
         """The latest self-assessment of the person's dossier, or None."""
@@ -677,7 +777,7 @@ class SqlStore(OfficerQueries, QuestionQueries):
             views.append(
                 StatusView(
                     dossier,
-                    tuple(ItemView(i.requirement_code, i.state, 0) for i in items),
+                    tuple(_item_view(i, 0) for i in items),
                     conclusion,
                     await self._round_of(await self._session.get_one(Dossier, dossier.dossier_id)),
                     None if forwarded_to else stars,  # no stars before the level it goes to
@@ -688,13 +788,24 @@ class SqlStore(OfficerQueries, QuestionQueries):
 
     async def certificates(self, person_id: int) -> list[CertificateView]:
         """The certificates of the person's products, newest first."""
-        rows = await self._session.execute(
-            select(Certificate, Product)
-            .join(Product, Product.id == Certificate.product_id)
-            .join(Subject, Subject.id == Product.subject_id)
-            .where(Subject.owner_person_id == person_id)
-            .order_by(Certificate.issued_on.desc())
-        )
+        rows = (
+            await self._session.execute(
+                select(Certificate, Product)
+                .join(Product, Product.id == Certificate.product_id)
+                .join(Subject, Subject.id == Product.subject_id)
+                .where(Subject.owner_person_id == person_id)
+                .order_by(Certificate.issued_on.desc())
+            )
+        ).all()
+        renewals = {
+            cert_id: kind
+            for cert_id, kind, status in await self._session.execute(
+                select(Dossier.certificate_id, Dossier.kind, Dossier.status).where(
+                    Dossier.certificate_id.in_([c.id for c, _ in rows])
+                )
+            )
+            if not is_final(DossierStatus(status))
+        }
         return [
             CertificateView(
                 p.name,
@@ -706,6 +817,8 @@ class SqlStore(OfficerQueries, QuestionQueries):
                 c.issued_on,
                 c.expires_on,
                 c.status,
+                c.id,
+                renewals.get(c.id),
             )
             for c, p in rows
         ]

@@ -24,6 +24,7 @@ from bot.messages import (
     Reply,
     Text,
 )
+from handlers import returns
 from handlers.conversation import Control, State, Turn, control_of
 from handlers.i18n import N_
 from handlers.payloads import PayloadKind, make, parse
@@ -50,6 +51,11 @@ ACCEPTED_TYPES = (
 HAVE, MISSING, NOT_APPLICABLE, PENDING = "have", "missing", "not_applicable", "pending"
 SET_STEP = "set"  # the question of a product that has no set yet
 MISSING_LIST = make(PayloadKind.CHECKLIST, "missing")
+# How a renewal dossier is named beside its product (a first evaluation has no label).
+KIND_LABELS = {
+    DossierKind.RE_EVALUATION: N_("re-evaluation"),
+    DossierKind.UPGRADE: N_("upgrade"),
+}
 
 
 def _answer(code: str, answer: str) -> str:
@@ -67,7 +73,9 @@ EXPLANATIONS: dict[str, str] = {
         "commune officer can show you a sample."
     ),
     "three_year_report": N_(
-        "A report of the last three years: raw materials, sales and quality declaration."
+        "Your self-assessment report updated since the product was recognised: raw "
+        "materials, technology, packaging, labels, quality declaration, periodic tests, "
+        "market, output and revenue."
     ),
     "product_samples": N_("Five units of the product, packaged as sold."),
     "upgrade_changes": N_(
@@ -108,6 +116,10 @@ EXPLANATIONS: dict[str, str] = {
         "Proof that the owner is a woman or from an ethnic minority, for bonus points."
     ),
     "business_plan": N_("Your production and business plan."),
+    "dated_papers": N_(
+        "Your papers that have an end date (business registration, food-safety certificate, "
+        "tests…), in their current, still valid version."
+    ),
 }
 
 
@@ -152,12 +164,17 @@ def _progress(items: list[ItemView], ctx: HandlerContext) -> str:
 
 def _ask(ctx: HandlerContext, checklist: _Checklist, items: list[ItemView], code: str) -> Reply:
     t = ctx.t
-    item = requirement(code)
+    # The dossier's own wording of the paper (Mẫu 01 names the box its kind ticks).
+    item = next((r for r in checklist.asked if r.code == code), None) or requirement(code)
     lines = [
         f"{_progress(items, ctx)} · "
         + t.gettext("Do you have this paper: {name}?").format(name=item.name_vi),
         t.gettext(EXPLANATIONS[code]),
     ]
+    answered = next((i for i in items if i.code == code), None)
+    note = returns.note_line(t, answered) if answered is not None else None
+    if note is not None:
+        lines.insert(1, note)
     rows = [
         (Option(t.gettext("Yes, I have it"), _answer(code, "have")),),
         (Option(t.gettext("Not yet"), _answer(code, "missing")),),
@@ -173,6 +190,34 @@ def _next_pending(items: list[ItemView], after: str | None = None) -> str | None
     start = codes.index(after) + 1 if after in codes else 0
     ordered = items[start:] + items[:start]
     return next((i.code for i in ordered if i.state == PENDING), None)
+
+
+def _next_item(dossier: DossierView, items: list[ItemView], after: str | None = None) -> str | None:
+    """The next paper to ask: a pending one, else one the commune returned that the
+    producer has not answered again yet."""
+    following = _next_pending(items, after)
+    if following is None and returns.is_returned(dossier, items):
+        return returns.next_returned(items, after)
+    return following
+
+
+def _finished(
+    ctx: HandlerContext,
+    state: State,
+    checklist: _Checklist,
+    items: list[ItemView],
+    lead: list[Outbound],
+) -> Turn:
+    """Every paper answered: what is missing, and for a returned dossier whose flagged
+    papers were all answered again, the offer to send it back (the chat stays on it, so a
+    typed number picks it)."""
+    report = missing_report(ctx, checklist, items)
+    if returns.is_returned(checklist.dossier, items) and returns.all_changed(items):
+        state.flow, state.step = FLOW, returns.RESEND
+        offer = returns.resend_offer(ctx.t, checklist.dossier.dossier_id)
+        return Turn([*lead, report, offer], state)
+    state.flow = state.step = None
+    return Turn([*lead, report], state, done=True)
 
 
 def missing_report(ctx: HandlerContext, checklist: _Checklist, items: list[ItemView]) -> Reply:
@@ -216,7 +261,7 @@ async def start(ctx: HandlerContext, state: State, dossier_id: int | None = None
         rows = tuple(
             (
                 Option(
-                    f"{d.product_name} ({d.registration_code or '—'})",
+                    f"{d.product_name} ({d.registration_code or '—'}){_kind_label(ctx, d)}",
                     make(PayloadKind.CHECKLIST, "pick", d.dossier_id),
                 ),
             )
@@ -224,6 +269,12 @@ async def start(ctx: HandlerContext, state: State, dossier_id: int | None = None
         )
         return Turn([Reply(ctx.t.gettext("Which product's dossier?"), rows)], state)
     return await _open(ctx, state, chosen or dossiers[0])
+
+
+def _kind_label(ctx: HandlerContext, dossier: DossierView) -> str:
+    """ " — re-evaluation" / " — upgrade" after a renewal dossier's name; "" otherwise."""
+    label = KIND_LABELS.get(DossierKind(dossier.kind))
+    return f" — {ctx.t.gettext(label)}" if label else ""
 
 
 def _ask_set(ctx: HandlerContext, dossier: DossierView) -> Reply:
@@ -275,11 +326,9 @@ async def _open(ctx: HandlerContext, state: State, dossier: DossierView) -> Turn
         state.step = SET_STEP
         return Turn([_ask_set(ctx, dossier)], state)
     checklist, items = await _load(ctx, dossier)
-    code = _next_pending(items)
+    code = _next_item(dossier, items)
     if code is None:
-        state.step = None
-        state.flow = None
-        return Turn([missing_report(ctx, checklist, items)], state, done=True)
+        return _finished(ctx, state, checklist, items, [])
     state.step = code
     intro = ctx.t.gettext("Dossier for “{product}”: I will ask about each paper in turn.").format(
         product=dossier.product_name
@@ -341,6 +390,25 @@ def _pick(content: Content, ctx: HandlerContext, code: str) -> str | None:
     return None
 
 
+async def _answer_resend(ctx: HandlerContext, state: State, content: Content) -> Turn:
+    """The answer to "send the dossier back?": its option sends it; anything else leaves the
+    checklist as saved (it can be sent later from /trangthai or /hoso)."""
+    picked = parse(content.payload) if isinstance(content, ChoicePicked) else None
+    if (
+        picked is not None
+        and picked.kind is PayloadKind.DOSSIER
+        and picked.part(0) == returns.RESEND
+        and picked.part(1).isdigit()
+    ):
+        return await returns.resend(ctx, state, int(picked.part(1)))
+    state.flow = state.step = None
+    return Turn(
+        [Reply(ctx.t.gettext("Saved. Type /hoso to continue the checklist any time."))],
+        state,
+        done=True,
+    )
+
+
 async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one message while the checklist is open."""
     t = ctx.t
@@ -350,6 +418,8 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
         if picked and picked.kind is PayloadKind.CHECKLIST and picked.part(1).isdigit():
             return await start(ctx, state, int(picked.part(1)))
         return await start(ctx, state)
+    if state.step == returns.RESEND:
+        return await _answer_resend(ctx, state, content)
     dossiers = {d.dossier_id: d for d in await ctx.store.open_dossiers(ctx.profile.person_id)}
     dossier = dossiers.get(state.data.get("dossier_id", -1))
     code = state.step or ""
@@ -436,16 +506,9 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
             ctx.profile.person_id, dossier.dossier_id, code, state_value, None
         )
     checklist, items = await _load(ctx, dossier)
-    following = _next_pending(items, code)
+    following = _next_item(dossier, items, code)
     if following is None:
-        state.flow = state.step = None
-        return Turn(
-            [
-                Reply(t.gettext("You have gone through every paper.")),
-                missing_report(ctx, checklist, items),
-            ],
-            state,
-            done=True,
-        )
+        done: list[Outbound] = [Reply(t.gettext("You have gone through every paper."))]
+        return _finished(ctx, state, checklist, items, done)
     state.step = following
     return Turn([_ask(ctx, checklist, items, following)], state)

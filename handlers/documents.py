@@ -24,7 +24,13 @@ from handlers.i18n import Translator
 from handlers.ideas import IDEA
 from handlers.ports import HandlerContext, IdeaForm, ItemView
 from handlers.xml_text import xml_safe_all
-from ocop_rules import SUBJECT_TYPE_NAMES_VI, SubjectType, requirement
+from ocop_rules import (
+    REGISTRATION_BOXES_VI,
+    SUBJECT_TYPE_NAMES_VI,
+    DossierKind,
+    SubjectType,
+    requirement,
+)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 STATE_NAMES = {
@@ -155,6 +161,10 @@ def cover_sheet_docx(form: IdeaForm, items: list[ItemView], day: datetime) -> by
         "DANH MỤC HỒ SƠ SẢN PHẨM OCOP",
         f"Sản phẩm: {form.dossier.product_name} — Mã hồ sơ: {form.dossier.registration_code or ''}",
     )
+    kind = DossierKind(form.dossier.kind)
+    if kind is not DossierKind.NEW:  # Mẫu 01, mục 4: which evaluation this dossier asks for
+        doc.add_paragraph(f"Lần đăng ký đánh giá: {REGISTRATION_BOXES_VI[kind]}")
+    names = {r.code: r.name_vi for r in checklist.asked_requirements(form.dossier)}
     table = doc.add_table(rows=1, cols=4)
     table.style = "Table Grid"
     for cell, text in zip(
@@ -164,7 +174,7 @@ def cover_sheet_docx(form: IdeaForm, items: list[ItemView], day: datetime) -> by
     for number, item in enumerate(items, start=1):
         cells = table.add_row().cells
         cells[0].text = str(number)
-        cells[1].text = requirement(item.code).name_vi
+        cells[1].text = names.get(item.code) or requirement(item.code).name_vi
         cells[2].text = STATE_NAMES.get(item.state, item.state)
         cells[3].text = str(item.evidence_count)
     doc.add_paragraph()
@@ -191,23 +201,36 @@ async def send_forms(ctx: HandlerContext) -> list[Outbound]:
     for dossier in dossiers:
         form = await ctx.store.idea_form(ctx.profile.person_id, dossier.dossier_id)
         code = dossier.registration_code or str(dossier.dossier_id)
-        replies.append(
-            Document(
-                idea_form_docx(form, vi, ctx.now),
-                f"phieu-y-tuong-{code}.docx",
-                ctx.t.gettext("Idea registration form"),
-                DOCX,
+        if dossier.kind == DossierKind.NEW:
+            # A re-evaluation or an upgrade registers no idea: its product is certified.
+            replies.append(
+                Document(
+                    idea_form_docx(form, vi, ctx.now),
+                    f"phieu-y-tuong-{code}.docx",
+                    ctx.t.gettext("Idea registration form"),
+                    DOCX,
+                )
             )
-        )
         codes = [r.code for r in checklist.asked_requirements(dossier)]
         items = await ctx.store.checklist(ctx.profile.person_id, dossier.dossier_id, codes)
         if items and all(item.state != checklist.PENDING for item in items):
             replies.append(
                 Document(
                     cover_sheet_docx(form, items, ctx.now),
-                    f"danh-muc-ho-so-{code}.docx",
+                    f"danh-muc-ho-so-{code}-{dossier.dossier_id}.docx"
+                    if dossier.kind != DossierKind.NEW
+                    else f"danh-muc-ho-so-{code}.docx",
                     ctx.t.gettext("Dossier cover sheet"),
                     DOCX,
                 )
             )
+    if not replies:
+        return [
+            Reply(
+                ctx.t.gettext(
+                    "The dossier cover sheet is printed once every paper is answered: continue "
+                    "with /hoso."
+                )
+            )
+        ]
     return replies

@@ -12,10 +12,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.messages import Option, Outbound, Reply
+from handlers.dates import format_day
 from handlers.i18n import N_, Translator
 from handlers.payloads import PayloadKind, make
 from handlers.ports import HandlerContext
-from handlers.status import format_day, samples_required
+from handlers.renewal import renew_payload
+from handlers.returns import change_lines
+from handlers.status import samples_required
 from ocop_rules import reevaluation_window, requirement
 
 # Kinds a person may turn off with /thongbao, with what they are. Each can be turned off:
@@ -56,10 +59,14 @@ def _cert_expiry(p: Payload, t: Translator, language: str) -> Reply:
     expires_on = date.fromisoformat(p["expires_on"])
     window = reevaluation_window(expires_on)
     due_on = expires_on - timedelta(days=p["days_before"])
+    renew = None
     if p["days_before"] == 0:
+        # It lapses at expiry (QĐ 26, Điều 4.3): stars are not kept by a later round.
         text = t.gettext(
-            "Your {stars}★ OCOP certificate for “{product}” expires today ({day}). To be OCOP "
-            "again, the product can be registered for evaluation in a coming round."
+            "Your {stars}★ OCOP certificate for “{product}” expires today ({day}) and is no "
+            "longer valid after today. If its re-evaluation was filed in time, the province's "
+            "decision gives the new certificate; otherwise the product needs a new evaluation: "
+            "register it with /dangky."
         )
     elif due_on <= window.closes:
         # Every day from the window's opening to its last day (Điều 7.6.a).
@@ -68,6 +75,10 @@ def _cert_expiry(p: Payload, t: Translator, language: str) -> Reply:
             "keep the stars, file the re-evaluation dossier with your commune from {opens} to "
             "{closes} at the latest."
         )
+        if "certificate_id" in p and due_on >= window.opens:
+            renew = Option(
+                t.gettext("Open the re-evaluation dossier"), renew_payload(p["certificate_id"])
+            )
     else:
         text = t.gettext(
             "Your {stars}★ OCOP certificate for “{product}” expires on {day}, in {days} days. "
@@ -82,7 +93,8 @@ def _cert_expiry(p: Payload, t: Translator, language: str) -> Reply:
         opens=_day(window.opens.isoformat(), language),
         closes=_day(window.closes.isoformat(), language),
     )
-    return Reply(body, _button(t, N_("My certificates"), "certificates"))
+    rows = _button(t, N_("My certificates"), "certificates")
+    return Reply(body, ((renew,), *rows) if renew is not None else rows)
 
 
 def _round_opening(p: Payload, t: Translator, language: str) -> Reply:
@@ -194,6 +206,24 @@ def _dossier_returned(p: Payload, t: Translator, _language: str) -> Reply:
         name = requirement(code).name_vi
         lines.append(f"• {name}: {note}" if note else f"• {name}")
     return Reply("\n".join(lines), _button(t, N_("Dossier checklist"), "dossier"))
+
+
+def _dossier_resent(p: Payload, t: Translator, _language: str) -> Reply:
+    lines = [
+        t.gettext(
+            "The producer has completed the returned dossier of “{product}” ({code}) and sent "
+            "it back. Changed:"
+        ).format(product=p["product"], code=p.get("code") or "—")
+    ]
+    lines.extend(change_lines(t, [tuple(change) for change in p["changed"]]) or ["  —"])
+    rows = (
+        (
+            Option(
+                t.gettext("Open the dossier"), make(PayloadKind.OFFICER, "open", p["dossier_id"])
+            ),
+        ),
+    )
+    return Reply("\n".join(lines), rows)
 
 
 CONCLUSIONS = {
@@ -336,6 +366,7 @@ RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
     "officer_digest": _officer_digest,
     "new_idea": _new_idea,
     "dossier_returned": _dossier_returned,
+    "dossier_resent": _dossier_resent,
     "commune_result": _commune_result,
     "submitted_to_province": _submitted,
     LINK_CODE: _link_code,

@@ -10,7 +10,7 @@ and nothing changes.
 from __future__ import annotations
 
 from bot.messages import Document, Option, Outbound, Reply
-from handlers import conversation
+from handlers import conversation, renewal, returns
 from handlers.assessment import (
     ASSESS_FLOW,
     FORM_CHECK_FLOW,
@@ -20,12 +20,12 @@ from handlers.assessment import (
 from handlers.checklist import PENDING, asked_requirements
 from handlers.communes import commune_by_code
 from handlers.conversation import State, Turn
+from handlers.dates import format_day
 from handlers.i18n import N_
 from handlers.payloads import PayloadKind, make
 from handlers.ports import Changes, HandlerContext, OfficerDossier, Profile, QueueEntry
 from handlers.reports import DOCX
 from handlers.self_assessment import self_score_lines
-from handlers.status import format_day
 from ocop_rules import CommuneConclusion, DossierStatus, product_groups
 
 OFFICER_ROLES = frozenset({"officer", "producer_officer"})
@@ -172,7 +172,8 @@ async def show_queue(ctx: HandlerContext) -> list[Outbound]:
             commune = commune_by_code(entry.commune_code)
             place = f"[{commune.name if commune else entry.commune_code}] "
         lines.append(
-            f"{number}. {place}{entry.dossier.product_name} "
+            f"{number}. {place}{entry.dossier.product_name}"
+            f"{renewal.kind_label(t, entry.dossier.kind)} "
             f"({entry.dossier.registration_code or '—'}) — {entry.producer} · "
             f"{GROUP_NAMES.get(entry.dossier.group, entry.dossier.group)} · "
             + t.gettext("waiting {days} days").format(days=days)
@@ -181,6 +182,9 @@ async def show_queue(ctx: HandlerContext) -> list[Outbound]:
             + " · "
             + t.gettext(STATUS_LABELS[DossierStatus(entry.dossier.status)])
         )
+        if entry.changed:  # the producer's changes since the commune returned it
+            lines.append("  " + t.gettext("Changed by the producer since the return:"))
+            lines.extend(returns.change_lines(t, entry.changed))
         rows.append(
             (
                 Option(
@@ -224,7 +228,8 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
     lines = [
         t.gettext("Dossier “{product}” ({code})").format(
             product=view.dossier.product_name, code=view.dossier.registration_code or "—"
-        ),
+        )
+        + renewal.kind_label(t, view.dossier.kind),
         t.gettext("Producer: {subject} — {person}").format(
             subject=view.subject_name, person=view.producer or "—"
         ),
@@ -234,6 +239,10 @@ def _card(ctx: HandlerContext, view: OfficerDossier) -> Reply:
         ),
     ]
     lines += self_score_lines(t, view.self_assessment)
+    changed = [(i.code, i.before_return, i.state) for i in view.items if i.before_return]
+    if changed:
+        lines.append(t.gettext("Changed by the producer since the return:"))
+        lines.extend(returns.change_lines(t, changed))
     if view.form_check:
         lines.append(
             t.gettext("Form check: {result}").format(

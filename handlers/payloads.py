@@ -27,6 +27,7 @@ class PayloadKind(StrEnum):
     OFFICER = "o"  # o:<action>:<dossier>: an officer's move on a dossier
     TOGGLE = "t"  # t:<notice kind>: turn a kind of notice on or off
     SELF_ASSESSMENT = "a"  # a:ans:<criterion>:<answer> | a:set:<n> | a:pick:<dossier> | a:sum:…
+    DOSSIER = "d"  # d:renew|upgrade:<certificate> | d:resend:<dossier>: a producer's move
 
 
 @dataclass(frozen=True, slots=True)

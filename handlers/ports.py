@@ -136,6 +136,11 @@ class ItemView:
     code: str
     state: str
     evidence_count: int
+    # The commune's check when it returned the dossier ("missing" with its reason), and the
+    # answer the item had then when the producer has changed it since (None: unchanged).
+    officer_check: str | None = None
+    officer_note: str | None = None
+    before_return: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +207,9 @@ class CertificateView:
     issued_on: date
     expires_on: date
     status: str
+    certificate_id: int = 0
+    # An open re-evaluation or upgrade dossier that renews this certificate, if any.
+    renewal_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +323,19 @@ class ProducerStore(Protocol):
         """Record the set (1–26) of the product of the person's own dossier."""
         ...
 
+    async def open_renewal(
+        self, person_id: int, certificate_id: int, kind: str
+    ) -> DossierView | None:
+        """The open re-evaluation or upgrade dossier (``kind``) of the person's certificate,
+        created in preparation at the commune when there is none; None when the certificate
+        is not the person's or is no longer valid."""
+        ...
+
+    async def resend_dossier(self, person_id: int, dossier_id: int) -> int | None:
+        """Tell the commune's officers that the person's returned dossier was completed; how
+        many officers were told, or None when the dossier is not a returned one."""
+        ...
+
     async def self_assessment(self, person_id: int, dossier_id: int) -> SelfAssessmentView | None:
         """The latest self-assessment of the person's dossier, or None."""
         ...
@@ -394,6 +415,8 @@ class QueueEntry:
     waiting_since: datetime
     item_states: dict[str, str]
     form_check: str | None
+    # Items the producer changed since the commune returned the dossier: (code, old, new).
+    changed: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +440,7 @@ class OfficerItem:
     evidence_count: int
     officer_check: str | None
     officer_note: str | None
+    before_return: str | None = None  # its answer when returned, once the producer changed it
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from bot.messages import (
     Reply,
     Text,
 )
-from handlers import claiming, conversation, linking, notices, offers, officer
+from handlers import claiming, conversation, linking, notices, offers, officer, renewal, returns
 from handlers.conversation import Control, State, Turn, control_of
 from handlers.data_rights import wipe
 from handlers.features import (
@@ -223,6 +223,17 @@ async def _interrupt(
     """An option of a pushed notice (or an old menu button) picked in the middle of a
     conversation: a screen is shown and the conversation's question asked again; a flow
     takes over, the conversation's answers kept as a draft."""
+    if (
+        wanted is None
+        and isinstance(content, ChoicePicked)
+        and parse(content.payload).kind is PayloadKind.DOSSIER
+    ):
+        # A producer's move opens a dossier's checklist: it takes over like a flow.
+        if current.drafts:
+            conversation.leave(state)
+        else:
+            state.clear()
+        return await _outside(ctx, state, content, None)
     if wanted is None:  # a notice's option that is not a feature: an officer's move…
         outside = await _outside(ctx, State(data=dict(state.data)), content, None)
         return Turn([*outside.replies, *await current.reprompt(ctx, state)], state)
@@ -236,6 +247,17 @@ async def _interrupt(
     else:
         state.clear()
     return await wanted.open(ctx, state)
+
+
+async def _producer_move(ctx: HandlerContext, state: State, action: str, target: int) -> Turn:
+    """A producer's option on a certificate or a dossier (``d:<action>:<id>``)."""
+    if ctx.profile is None or ctx.profile.role == "officer":
+        return Turn(_refusal(ctx), state)
+    if action in renewal.KIND_OF_ACTION:
+        return await renewal.act(ctx, state, action, target)
+    if action == returns.RESEND:
+        return await returns.resend(ctx, state, target)
+    return Turn([menu(ctx, ctx.t.gettext("That choice is from an earlier message."))], state)
 
 
 def _refusal(ctx: HandlerContext) -> list[Outbound]:
@@ -268,6 +290,8 @@ async def _outside(
             return Turn(await notices.toggle(ctx, picked.part(0)), state)
         if picked.kind is PayloadKind.OFFICER and picked.part(1).isdigit():
             return await officer.act(ctx, state, picked.part(0), int(picked.part(1)))
+        if picked.kind is PayloadKind.DOSSIER and picked.part(1).isdigit():
+            return await _producer_move(ctx, state, picked.part(0), int(picked.part(1)))
     if (
         officer.is_officer(ctx.profile)
         and isinstance(content, Text)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from bot.messages import Option, Outbound, Reply
+from handlers import renewal, returns
+from handlers.dates import format_day
 from handlers.i18n import N_
 from handlers.payloads import PayloadKind, make
 from handlers.ports import CertificateView, HandlerContext, StatusView
@@ -30,7 +31,6 @@ from ocop_rules import (
     expiry_notice_deadline,
     product_set,
     product_sets_in,
-    reevaluation_window,
 )
 
 SELF_ASSESS = make(PayloadKind.FEATURE, "selfassess")  # the registry row of /tudanhgia
@@ -39,11 +39,6 @@ COMMUNE_CONCLUSIONS = {
     "not_met": N_("did not meet the commune criteria"),
     "needs_more": N_("the commune asks for more papers"),
 }
-
-
-def format_day(day: date, locale: str) -> str:
-    """A date as people write it: 05/01/2027 in Vietnamese, Jan 5, 2027 in English."""
-    return format_date(day, "dd/MM/yyyy" if locale == "vi" else "medium", locale=locale)
 
 
 def _required_missing(view: StatusView) -> list[str]:
@@ -98,12 +93,15 @@ def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound
             Reply(t.gettext("You have no product yet. Register a product idea first with /dangky."))
         ]
     replies: list[Outbound] = []
+    # Every option goes under the last message: on Zalo a typed number answers that list.
+    options: list[Option] = []
     for view in views:
         step = cycle_step(DossierStatus(view.dossier.status))
         missing = _required_missing(view)
         done = sum(1 for item in view.items if item.state != "pending")
         lines = [
-            f"{view.dossier.product_name} ({view.dossier.registration_code or '—'})",
+            f"{view.dossier.product_name} ({view.dossier.registration_code or '—'})"
+            + renewal.kind_label(t, view.dossier.kind),
             t.gettext("Stage: step {number} of 6 — {name}").format(
                 number=int(step), name=CYCLE_STEP_NAMES_VI[step]
             ),
@@ -131,15 +129,37 @@ def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound
         action = t.gettext(_next_step(view, missing)).format(
             samples=samples_required(view.dossier.product_set, view.dossier.group)
         )
+        returned = returns.is_returned(view.dossier, view.items)
+        if returned:
+            lines.append(t.gettext("The commune returned the dossier. What to fix:"))
+            lines.extend(returns.reason_lines(t, view.items))
+            action = t.gettext(
+                "Answer the returned papers again with /hoso, then send the dossier back to the "
+                "commune."
+            )
         lines.append(t.gettext("Next: {action}").format(action=action))
+        if returned and returns.all_changed(view.items):
+            resend = returns.resend_option(t, view.dossier.dossier_id)
+            options.append(_naming(resend, view.dossier.product_name, len(views)))
         replies.append(Reply("\n".join(lines)))
     if any(view.dossier.product_set is not None for view in views):
         # The sheet is known: the producer can score the product against it now.
-        offer = Option(t.gettext("Self-assessment against the scoring sheet"), SELF_ASSESS)
-        last = replies[-1]
-        assert isinstance(last, Reply)  # noqa: S101 - built just above
-        replies[-1] = Reply(last.text, ((offer,),))
-    return replies
+        options.append(Option(t.gettext("Self-assessment against the scoring sheet"), SELF_ASSESS))
+    return _under_the_last(replies, options)
+
+
+def _naming(option: Option, product: str, shown: int) -> Option:
+    """``option`` with its product's name when the screen shows several products."""
+    return Option(f"{option.label} — {product}", option.payload) if shown > 1 else option
+
+
+def _under_the_last(replies: list[Outbound], options: list[Option]) -> list[Outbound]:
+    """``replies`` with ``options`` listed under the last one (the list a number answers)."""
+    if not options:
+        return replies
+    last = replies[-1]
+    assert isinstance(last, Reply)  # noqa: S101 - every screen message is a Reply
+    return [*replies[:-1], Reply(last.text, tuple((option,) for option in options))]
 
 
 def _reevaluation_papers(certificate: CertificateView, today: date) -> list[str]:
@@ -157,6 +177,7 @@ def certificate_screen(
     if not certificates:
         return [Reply(t.gettext("You have no OCOP certificate yet."))]
     replies: list[Outbound] = []
+    options: list[Option] = []
     for cert in certificates:
         state = (
             certificate_state(cert.issued_on, today)
@@ -175,29 +196,24 @@ def certificate_screen(
         ]
         if cert.status == "revoked":
             lines.append(t.gettext("This certificate has been revoked."))
+        elif cert.status == "superseded":
+            lines.append(
+                t.gettext(
+                    "This certificate was replaced by a newer one, issued after its "
+                    "re-evaluation or upgrade."
+                )
+            )
         elif state is CertificateState.EXPIRED:
             lines.append(t.gettext("This certificate has expired."))
+            lines.extend(renewal.filing_lines(t, cert, today, ctx.language))
         else:
             days = format_decimal((cert.expires_on - today).days, locale=ctx.language)
             lines.append(t.gettext("{days} days left").format(days=days))
-        window = reevaluation_window(cert.expires_on)
+            if cert.renewal_kind is None:
+                lines.extend(renewal.filing_lines(t, cert, today, ctx.language))
         if state is CertificateState.WINDOW_OPEN and cert.status == "valid":
-            lines.append(
-                t.gettext(
-                    "To have it re-evaluated, file the dossier with the commune from {opens} "
-                    "to {day} at the latest. Prepare:"
-                ).format(
-                    opens=format_day(window.opens, ctx.language),
-                    day=format_day(window.closes, ctx.language),
-                )
-            )
+            lines.append(t.gettext("Prepare:"))
             lines.extend(f"• {name}" for name in _reevaluation_papers(cert, today))
-        elif state is CertificateState.WINDOW_CLOSED and cert.status == "valid":
-            lines.append(
-                t.gettext("The re-evaluation filing window closed on {day}.").format(
-                    day=format_day(window.closes, ctx.language)
-                )
-            )
         if (
             state in (CertificateState.WINDOW_OPEN, CertificateState.WINDOW_CLOSED)
             and cert.status == "valid"
@@ -209,8 +225,12 @@ def certificate_screen(
                     day=format_day(notice, ctx.language)
                 )
             )
+        options.extend(
+            _naming(option, cert.product_name, len(certificates))
+            for option in renewal.certificate_options(t, cert, today)
+        )
         replies.append(Reply("\n".join(lines)))
-    return replies
+    return _under_the_last(replies, options)
 
 
 async def show_status(ctx: HandlerContext) -> list[Outbound]:

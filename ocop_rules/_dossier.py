@@ -17,9 +17,10 @@ QĐ 148 and QĐ 1489 stays as its own table, chosen by the filing day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
 from ocop_rules._groups import CONSUMABLE_GROUPS, GOODS_GROUPS, ProductGroup
 from ocop_rules._regimes import (
@@ -311,9 +312,19 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     ),
     Requirement(
         "three_year_report",
-        "Cập nhật sau thời gian được công nhận: nguyên liệu, công nghệ, bao bì, nhãn mác, công "
-        "bố chất lượng, phiếu kiểm nghiệm định kỳ, thị trường, sản lượng, doanh thu; giấy tờ "
-        "pháp lý có thời hạn",
+        "Báo cáo tự đánh giá (Mẫu số 02) cập nhật nội dung mới và kết quả sau thời gian được "
+        "công nhận: nguyên liệu, công nghệ sử dụng, bao bì, nhãn mác, công bố chất lượng, các "
+        "phiếu kiểm nghiệm định kỳ, thị trường tiêu thụ, sản lượng, doanh thu",
+        True,
+        False,
+        ALL_GROUPS,
+        _26("Điều 6.1.c"),
+        kinds=frozenset({DossierKind.RE_EVALUATION}),
+        part_of=_GUIDE,
+    ),
+    Requirement(
+        "dated_papers",
+        "Minh chứng bổ sung các giấy tờ pháp lý có thời hạn (bản còn hiệu lực)",
         True,
         False,
         ALL_GROUPS,
@@ -412,6 +423,25 @@ REQUIREMENTS: tuple[Requirement, ...] = (
 )
 
 _ORDER = tuple(Regime)  # oldest first
+
+# The box ticked on Mẫu 01, item 4, for each kind of dossier, as the form words it.
+REGISTRATION_BOXES_VI: MappingProxyType[DossierKind, str] = MappingProxyType(
+    {
+        DossierKind.NEW: "Lần đầu",
+        DossierKind.UPGRADE: "Nâng hạng",
+        DossierKind.RE_EVALUATION: "Đánh giá lại",
+    }
+)
+REGISTRATION_BOX_SOURCE = _26("Phụ lục III, Mẫu 01, mục 4")
+
+
+def _ticked(item: Requirement, kind: DossierKind) -> Requirement:
+    """Mẫu 01 of an upgrade or a re-evaluation names the box to tick (Mẫu 01, mục 4)."""
+    if item.code != "registration_form" or kind is DossierKind.NEW:
+        return item
+    return replace(item, name_vi=f"{item.name_vi}, đánh dấu ô “{REGISTRATION_BOXES_VI[kind]}”")
+
+
 _BY_CODE = {item.code: item for item in (*REQUIREMENTS_QD148, *REQUIREMENTS)}
 
 
@@ -450,7 +480,11 @@ def dossier_requirements(
     group = _group_of(product_set)
     regime = regime_for_dossier(on)
     if regime is Regime.QD26_2026:
-        return tuple(item for item in REQUIREMENTS if group in item.groups and kind in item.kinds)
+        return tuple(
+            _ticked(item, kind)
+            for item in REQUIREMENTS
+            if group in item.groups and kind in item.kinds
+        )
     return tuple(
         item
         for item in REQUIREMENTS_QD148

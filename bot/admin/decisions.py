@@ -248,6 +248,30 @@ async def _scores(session: AsyncSession, dossier_id: int) -> list[CouncilScore]:
     )
 
 
+async def _supersede_renewed(
+    session: AsyncSession, staff: Staff, dossier: Dossier, new: Certificate, now: datetime
+) -> None:
+    """A re-evaluation or upgrade dossier renews the certificate it points at
+    (``dossiers.certificate_id``): once its own certificate is issued, the old one is
+    superseded — it no longer counts, even before its expiry day — and the audit says by
+    which. A first evaluation (no certificate_id) changes nothing here."""
+    if dossier.certificate_id is None:
+        return
+    old = await session.get(Certificate, dossier.certificate_id, with_for_update=True)
+    if old is None or old.status != "valid":
+        return  # revoked meanwhile: a revocation is not undone by superseding
+    old.status = "superseded"
+    _audit(
+        session,
+        staff,
+        "certificate.supersede",
+        ("certificate", old.id),
+        {"status": "valid"},
+        {"status": "superseded", "by_certificate_id": new.id},
+        now,
+    )
+
+
 async def issue_certificate(
     session: AsyncSession,
     staff: Staff,
@@ -294,6 +318,7 @@ async def issue_certificate(
     )
     session.add(certificate)
     await session.flush()
+    await _supersede_renewed(session, staff, dossier, certificate, now)
     _move(session, staff, dossier, DossierStatus.CERTIFIED, now)
     _audit(
         session,

@@ -227,6 +227,9 @@ class DossierItem(Base):
     note: Mapped[str | None] = mapped_column(Text)
     officer_check: Mapped[str | None] = mapped_column(String(16))
     officer_note: Mapped[str | None] = mapped_column(Text)
+    # The answer the item had when the commune returned it, kept at the producer's first
+    # change so the officer sees old → new; cleared by the officer's next form check.
+    before_return: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
