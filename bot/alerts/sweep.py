@@ -264,6 +264,8 @@ async def _commune_limit_alerts(
     officers = await _officers(session, {commune for _, commune, _, _ in found})
     rows: list[dict[str, Any]] = []
     for dossier_id, commune, submitted_at, product in found:
+        if submitted_at is None:  # excluded by the query; for the type checker
+            continue
         received = config.local_day(submitted_at)
         try:
             deadline = commune_deadline(received)
