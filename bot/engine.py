@@ -1,12 +1,23 @@
 """The conversation engine: one inbound event in, one transaction, replies out.
 
 For each event the engine, in order: takes the chat's in-process lock (events of one chat
-run one at a time and in arrival order; different chats run concurrently); opens one
+run one at a time, lowest platform order first; different chats run concurrently); opens one
 transaction; records the event id — an id seen before means a redelivery, which is
 acknowledged and ignored; loads the chat's session row, locked ``FOR UPDATE`` on
 PostgreSQL so several processes also serialise per chat; runs the handlers; stores the new
 state with whatever domain rows the handlers added; commits. Replies are sent only after
 the commit, so nothing is ever said about a step that was not saved.
+
+Order: an idle chat's first event waits a moment (:data:`bot.runtime.ORDER_SETTLE_SECONDS`)
+so the events a platform posted with it are all read; then, just before its commit, a step
+looks whether an earlier event of the same chat (lower :attr:`Inbound.order`) arrived
+meanwhile — in this process (:meth:`KeyedLocks.earlier_waiting`) or, on PostgreSQL, in
+another one (``chat_arrivals``: every event is written there, committed, before it waits
+for its chat, and deleted by the step that applies it). If so the step is rolled back and
+runs again after the earlier one, so events that meet before either is committed are
+applied in their platform's order, whichever process holds them. Only a chat whose events
+really arrive together pays (a step run twice); an event that arrives after a later one
+was committed is applied after it, as nothing can be undone.
 
 Given :class:`DurableReplies` (``serve`` and ``poll``), the replies are also written in the
 step's transaction, and sent after the commit by a sender that outlives a crash
@@ -23,12 +34,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, event, update
+from sqlalchemy import and_, bindparam, delete, event, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -37,7 +48,13 @@ from sqlalchemy.orm import object_session
 from bot.cleaning import clean_inbound
 from bot.db.direct import Statements, statements_for
 from bot.db.engine import write_connection, write_gate, write_transaction
-from bot.db.models import ChannelAccount, ConversationSession, OutboxMessage, ProcessedEvent
+from bot.db.models import (
+    ChannelAccount,
+    ChatArrival,
+    ConversationSession,
+    OutboxMessage,
+    ProcessedEvent,
+)
 from bot.db.models import Document as StoredDocument
 from bot.i18n import translator
 from bot.links import LinkSigner
@@ -96,8 +113,9 @@ class KeyedLocks:
     read; each waits with the order its platform gave it (:attr:`Inbound.order`) and the
     lowest goes next, ties in arrival order. When a key is idle its first event waits
     until no other event of the key arrived for ``settle`` seconds (at most ten times that),
-    so events posted together are all waiting by then. A key's state is dropped when
-    nobody holds or waits for it.
+    so events posted together are all waiting by then; one read later still makes the
+    holder step back if it comes before the holder's commit (:meth:`earlier_waiting`). A
+    key's state is dropped when nobody holds or waits for it.
     """
 
     def __init__(self, settle: float = 0.0) -> None:
@@ -131,6 +149,13 @@ class KeyedLocks:
             yield
         finally:
             self._release(key)
+
+    def earlier_waiting(self, key: object, order: tuple[Any, ...]) -> bool:
+        """Whether an event with a lower ``order`` than the holder's waits for ``key``."""
+        queue = self._queues.get(key)
+        return queue is not None and any(
+            waiting < order and not future.done() for waiting, _, future in queue.waiting
+        )
 
     def _release(self, key: object) -> None:
         self._queues[key].held = False
@@ -167,6 +192,22 @@ class _Waiters:
     opening_until: float = 0.0
 
 
+class EarlierEventError(Exception):
+    """An earlier event of the chat arrived before this step committed: roll it back and
+    run it again after that one. ``elsewhere``: the earlier event is another process's."""
+
+    def __init__(self, *, elsewhere: bool) -> None:
+        super().__init__("an earlier event of the chat goes first")
+        self.elsewhere = elsewhere
+
+
+# An arrival older than this is taken as left by a process that died before applying it
+# (its platform redelivers the event): later events of the chat stop waiting for it.
+ARRIVAL_STALE = timedelta(seconds=5)
+# Waits between two tries of a step whose chat has an earlier event in another process.
+_RETRY_FIRST, _RETRY_MOST = 0.002, 0.05
+
+
 def dialect_insert(dialect: str, model: type[object]) -> Any:
     """A dialect-specific INSERT that supports ``ON CONFLICT`` (both dialects spell it alike;
     their Insert classes share no typed base, hence ``Any``)."""
@@ -192,9 +233,16 @@ class Engine:
     gate: AbstractAsyncContextManager[Any] = field(init=False)
     database: AsyncEngine = field(init=False)
 
+    shared: bool = field(init=False)  # other processes may hold events of a chat
+    _arrivals: list[tuple[dict[str, Any], asyncio.Future[None]]] = field(
+        init=False, default_factory=list
+    )
+    _writer: asyncio.Future[None] | None = field(init=False, default=None)
+
     def __post_init__(self) -> None:
         self.database = self.sessionmaker.kw["bind"]
         self.gate = write_gate(self.database)
+        self.shared = self.database.dialect.name == "postgresql"
 
     async def handle(
         self,
@@ -213,7 +261,37 @@ class Engine:
         """
         address = inbound.chat_id  # replies go to the id the platform gave
         inbound = clean_inbound(inbound)  # the one place platform text is cleaned
-        async with self.locks.hold((inbound.channel, inbound.chat_id), inbound.order):
+        # Told to other processes while it waits here, once: the arrival stays until the
+        # step that applies it.
+        announced = asyncio.ensure_future(self._announce(inbound)) if self.shared else None
+        pause = _RETRY_FIRST
+        while True:
+            try:
+                return await self._step(inbound, address, capabilities, deliver, durable, announced)
+            except EarlierEventError as earlier:
+                if earlier.elsewhere:  # in this process it waits in the lock already
+                    await asyncio.sleep(pause)
+                    pause = min(2 * pause, _RETRY_MOST)
+
+    async def _step(
+        self,
+        inbound: Inbound,
+        address: str,
+        capabilities: Capabilities,
+        deliver: Deliver | None,
+        durable: DurableReplies | None,
+        announced: asyncio.Future[None] | None,
+    ) -> list[Outbound] | None:
+        """One try of :meth:`handle` under the chat's lock; :class:`EarlierEventError`
+        (rolled back) when an earlier event of the chat must go first.
+
+        The event takes its place in this process's queue of the chat at once (nothing is
+        awaited before), and its arrival is committed before its step starts, so the step
+        that applies it also removes it."""
+        key = (inbound.channel, inbound.chat_id)
+        async with self.locks.hold(key, inbound.order):
+            if announced is not None:
+                await announced
             async with write_connection(self.database, self.gate) as connection:
                 # Bound to the connection, the session joins its transaction; events that
                 # use no ORM never start it.
@@ -222,6 +300,11 @@ class Engine:
                 statements = await statements_for(connection)
                 hot = hot_statements(connection.dialect.name)
                 now = self.clock()
+                if self.shared:
+                    await statements.rows(
+                        hot.applied,
+                        {"channel": inbound.channel.value, "event_id": inbound.event_id},
+                    )
                 if not await self._first_delivery(statements, hot, inbound, now):
                     if durable is not None:
                         durable.redelivered(inbound)
@@ -271,6 +354,7 @@ class Engine:
                     token = await durable.record(
                         statements, inbound, replies, address=address, now=now
                     )
+                await self._check_order(statements, hot, inbound, now)
             if durable is not None:
                 durable.committed(token)
             if self.after_commit is not None and info.get(NOTICE_QUEUED):
@@ -324,6 +408,74 @@ class Engine:
             )
         return result
 
+    async def _announce(self, inbound: Inbound) -> None:
+        """Record, committed, that this process holds ``inbound`` of its chat (see the
+        module's text); a redelivery finds its row there already. Arrivals are written
+        together, several events in one statement, so that telling the others is quick
+        even when many events came at once."""
+        at, key = inbound.order
+        future = asyncio.get_running_loop().create_future()
+        self._arrivals.append(
+            (
+                {
+                    "channel": inbound.channel.value,
+                    "chat_id": inbound.chat_id,
+                    "event_id": inbound.event_id,
+                    "order_at": at,
+                    "order_key": key,
+                    "arrived_at": self.clock(),
+                },
+                future,
+            )
+        )
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_arrivals())
+        await future
+
+    async def _write_arrivals(self) -> None:
+        """Write every waiting arrival, batch after batch, until none is left."""
+        while self._arrivals:
+            batch, self._arrivals = self._arrivals, []
+            try:
+                async with self.database.connect() as connection:
+                    await connection.execute(
+                        hot_statements(connection.dialect.name).announce,
+                        [params for params, _ in batch],
+                    )
+                    await connection.commit()
+            except Exception as error:  # each waiting event gets it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+    async def _check_order(
+        self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
+    ) -> None:
+        """Raise :class:`EarlierEventError` when an earlier event of the chat is waiting,
+        here or (PostgreSQL) in another process; the step is then rolled back."""
+        if self.locks.earlier_waiting((inbound.channel, inbound.chat_id), inbound.order):
+            raise EarlierEventError(elsewhere=False)
+        if not self.shared:
+            return
+        at, key = inbound.order
+        earlier = await statements.rows(
+            hot.earlier,
+            {
+                "channel": inbound.channel.value,
+                "chat_id": inbound.chat_id,
+                "since": now - ARRIVAL_STALE,
+                "before_at": at,
+                "same_at": at,
+                "before_key": key,
+            },
+        )
+        if earlier:
+            raise EarlierEventError(elsewhere=True)
+
     async def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
         """Record that a chat blocked the bot; alerts skip unreachable accounts."""
         async with write_transaction(self.sessionmaker, self.gate) as session:
@@ -368,7 +520,7 @@ class Engine:
 
 @dataclass(frozen=True, slots=True)
 class HotStatements:
-    """The three statements every event runs, for one dialect.
+    """The statements every event runs, for one dialect.
 
     They are built once and take their values as execution parameters, so each event
     skips building and hashing a statement: on a local SQLite file that was most of the
@@ -378,6 +530,9 @@ class HotStatements:
     first_delivery: Any
     session_row: Any
     save_session: Any
+    announce: Any  # the rest: order across processes (PostgreSQL)
+    applied: Any
+    earlier: Any
 
 
 @cache
@@ -401,4 +556,24 @@ def hot_statements(dialect: str) -> HotStatements:
             sessions.version,
         ),
         save_session=update(sessions).where(sessions.id == bindparam("row_id")),
+        announce=dialect_insert(dialect, ChatArrival).on_conflict_do_nothing(
+            index_elements=["channel", "event_id"]
+        ),
+        applied=delete(ChatArrival)
+        .where(ChatArrival.channel == bindparam("channel"))
+        .where(ChatArrival.event_id == bindparam("event_id")),
+        earlier=select(ChatArrival.id)
+        .where(ChatArrival.channel == bindparam("channel"))
+        .where(ChatArrival.chat_id == bindparam("chat_id"))
+        .where(ChatArrival.arrived_at > bindparam("since"))
+        .where(
+            or_(
+                ChatArrival.order_at < bindparam("before_at"),
+                and_(
+                    ChatArrival.order_at == bindparam("same_at"),
+                    ChatArrival.order_key < bindparam("before_key"),
+                ),
+            )
+        )
+        .limit(1),
     )

@@ -9,13 +9,15 @@ documents, queued notices, notice choices, officer roles and wrong invite codes;
 the audit log and on the invitation that made them an officer.
 
 Kept, without anything that names the person: a subject that has products, with its type,
-commune and products, because the OCOP cycle (QĐ 148/2023/QĐ-TTg, Art. 11–13) counts and
-evaluates products per subject and commune; each product's group, codes, figures and dossiers
-with their statuses, assessments, scores and certificates, the decisions officials took on
-them. Two names stay because the person did not make them private: a name the province
-published in its list of recognised products (the imported rows, ``import_key``), and the name
-of a product that holds a certificate, which the recognition decision publishes. The commune's
-report (a document of the commune People's Committee) is the commune's record and stays too.
+commune and products, because the OCOP cycle (QĐ 26/2026/QĐ-TTg: Điều 2.3 on subjects,
+Điều 7 on the procedure, Điều 8–9 on revocation and monitoring of recognised products)
+counts, evaluates and follows products per subject and commune; each product's group, codes,
+figures and dossiers with their statuses, assessments, scores and certificates, the decisions
+officials took on them. Two names stay because the person did not make them private: a name
+the province published in its list of recognised products (the imported rows,
+``import_key``), and the name of a product that holds a certificate, which the recognition
+decision publishes. The commune's report (a document of the commune People's Committee) is the
+commune's record and stays too.
 
 A deleted or overwritten value also lingers in the database files: SQLite zeroes it in place
 (``secure_delete``, :mod:`bot.db.engine`), and its WAL is checkpointed and truncated after the

@@ -28,11 +28,14 @@ from handlers.old_communes import search_old_communes
 
 log = logging.getLogger(__name__)
 
-
-# How long the first event of an idle chat waits before it is handled, so the chat's
-# events that a platform delivered together over several connections are all waiting,
-# and go in their platform's order (bot.engine.KeyedLocks). Short against a step's own
-# time; an event of a busy chat does not wait it.
+# How long the first event of an idle chat waits before it is handled. A platform that
+# posts a chat's events together over several connections has them read by this process
+# one after another; an idle chat's first event, started at once, would be committed
+# before the others are even read, and nothing can be undone after a commit. The wait is
+# a timer (no CPU, no database connection or lock held), an event of a busy chat does
+# not wait it, and an earlier event read later than that still makes the holder step
+# back up to its commit (bot.engine). Across processes the chat's arrivals meet in the
+# database (chat_arrivals) during the same moment.
 ORDER_SETTLE_SECONDS = 0.002
 
 

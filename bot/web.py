@@ -36,6 +36,7 @@ from bot.admin.headers import SecurityHeaders
 from bot.admin.sessions import SessionSigner
 from bot.alerts.service import alerts_running
 from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram import text_inbound as telegram_text_inbound
 from bot.channels.telegram import to_inbound as telegram_inbound
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo import to_inbound as zalo_inbound
@@ -173,17 +174,22 @@ async def telegram_webhook(request: Request) -> Response:
         state.settings.telegram_webhook_secret, secret
     ):
         return Response(status_code=403)
+    update: Update | None = None
     try:
         body = await _json(request)
-        update = Update.de_json(body, state.telegram.bot) if body else None
-        inbound = telegram_inbound(update, state.runtime.engine.clock()) if update else None
+        now = state.runtime.engine.clock()
+        inbound = telegram_text_inbound(body, now) if body else None
+        if inbound is None and body:  # anything but plain text: through PTB's objects
+            update = Update.de_json(body, state.telegram.bot)
+            inbound = telegram_inbound(update, now)
     except Exception:
         log.exception(UNREADABLE, extra={"channel": Channel.TELEGRAM.value})
         return Response(status_code=200)
-    if inbound is not None and update is not None:
+    if inbound is not None:
         if (failed := await _process(state.runtime, inbound)) is not None:
             return failed
-        await _acknowledge(state.telegram, update)
+        if update is not None:  # a button press is answered; text needs no answer
+            await _acknowledge(state.telegram, update)
     return Response(status_code=200)
 
 

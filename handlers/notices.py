@@ -19,7 +19,12 @@ from handlers.ports import HandlerContext
 from handlers.renewal import renew_payload
 from handlers.returns import change_lines
 from handlers.status import samples_required
-from ocop_rules import reevaluation_window, requirement
+from ocop_rules import (
+    COMMUNE_LIMIT_SOURCE,
+    COMMUNE_WORKING_DAYS,
+    reevaluation_window,
+    requirement,
+)
 
 # Kinds a person may turn off with /thongbao, with what they are. Each can be turned off:
 # under QĐ 26/2026/QĐ-TTg no one owes a written expiry notice, so none is forced through.
@@ -30,6 +35,7 @@ OPTIONAL_KINDS: dict[str, str] = {
     "missing_items": N_("Missing papers before a deadline"),
     "officer_digest": N_("Weekly digest of waiting dossiers (officers)"),
     "announcement": N_("Announcements from the province and the commune"),
+    "commune_limit": N_("The commune's 15 working days for a dossier (officers)"),
 }
 
 Payload = dict[str, Any]
@@ -187,6 +193,34 @@ def _officer_answer(p: Payload, t: Translator, _language: str) -> Reply:
         who=who, question=p["question"], answer=p["answer"]
     )
     return Reply(text, _button(t, N_("Ask my commune officer"), "ask"))
+
+
+def _commune_limit(p: Payload, t: Translator, language: str) -> Reply:
+    # What is left of the commune's limit is the list of steps itself (QĐ 26, Điều 7.2.a–b),
+    # each a numbered choice so a Zalo officer answers with its number.
+    text = t.gettext(
+        "Working day {day} of {total}: the commune received the dossier of “{product}” on "
+        "{received}; its report (Mẫu 03) and proposal to the province are due by {deadline} "
+        "({source}). What is left to do:"
+    ).format(
+        day=p["working_day"],
+        total=COMMUNE_WORKING_DAYS,
+        product=p["product"],
+        received=_day(p["received_on"], language),
+        deadline=_day(p["deadline"], language),
+        source=f"{COMMUNE_LIMIT_SOURCE.document}, {COMMUNE_LIMIT_SOURCE.part}",
+    )
+    dossier = p["dossier_id"]
+    steps = (
+        (N_("Check the dossier's form"), "form"),
+        (N_("Assess the four criteria"), "crit"),
+        (N_("Send the proposal to the province"), "submit"),
+    )
+    rows = tuple(
+        (Option(t.gettext(label), make(PayloadKind.OFFICER, action, dossier)),)
+        for label, action in steps
+    )
+    return Reply(text, rows)
 
 
 def _new_idea(p: Payload, t: Translator, _language: str) -> Reply:
@@ -364,6 +398,7 @@ RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
     "round_deadline": _round_deadline,
     "missing_items": _missing_items,
     "officer_digest": _officer_digest,
+    "commune_limit": _commune_limit,
     "new_idea": _new_idea,
     "dossier_returned": _dossier_returned,
     "dossier_resent": _dossier_resent,

@@ -29,6 +29,8 @@ from ocop_rules._alerts import (
     expiry_reminders,
 )
 from ocop_rules._calendar import (
+    COMMUNE_LIMIT_SOURCE,
+    COMMUNE_WORKING_DAYS,
     HOLIDAYS,
     HolidayYear,
     RoundCalendar,
@@ -171,7 +173,9 @@ __all__ = [
     "ALERT_SCHEDULE",
     "CERTIFICATE_SOURCE",
     "COMMUNE_CRITERION_NAMES_VI",
+    "COMMUNE_LIMIT_SOURCE",
     "COMMUNE_STEP_STATUSES",
+    "COMMUNE_WORKING_DAYS",
     "CYCLE_STEP_NAMES_VI",
     "DOSSIER_COPIES",
     "FILING_SOURCE",

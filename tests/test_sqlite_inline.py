@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
@@ -90,3 +91,34 @@ async def test_a_lock_never_released_fails_after_the_busy_timeout(database_url: 
                 await connection.execute(text("SELECT 1"))
     finally:
         await engine.dispose()
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+async def test_commits_never_checkpoint_on_the_loop_and_a_thread_checkpoints_for_them(
+    sqlite_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's automatic checkpoint (an fsync inside a commit) is off; every few commits
+    a passive one runs in a worker thread and copies the WAL into the database file."""
+    monkeypatch.setattr("bot.db.sqlite_inline.CHECKPOINT_EVERY", 4)
+    async with sqlite_engine.connect() as connection:
+        driver = await _driver(connection)
+        assert (await connection.execute(text("PRAGMA wal_autocheckpoint"))).scalar_one() == 0
+        assert driver.database is not None
+        database = Path(driver.database)
+        await connection.execute(text("CREATE TABLE IF NOT EXISTS filler (x TEXT)"))
+        await connection.commit()
+        await asyncio.sleep(0.2)  # a checkpoint the table's commit may have started
+        before = _size(database)
+        start = driver.commits
+        for _ in range(8):
+            await connection.execute(text("INSERT INTO filler VALUES (:x)"), {"x": "y" * 4000})
+            await connection.commit()
+        assert driver.commits - start == 8
+        assert driver.background is not None
+        await driver.background
+        # The rows reached the database file while the connection stayed open: copied by
+        # the worker thread's checkpoint, not by any commit of this connection.
+        assert _size(database) - before >= 8 * 4000

@@ -125,3 +125,28 @@ async def test_a_request_whose_connection_dropped_is_not_sent_again_by_the_trans
         await server.wait_closed()
     assert len(received) == 1
     assert received[0].startswith(b"POST /bot123456:TEST-token/sendMessage")
+
+
+async def test_the_environments_proxy_is_found_once_per_host_not_per_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``HTTPS_PROXY`` and ``NO_PROXY`` still decide, read when a host is first called;
+    aiohttp's ``trust_env`` is off, so no request spends threads on them or on netrc."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "local.example")
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        assert request._session is not None
+        assert request._session.trust_env is False
+        assert request._proxy_for("https://api.telegram.org/bot1/sendMessage") == (
+            "http://proxy.example:3128"
+        )
+        assert request._proxy_for("https://local.example/bot1/sendMessage") is None
+        monkeypatch.setenv("HTTPS_PROXY", "http://other.example:1")
+        # Found once per host: the process's environment does not change under it.
+        assert request._proxy_for("https://api.telegram.org/bot1/getMe") == (
+            "http://proxy.example:3128"
+        )
+    finally:
+        await request.shutdown()

@@ -3,9 +3,13 @@
 Certificates are read by an indexed range on ``expires_on`` — one query per reminder offset
 covering the days since the last sweep (the watermark) — so a daily sweep reads only the
 certificates whose reminder falls due, whatever the number of certificates. Rounds are few
-and read whole. Every alert is inserted under a unique key (kind, subject, version, due day,
-recipient): planning twice inserts nothing. The grace window and quiet hours are the
-dispatcher's business, not the sweep's.
+and read whole. The commune officers' reminders on the 10th and 14th of the commune's 15
+working days are counted from the dossier's submission to the commune (``submitted_at``): QĐ 26,
+Điều 7.2 runs the limit "kể từ ngày tiếp nhận hồ sơ sản phẩm", and the commune receives the
+dossier the day the producer submits it (Điều 7.1). Only dossiers still in the commune's hands
+are read, by a bounded range on ``submitted_at``. Every alert is inserted under a unique key
+(kind, subject, version, due day, recipient): planning twice inserts nothing. The grace window
+and quiet hours are the dispatcher's business, not the sweep's.
 """
 
 from __future__ import annotations
@@ -39,10 +43,16 @@ from ocop_rules import (
     DossierKind,
     ProductGroup,
     Provider,
+    commune_deadline,
     dossier_requirements,
+    working_day,
 )
 
 ROUND_KINDS = ("round_opening", "round_deadline", "missing_items")
+COMMUNE_LIMIT = "commune_limit"
+# The longest a working-day reminder can fall after receipt: 14 working days plus weekends
+# and the longest holiday (Tết) stay well inside it, so the range read stays small.
+_LIMIT_SPAN = timedelta(days=45)
 _WAITING = sorted(s.value for s in COMMUNE_STEP_STATUSES)
 _CHUNK = 500
 
@@ -235,6 +245,59 @@ async def _round_alerts(
     return rows
 
 
+async def _commune_limit_alerts(
+    session: AsyncSession, first: date, last: date, config: AlertConfig
+) -> list[dict[str, Any]]:
+    """The officers' reminders on the working days of the commune's limit (QĐ 26, Điều 7.2)
+    that fall from ``first`` to ``last``, one per dossier, reminder and officer."""
+    since = config.due_at(first - _LIMIT_SPAN)
+    found = (
+        await session.execute(
+            select(Dossier.id, Dossier.commune_code, Dossier.submitted_at, Product.name)
+            .join(Product, Product.id == Dossier.product_id)
+            .where(Dossier.status.in_(_WAITING))
+            .where(Dossier.submitted_at.is_not(None))
+            .where(Dossier.submitted_at >= since)
+        )
+    ).all()
+    if not found:
+        return []
+    officers = await _officers(session, {commune for _, commune, _, _ in found})
+    rows: list[dict[str, Any]] = []
+    for dossier_id, commune, submitted_at, product in found:
+        if submitted_at is None:  # excluded by the query; for the type checker
+            continue
+        received = config.local_day(submitted_at)
+        try:
+            deadline = commune_deadline(received)
+            due_days = [(n, working_day(received, n)) for n in config.schedule.commune_working_days]
+        except ValueError:
+            continue  # a year outside the holiday table: no guessed working days
+        payload = {
+            "dossier_id": dossier_id,
+            "product": product,
+            "received_on": received.isoformat(),
+            "deadline": deadline.isoformat(),
+        }
+        for number, due in due_days:
+            if not first <= due <= last:
+                continue
+            # Keyed by dossier, working day and due date: each reminder once per receipt.
+            rows.extend(
+                _row(
+                    config,
+                    COMMUNE_LIMIT,
+                    f"d{dossier_id}:wd{number}",
+                    1,
+                    due,
+                    person,
+                    {**payload, "working_day": number},
+                )
+                for person in officers.get(commune, [])
+            )
+    return rows
+
+
 async def _digests(
     session: AsyncSession, first: date, last: date, config: AlertConfig
 ) -> list[dict[str, Any]]:
@@ -293,6 +356,7 @@ async def sweep(session: AsyncSession, now: datetime, config: AlertConfig) -> Sw
     if first <= today:
         rows += await _certificate_alerts(session, first, today, config)
     rows += await _round_alerts(session, today - config.grace, today, config)
+    rows += await _commune_limit_alerts(session, today - config.grace, today, config)
     if recent <= today:
         rows += await _digests(session, recent, today, config)
     planned = 0

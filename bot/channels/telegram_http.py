@@ -9,7 +9,9 @@ parameters, files, the rate limiter, status codes mapped to ``Forbidden``, ``Ret
 and ``NetworkError``. Long polling (``getUpdates``) keeps PTB's own httpx request.
 
 Requests go through ``proxy`` when one is given, else through the proxy the environment
-names (``HTTPS_PROXY``, ``NO_PROXY``: aiohttp's ``trust_env``). A request is sent once:
+names (``HTTPS_PROXY``, ``NO_PROXY``), looked up once per host: aiohttp's ``trust_env`` did
+it on every request, with a thread for the proxy and another for ``~/.netrc`` (credentials
+the Bot API never needs), two thread hops per reply. A request is sent once:
 after a dropped connection nobody knows whether Telegram read it, and sending it again
 could say a message twice. Trying again is the sender's decision, not the transport's.
 """
@@ -17,7 +19,9 @@ could say a message twice. Trying again is the sender's decision, not the transp
 from __future__ import annotations
 
 import json
+import urllib.request
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -55,6 +59,7 @@ class AiohttpRequest(BaseRequest):
         self._keepalive = keepalive
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
+        self._env_proxies: dict[tuple[str, str], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -67,12 +72,25 @@ class AiohttpRequest(BaseRequest):
             connector = aiohttp.TCPConnector(
                 limit=self._pool_size, keepalive_timeout=self._keepalive
             )
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            self._session = aiohttp.ClientSession(connector=connector)
 
     async def shutdown(self) -> None:
         """Close the session and its connections."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
+
+    def _proxy_for(self, url: str) -> str | None:
+        """The given proxy, else the environment's for ``url``'s scheme and host (as
+        urllib reads ``*_PROXY`` and ``NO_PROXY``), found once per host."""
+        if self._proxy is not None:
+            return self._proxy
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._env_proxies:
+            proxies = urllib.request.getproxies()
+            bypass = not key[1] or urllib.request.proxy_bypass(key[1])
+            self._env_proxies[key] = None if bypass else proxies.get(key[0])
+        return self._env_proxies[key]
 
     async def do_request(
         self,
@@ -99,9 +117,15 @@ class AiohttpRequest(BaseRequest):
         headers = {"User-Agent": self.USER_AGENT}
         if content_type is not None:
             headers["Content-Type"] = content_type
+        proxy = self._proxy_for(url)
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                proxy=proxy,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:

@@ -41,6 +41,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=0")  # waits happen off the loop (sqlite_inline)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")  # per connection: SQLite does not persist it
+    # No checkpoint inside a commit, on the event loop: bot.db.sqlite_inline runs them in a
+    # worker thread.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 

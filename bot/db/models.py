@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -544,6 +545,31 @@ class ProcessedEvent(Base):
     channel: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(Text)
     processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ChatArrival(Base):
+    """An event of a chat that a process has received and not yet applied, with its place
+    in the platform's order (``order_at``, ``order_key``: :attr:`bot.messages.Inbound.order`).
+
+    Written and committed before the event waits for its chat, and deleted in the step
+    that applies it, so a process about to commit a step can see that another process
+    holds an earlier event of the same chat and let that one go first
+    (:mod:`bot.engine`). Used on PostgreSQL, where several processes share the database.
+    """
+
+    __tablename__ = "chat_arrivals"
+    __table_args__ = (
+        UniqueConstraint("channel", "event_id"),
+        Index(None, "channel", "chat_id", "order_at", "order_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[str] = mapped_column(Text)
+    order_at: Mapped[int] = mapped_column(BigInteger)
+    order_key: Mapped[str] = mapped_column(Text)
+    arrived_at: Mapped[datetime]
 
 
 class ReplyRow(Base):

@@ -12,12 +12,20 @@ the event loop, so inline calls run with no busy timeout: a call that meets a lo
 at once with ``SQLITE_BUSY`` — before it has changed anything — and is run again in the
 connection's own aiosqlite thread with the usual busy timeout.
 
+Checkpoints, too, stay off the loop. SQLite's automatic checkpoint runs inside the commit
+that crosses its threshold, and copies the WAL back into the database file with an fsync —
+on the event loop here, where every webhook in flight would wait for the disk. So the
+connections run with ``wal_autocheckpoint=0`` and every :data:`CHECKPOINT_EVERY` commits
+one connection starts a passive checkpoint in a worker thread, on a connection of its own
+(it takes no write lock: writers go on meanwhile).
+
 This relies on aiosqlite routing every call through ``Connection._execute`` (true of the
 releases ``pyproject.toml`` allows; ``tests/test_pinned_internals.py`` checks it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -27,6 +35,7 @@ import aiosqlite
 from sqlalchemy.engine import URL
 
 ITER_CHUNK_SIZE = 64  # aiosqlite's default
+CHECKPOINT_EVERY = 256  # commits between two passive checkpoints (SQLite's own: ~1,000 pages)
 
 
 class InlineConnection(aiosqlite.Connection):
@@ -35,6 +44,10 @@ class InlineConnection(aiosqlite.Connection):
     busy_timeout_ms: int = 15_000
     waits: int = 0  # calls sent to the thread because of a lock, for tests and diagnostics
     checkpoint_after_commit: bool = False  # set by bot.db.engine.checkpoint_after_commit
+    database: str | None = None  # the file, for the background checkpoints; None: memory
+    uri: bool = False
+    commits: int = 0
+    background: asyncio.Future[None] | None = None  # the passive checkpoint in flight
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
@@ -55,6 +68,17 @@ class InlineConnection(aiosqlite.Connection):
         if self.checkpoint_after_commit:
             self.checkpoint_after_commit = False
             await self.checkpoint()
+        self.commits += 1
+        if self.commits % CHECKPOINT_EVERY == 0:
+            self.checkpoint_in_background()
+
+    def checkpoint_in_background(self) -> None:
+        """Start a passive checkpoint in a worker thread unless one is running."""
+        if self.database is None or (self.background is not None and not self.background.done()):
+            return
+        self.background = asyncio.get_running_loop().run_in_executor(
+            None, _passive_checkpoint, self.database, self.uri
+        )
 
     async def rollback(self) -> None:
         """Roll back; a checkpoint asked for by the undone transaction is not needed."""
@@ -88,6 +112,18 @@ class InlineConnection(aiosqlite.Connection):
         return self._connection.execute(sql, parameters).fetchall()
 
 
+def _passive_checkpoint(database: str, uri: bool) -> None:
+    """Copy what it can of the WAL into the database file, waiting for nothing (a worker
+    thread's own connection; another checkpoint running makes this one a no-op)."""
+    connection = sqlite3.connect(database, uri=uri, timeout=0, check_same_thread=False)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    except sqlite3.OperationalError:
+        pass  # busy: the next one will do it
+    finally:
+        connection.close()
+
+
 def _waiting(connection: sqlite3.Connection, timeout_ms: int, call: Callable[[], Any]) -> Any:
     """Run ``call`` (in the worker thread) allowed to wait ``timeout_ms`` for a lock."""
     connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
@@ -113,6 +149,8 @@ def inline_creator(url: URL, busy_timeout_ms: int) -> Callable[[], Any]:
     async def create() -> InlineConnection:
         connection = InlineConnection(connect, ITER_CHUNK_SIZE)
         connection.busy_timeout_ms = busy_timeout_ms
+        if database != ":memory:" and "mode=memory" not in database:
+            connection.database, connection.uri = database, uri
         await connection
         return connection
 

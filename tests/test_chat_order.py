@@ -1,0 +1,154 @@
+"""Events of one chat are applied in their platform's order (Telegram's ``update_id``,
+Zalo's date then message id) when they arrive together — in one process, and across
+processes sharing one PostgreSQL database."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.console import CAPABILITIES
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.models import ChatArrival, ConversationSession, Person, Subject
+from bot.engine import Engine, KeyedLocks
+from bot.messages import Inbound, content_from_text
+from tests.builders import Clock, inbound
+from tests.conftest import is_postgres
+
+CHATS = 6
+
+
+def sign_up(chat: str, number: int) -> list[Inbound]:
+    """One producer's whole sign-up, each message with its place in the platform's order."""
+    lines = [
+        "/start",
+        "co",
+        f"Nguoi {number}",
+        f"09123{number:05d}",
+        "xop",
+        "1",
+        f"HTX {number}",
+        "bo qua",
+        "luu",
+    ]
+    return [
+        replace(inbound(content_from_text(line), chat=chat), order=(1000 * number + n, ""))
+        for n, line in enumerate(lines)
+    ]
+
+
+async def assert_signed_up(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Every chat's answers landed in their fields: names, phones and cooperatives."""
+    async with sessionmaker() as session:
+        people = dict((await session.execute(select(Person.full_name, Person.phone_e164))).all())
+        subjects = set((await session.scalars(select(Subject.name))).all())
+        versions = set(
+            (
+                await session.scalars(
+                    select(ConversationSession.version).where(
+                        ConversationSession.chat_id.not_like("warm-%")
+                    )
+                )
+            ).all()
+        )
+        arrivals = await session.scalar(select(func.count()).select_from(ChatArrival))
+    assert people == {f"Nguoi {n}": f"+849123{n:05d}" for n in range(CHATS)}
+    assert subjects == {f"HTX {n}" for n in range(CHATS)}
+    assert versions == {9}
+    assert arrivals == 0  # every applied event left the arrivals
+
+
+async def test_the_holder_sees_an_earlier_event_that_came_after_it() -> None:
+    locks = KeyedLocks()
+    entered: list[tuple[int, str]] = []
+
+    async def take(order: tuple[int, str]) -> None:
+        async with locks.hold("chat", order):
+            entered.append(order)
+            await asyncio.sleep(0.01)
+
+    first = asyncio.create_task(take((5, "")))
+    await asyncio.sleep(0.001)  # the first holds the chat
+    assert entered == [(5, "")]
+    assert not locks.earlier_waiting("chat", (5, ""))
+    later, earlier = asyncio.create_task(take((9, ""))), asyncio.create_task(take((3, "")))
+    await asyncio.sleep(0)
+    assert locks.earlier_waiting("chat", (5, ""))
+    assert not locks.earlier_waiting("chat", (3, ""))
+    await asyncio.gather(first, later, earlier)
+    assert entered == [(5, ""), (3, ""), (9, "")]
+    assert len(locks) == 0
+
+
+async def test_an_earlier_event_arriving_during_a_later_ones_step_goes_first(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Each chat's messages come in reverse order, each a moment after the previous, while
+    the one before is still being handled: the later steps step back and all land right."""
+    engine = Engine(sessionmaker, clock=Clock())
+
+    async def reversed_arrivals(number: int) -> None:
+        events = sign_up(f"rev-{number}", number)
+        tasks = []
+        for event in reversed(events):
+            tasks.append(asyncio.create_task(engine.handle(event, CAPABILITIES)))
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+
+    await asyncio.gather(*(reversed_arrivals(n) for n in range(CHATS)))
+    await assert_signed_up(sessionmaker)
+    assert len(engine.locks) == 0
+
+
+def _serve_in_thread(
+    database_url: str, events: list[Inbound], start: threading.Barrier, errors: list[BaseException]
+) -> None:
+    """One "process": its own event loop, database pool and locks, posting ``events`` at
+    once when every process is ready."""
+
+    async def run() -> None:
+        database = create_engine(database_url)
+        try:
+            engine = Engine(create_sessionmaker(database), clock=Clock())
+            # A running server's pool is open: warm this one on chats of its own.
+            warm = [inbound(content_from_text("menu"), chat=f"warm-{n}") for n in range(8)]
+            await asyncio.gather(*(engine.handle(event, CAPABILITIES) for event in warm))
+            await asyncio.to_thread(start.wait)
+            await asyncio.gather(*(engine.handle(event, CAPABILITIES) for event in events))
+        finally:
+            await database.dispose()
+
+    try:
+        asyncio.run(run())
+    except BaseException as error:
+        errors.append(error)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="several processes share PostgreSQL, not SQLite")
+async def test_two_processes_apply_interleaved_events_of_one_chat_in_order(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Two engines with their own loops, threads, pools and locks stand for two ``serve``
+    processes; each chat's messages are dealt to them alternately, in reverse order, and
+    posted at once."""
+    dealt: list[list[Inbound]] = [[], []]
+    for number in range(CHATS):
+        for n, event in enumerate(reversed(sign_up(f"shared-{number}", number))):
+            dealt[n % 2].append(event)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+    threads = [
+        threading.Thread(target=_serve_in_thread, args=(database_url, mine, start, errors))
+        for mine in dealt
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        await asyncio.to_thread(thread.join, 60)
+    assert errors == []
+    await assert_signed_up(sessionmaker)
