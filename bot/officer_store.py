@@ -541,6 +541,10 @@ class OfficerQueries:
             )
         else:
             await self._move(person_id, dossier, DossierStatus.SUBMITTED_TO_COMMUNE)
+            # The commune's receipt of the dossier (QĐ 26, Điều 7.2: its 15 working days run
+            # "kể từ ngày tiếp nhận hồ sơ"): the first time its form check accepts it. A
+            # dossier sent back and resent keeps its first date.
+            dossier.submitted_at = dossier.submitted_at or self._now
         await self._audit(
             person_id,
             "commune.form_check",
@@ -696,7 +700,7 @@ class OfficerQueries:
         if dossier.status != DossierStatus.COMMUNE_ASSESSED or row is None:
             return False
         await self._move(person_id, dossier, DossierStatus.SUBMITTED_FOR_EVALUATION)
-        dossier.submitted_at = self._now
+        dossier.submitted_at = dossier.submitted_at or self._now  # the commune's receipt
         await self._tell_owner(
             subject,
             "submitted_to_province",

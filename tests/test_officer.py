@@ -504,3 +504,36 @@ async def test_the_assessment_shows_the_sets_own_options_and_any_findings_lead_t
     submitted = await officer.press(f"o:submit:{dossier_id}")
     assert "Đã ghi nhận đề nghị gửi lên tỉnh" in submitted
     assert await status(sessionmaker, dossier_id) == "submitted_for_evaluation"
+
+
+async def received_on(sessionmaker: async_sessionmaker[AsyncSession], dossier_id: int) -> object:
+    async with sessionmaker() as session:
+        return (await session.get_one(Dossier, dossier_id)).submitted_at
+
+
+async def test_the_communes_receipt_is_the_first_accepted_form_check_and_never_moves(
+    producer: Chat, officer: Chat, clock: Clock, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The 15 working days of QĐ 26, Điều 7.2 (and the officer's day-10 and day-14
+    reminders) run from the commune's receipt: a returned form check does not start them,
+    the first accepted one does, and the proposal to the province does not move it."""
+    await register_and_walk(producer)
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    await form_check(officer, dossier_id, missing={"Giấy đăng ký kinh doanh"})
+    await officer.say("tra lai", "luu")
+    assert await received_on(sessionmaker, dossier_id) is None
+
+    clock.advance(days=2)
+    accepted_at = clock.now
+    await form_check(officer, dossier_id)
+    await officer.say("luu")
+    assert await status(sessionmaker, dossier_id) == "submitted_to_commune"
+    assert await received_on(sessionmaker, dossier_id) == accepted_at
+
+    clock.advance(days=5)
+    await officer.press(f"o:crit:{dossier_id}")
+    await officer.say(*CRITERIA, "luu")
+    await officer.press(f"o:submit:{dossier_id}")
+    assert await status(sessionmaker, dossier_id) == "submitted_for_evaluation"
+    assert await received_on(sessionmaker, dossier_id) == accepted_at

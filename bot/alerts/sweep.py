@@ -4,12 +4,13 @@ Certificates are read by an indexed range on ``expires_on`` — one query per re
 covering the days since the last sweep (the watermark) — so a daily sweep reads only the
 certificates whose reminder falls due, whatever the number of certificates. Rounds are few
 and read whole. The commune officers' reminders on the 10th and 14th of the commune's 15
-working days are counted from the dossier's submission to the commune (``submitted_at``): QĐ 26,
-Điều 7.2 runs the limit "kể từ ngày tiếp nhận hồ sơ sản phẩm", and the commune receives the
-dossier the day the producer submits it (Điều 7.1). Only dossiers still in the commune's hands
-are read, by a bounded range on ``submitted_at``. Every alert is inserted under a unique key
-(kind, subject, version, due day, recipient): planning twice inserts nothing. The grace window
-and quiet hours are the dispatcher's business, not the sweep's.
+working days are counted from the commune's receipt of the dossier (``submitted_at``): QĐ 26,
+Điều 7.2 runs the limit "kể từ ngày tiếp nhận hồ sơ sản phẩm". The bot has no separate filing
+act, so the receipt is the day the commune's form check first accepts the dossier (recorded
+then by the officer store, and never moved by a later step). Only dossiers still in the
+commune's hands are read, by a bounded range on ``submitted_at``. Every alert is inserted
+under a unique key (kind, subject, version, due day, recipient): planning twice inserts
+nothing. The grace window and quiet hours are the dispatcher's business, not the sweep's.
 """
 
 from __future__ import annotations
