@@ -102,6 +102,22 @@ SENTENCES: Mapping[AuditAction, str] = {
     A.ACCOUNT_LINKED: "{actor} liên kết thêm tài khoản {channel}.",
 }
 
+# The kinds of action the page filters by (a prefix of the stored action).
+ACTION_GROUPS: Mapping[str, str] = {
+    "": "Mọi việc",
+    "staff.": "Đăng nhập, tài khoản",
+    "import.": "Nhập danh sách",
+    "dossier.": "Trạng thái hồ sơ",
+    "commune.": "Việc của xã",
+    "council.": "Chấm điểm",
+    "certificate.": "Giấy chứng nhận",
+    "round.": "Đợt đánh giá",
+    "invite.": "Lời mời cán bộ",
+    "officer.": "Cán bộ xã",
+    "subject.": "Chủ thể",
+    "account.": "Tài khoản chat",
+}
+
 _VI = translator("vi")
 _MISSING = "—"
 ACTOR_NAMES = {"cli": "Quản trị viên (dòng lệnh)", "system": "Hệ thống"}

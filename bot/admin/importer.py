@@ -114,6 +114,18 @@ OUTCOME_NAMES_VI: dict[RowOutcome, str] = {
     RowOutcome.PRESENT: "Đã có",
     RowOutcome.OLDER: "Đã có quyết định mới hơn",
 }
+# The report's filters, as the page offers them: "" shows every line.
+REPORT_FILTERS: dict[str, str] = {
+    "": "Tất cả",
+    RowOutcome.ERROR.value: "Lỗi",
+    RowNote.RENAMED.value: "Tên xã cũ đã đổi",
+    RowOutcome.NEW.value: "Mới",
+    RowOutcome.RENEWAL.value: "Cập nhật (công nhận lại)",
+    RowOutcome.PRESENT.value: "Đã có",
+    RowNote.YEAR_ONLY.value: "Chỉ có năm",
+    RowNote.SPLIT.value: "Tách sản phẩm",
+}
+REPORT_PAGE = 500  # lines shown on the page; the download holds them all
 NOTE_NAMES_VI: dict[RowNote, str] = {
     RowNote.RENAMED: "Tên xã cũ",
     RowNote.YEAR_ONLY: "Chỉ có năm",
