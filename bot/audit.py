@@ -308,11 +308,11 @@ async def search_audit(
         )
     )
     product_ids = sorted({e.product_id for e in entries if e.product_id is not None})
-    names = dict(
-        (await session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids))))
-        .tuples()
-        .all()
-    )
+    names: dict[int, str] = {}
+    for product_id, name in await session.execute(
+        select(Product.id, Product.name).where(Product.id.in_(product_ids))
+    ):
+        names[product_id] = name
     return [
         AuditLine(entry, describe(entry), names.get(entry.product_id) if entry.product_id else None)
         for entry in entries

@@ -1,0 +1,145 @@
+"""The audit log staff can read (issue #23 item 2): every action recorded once, found by
+person, dossier, product, commune and day, said in Vietnamese sentences."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import audit
+from bot.admin.scope import Scope
+from bot.alerts.calendar import add_round
+from bot.db.models import AuditEntry
+from tests.admin.conftest import XOP, Seeded, csrf, login
+
+
+@pytest.mark.parametrize("action", list(audit.AuditAction))
+def test_every_action_is_said_in_a_sentence(action: audit.AuditAction) -> None:
+    assert action in audit.SENTENCES
+    entry = AuditEntry(
+        actor_label="staff:tinh51",
+        action=action.value,
+        entity_type="dossier",
+        entity_id="7",
+        before={"status": "submitted_to_commune", "name": "Đợt 1"},
+        after={"status": "commune_checked", "commune_code": XOP, "expires_at": "2026-12-31"},
+        dossier_id=7,
+        commune_code=XOP,
+    )
+    sentence = audit.describe(entry)
+    assert sentence.startswith("Cán bộ tinh51")
+    assert "{" not in sentence
+    assert "}" not in sentence
+    assert "submitted_to_commune" not in sentence  # codes are said by their labels
+
+
+def test_a_status_change_reads_as_a_sentence_with_labels() -> None:
+    entry = AuditEntry(
+        actor_label="staff:tinh51",
+        action="dossier.status",
+        entity_type="dossier",
+        entity_id="12",
+        before={"status": "submitted_for_evaluation"},
+        after={"status": "scored", "via": ["scored"]},
+        dossier_id=12,
+    )
+    sentence = audit.describe(entry)
+    assert re.fullmatch(r"Cán bộ tinh51 chuyển hồ sơ số 12 từ “[^“”]+” sang “[^“”]+”\.", sentence)
+    assert "scored" not in sentence
+
+
+LIST = (
+    "Tên sản phẩm;Chủ thể;Xã;Nhóm;Số sao;Số quyết định;Ngày quyết định\n"
+    "Rượu nếp Xốp;HTX Rượu Xốp;Xã Xốp;Đồ uống;4;12/QĐ-UBND;01/02/2024\n"
+).encode("utf-8-sig")
+
+
+async def _search(client: httpx.AsyncClient, **params: str) -> list[str]:
+    page = await client.get("/admin/audit", params=params)
+    assert page.status_code == 200
+    body = page.text.split('id="audit"', 1)[1]
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r"<tr><td>[^<]*</td><td>(.*?)</td>", body)
+    ]
+
+
+async def test_staff_actions_are_found_in_words_once(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    client = await login(admin_url, "tinh51")
+    try:
+        token = csrf((await client.get("/admin/import")).text)
+        imported = await client.post(
+            "/admin/import",
+            data={"csrf_token": token, "mode": "import"},
+            files={"file": ("ds.csv", LIST, "text/csv")},
+        )
+        assert "1 sản phẩm mới" in imported.text
+        await client.post("/admin/invites", data={"csrf_token": token, "commune": XOP})
+        await client.post(
+            f"/admin/dossiers/{seeded.xop}/scores",
+            data={"csrf_token": token, "member": ["Ông A", "Bà B"], "score": ["75", "77"]},
+        )
+        async with sessionmaker() as session, session.begin():
+            await add_round(
+                session,
+                "51",
+                "Đợt 1 năm 2027",
+                {"opens_on": date(2027, 3, 1), "registration_deadline": date(2027, 4, 1)},
+                datetime.now(UTC),
+                actor="staff:tinh51",
+            )
+
+        everything = await _search(client)
+        for words in (
+            "Cán bộ tinh51 đăng nhập trang quản trị.",
+            "Cán bộ tinh51 nhập danh sách sản phẩm OCOP: 1 dòng, 1 sản phẩm mới",
+            "Cán bộ tinh51 tạo lời mời cán bộ xã cho Xã Xốp, tỉnh Quảng Ngãi",
+            f"Cán bộ tinh51 ghi điểm hội đồng cho hồ sơ số {seeded.xop}: trung bình 76",
+            "Cán bộ tinh51 thêm đợt đánh giá “Đợt 1 năm 2027”.",
+        ):
+            assert sum(line.startswith(words) for line in everything) == 1, (words, everything)
+        assert not any("{" in line for line in everything)
+
+        by_product = await _search(client, product="mat ong xop")  # no accents
+        assert by_product
+        assert all(f"hồ sơ số {seeded.xop}" in line for line in by_product)
+        by_commune = await _search(client, commune="xop")
+        assert any("lời mời" in line for line in by_commune)
+        assert not any("đợt đánh giá" in line for line in by_commune)  # the province's
+        by_dossier = await _search(client, dossier=str(seeded.xop))
+        assert by_dossier
+        assert all(f"hồ sơ số {seeded.xop}" in line for line in by_dossier)
+        assert await _search(client, person="tinh51", action="import.") == [
+            line for line in everything if "nhập danh sách" in line
+        ]
+        assert await _search(client, day_from="2020-01-01", day_to="2020-01-31") == []
+    finally:
+        await client.aclose()
+    other = await login(admin_url, "hanoi")
+    try:
+        seen_by_hanoi = await _search(other)
+    finally:
+        await other.aclose()
+    assert not any("tinh51" in line for line in seen_by_hanoi)
+    async with sessionmaker() as session:
+        logins = await session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "staff.login")
+        )
+        lines = await audit.search_audit(
+            session, Scope.parse("province:51"), audit.AuditQuery(), timezone=UTC
+        )
+    assert logins == 2  # tinh51 and hanoi, once each
+    assert {line.entry.action for line in lines} >= {
+        "staff.login",
+        "import.products",
+        "invite.create",
+        "council.scores",
+        "round.add",
+    }
