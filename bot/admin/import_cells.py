@@ -307,8 +307,8 @@ def read_day(value: Any, text: str) -> Day | None:
             return Day(date(year, month, day))
         except ValueError:
             return None
-    year = _YEAR.fullmatch(words_key(text))
-    return Day(date(int(year.group(1)), 1, 1), year_only=True) if year else None
+    only_year = _YEAR.fullmatch(words_key(text))
+    return Day(date(int(only_year.group(1)), 1, 1), year_only=True) if only_year else None
 
 
 _NUMBER_IN_DECISION = re.compile(r"(\d+[\w.\-]*/[\wĐđ\-/.]+)")

@@ -21,11 +21,11 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from openpyxl import load_workbook
 from sqlalchemy import insert, select, update
@@ -78,6 +78,7 @@ SUBJECT_PREFIXES: tuple[tuple[str, SubjectType], ...] = (
     ("dntn", SubjectType.ENTERPRISE),
     ("trang trai", SubjectType.FARM),
 )
+_T = TypeVar("_T")
 MAX_ROWS = 50_000
 MIN_STARS = 3  # 1★ and 2★ are results, not certificates (QĐ 26, Điều 4.1)
 DECISION_NUMBER_MAX = 64  # the size of ``certificates.decision_number``
@@ -564,17 +565,9 @@ def _subject_type(name: str) -> str:
     return SubjectType.REGISTERED_HOUSEHOLD.value
 
 
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+def _chunks(items: Sequence[_T], size: int = 500) -> Iterable[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _subject_type(name: str) -> str:
-    key = fold(name)
-    for prefix, kind in SUBJECT_PREFIXES:
-        if key.startswith(prefix):
-            return kind.value
-    return SubjectType.REGISTERED_HOUSEHOLD.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,19 +613,19 @@ async def _plan(session: AsyncSession, rows: list[ImportRow]) -> _Plan:
     by_subject = {subject_id: key for key, subject_id in subjects.items()}
     products: dict[tuple[str, str, str], int] = {}
     latest: dict[tuple[str, str, str], _OnRecord] = {}
-    for chunk in _chunks(sorted(by_subject)):
+    for subject_ids in _chunks(sorted(by_subject.keys())):
         for product_id, subject_id, name in await session.execute(
             select(Product.id, Product.subject_id, Product.name).where(
-                Product.subject_id.in_(chunk)
+                Product.subject_id.in_(subject_ids)
             )
         ):
             commune_code, subject_name = by_subject[subject_id]
             products.setdefault((commune_code, subject_name, fold(name)), product_id)
     owners = {product_id: identity for identity, product_id in products.items()}
-    for chunk in _chunks(sorted(owners)):
+    for product_ids in _chunks(sorted(owners.keys())):
         for product_id, issued_on, number in await session.execute(
             select(Certificate.product_id, Certificate.issued_on, Certificate.decision_number)
-            .where(Certificate.product_id.in_(chunk))
+            .where(Certificate.product_id.in_(product_ids))
             .order_by(Certificate.issued_on, Certificate.id)
         ):
             latest[owners[product_id]] = _OnRecord(product_id, issued_on, number or "")

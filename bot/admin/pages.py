@@ -731,7 +731,7 @@ async def audit_page(
         dossier=_clean(dossier) or "",
         product=_clean(product) or "",
         commune=_clean(commune) or "",
-        action=action if action in audit.ACTION_GROUPS else "",
+        action=action if action and action in audit.ACTION_GROUPS else "",
         day_from=_parse_day(day_from),
         day_to=_parse_day(day_to),
     )
@@ -783,7 +783,7 @@ async def import_page(request: Request, admin: ContextDep, staff: StaffDep) -> H
 
 
 @router.post("/import", response_class=HTMLResponse)
-async def post_import(request: Request, admin: ContextDep, staff: StaffDep) -> HTMLResponse:
+async def post_import(request: Request, admin: ContextDep, staff: StaffDep) -> Response:
     """Check (dry run) or import the uploaded file and show the report."""
     form = await checked_form(request, admin)
     upload = form.get("file")
