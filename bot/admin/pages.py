@@ -46,6 +46,7 @@ from handlers.documents import STATE_NAMES
 from handlers.notices import LEVELS
 from handlers.notices import OPTIONAL_KINDS as NOTICE_KINDS
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
+from handlers.reports import facts_vi
 from ocop_rules import (
     CERTIFICATE_SOURCE,
     COMMUNE_CRITERION_NAMES_VI,
@@ -138,6 +139,7 @@ TEMPLATES.env.filters.update(
     commune_vi=_commune_vi,
     group_vi=lambda code: GROUP_NAMES.get(code, code),
     level_vi=lambda code: VI.gettext(LEVELS[code]) if code in LEVELS else (code or "—"),
+    facts_vi=lambda criterion: facts_vi(criterion.criterion, dict(criterion.facts or {})),
 )
 TEMPLATES.env.globals.update(statuses=list(DossierStatus), groups=GROUP_NAMES)
 
@@ -407,6 +409,19 @@ async def dossier_page(
             "today": admin.today().isoformat(),
             "validity_source": f"{CERTIFICATE_SOURCE.document}, {CERTIFICATE_SOURCE.part}",
         },
+    )
+
+
+@router.get("/dossiers/{dossier_id}/commune-report")
+async def commune_report(admin: ContextDep, staff: StaffDep, dossier_id: int) -> Response:
+    """The commune's report (Mẫu 03) of a dossier in the account's scope, as stored when
+    the officer concluded; 404 when there is none or the dossier is outside the scope."""
+    async with admin.reading() as session:
+        found = await service.commune_report_document(session, staff.scope, dossier_id)
+    if found is None:
+        raise HTTPException(404)
+    return Response(
+        found.content, media_type=found.media_type, headers=download_headers(found.filename)
     )
 
 

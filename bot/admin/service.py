@@ -22,6 +22,7 @@ from bot.db.models import (
     CommuneAssessment,
     CommuneCriterionAssessment,
     CouncilScore,
+    Document,
     Dossier,
     DossierItem,
     EvaluationResult,
@@ -343,6 +344,19 @@ async def dossier_detail(
         round=await session.get(EvaluationRound, dossier.round_id) if dossier.round_id else None,
         self_assessment=own,
         self_answers=answer_rows(own) if own is not None else [],
+    )
+
+
+async def commune_report_document(
+    session: AsyncSession, scope: Scope, dossier_id: int
+) -> Document | None:
+    """The commune report stored for a dossier in scope, or None."""
+    if await scoped_dossier(session, scope, dossier_id) is None:
+        return None
+    return await session.scalar(
+        select(Document)
+        .join(CommuneAssessment, CommuneAssessment.report_document_id == Document.id)
+        .where(CommuneAssessment.dossier_id == dossier_id)
     )
 
 

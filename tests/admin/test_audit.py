@@ -14,8 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import audit
 from bot.admin.scope import Scope
 from bot.alerts.calendar import add_round
-from bot.db.models import AuditEntry
-from tests.admin.conftest import XOP, Seeded, csrf, login
+from bot.db.models import (
+    AuditEntry,
+    CommuneAssessment,
+    CommuneCriterionAssessment,
+    Document,
+    Dossier,
+    Product,
+)
+from handlers.reports import DOCX
+from tests.admin.conftest import XOP, Seeded, csrf, login, seed_dossier
 
 
 @pytest.mark.parametrize("action", list(audit.AuditAction))
@@ -143,3 +151,75 @@ async def test_staff_actions_are_found_in_words_once(
         "council.scores",
         "round.add",
     }
+
+
+async def test_the_province_sees_what_the_commune_verified_and_its_report(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The producer declared 80 % and 10/12 workers; the commune verified 70 % and 11/12:
+    the province's page shows both, and the commune's report downloads."""
+    async with sessionmaker() as session, session.begin():
+        wine = await seed_dossier(session, XOP, "Rượu nếp cái hoa vàng")
+        dossier = await session.get_one(Dossier, seeded.xop)
+        product = await session.get_one(Product, dossier.product_id)
+        product.raw_material_commune_pct, product.raw_material_province_pct = 80, 95
+        product.workers_local, product.workers_total = 10, 12
+        report = Document(
+            dossier_id=seeded.xop,
+            kind="commune_report",
+            filename="bao-cao-xa.docx",
+            media_type=DOCX,
+            content=b"PK-report",
+        )
+        session.add(report)
+        await session.flush()
+        assessment = CommuneAssessment(
+            dossier_id=seeded.xop,
+            form_check="ok",
+            conclusion="met",
+            reopened_count=0,
+            report_document_id=report.id,
+        )
+        session.add(assessment)
+        await session.flush()
+        session.add_all(
+            [
+                CommuneCriterionAssessment(
+                    assessment_id=assessment.id,
+                    criterion="local_origin",
+                    facts={"commune_pct": 70, "province_pct": 90},
+                    conclusion="met",
+                ),
+                CommuneCriterionAssessment(
+                    assessment_id=assessment.id,
+                    criterion="local_labour",
+                    facts={"workers_local": 11, "workers_total": 12},
+                    conclusion="met",
+                ),
+            ]
+        )
+    client = await login(admin_url, "tinh51")
+    try:
+        page = await client.get(f"/admin/dossiers/{seeded.xop}")
+        download = await client.get(f"/admin/dossiers/{seeded.xop}/commune-report")
+        found = await client.get("/admin/dossiers", params={"q": "mat ong xop"})
+        ruou = await client.get("/admin/dossiers", params={"q": "ruou"})
+    finally:
+        await client.aclose()
+    verified = page.text.split('id="verified"', 1)[1]
+    assert "Nguyên liệu từ xã: 70 %" in verified
+    assert "Lao động địa phương: 11/12 người" in verified
+    assert "chủ thể khai: 80% trong xã" in page.text
+    assert "Chủ thể khai: 10 / 12" in page.text
+    assert 'id="commune-report"' in page.text
+    assert download.status_code == 200
+    assert download.content == b"PK-report"
+    assert f"/admin/dossiers/{seeded.xop}" in found.text  # no accents typed
+    assert f"/admin/dossiers/{wine}" in ruou.text  # "ruou" finds "Rượu"
+    assert f"/admin/dossiers/{seeded.xop}" not in ruou.text
+    other = await login(admin_url, "hanoi")
+    try:
+        refused = await other.get(f"/admin/dossiers/{seeded.xop}/commune-report")
+    finally:
+        await other.aclose()
+    assert refused.status_code == 404
