@@ -173,7 +173,10 @@ def describe(entry: AuditEntry) -> str:
         facts[key] = _label(key, value)
     facts["actor"] = actor_name(entry.actor_label)
     facts["entity_id"] = entry.entity_id
-    facts["dossier"] = f"số {entry.dossier_id}" if entry.dossier_id is not None else _MISSING
+    dossier = entry.dossier_id
+    if dossier is None and entry.entity_type == "dossier" and entry.entity_id.isdigit():
+        dossier = int(entry.entity_id)  # an entry written before its places were kept
+    facts["dossier"] = f"số {dossier}" if dossier is not None else _MISSING
     facts["commune"] = _label("commune_code", entry.commune_code)
     try:
         template = SENTENCES[AuditAction(entry.action)]

@@ -139,6 +139,7 @@ TEMPLATES.env.filters.update(
     commune_vi=_commune_vi,
     group_vi=lambda code: GROUP_NAMES.get(code, code),
     level_vi=lambda code: VI.gettext(LEVELS[code]) if code in LEVELS else (code or "—"),
+    audit_vi=audit.describe,
     facts_vi=lambda criterion: facts_vi(criterion.criterion, dict(criterion.facts or {})),
 )
 TEMPLATES.env.globals.update(statuses=list(DossierStatus), groups=GROUP_NAMES)

@@ -128,6 +128,9 @@ async def test_staff_actions_are_found_in_words_once(
             line for line in everything if "nhập danh sách" in line
         ]
         assert await _search(client, day_from="2020-01-01", day_to="2020-01-31") == []
+        timeline = (await client.get(f"/admin/dossiers/{seeded.xop}")).text.split("timeline")[-1]
+        assert "ghi điểm hội đồng cho hồ sơ" in timeline
+        assert "council.scores" not in timeline
     finally:
         await client.aclose()
     other = await login(admin_url, "hanoi")
