@@ -47,6 +47,9 @@ def fill_audit_place(connection: Connection, entry: _Placed) -> None:
         entry.dossier_id = number
     if kind == "product" and number is not None and entry.product_id is None:
         entry.product_id = number
+    if kind == "certificate" and number is not None and entry.product_id is None:
+        row = _one(connection, "SELECT product_id FROM certificates WHERE id = :id", id=number)
+        entry.product_id = row[0] if row is not None else None
     if entry.dossier_id is not None and (entry.commune_code is None or entry.product_id is None):
         row = _one(
             connection,

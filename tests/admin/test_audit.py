@@ -16,6 +16,7 @@ from bot.admin.scope import Scope
 from bot.alerts.calendar import add_round
 from bot.db.models import (
     AuditEntry,
+    Certificate,
     CommuneAssessment,
     CommuneCriterionAssessment,
     Document,
@@ -89,6 +90,12 @@ async def test_staff_actions_are_found_in_words_once(
             files={"file": ("ds.csv", LIST, "text/csv")},
         )
         assert "1 sản phẩm mới" in imported.text
+        async with sessionmaker() as session:
+            certificate_id = await session.scalar(select(Certificate.id))
+        await client.post(
+            f"/admin/certificates/{certificate_id}/revoke",
+            data={"csrf_token": token, "reason": "Sản phẩm không còn sản xuất"},
+        )
         await client.post("/admin/invites", data={"csrf_token": token, "commune": XOP})
         await client.post(
             f"/admin/dossiers/{seeded.xop}/scores",
@@ -118,6 +125,11 @@ async def test_staff_actions_are_found_in_words_once(
         by_product = await _search(client, product="mat ong xop")  # no accents
         assert by_product
         assert all(f"hồ sơ số {seeded.xop}" in line for line in by_product)
+        by_ruou = await _search(client, product="ruou")  # "Rượu nếp Xốp", no accents
+        assert by_ruou == [
+            f"Cán bộ tinh51 thu hồi giấy chứng nhận số {certificate_id}. "
+            "Lý do: Sản phẩm không còn sản xuất."
+        ]
         by_commune = await _search(client, commune="xop")
         assert any("lời mời" in line for line in by_commune)
         assert not any("đợt đánh giá" in line for line in by_commune)  # the province's
