@@ -1,16 +1,25 @@
 """Import of products a province has already certified, from its published list.
 
-Provinces publish their OCOP lists as spreadsheets with columns such as "Tên sản phẩm",
-"Chủ thể", "Xã", "Nhóm", "Số sao", "Số quyết định", "Ngày quyết định". The headers are
-matched without accents or case, so the file can be imported as published.
+Provinces and districts publish their OCOP lists as tables typed by hand: "Tên sản phẩm",
+"Tên chủ thể", "Xã, thị trấn", "Nhóm sản phẩm", "Hạng sao", "Năm công nhận", "Quyết
+định"… :mod:`bot.admin.import_cells` reads those cells as they are written (header
+synonyms, group/nhóm/set words, stars, dates or years, "(2 sản phẩm)"); this module reads
+the rows — merged cells and group headings carried down — checks each one, and writes.
 
-A dry run checks every row and lists each one that would fail, with the reason, and writes
-nothing. The real run writes the rows that pass in one transaction; each product carries an
-``import_key`` made of its commune, subject, name and decision, so importing the same file
-again finds every key already present and changes nothing. Subjects are matched by commune
-and name, so one cooperative with five products is one subject. A phone column, when the list
-has one, is kept on the subject, so that its producer is recognised when signing up with that
-number (``handlers/claiming.py``); a phone that cannot be read leaves the row valid.
+A dry run checks every row and says what each would do — refused (with what is accepted),
+new, a renewal, already present — flagging old commune names, year-only dates and split
+lines, and writes nothing; the report filters by each of these and downloads as XLSX. The
+real run writes in one transaction; each product carries an ``import_key`` made of its
+commune, subject, name and decision, so importing the same file again changes nothing.
+Subjects are matched by commune and name, so one cooperative with five products is one
+subject. A row naming a product already on record (same commune, subject and product name)
+with a newer decision renews it: a new certificate, the earlier ones :data:`SUPERSEDED`
+(issue #20, item 6), never a second product. A phone column, when the list has one, is
+kept on the subject, so that its producer is recognised when signing up with that number
+(``handlers/claiming.py``); a phone that cannot be read leaves the row valid.
+
+5★ is the Ministry's own decision (QĐ 26, Điều 4.1.b): a 5★ row is imported only when it
+says the Ministry decided it, and never from a provincial score (:data:`FIVE_STARS_REFUSED`).
 """
 
 from __future__ import annotations
