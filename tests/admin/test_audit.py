@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -238,3 +239,18 @@ async def test_the_province_sees_what_the_commune_verified_and_its_report(
     finally:
         await other.aclose()
     assert refused.status_code == 404
+
+
+def test_every_action_written_in_the_code_is_a_member() -> None:
+    """Actions are defined once: an action string written anywhere is an
+    :class:`~bot.audit.AuditAction` (so it has its sentence)."""
+    root = Path(audit.__file__).parent
+    written: set[str] = set()
+    for source in root.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        written.update(re.findall(r'action="([a-z_]+\.[a-z_]+)"', text))
+        written.update(
+            re.findall(r'_audit\(\s*(?:[\w.]+,\s*){1,2}"([a-z_]+\.[a-z_]+)"', text, re.DOTALL)
+        )
+    assert len(written) >= 15
+    assert written <= {action.value for action in audit.AuditAction}
