@@ -25,7 +25,7 @@ from bot.db.models import (
     Product,
 )
 from handlers.reports import DOCX
-from tests.admin.conftest import XOP, Seeded, csrf, login, seed_dossier
+from tests.admin.conftest import XOP, Seeded, api_token, csrf, login, seed_dossier
 
 
 @pytest.mark.parametrize("action", list(audit.AuditAction))
@@ -141,6 +141,13 @@ async def test_staff_actions_are_found_in_words_once(
             line for line in everything if "nhập danh sách" in line
         ]
         assert await _search(client, day_from="2020-01-01", day_to="2020-01-31") == []
+        bearer = {"Authorization": f"Bearer {await api_token(sessionmaker, 'tinh51')}"}
+        listed = (
+            await client.get("/api/v1/audit", params={"action": "import."}, headers=bearer)
+        ).json()
+        assert [entry["sentence"] for entry in listed] == [
+            line for line in everything if "nhập danh sách" in line
+        ]
         timeline = (await client.get(f"/admin/dossiers/{seeded.xop}")).text.split("timeline")[-1]
         assert "ghi điểm hội đồng cho hồ sơ" in timeline
         assert "council.scores" not in timeline
