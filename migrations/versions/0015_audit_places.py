@@ -1,8 +1,8 @@
 """Where each audit entry belongs: province, commune, dossier and product.
 
 Staff search the log by commune, dossier and product and see only their own province's or
-commune's entries; entries about dossiers written before this revision get their places
-from the dossier.
+commune's entries; entries written before this revision get their places from their
+dossier, product, invite or round, and a province clerk's other entries their province.
 
 Revision ID: 0015
 Revises: 0011
@@ -42,8 +42,34 @@ def upgrade() -> None:
         "WHERE dossier_id IS NOT NULL"
     )
     op.execute(
+        "UPDATE audit_log SET product_id = (SELECT p.id FROM products p "
+        "WHERE CAST(p.id AS VARCHAR(64)) = audit_log.entity_id) WHERE entity_type = 'product'"
+    )
+    op.execute(
+        "UPDATE audit_log SET commune_code = (SELECT s.commune_code FROM products p "
+        "JOIN subjects s ON s.id = p.subject_id WHERE p.id = audit_log.product_id) "
+        "WHERE commune_code IS NULL AND product_id IS NOT NULL"
+    )
+    op.execute(
+        "UPDATE audit_log SET commune_code = (SELECT i.commune_code FROM officer_invites i "
+        "WHERE CAST(i.id AS VARCHAR(64)) = audit_log.entity_id) "
+        "WHERE entity_type = 'officer_invite'"
+    )
+    op.execute(
+        "UPDATE audit_log SET province_code = (SELECT r.province_code FROM evaluation_rounds r "
+        "WHERE CAST(r.id AS VARCHAR(64)) = audit_log.entity_id) "
+        "WHERE entity_type = 'evaluation_round'"
+    )
+    op.execute(
         "UPDATE audit_log SET province_code = (SELECT c.province_code FROM communes c "
-        "WHERE c.code = audit_log.commune_code) WHERE commune_code IS NOT NULL"
+        "WHERE c.code = audit_log.commune_code) "
+        "WHERE commune_code IS NOT NULL AND province_code IS NULL"
+    )
+    # What a province clerk did without a commune (imports, removed rounds): their province.
+    op.execute(
+        "UPDATE audit_log SET province_code = (SELECT a.scope_code FROM staff_accounts a "
+        "WHERE 'staff:' || a.username = audit_log.actor_label AND a.scope_kind = 'province') "
+        "WHERE province_code IS NULL AND commune_code IS NULL"
     )
 
 
