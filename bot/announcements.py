@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin.scope import Scope, ScopeKind
+from bot.audit import AuditAction
 from bot.db.models import (
     AlertOptOut,
     Announcement,
@@ -287,7 +288,7 @@ async def send(
     session.add(
         AuditEntry(
             actor_label=author,
-            action="announcement.send",
+            action=AuditAction.ANNOUNCEMENT_SEND,
             entity_type="announcement",
             entity_id=str(row.id),
             after={"segment": row.segment, "recipients": len(people), "body": body},

@@ -74,17 +74,24 @@ async def import_file(_settings: Settings, database: AsyncEngine, args: argparse
         rows, report = importer.check_rows(content, path.name, scope)
     except (OSError, importer.ImportFileError) as error:
         raise AdminCommandError(str(error)) from None
+    sessions = async_sessionmaker(database, expire_on_commit=False)
     if args.apply:
-        sessions = async_sessionmaker(database, expire_on_commit=False)
         async with write_gate(database), sessions() as session, session.begin():
             report = await importer.import_rows(
                 session, rows, report, scope, "cli", datetime.now(UTC)
             )
+    else:
+        async with sessions() as session:
+            await importer.dry_run(session, rows, report)
     for line, change in report.renamed:
         print(f"line {line}: old commune name, read as: {change}")
     for line, reason in report.errors:
         print(f"line {line}: {reason}")
     print(f"{report.rows} rows, {report.valid} valid, {len(report.errors)} with errors")
+    print(
+        f"{report.created_products} new products, {report.renewed} re-certified, "
+        f"{report.already_present} already present"
+    )
     if args.apply:
         print(
             f"created {report.created_products} products and {report.created_subjects} "

@@ -20,7 +20,7 @@ ROWS = [
     "Mật ong hoa cà phê;HTX Mật ong rừng Xốp;Xã Xốp;Thực phẩm;4;12/QĐ-UBND;15/06/2024;0912 345 678",
     "Mật ong rừng;HTX Mật ong rừng Xốp;Xã Xốp;Thực phẩm;3;12/QĐ-UBND;15/06/2024;0912 345 678",
     # Someone else in the same commune, same name as typed at sign-up ("HTX Mat ong Xop").
-    "Sâm Ngọc Linh;HTX Mật ong Xốp;Xã Xốp;Dược liệu;5;13/QĐ-UBND;20/06/2024;",
+    "Sâm Ngọc Linh;HTX Mật ong Xốp;Xã Xốp;Dược liệu;5;13/QĐ-BNN-KTHT;20/06/2024;",
     # Elsewhere: never offered.
     "Tỏi Lý Sơn;HTX Tỏi Lý Sơn;Đặc khu Lý Sơn;Thực phẩm;4;14/QĐ-UBND;20/06/2024;0987654321",
 ]

@@ -34,6 +34,7 @@ from bot.admin.api_common import (
 from bot.admin.api_files import files_api
 from bot.admin.api_invites import invites_api
 from bot.admin.api_staff_comms import comms_api
+from bot.audit import describe as audit_sentence
 
 
 class DossierOut(BaseModel):
@@ -154,6 +155,7 @@ class AuditOut(BaseModel):
     entity_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    sentence: str = Field(description="the entry said in Vietnamese, as the audit page shows it")
 
 
 def _certificate(row: Any) -> CertificateOut:
@@ -347,6 +349,7 @@ def create_api() -> FastAPI:
                 entity_id=e.entity_id,
                 before=e.before,
                 after=e.after,
+                sentence=audit_sentence(e),
             )
             for e in entries
         ]

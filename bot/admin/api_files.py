@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bot.admin import exports, importer
 from bot.admin.api_common import ERRORS, ContextDep, DossierFilterDep, StaffDep, province_only
@@ -45,6 +45,8 @@ class ImportReportOut(BaseModel):
     already_present: int
     created_products: int
     created_subjects: int
+    renewed: int = Field(description="products on record renewed by a newer decision")
+    year_only: list[int] = Field(description="lines whose decision gives only a year")
 
 
 @files_api.get("/exports/{kind}.{fmt}", response_class=Response, responses=SPREADSHEETS)
@@ -97,4 +99,6 @@ async def import_list(
         already_present=report.already_present,
         created_products=report.created_products,
         created_subjects=report.created_subjects,
+        renewed=report.renewed,
+        year_only=sorted({item.line for item in report.shown(importer.RowNote.YEAR_ONLY)}),
     )

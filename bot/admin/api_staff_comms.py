@@ -14,6 +14,7 @@ from bot.admin.accounts import Staff
 from bot.admin.api_common import BODY_ERRORS, ERRORS, ContextDep, Id, Line, StaffDep
 from bot.admin.scope import ScopeKind
 from bot.admin.staff_comms import answerer, inbox_scope
+from bot.audit import AuditAction
 from bot.db.models import AuditEntry
 from ocop_rules import DossierStatus
 
@@ -183,7 +184,7 @@ async def answer(
         session.add(
             AuditEntry(
                 actor_label=staff.actor,
-                action="question.answer",
+                action=AuditAction.QUESTION_ANSWER,
                 entity_type="officer_question",
                 entity_id=str(question_id),
                 after={"answer": body.answer},

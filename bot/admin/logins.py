@@ -23,7 +23,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin.accounts import Staff, staff_by_id
-from bot.db.models import AdminSession, LoginThrottle
+from bot.audit import AuditAction, record
+from bot.db.models import AdminSession, LoginThrottle, StaffAccount
 from bot.engine import insert_for
 
 SESSION_LIFETIME = timedelta(hours=8)
@@ -45,6 +46,14 @@ async def start_session(session: AsyncSession, *, staff_id: int, now: datetime) 
     Sessions past their expiry are deleted on the way, so the table stays small."""
     await session.execute(delete(AdminSession).where(AdminSession.expires_at <= now))
     token = secrets.token_urlsafe(32)
+    account = await session.get_one(StaffAccount, staff_id)
+    record(
+        session,
+        AuditAction.STAFF_LOGIN,
+        actor=f"staff:{account.username}",
+        entity=("staff_account", staff_id),
+        at=now,
+    )
     session.add(
         AdminSession(
             token_hash=_token_hash(token),
@@ -74,12 +83,22 @@ async def session_staff(session: AsyncSession, *, token: str, now: datetime) -> 
 
 async def end_session(session: AsyncSession, *, token: str, now: datetime) -> None:
     """End the session (logout): its cookie is refused from now on."""
-    await session.execute(
+    ended = await session.scalars(
         update(AdminSession)
         .where(AdminSession.token_hash == _token_hash(token))
         .where(AdminSession.ended_at.is_(None))
         .values(ended_at=now)
+        .returning(AdminSession.staff_id)
     )
+    for staff_id in ended.all():
+        account = await session.get_one(StaffAccount, staff_id)
+        record(
+            session,
+            AuditAction.STAFF_LOGOUT,
+            actor=f"staff:{account.username}",
+            entity=("staff_account", staff_id),
+            at=now,
+        )
 
 
 def delay_after(failures: int) -> timedelta:

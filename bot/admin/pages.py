@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from starlette.datastructures import FormData
 
+from bot import audit
 from bot.admin import decisions, exports, importer, logins, service
 from bot.admin.accounts import Staff, authenticate
 from bot.admin.addresses import client_address
@@ -39,11 +40,13 @@ from bot.alerts.calendar import (
 from bot.db.models import EvaluationRound, OfficerInvite
 from bot.i18n import translator
 from bot.invites import create_invite, list_invites, revoke_invite
+from bot.links import download_headers
 from handlers.communes import commune_by_code, communes_of_province
 from handlers.documents import STATE_NAMES
 from handlers.notices import LEVELS
 from handlers.notices import OPTIONAL_KINDS as NOTICE_KINDS
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
+from handlers.reports import facts_vi
 from ocop_rules import (
     CERTIFICATE_SOURCE,
     COMMUNE_CRITERION_NAMES_VI,
@@ -136,6 +139,8 @@ TEMPLATES.env.filters.update(
     commune_vi=_commune_vi,
     group_vi=lambda code: GROUP_NAMES.get(code, code),
     level_vi=lambda code: VI.gettext(LEVELS[code]) if code in LEVELS else (code or "—"),
+    audit_vi=audit.describe,
+    facts_vi=lambda criterion: facts_vi(criterion.criterion, dict(criterion.facts or {})),
 )
 TEMPLATES.env.globals.update(statuses=list(DossierStatus), groups=GROUP_NAMES)
 
@@ -405,6 +410,19 @@ async def dossier_page(
             "today": admin.today().isoformat(),
             "validity_source": f"{CERTIFICATE_SOURCE.document}, {CERTIFICATE_SOURCE.part}",
         },
+    )
+
+
+@router.get("/dossiers/{dossier_id}/commune-report")
+async def commune_report(admin: ContextDep, staff: StaffDep, dossier_id: int) -> Response:
+    """The commune's report (Mẫu 03) of a dossier in the account's scope, as stored when
+    the officer concluded; 404 when there is none or the dossier is outside the scope."""
+    async with admin.reading() as session:
+        found = await service.commune_report_document(session, staff.scope, dossier_id)
+    if found is None:
+        raise HTTPException(404)
+    return Response(
+        found.content, media_type=found.media_type, headers=download_headers(found.filename)
     )
 
 
@@ -714,27 +732,50 @@ async def audit_page(
     request: Request,
     admin: ContextDep,
     staff: StaffDep,
-    action: str | None = None,
-    actor: str | None = None,
+    person: str | None = None,
     dossier: str | None = None,
+    product: str | None = None,
+    commune: str | None = None,
+    action: str | None = None,
+    day_from: str | None = None,
+    day_to: str | None = None,
 ) -> HTMLResponse:
-    """Search the audit log of the scope's dossiers."""
+    """Search what staff did in the scope, by person, dossier, product, commune and day,
+    each entry said in words."""
+    wanted = audit.AuditQuery(
+        person=_clean(person) or "",
+        dossier=_clean(dossier) or "",
+        product=_clean(product) or "",
+        commune=_clean(commune) or "",
+        action=action if action and action in audit.ACTION_GROUPS else "",
+        day_from=_parse_day(day_from),
+        day_to=_parse_day(day_to),
+    )
     async with admin.reading() as session:
-        entries = await service.search_audit(
-            session, staff.scope, action=_clean(action), actor=_clean(actor), dossier=dossier
-        )
+        lines = await audit.search_audit(session, staff.scope, wanted, timezone=admin.timezone)
     return render(
         request,
         admin,
         "audit.html",
         {
             "staff": staff,
-            "entries": entries,
-            "action": action or "",
-            "actor": actor or "",
-            "dossier": dossier or "",
+            "lines": lines,
+            "wanted": wanted,
+            "groups": audit.ACTION_GROUPS,
+            "day_from": day_from or "",
+            "day_to": day_to or "",
         },
     )
+
+
+def _parse_day(text: str | None) -> date | None:
+    """A day typed in a search box (dd/mm/yyyy, or yyyy-mm-dd from a date input)."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime((text or "").strip(), pattern).date()  # noqa: DTZ007 - a calendar day
+        except ValueError:
+            continue
+    return None
 
 
 @router.get("/export/{kind}.{fmt}")
@@ -758,7 +799,7 @@ async def import_page(request: Request, admin: ContextDep, staff: StaffDep) -> H
 
 
 @router.post("/import", response_class=HTMLResponse)
-async def post_import(request: Request, admin: ContextDep, staff: StaffDep) -> HTMLResponse:
+async def post_import(request: Request, admin: ContextDep, staff: StaffDep) -> Response:
     """Check (dry run) or import the uploaded file and show the report."""
     form = await checked_form(request, admin)
     upload = form.get("file")
@@ -770,13 +811,34 @@ async def post_import(request: Request, admin: ContextDep, staff: StaffDep) -> H
         return render(request, admin, "import.html", {"staff": staff, "error": error}, 400)
     content = await upload.read()
     await form.close()  # the upload's spooled temporary file
+    mode, show = _text(form, "mode"), _text(form, "show")
+    show = show if show in importer.REPORT_FILTERS else ""
     try:
         report = await importer.check_and_import(
-            admin, staff, content, upload.filename, apply=_text(form, "mode") == "import"
+            admin, staff, content, upload.filename, apply=mode == "import"
         )
     except importer.ImportFileError as problem:
         return render(request, admin, "import.html", {"staff": staff, "error": str(problem)}, 400)
-    return render(request, admin, "import.html", {"staff": staff, "report": report})
+    if mode == "report":
+        name = f"kiem-tra-{admin.today():%Y%m%d}.xlsx"
+        return Response(
+            importer.report_xlsx(report, show),
+            media_type=exports.XLSX,
+            headers=download_headers(name),
+        )
+    shown = report.shown(show)
+    context = {
+        "staff": staff,
+        "report": report,
+        "show": show,
+        "filters": importer.REPORT_FILTERS,
+        "counts": report.counts(),
+        "shown": shown[: importer.REPORT_PAGE],
+        "hidden": max(0, len(shown) - importer.REPORT_PAGE),
+        "outcome_names": importer.OUTCOME_NAMES_VI,
+        "note_names": importer.NOTE_NAMES_VI,
+    }
+    return render(request, admin, "import.html", context)
 
 
 _CSS = (files("bot.admin") / "static" / "admin.css").read_text(encoding="utf-8")

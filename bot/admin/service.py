@@ -8,12 +8,13 @@ Pages and the API render the same frozen views.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import self_assessments
+from bot import audit, self_assessments
+from bot.admin import search
 from bot.admin.scope import Scope
 from bot.db.models import (
     AuditEntry,
@@ -21,6 +22,7 @@ from bot.db.models import (
     CommuneAssessment,
     CommuneCriterionAssessment,
     CouncilScore,
+    Document,
     Dossier,
     DossierItem,
     EvaluationResult,
@@ -142,7 +144,7 @@ def dossier_row(dossier: Dossier, product: Product, subject: Subject) -> Dossier
     )
 
 
-def _filtered(scope: Scope, wanted: DossierFilter) -> Select:  # type: ignore[type-arg]
+def _filtered(scope: Scope, wanted: DossierFilter, matching: list[int] | None = None) -> Select:  # type: ignore[type-arg]
     query = _scoped_dossiers(scope)
     if wanted.commune:
         query = query.where(Dossier.commune_code == wanted.commune)
@@ -152,16 +154,15 @@ def _filtered(scope: Scope, wanted: DossierFilter) -> Select:  # type: ignore[ty
         query = query.where(Dossier.status == wanted.status)
     if wanted.round_id is not None:
         query = query.where(Dossier.round_id == wanted.round_id)
-    if wanted.query:
-        like = f"%{wanted.query.strip()}%"
-        query = query.where(
-            or_(
-                Product.name.ilike(like),
-                Subject.name.ilike(like),
-                Product.registration_code.ilike(like),
-            )
-        )
+    if matching is not None:
+        query = query.where(Dossier.id.in_(matching))
     return query
+
+
+async def _matching(session: AsyncSession, scope: Scope, wanted: DossierFilter) -> list[int] | None:
+    """The dossiers the search text finds, accents aside; None without a text."""
+    text = (wanted.query or "").strip()
+    return await search.matching_dossiers(session, scope, text) if text else None
 
 
 async def list_dossiers(
@@ -169,7 +170,7 @@ async def list_dossiers(
 ) -> tuple[list[DossierRow], int]:
     """One page of the scope's dossiers matching ``wanted``, newest change first, and how
     many match in all."""
-    query = _filtered(scope, wanted)
+    query = _filtered(scope, wanted, await _matching(session, scope, wanted))
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(wanted.page, 1)
     rows = await session.execute(
@@ -185,7 +186,9 @@ async def all_dossiers(
 ) -> list[DossierRow]:
     """Every matching dossier (for exports), in list order."""
     rows = await session.execute(
-        _filtered(scope, wanted).order_by(Dossier.status_changed_at.desc(), Dossier.id.desc())
+        _filtered(scope, wanted, await _matching(session, scope, wanted)).order_by(
+            Dossier.status_changed_at.desc(), Dossier.id.desc()
+        )
     )
     return [dossier_row(d, p, s) for d, p, s in rows]
 
@@ -344,6 +347,19 @@ async def dossier_detail(
     )
 
 
+async def commune_report_document(
+    session: AsyncSession, scope: Scope, dossier_id: int
+) -> Document | None:
+    """The commune report stored for a dossier in scope, or None."""
+    if await scoped_dossier(session, scope, dossier_id) is None:
+        return None
+    return await session.scalar(
+        select(Document)
+        .join(CommuneAssessment, CommuneAssessment.report_document_id == Document.id)
+        .where(CommuneAssessment.dossier_id == dossier_id)
+    )
+
+
 async def council_scores(session: AsyncSession, dossier_id: int) -> list[CouncilScore]:
     """The members' scores of one dossier, in the order they were entered."""
     return list(
@@ -425,20 +441,8 @@ async def search_audit(
     dossier: str | None = None,
     limit: int = 200,
 ) -> list[AuditEntry]:
-    """Audit entries about the scope's dossiers, newest first, narrowed by action prefix,
-    actor or dossier id."""
-    in_scope = select(cast(Dossier.id, String)).where(scope.dossiers())
-    query = select(AuditEntry).where(
-        AuditEntry.entity_type == "dossier", AuditEntry.entity_id.in_(in_scope)
-    )
-    if action:
-        query = query.where(AuditEntry.action.startswith(action.strip()))
-    if actor:
-        query = query.where(AuditEntry.actor_label.ilike(f"%{actor.strip()}%"))
-    if dossier and dossier.strip().isdigit():
-        query = query.where(AuditEntry.entity_id == dossier.strip())
-    return list(
-        await session.scalars(
-            query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-        )
-    )
+    """The scope's audit entries, newest first, narrowed by action prefix, person or
+    dossier id (the API's search; the page searches more through :mod:`bot.audit`)."""
+    wanted = audit.AuditQuery(person=actor or "", dossier=dossier or "", action=action or "")
+    lines = await audit.search_audit(session, scope, wanted, timezone=UTC, limit=limit)
+    return [line.entry for line in lines]

@@ -31,6 +31,7 @@ from bot.admin.pages import (
     render,
 )
 from bot.admin.scope import Scope, ScopeKind
+from bot.audit import AuditAction
 from bot.db.models import AuditEntry, OfficerQuestion
 from ocop_rules import DossierStatus
 
@@ -249,7 +250,7 @@ async def post_answer(
             session.add(
                 AuditEntry(
                     actor_label=staff.actor,
-                    action="question.answer",
+                    action=AuditAction.QUESTION_ANSWER,
                     entity_type="officer_question",
                     entity_id=str(question_id),
                     after={"answer": body},

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Connection,
     Date,
     ForeignKey,
     Index,
@@ -28,10 +29,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from bot.db.base import Base, utcnow
+from bot.db.places import fill_audit_place
 
 # Column sizes shared by several tables. Platform ids (chats, senders, events, files) are
 # Text: their length is the platform's to choose (Zalo's have outgrown 64 characters).
@@ -624,6 +627,22 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column()
     after: Mapped[dict[str, Any] | None] = mapped_column()
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Where the entry belongs, so staff find it by commune, dossier or product and see only
+    # their own province's or commune's entries; filled from the entity when the writer does
+    # not say (:func:`bot.db.places.fill_audit_place`). Plain values, no foreign keys: the
+    # log outlives what it speaks of.
+    province_code: Mapped[str | None] = mapped_column(String(PROVINCE_CODE), index=True)
+    commune_code: Mapped[str | None] = mapped_column(String(COMMUNE_CODE), index=True)
+    dossier_id: Mapped[int | None] = mapped_column(index=True)
+    product_id: Mapped[int | None] = mapped_column(index=True)
+
+
+@event.listens_for(AuditEntry, "before_insert")
+def _audit_entry_place(
+    _mapper: Mapper[AuditEntry], connection: Connection, entry: AuditEntry
+) -> None:
+    """Every audit entry is findable by its place, whoever wrote it."""
+    fill_audit_place(connection, entry)
 
 
 class Announcement(Base):

@@ -24,7 +24,7 @@ PROVINCE = Scope.parse("province:51")
 BROKEN = {
     7: ("thiếu tên sản phẩm", {"product": ""}),
     333: ("nhóm “Nhóm 9” không có", {"group": "Nhóm 9"}),
-    1500: ("số sao “2” phải là 3, 4 hoặc 5", {"stars": "2"}),
+    1500: ("hạng sao “2”: chỉ công nhận 3, 4 hoặc 5 sao", {"stars": "2"}),
     4001: ("ngày quyết định “31/02/2024”", {"date": "31/02/2024"}),
     9000: ("không tìm thấy xã “Xã Không Có”", {"commune": "Xã Không Có"}),
     9999: ("không thuộc phạm vi", {"commune": "00070"}),
@@ -52,7 +52,7 @@ def _workbook(rows: int) -> bytes:
         row.update(changes)
         sheet.append(
             [n, row["product"], row["subject"], row["commune"], row["group"], row["stars"],
-             f"{n}/QĐ-UBND", row["date"]]
+             f"{n}/QĐ-BNN-KTHT" if row["stars"] == "5 sao" else f"{n}/QĐ-UBND", row["date"]]
         )  # fmt: skip
     out = io.BytesIO()
     book.save(out)
@@ -119,7 +119,8 @@ async def test_csv_with_semicolons_and_missing_columns() -> None:
     assert rows[0].commune.code == "23356"
     assert (rows[0].group, rows[0].stars, rows[0].decision_date) == ("food", 4, date(2025, 2, 1))
     bad = "Tên sản phẩm,Chủ thể,Xã\nA,B,C\n".encode()
-    with pytest.raises(importer.ImportFileError, match=r"Thiếu cột: Nhóm, Số sao"):
+    expected = r"Thiếu cột: Nhóm, Hạng sao.*Tên cột được nhận.*Xã, thị trấn"
+    with pytest.raises(importer.ImportFileError, match=expected):
         importer.check_rows(bad, "list.csv", PROVINCE)
 
 

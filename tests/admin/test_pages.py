@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.admin import exports
 from bot.db.models import (
     AuditEntry,
     Certificate,
@@ -327,17 +328,25 @@ async def test_import_page_dry_run_lists_old_commune_names_and_errors_then_impor
     try:
         token = csrf((await client.get("/admin/import")).text)
 
-        async def send(mode: str) -> httpx.Response:
+        async def send(mode: str, show: str = "") -> httpx.Response:
             return await client.post(
                 "/admin/import",
-                data={"csrf_token": token, "mode": mode},
+                data={"csrf_token": token, "mode": mode, "show": show},
                 files={"file": ("danh-sach.csv", listing, "text/csv")},
             )
 
         checked = await send("check")
         assert checked.status_code == 200
         assert "Kết quả kiểm tra thử" in checked.text
-        assert "1 dòng ghi tên xã cũ" in checked.text
+        assert "Tên xã cũ đã đổi: 1" in checked.text
+        assert "Mới: 1" in checked.text
+        errors_only = await send("check", "error")
+        assert "Lỗi: 1 dòng" in errors_only.text
+        assert "Xã Đức Hòa, Huyện Mộ Đức → Xã Mộ Đức" not in errors_only.text
+        download = await send("report", "error")
+        assert download.headers["content-type"].startswith(exports.XLSX)
+        sheet = load_workbook(io.BytesIO(download.content)).worksheets[0]
+        assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Lỗi"]
         assert "Xã Đức Hòa, Huyện Mộ Đức → Xã Mộ Đức" in checked.text
         assert "nay thuộc 2 xã (Xã Cà Đam, Xã Tây Trà Bồng)" in checked.text
         async with sessionmaker() as session:
