@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot import erasure, self_assessments
+from bot import certificate_states, erasure, self_assessments
 from bot.db.direct import Statements, first, statements_for
 from bot.db.models import (
     AlertOptOut,
@@ -53,7 +53,7 @@ from handlers.ports import (
     SubjectView,
 )
 from handlers.textmatch import fold
-from ocop_rules import DossierKind, DossierStatus, is_final
+from ocop_rules import DossierKind, DossierStatus, LifecycleState, is_final
 
 LINK_CODE_WINDOW = timedelta(hours=1)
 LINK_CODES_PER_WINDOW = 3
@@ -685,10 +685,10 @@ class SqlStore(OfficerQueries):
             )
         return views
 
-    async def certificates(self, person_id: int) -> list[CertificateView]:
+    async def certificates(self, person_id: int, today: date) -> list[CertificateView]:
         """The certificates of the person's products, newest first."""
         rows = await self._session.execute(
-            select(Certificate, Product)
+            select(Certificate, Product, certificate_states.state_column(today))
             .join(Product, Product.id == Certificate.product_id)
             .join(Subject, Subject.id == Product.subject_id)
             .where(Subject.owner_person_id == person_id)
@@ -705,8 +705,9 @@ class SqlStore(OfficerQueries):
                 c.issued_on,
                 c.expires_on,
                 c.status,
+                LifecycleState(state),
             )
-            for c, p in rows
+            for c, p, state in rows
         ]
 
     async def idea_form(self, person_id: int, dossier_id: int) -> IdeaForm:
