@@ -94,9 +94,6 @@ async def count_states(
         .where(condition)
         .subquery()
     )
-    counted: dict[str, int] = dict(
-        (await session.execute(select(states.c.state, func.count()).group_by(states.c.state)))
-        .tuples()
-        .all()
-    )
+    rows = await session.execute(select(states.c.state, func.count()).group_by(states.c.state))
+    counted: dict[str, int] = {state: count for state, count in rows}
     return {state: counted.get(state.value, 0) for state in LifecycleState}
