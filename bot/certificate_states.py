@@ -95,5 +95,5 @@ async def count_states(
         .subquery()
     )
     rows = await session.execute(select(states.c.state, func.count()).group_by(states.c.state))
-    counted: dict[str, int] = {state: count for state, count in rows}
+    counted = {str(row[0]): int(row[1]) for row in rows}
     return {state: counted.get(state.value, 0) for state in LifecycleState}

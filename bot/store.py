@@ -32,6 +32,7 @@ from bot.db.models import (
 )
 from bot.messages import Channel
 from bot.officer_store import OfficerQueries
+from handlers.issuers import shown_issuer
 from handlers.notices import LINK_CODE
 from handlers.ports import (
     CertificateView,
@@ -688,7 +689,9 @@ class SqlStore(OfficerQueries):
     async def certificates(self, person_id: int, today: date) -> list[CertificateView]:
         """The certificates of the person's products, newest first."""
         rows = await self._session.execute(
-            select(Certificate, Product, certificate_states.state_column(today))
+            select(
+                Certificate, Product, Subject.commune_code, certificate_states.state_column(today)
+            )
             .join(Product, Product.id == Certificate.product_id)
             .join(Subject, Subject.id == Product.subject_id)
             .where(Subject.owner_person_id == person_id)
@@ -701,13 +704,13 @@ class SqlStore(OfficerQueries):
                 p.subgroup_code,
                 c.stars,
                 c.number,
-                c.issuing_authority,
+                shown_issuer(c.issuing_authority, c.stars, c.issued_on, commune),
                 c.issued_on,
                 c.expires_on,
                 c.status,
                 LifecycleState(state),
             )
-            for c, p, state in rows
+            for c, p, commune, state in rows
         ]
 
     async def idea_form(self, person_id: int, dossier_id: int) -> IdeaForm:

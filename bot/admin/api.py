@@ -330,7 +330,14 @@ def create_api() -> FastAPI:
                 service.CertificateFilter(state, expiring_within, page),
             )
         return CertificatePage(
-            total=total, page=page, items=[_certificate(r.certificate, r.state) for r in rows]
+            total=total,
+            page=page,
+            items=[
+                _certificate(r.certificate, r.state).model_copy(
+                    update={"issuing_authority": r.issuer}
+                )
+                for r in rows
+            ],
         )
 
     @api.post("/certificates/{certificate_id}/revoke", responses=DECISION_ERRORS)

@@ -101,7 +101,7 @@ async def certificates(
         [
             [r.product, r.subject, service.commune_name(r.commune_code), r.certificate.stars,
              r.certificate.number or "", r.certificate.decision_number or "",
-             r.certificate.issued_on, r.certificate.expires_on, r.certificate.issuing_authority,
+             r.certificate.issued_on, r.certificate.expires_on, r.issuer,
              _state(r.state), _ground(r.certificate.revocation_ground),
              r.certificate.revoked_on or ""]
             for r in rows

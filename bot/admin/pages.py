@@ -43,6 +43,7 @@ from bot.invites import create_invite, list_invites, revoke_invite
 from handlers.certificate_words import GROUND_LABELS, STATE_LABELS
 from handlers.communes import commune_by_code, communes_of_province
 from handlers.documents import STATE_NAMES
+from handlers.issuers import shown_issuer
 from handlers.notices import LEVELS
 from handlers.notices import OPTIONAL_KINDS as NOTICE_KINDS
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
@@ -147,6 +148,7 @@ TEMPLATES.env.globals.update(
     statuses=list(DossierStatus),
     groups=GROUP_NAMES,
     certificate_states=list(LifecycleState),
+    issuer=shown_issuer,
     revocation_grounds=list(RevocationGround),
 )
 

@@ -31,6 +31,7 @@ from bot.db.models import (
     Subject,
 )
 from handlers.communes import commune_by_code
+from handlers.issuers import shown_issuer
 from handlers.ports import SelfAssessmentView
 from handlers.self_assessment_form import answer_rows
 from ocop_rules import CertificateRecord, LifecycleState
@@ -394,6 +395,12 @@ class CertificateRow:
     commune_code: str
     days_left: int
     state: LifecycleState
+
+    @property
+    def issuer(self) -> str:
+        """Who issued it, by the rules of its decision day when the record names no one."""
+        c = self.certificate
+        return shown_issuer(c.issuing_authority, c.stars, c.issued_on, self.commune_code)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -39,6 +40,7 @@ from tests.admin.conftest import (
     seed_dossier,
 )
 from tests.builders import Chat, Clock, text_of
+from tests.journeys import invite_code
 
 PROVINCE = Staff(1, "tinh51", Scope.parse("province:51"))
 HANOI = Staff(2, "hanoi", Scope.parse("province:01"))
@@ -297,3 +299,83 @@ async def test_revocation_by_the_issuer_tells_the_producer_and_the_officer_once(
     assert stored is not None
     assert (stored.status, stored.revocation_ground) == ("revoked", "mark_misuse")
     assert audit == 1
+
+
+async def test_a_revoked_certificate_reads_revoked_on_chungnhan_xa_the_list_and_exports(
+    admin_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    clock = Clock()
+    clock.now = datetime.now(UTC)
+    engine = Engine(sessionmaker, clock=clock)
+    producer = Chat(engine, chat="producer")
+    await producer.sign_up()
+    await producer.register_idea("Mat ong rung", "mat ong")
+    officer = Chat(engine, chat="officer")
+    await officer.say(f"canbo {await invite_code(sessionmaker, at=clock.now)}")
+    today = clock.now.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    async with sessionmaker() as session, session.begin():
+        dossier = await session.scalar(select(Dossier).order_by(Dossier.id.desc()).limit(1))
+        assert dossier is not None  # the producer's, registered after the seeded ones
+        dossier.status = "submitted_for_evaluation"
+    await _score(sessionmaker, dossier.id, 78, 80)
+    await _publish(sessionmaker, dossier.id)
+    async with sessionmaker() as session, session.begin():
+        issued = await decisions.issue_certificate(
+            session, PROVINCE, dossier.id, "4S-09", "88/QĐ-UBND", today, today, NOW
+        )
+        await decisions.revoke_certificate(
+            session, PROVINCE, issued.id, ground=RevocationGround.PRODUCTION_STOPPED,
+            revoked_on=today, reason="", today=today, now=NOW,
+        )  # fmt: skip
+    assert "Tình trạng: đã thu hồi" in await producer.say("/chungnhan")
+    assert "(đã thu hồi)" in await officer.say("/xa")
+    client = await login(admin_url, "tinh51")
+    listed = (await client.get("/admin/certificates")).text
+    exported = (await client.get("/admin/export/certificates.csv")).content.decode("utf-8-sig")
+    await client.aclose()
+    assert '<td class="state" data-state="revoked">đã thu hồi' in listed
+    assert "không còn sản xuất sản phẩm" in listed
+    assert "đã thu hồi,không còn sản xuất sản phẩm" in exported
+
+
+async def test_the_certificate_of_a_re_evaluation_supersedes_the_one_it_renews(
+    seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        dossier = await session.get_one(Dossier, seeded.xop)
+        old = Certificate(
+            product_id=dossier.product_id, number="OLD", stars=3, issuing_level="district",
+            issuing_authority="UBND cấp huyện", issued_on=date(2024, 1, 10),
+            expires_on=date(2027, 1, 10), status="valid",
+        )  # fmt: skip
+        session.add(old)
+        await session.flush()
+        dossier.kind, dossier.certificate_id = "re_evaluation", old.id
+    await _score(sessionmaker, seeded.xop, 80, 82)
+    await _publish(sessionmaker, seeded.xop)
+    async with sessionmaker() as session, session.begin():
+        new = await decisions.issue_certificate(
+            session, PROVINCE, seeded.xop, "NEW", "88/QĐ-UBND", TODAY, TODAY, NOW
+        )
+    async with sessionmaker() as session:
+        renewed = await session.get_one(Certificate, old.id)
+    assert (renewed.status, renewed.superseded_by_id) == ("superseded", new.id)
+    assert new.expires_on == date(2029, 11, 20)
+
+
+async def test_an_old_district_certificate_names_its_district_on_the_list(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        dossier = await session.get_one(Dossier, seeded.son_ha)
+        session.add(
+            Certificate(
+                product_id=dossier.product_id, number="148-3S", stars=3,
+                issuing_level="district", issuing_authority="UBND cấp huyện",
+                issued_on=date(2024, 5, 1), expires_on=date(2027, 5, 1), status="valid",
+            )
+        )  # fmt: skip
+    client = await login(admin_url, "tinh51")
+    listed = (await client.get("/admin/certificates")).text
+    await client.aclose()
+    assert '<span class="issuer">UBND huyện Sơn Hà</span>' in listed
