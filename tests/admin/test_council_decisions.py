@@ -379,3 +379,14 @@ async def test_an_old_district_certificate_names_its_district_on_the_list(
     listed = (await client.get("/admin/certificates")).text
     await client.aclose()
     assert '<span class="issuer">UBND huyện Sơn Hà</span>' in listed
+
+
+def test_the_central_scope_is_parsed_and_named() -> None:
+    central = Scope.parse(" Central ")
+    assert (str(central), central.label, central.is_central, central.is_province) == (
+        "central",
+        "Bộ Nông nghiệp và Môi trường",
+        True,
+        False,
+    )
+    assert not central.includes_commune("23356")
