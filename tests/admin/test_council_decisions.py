@@ -390,3 +390,28 @@ def test_the_central_scope_is_parsed_and_named() -> None:
         False,
     )
     assert not central.includes_commune("23356")
+
+
+async def test_a_central_account_records_the_ministry_result_on_the_pages(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    dossier_id = await _proposed(sessionmaker, seeded)
+    client = await login(admin_url, "bo")
+    pages = [await client.get(url) for url in ("/admin", "/admin/dossiers", "/admin/certificates")]
+    page = await client.get(f"/admin/dossiers/{dossier_id}")
+    hidden = await client.get(f"/admin/dossiers/{seeded.son_ha}")
+    assert [p.status_code for p in pages] == [200, 200, 200]
+    assert "Mật ong Xốp" in pages[1].text
+    assert "Chè Sơn Hà" not in pages[1].text
+    assert hidden.status_code == 404
+    assert 'id="central-result"' in page.text
+    assert "Cấp giấy chứng nhận" not in page.text
+    recorded = await client.post(
+        f"/admin/dossiers/{dossier_id}/central",
+        data={"csrf_token": csrf(page.text), "score": "91,5", **DECISION},
+        follow_redirects=True,
+    )
+    await client.aclose()
+    assert "Đã ghi kết quả của Bộ: 5 sao" in recorded.text
+    assert "Kết quả của Bộ: 91.50 điểm, 5 sao" in recorded.text
+    assert "Cấp giấy chứng nhận 5 sao" in recorded.text
