@@ -241,6 +241,11 @@ async def test_a_browser_reads_the_same_counts_on_the_dashboard_and_every_list_p
             await expect(page.locator("#certificate-total")).to_contain_text(
                 f"trang {number}/{pages}", timeout=SLOW_MACHINE_MS
             )
+            await page.wait_for_load_state()
+            expected = min(50, TOTAL - (number - 1) * 50)  # every page full but the last
+            await expect(page.locator("tr[data-certificate]")).to_have_count(
+                expected, timeout=SLOW_MACHINE_MS
+            )
             rows += await page.locator("tr[data-certificate]").count()
             following = page.get_by_role("link", name="Trang sau →")
             if await following.count() == 0:
