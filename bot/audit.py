@@ -27,10 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, Product, Subject
 from bot.i18n import translator
+from handlers.certificate_words import GROUND_LABELS
 from handlers.communes import commune_by_code, search_communes
 from handlers.officer import CONCLUSION_LABELS, STATUS_LABELS
 from handlers.textmatch import fold
-from ocop_rules import CommuneConclusion, DossierStatus
+from ocop_rules import CommuneConclusion, DossierStatus, RevocationGround
 
 if TYPE_CHECKING:
     from bot.admin.scope import Scope
@@ -46,6 +47,8 @@ class AuditAction(StrEnum):
     IMPORT_PRODUCTS = "import.products"
     DOSSIER_STATUS = "dossier.status"
     COUNCIL_SCORES = "council.scores"
+    COUNCIL_PUBLISH = "council.publish"
+    CENTRAL_RESULT = "central.result"
     CERTIFICATE_ISSUE = "certificate.issue"
     CERTIFICATE_REVOKE = "certificate.revoke"
     CERTIFICATE_SUPERSEDE = "certificate.supersede"
@@ -86,7 +89,17 @@ SENTENCES: Mapping[AuditAction, str] = {
         "{actor} cấp giấy chứng nhận {stars} sao số {number} (quyết định {decision_number}, "
         "ngày {issued_on}) cho hồ sơ {dossier}, hiệu lực đến {expires_on}."
     ),
-    A.CERTIFICATE_REVOKE: "{actor} thu hồi giấy chứng nhận số {certificate_id}. Lý do: {reason}.",
+    A.CERTIFICATE_REVOKE: (
+        "{actor} thu hồi giấy chứng nhận số {certificate_id}, căn cứ: {ground}. Ghi chú: {reason}."
+    ),
+    A.COUNCIL_PUBLISH: (
+        "{actor} công bố kết quả của hội đồng cho hồ sơ {dossier}: {average} điểm, {stars} sao "
+        "(quyết định {decision_number} ngày {decision_date})."
+    ),
+    A.CENTRAL_RESULT: (
+        "{actor} ghi kết quả cấp Trung ương cho hồ sơ {dossier}: {average} điểm, {stars} sao "
+        "(quyết định {decision_number})."
+    ),
     A.CERTIFICATE_SUPERSEDE: (
         "{actor} ghi giấy chứng nhận số {entity_id} đã được thay bằng giấy số {by_certificate_id}."
     ),
@@ -156,6 +169,8 @@ def _label(key: str, value: Any) -> str:
         return _VI.gettext(CONCLUSION_LABELS[CommuneConclusion(value)])
     if key.endswith(("_on", "_at")) and isinstance(value, str):
         return _date_text(value)
+    if key == "ground" and isinstance(value, str) and value in set(RevocationGround):
+        return _VI.gettext(GROUND_LABELS[RevocationGround(value)])
     if key == "commune_code" and isinstance(value, str):
         found = commune_by_code(value)
         return found.full_name if found else value

@@ -34,7 +34,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 async def create_user(_settings: Settings, database: AsyncEngine, args: argparse.Namespace) -> int:
-    """Create a staff account scoped to one province or commune."""
+    """Create a staff account scoped to one province, one commune or the central level."""
     try:
         scope = Scope.parse(args.scope)
     except ScopeError as error:
@@ -108,7 +108,9 @@ def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser])
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     new = actions.add_parser("create-user", help="create a province or commune staff account")
     new.add_argument("username")
-    new.add_argument("--scope", required=True, help="province:<code> or commune:<code>")
+    new.add_argument(
+        "--scope", required=True, help="province:<code>, commune:<code> or central (the Ministry)"
+    )
     new.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )

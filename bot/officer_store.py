@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import self_assessments
+from bot import certificate_states, self_assessments
 from bot.db.models import (
     AuditEntry,
     Certificate,
@@ -52,7 +52,7 @@ from handlers.ports import (
     QueueEntry,
     RoundView,
 )
-from ocop_rules import COMMUNE_STEP_STATUSES, DossierStatus
+from ocop_rules import COMMUNE_STEP_STATUSES, DossierStatus, LifecycleState
 
 log = logging.getLogger(__name__)
 OFFICER, PRODUCER, BOTH = "officer", "producer", "producer_officer"
@@ -333,8 +333,9 @@ class OfficerQueries:
             for dossier, product, subject, name in rows
         ]
 
-    async def commune_overview(self, person_id: int) -> list[OverviewEntry]:
-        """Every product of the officer's communes with its latest status and certificate."""
+    async def commune_overview(self, person_id: int, today: date) -> list[OverviewEntry]:
+        """Every product of the officer's communes with its latest status and certificate,
+        and the certificate's state on ``today``."""
         products = (
             await self._session.execute(
                 select(Product, Subject)
@@ -357,12 +358,14 @@ class OfficerQueries:
             ).all()
         )
         certificates: dict[int, Certificate] = {}
-        for certificate in await self._session.scalars(
-            select(Certificate)
+        states: dict[int, LifecycleState] = {}
+        for certificate, state in await self._session.execute(
+            select(Certificate, certificate_states.state_column(today))
             .where(Certificate.product_id.in_(ids))
-            .order_by(Certificate.issued_on)
+            .order_by(Certificate.issued_on, Certificate.id)
         ):
             certificates[certificate.product_id] = certificate
+            states[certificate.product_id] = LifecycleState(state)
         return [
             OverviewEntry(
                 subject.name,
@@ -371,9 +374,18 @@ class OfficerQueries:
                 statuses.get(product.id),
                 certificates[product.id].stars if product.id in certificates else None,
                 certificates[product.id].expires_on if product.id in certificates else None,
+                states.get(product.id),
             )
             for product, subject in products
         ]
+
+    async def commune_certificate_states(
+        self, person_id: int, today: date
+    ) -> dict[LifecycleState, int]:
+        """How many certificates of the officer's communes are in each state on ``today``."""
+        return await certificate_states.count_states(
+            self._session, Subject.commune_code.in_(self._communes_of(person_id)), today
+        )
 
     async def officer_dossier(self, person_id: int, dossier_id: int) -> OfficerDossier | None:
         """One dossier of the officer's communes, or None (also for another commune's)."""

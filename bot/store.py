@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot import erasure, self_assessments
+from bot import certificate_states, erasure, self_assessments
 from bot.db.direct import Statements, first, statements_for
 from bot.db.models import (
     AlertOptOut,
@@ -34,6 +34,7 @@ from bot.messages import Channel
 from bot.officer_store import OfficerQueries
 from bot.question_store import QuestionQueries
 from handlers.assessment import MISSING as RETURNED  # the check of an item sent back
+from handlers.issuers import shown_issuer
 from handlers.notices import LINK_CODE
 from handlers.ports import (
     CertificateView,
@@ -55,7 +56,7 @@ from handlers.ports import (
     SubjectView,
 )
 from handlers.textmatch import fold
-from ocop_rules import DossierKind, DossierStatus, is_final
+from ocop_rules import DossierKind, DossierStatus, LifecycleState, is_final
 
 LINK_CODE_WINDOW = timedelta(hours=1)
 LINK_CODES_PER_WINDOW = 3
@@ -786,11 +787,16 @@ class SqlStore(OfficerQueries, QuestionQueries):
             )
         return views
 
-    async def certificates(self, person_id: int) -> list[CertificateView]:
+    async def certificates(self, person_id: int, today: date) -> list[CertificateView]:
         """The certificates of the person's products, newest first."""
         rows = (
             await self._session.execute(
-                select(Certificate, Product)
+                select(
+                    Certificate,
+                    Product,
+                    Subject.commune_code,
+                    certificate_states.state_column(today),
+                )
                 .join(Product, Product.id == Certificate.product_id)
                 .join(Subject, Subject.id == Product.subject_id)
                 .where(Subject.owner_person_id == person_id)
@@ -801,7 +807,7 @@ class SqlStore(OfficerQueries, QuestionQueries):
             cert_id: kind
             for cert_id, kind, status in await self._session.execute(
                 select(Dossier.certificate_id, Dossier.kind, Dossier.status).where(
-                    Dossier.certificate_id.in_([c.id for c, _ in rows])
+                    Dossier.certificate_id.in_([row[0].id for row in rows])
                 )
             )
             if not is_final(DossierStatus(status))
@@ -813,14 +819,15 @@ class SqlStore(OfficerQueries, QuestionQueries):
                 p.subgroup_code,
                 c.stars,
                 c.number,
-                c.issuing_authority,
+                shown_issuer(c.issuing_authority, c.stars, c.issued_on, commune),
                 c.issued_on,
                 c.expires_on,
                 c.status,
+                LifecycleState(state),
                 c.id,
                 renewals.get(c.id),
             )
-            for c, p in rows
+            for c, p, commune, state in rows
         ]
 
     async def idea_form(self, person_id: int, dossier_id: int) -> IdeaForm:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.messages import Option, Outbound, Reply
+from handlers.certificate_words import GROUND_LABELS
 from handlers.dates import format_day
 from handlers.i18n import N_, Translator
 from handlers.payloads import PayloadKind, make
@@ -22,6 +23,7 @@ from handlers.status import samples_required
 from ocop_rules import (
     COMMUNE_LIMIT_SOURCE,
     COMMUNE_WORKING_DAYS,
+    RevocationGround,
     reevaluation_window,
     requirement,
 )
@@ -339,7 +341,7 @@ LEVELS = {
 }
 
 
-def _council_result(p: Payload, t: Translator, _language: str) -> Reply:
+def _council_result(p: Payload, t: Translator, language: str) -> Reply:
     forwarded, certifier = p.get("forwarded_to"), p.get("certified_by")
     if forwarded:
         # No stars yet: only the level it goes to certifies them (route_score said where).
@@ -352,6 +354,49 @@ def _council_result(p: Payload, t: Translator, _language: str) -> Reply:
     lines = [
         t.gettext(
             "The provincial council has scored “{product}”: {average} points, {stars}★."
+        ).format(product=p["product"], average=p["average"], stars=p["stars"])
+    ]
+    if certifier:
+        lines.append(
+            t.gettext(
+                "The certificate will be issued by {level}; you will get a message then."
+            ).format(level=t.gettext(LEVELS[certifier]))
+        )
+    else:
+        lines.append(
+            t.gettext(
+                "Under 50 points a product is not certified OCOP this time (3★ starts at 50). "
+                "This is not a final verdict on the product: the council's sheet shows where "
+                "points were missing — often the papers, the packaging and label, or the "
+                "market — and the product can be registered again in a later round."
+            )
+        )
+        found = p.get("next_round")
+        if found:
+            lines.append(
+                t.gettext(
+                    "The next round, “{round}”, opens on {opens}; dossiers are due by {day}."
+                ).format(
+                    round=found["name"],
+                    opens=_day(found["opens_on"], language),
+                    day=_day(found["registration_deadline"], language),
+                )
+            )
+        else:
+            lines.append(
+                t.gettext(
+                    "The province holds evaluation rounds every year; the bot will tell you "
+                    "when the next one opens."
+                )
+            )
+    return Reply("\n".join(lines), _button(t, N_("Where my dossier stands"), "status"))
+
+
+def _central_result(p: Payload, t: Translator, _language: str) -> Reply:
+    certifier = p.get("certified_by")
+    lines = [
+        t.gettext(
+            "The Ministry's council has scored “{product}”: {average} points, {stars}★."
         ).format(product=p["product"], average=p["average"], stars=p["stars"])
     ]
     if certifier:
@@ -384,11 +429,30 @@ def _certificate_issued(p: Payload, t: Translator, language: str) -> Reply:
     return Reply(text, _button(t, N_("My certificates"), "certificates"))
 
 
-def _certificate_revoked(p: Payload, t: Translator, _language: str) -> Reply:
+def _certificate_revoked(p: Payload, t: Translator, language: str) -> Reply:
+    try:
+        ground = t.gettext(GROUND_LABELS[RevocationGround(p.get("ground", ""))])
+    except ValueError:  # a notice queued before grounds were recorded
+        ground = p.get("reason", "")
+    since = _day(p["revoked_on"], language) if p.get("revoked_on") else ""
+    if p.get("audience") == "officer":
+        text = t.gettext(
+            "Notice: the OCOP certificate {number} of “{product}” ({subject}) in your commune "
+            "has been revoked from {day}. Ground: {ground}."
+        ).format(
+            number=p["number"] or "",
+            product=p["product"],
+            subject=p.get("subject", ""),
+            day=since,
+            ground=ground,
+        )
+        return Reply(text, _button(t, N_("Products of my commune"), "commune"))
     text = t.gettext(
         "The OCOP certificate {number} of “{product}” has been revoked. Reason: {reason}. "
         "Please contact the commune officer if you have questions."
-    ).format(product=p["product"], number=p["number"] or "", reason=p["reason"])
+    ).format(product=p["product"], number=p["number"] or "", reason=ground)
+    if since:
+        text += "\n" + t.gettext("The stars can no longer be used from {day}.").format(day=since)
     return Reply(text, _button(t, N_("My certificates"), "certificates"))
 
 
@@ -411,6 +475,7 @@ RENDERERS: dict[str, Callable[[Payload, Translator, str], Reply]] = {
     "announcement": _announcement,
     "officer_question": _officer_question,
     "officer_answer": _officer_answer,
+    "central_result": _central_result,
 }
 
 

@@ -17,6 +17,7 @@ from handlers.assessment import (
     assess_seed,
     form_check_seed,
 )
+from handlers.certificate_words import STATE_LABELS
 from handlers.checklist import PENDING, asked_requirements
 from handlers.communes import commune_by_code
 from handlers.conversation import State, Turn
@@ -198,15 +199,28 @@ async def show_queue(ctx: HandlerContext) -> list[Outbound]:
 
 
 async def show_commune(ctx: HandlerContext) -> list[Outbound]:
-    """/xa: every producer and product of the commune, with status and certificate expiry."""
+    """/xa: every producer and product of the commune, with status and certificate state,
+    after the count of the commune's certificates by state (the admin dashboard's words)."""
     if not is_officer(ctx.profile):
         return not_officer(ctx)
     assert ctx.profile is not None  # noqa: S101 - checked just above
     t = ctx.t
-    entries = await ctx.store.commune_overview(ctx.profile.person_id)
+    today = ctx.now.astimezone(ctx.timezone).date()
+    entries = await ctx.store.commune_overview(ctx.profile.person_id, today)
     if not entries:
         return [Reply(t.gettext("No product has been registered in your commune yet."))]
     lines = [t.gettext("Products of your commune:")]
+    counts = await ctx.store.commune_certificate_states(ctx.profile.person_id, today)
+    if any(counts.values()):
+        lines.append(
+            t.gettext("Certificates: {counts}").format(
+                counts="; ".join(
+                    f"{t.gettext(STATE_LABELS[state])}: {count}"
+                    for state, count in counts.items()
+                    if count
+                )
+            )
+        )
     for entry in entries:
         status = t.gettext(STATUS_LABELS[DossierStatus(entry.status)]) if entry.status else "—"
         code = entry.registration_code or "—"
@@ -216,6 +230,8 @@ async def show_commune(ctx: HandlerContext) -> list[Outbound]:
                 stars=entry.certificate_stars,
                 day=format_day(entry.certificate_expires_on, ctx.language),
             )
+        if entry.certificate_state is not None:
+            line += f" ({t.gettext(STATE_LABELS[entry.certificate_state])})"
         lines.append(line)
     return [Reply("\n".join(lines))]
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bot.messages import Channel
 from handlers.i18n import Translator
+from ocop_rules import LifecycleState
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +208,7 @@ class CertificateView:
     issued_on: date
     expires_on: date
     status: str
+    state: LifecycleState  # from bot.certificate_states, the same everywhere
     certificate_id: int = 0
     # An open re-evaluation or upgrade dossier that renews this certificate, if any.
     renewal_kind: str | None = None
@@ -362,7 +364,7 @@ class ProducerStore(Protocol):
         """Every open dossier of the person with its progress, commune step, round, result."""
         ...
 
-    async def certificates(self, person_id: int) -> list[CertificateView]:
+    async def certificates(self, person_id: int, today: date) -> list[CertificateView]:
         """The certificates of the person's products, newest first."""
         ...
 
@@ -429,6 +431,7 @@ class OverviewEntry:
     status: str | None
     certificate_stars: int | None
     certificate_expires_on: date | None
+    certificate_state: LifecycleState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -519,8 +522,14 @@ class OfficerStore(Protocol):
         """Dossiers of the officer's communes in the commune step, oldest first."""
         ...
 
-    async def commune_overview(self, person_id: int) -> list[OverviewEntry]:
+    async def commune_overview(self, person_id: int, today: date) -> list[OverviewEntry]:
         """Every product of the officer's communes with its latest status and certificate."""
+        ...
+
+    async def commune_certificate_states(
+        self, person_id: int, today: date
+    ) -> dict[LifecycleState, int]:
+        """How many certificates of the officer's communes are in each state on ``today``."""
         ...
 
     async def officer_dossier(self, person_id: int, dossier_id: int) -> OfficerDossier | None:

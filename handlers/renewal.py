@@ -123,7 +123,7 @@ async def act(ctx: HandlerContext, state: State, action: str, certificate_id: in
     t = ctx.t
     today = ctx.now.astimezone(ctx.timezone).date()
     kind = KIND_OF_ACTION[action]
-    certificates = await ctx.store.certificates(ctx.profile.person_id)
+    certificates = await ctx.store.certificates(ctx.profile.person_id, today)
     cert = next((c for c in certificates if c.certificate_id == certificate_id), None)
     if cert is None or cert.status != "valid":
         text = t.gettext(

@@ -13,22 +13,23 @@ from babel.numbers import format_decimal
 
 from bot.messages import Option, Outbound, Reply
 from handlers import renewal, returns
+from handlers.certificate_words import STATE_LABELS
 from handlers.dates import format_day
 from handlers.i18n import N_
 from handlers.payloads import PayloadKind, make
 from handlers.ports import CertificateView, HandlerContext, StatusView
 from ocop_rules import (
     CYCLE_STEP_NAMES_VI,
-    CertificateState,
     DossierKind,
     DossierStatus,
+    LifecycleState,
     ProductGroup,
     Provider,
-    certificate_state,
     cycle_step,
     dossier_requirements,
     expiry_notice_applies,
     expiry_notice_deadline,
+    extension_limit,
     product_set,
     product_sets_in,
 )
@@ -71,7 +72,9 @@ def _next_step(view: StatusView, missing: list[str]) -> str:
                 "Wait for the provincial council to score the product; prepare {samples} samples."
             )
         return N_("Wait for the provincial council to score the product.")
-    if status is DossierStatus.SCORED and view.forwarded_to:
+    if status is DossierStatus.PROPOSED_TO_CENTRAL or (
+        status is DossierStatus.SCORED and view.forwarded_to
+    ):
         return N_("The province has proposed the product for the central evaluation; wait for it.")
     if status is DossierStatus.SCORED:
         return N_("Wait for the decision recognising the stars.")
@@ -124,7 +127,9 @@ def status_screen(ctx: HandlerContext, views: list[StatusView]) -> list[Outbound
                     deadline=format_day(view.round.registration_deadline, ctx.language),
                 )
             )
-        if view.stars is not None:
+        if DossierStatus(view.dossier.status) is DossierStatus.PROPOSED_TO_CENTRAL:
+            lines.append(t.gettext("Result: proposed by the province to the Ministry"))
+        elif view.stars is not None:
             lines.append(t.gettext("Result: {stars} stars").format(stars=view.stars))
         action = t.gettext(_next_step(view, missing)).format(
             samples=samples_required(view.dossier.product_set, view.dossier.group)
@@ -179,11 +184,7 @@ def certificate_screen(
     replies: list[Outbound] = []
     options: list[Option] = []
     for cert in certificates:
-        state = (
-            certificate_state(cert.issued_on, today)
-            if cert.status == "valid"
-            else CertificateState.EXPIRED
-        )
+        state = cert.state  # one state everywhere (bot.certificate_states)
         lines = [
             f"{cert.product_name}: {'★' * cert.stars}",
             t.gettext("Certificate no. {number}, issued by {authority}").format(
@@ -193,32 +194,39 @@ def certificate_screen(
                 issued=format_day(cert.issued_on, ctx.language),
                 expires=format_day(cert.expires_on, ctx.language),
             ),
+            t.gettext("State: {state}").format(state=t.gettext(STATE_LABELS[state])),
         ]
-        if cert.status == "revoked":
+        if state is LifecycleState.REVOKED:
             lines.append(t.gettext("This certificate has been revoked."))
-        elif cert.status == "superseded":
+        elif state is LifecycleState.SUPERSEDED:
             lines.append(
                 t.gettext(
                     "This certificate was replaced by a newer one, issued after its "
                     "re-evaluation or upgrade."
                 )
             )
-        elif state is CertificateState.EXPIRED:
+        elif state is LifecycleState.EXPIRED:
             lines.append(t.gettext("This certificate has expired."))
             lines.extend(renewal.filing_lines(t, cert, today, ctx.language))
+        elif state is LifecycleState.EXTENDED:
+            lines.append(
+                t.gettext(
+                    "It stays valid until the re-evaluation decision, at the latest {day} "
+                    "(Điều 12.3)."
+                ).format(day=format_day(extension_limit(cert.expires_on), ctx.language))
+            )
         else:
             days = format_decimal((cert.expires_on - today).days, locale=ctx.language)
             lines.append(t.gettext("{days} days left").format(days=days))
             if cert.renewal_kind is None:
                 lines.extend(renewal.filing_lines(t, cert, today, ctx.language))
-        if state is CertificateState.WINDOW_OPEN and cert.status == "valid":
+        if state is LifecycleState.WINDOW_OPEN:
             lines.append(t.gettext("Prepare:"))
             lines.extend(f"• {name}" for name in _reevaluation_papers(cert, today))
-        if (
-            state in (CertificateState.WINDOW_OPEN, CertificateState.WINDOW_CLOSED)
-            and cert.status == "valid"
-            and expiry_notice_applies(cert.issued_on)
-        ):
+        if state in (
+            LifecycleState.WINDOW_OPEN,
+            LifecycleState.WINDOW_CLOSED,
+        ) and expiry_notice_applies(cert.issued_on):
             notice = expiry_notice_deadline(cert.expires_on)
             lines.append(
                 t.gettext("The issuing office must notify you in writing by {day}.").format(
@@ -244,4 +252,6 @@ async def show_certificates(ctx: HandlerContext) -> list[Outbound]:
     """The /chungnhan screen."""
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
     today = ctx.now.astimezone(ctx.timezone).date()
-    return certificate_screen(ctx, await ctx.store.certificates(ctx.profile.person_id), today)
+    return certificate_screen(
+        ctx, await ctx.store.certificates(ctx.profile.person_id, today), today
+    )

@@ -138,3 +138,97 @@ def certificate_state(issued_on: date, on: date) -> CertificateState:
     if on >= window.opens:
         return CertificateState.WINDOW_OPEN
     return CertificateState.VALID
+
+
+class CertificateRecord(StrEnum):
+    """What the records say of a certificate (the stored ``status``): valid, or ended by a
+    decision — revoked (Điều 8) or superseded by the certificate of its re-evaluation or
+    upgrade. Expired, window open and the rest follow from the dates and are never stored."""
+
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+class LifecycleState(StrEnum):
+    """The one state a certificate is shown in, everywhere: the dates' state
+    (:class:`CertificateState`) combined with the record's facts."""
+
+    VALID = "valid"
+    WINDOW_OPEN = "window_open"
+    WINDOW_CLOSED = "window_closed"
+    IN_RE_EVALUATION = "in_re_evaluation"  # a re-evaluation or upgrade dossier is open
+    EXTENDED = "extended"  # Điều 12.3: past expiry, kept until the decision (≤ 180 days)
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+# The states still carrying the stars on their day (the rest no longer do).
+CARRYING_STATES = frozenset(
+    {
+        LifecycleState.VALID,
+        LifecycleState.WINDOW_OPEN,
+        LifecycleState.WINDOW_CLOSED,
+        LifecycleState.IN_RE_EVALUATION,
+        LifecycleState.EXTENDED,
+    }
+)
+
+
+def expiry_bounds(state: CertificateState, on: date) -> tuple[date | None, date | None]:
+    """The expiry days, both included (None: unbounded), that give ``state`` on ``on`` —
+    :func:`certificate_state` turned round, so a database can select a state by an indexed
+    range on the expiry date (Điều 4.3, 7.6.a)."""
+    closes_from = on + timedelta(days=WINDOW_CLOSES_DAYS)
+    opens_until = on + timedelta(days=WINDOW_OPENS_DAYS)
+    bounds = {
+        CertificateState.EXPIRED: (None, on - timedelta(days=1)),
+        CertificateState.WINDOW_CLOSED: (on, closes_from - timedelta(days=1)),
+        CertificateState.WINDOW_OPEN: (closes_from, opens_until),
+        CertificateState.VALID: (opens_until + timedelta(days=1), None),
+    }
+    return bounds[state]
+
+
+def dates_state(expires_on: date, on: date) -> CertificateState:
+    """The dates' state of a certificate expiring on ``expires_on`` (its recorded expiry, which
+    an imported certificate may carry from an older decision)."""
+    window = reevaluation_window(expires_on)
+    if on > expires_on:
+        return CertificateState.EXPIRED
+    if on > window.closes:
+        return CertificateState.WINDOW_CLOSED
+    if on >= window.opens:
+        return CertificateState.WINDOW_OPEN
+    return CertificateState.VALID
+
+
+def lifecycle_state(
+    *,
+    record: CertificateRecord,
+    expires_on: date,
+    on: date,
+    renewal_open: bool,
+    extended_until: date | None,
+) -> LifecycleState:
+    """The state of a certificate on ``on``.
+
+    A revoked (Điều 8) or superseded certificate is that, whatever its dates. Past expiry it
+    is extended while a recorded Điều 12.3 extension lasts (capped at 180 days after expiry),
+    else expired — an open re-evaluation keeps no stars past expiry by itself. Before expiry
+    an open re-evaluation or upgrade dossier makes it "in re-evaluation"; otherwise its dates
+    say valid, window open or window closed (Điều 4.3, 7.6.a).
+    """
+    if record is CertificateRecord.REVOKED:
+        return LifecycleState.REVOKED
+    if record is CertificateRecord.SUPERSEDED:
+        return LifecycleState.SUPERSEDED
+    dated = dates_state(expires_on, on)
+    if dated is CertificateState.EXPIRED:
+        if extended_until is not None and on <= min(extended_until, extension_limit(expires_on)):
+            return LifecycleState.EXTENDED
+        return LifecycleState.EXPIRED
+    if renewal_open:
+        return LifecycleState.IN_RE_EVALUATION
+    return LifecycleState(dated.value)

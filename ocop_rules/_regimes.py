@@ -212,3 +212,18 @@ def central_outcome(score: Score) -> Routing:
     """The outcome of the central council's score under QĐ 26 (Điều 4.1.b, 7.4): 5★ certified
     by the ministry from 90; below, the stars the province may certify (3★, 4★) or none."""
     return route_score(score, Level.CENTRAL, QD26_START)
+
+
+def issuing_level(stars: int, issued_on: date) -> Level | None:
+    """The level that issued a ``stars`` certificate decided on ``issued_on``, by the rules of
+    that day: under QĐ 148 the district 3★, the province 4★, the central level 5★; from
+    01/07/2025 (no district; QĐ 1489, then QĐ 26 Điều 4.1) the province 3★ and 4★, the
+    ministry 5★. None for stars no level certifies."""
+    regime = regime_on(issued_on)
+    if regime is Regime.QD148_2023 and issued_on >= DISTRICTS_ABOLISHED:
+        regime = Regime.QD1489_2025  # the gap before QĐ 1489 was signed (GAP_SOURCE)
+    for level in (Level.PROVINCE, Level.CENTRAL):
+        found = ROUTING[(regime, level)].certifiers.get(stars)
+        if found is not None:
+            return found
+    return None

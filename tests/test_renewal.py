@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import docx
@@ -17,7 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.admin.accounts import Staff
-from bot.admin.decisions import issue_certificate
+from bot.admin.decisions import (
+    Decision,
+    issue_certificate,
+    publish_result,
+    save_council_scores,
+)
 from bot.admin.scope import Scope, ScopeKind
 from bot.alerts.dispatch import Dispatcher, Pacer
 from bot.alerts.service import run_pass
@@ -29,7 +35,6 @@ from bot.db.models import (
     Commune,
     Dossier,
     DossierItem,
-    EvaluationResult,
     OutboxMessage,
     Product,
 )
@@ -274,24 +279,33 @@ async def test_the_certificate_of_a_reevaluation_supersedes_the_one_it_renews(
     await farmer.press(f"d:renew:{old_id}")
     dossier = await renewal_dossier(sessionmaker)
     decided = date(2027, 10, 15)
-    # The dossier went through the commune and the council, which scored it 4★.
+    # The dossier went through the commune to the province; the council scores it (a draft,
+    # corrected once), the province publishes 4★, then issues the certificate.
     async with sessionmaker.begin() as session:
         found = await session.get_one(Dossier, dossier.id)
-        found.status = "scored"
-        session.add(
-            EvaluationResult(
-                dossier_id=dossier.id,
-                evaluated_at_level="province",
-                average_score=80,
-                spread=2,
-                decided_on=decided,
-                stars=4,
-                certifying_level="province",
-            )
-        )
+        found.status = "submitted_for_evaluation"
         province = (await session.get_one(Commune, dossier.commune_code)).province_code
     clock.now = at(decided)
     staff = Staff(1, "clerk", Scope(ScopeKind.PROVINCE, province))
+    for scores in ((79, 81), (80, 81)):
+        async with sessionmaker.begin() as session:
+            await save_council_scores(
+                session,
+                staff,
+                dossier.id,
+                [(f"Thành viên {n}", Decimal(s)) for n, s in enumerate(scores, 1)],
+                decided,
+                clock.now,
+            )
+    async with sessionmaker.begin() as session:
+        await publish_result(
+            session,
+            staff,
+            dossier.id,
+            Decision("2345/QĐ-UBND", decided, "Phó Chủ tịch"),
+            decided,
+            clock.now,
+        )
     async with sessionmaker.begin() as session:
         new = await issue_certificate(
             session, staff, dossier.id, "88/GCN-OCOP", "2345/QĐ-UBND", decided, decided, clock.now
@@ -305,7 +319,7 @@ async def test_the_certificate_of_a_reevaluation_supersedes_the_one_it_renews(
                 select(OutboxMessage.kind).where(OutboxMessage.kind == "certificate_issued")
             )
         ).all()
-    assert old.status == "superseded"
+    assert (old.status, old.superseded_by_id) == ("superseded", new_id)
     assert (issued.stars, issued.status) == (4, "valid")
     assert issued.expires_on == date(2030, 10, 15)  # 36 months after its decision
     assert len(notices) == 1

@@ -31,10 +31,13 @@ from bot.admin.api_common import (
     ReaderDep,
     StaffDep,
 )
+from bot.admin.api_decisions import decision_error, decisions_api
 from bot.admin.api_files import files_api
 from bot.admin.api_invites import invites_api
 from bot.admin.api_staff_comms import comms_api
 from bot.audit import describe as audit_sentence
+from bot.db.models import Certificate
+from ocop_rules import CertificateRecord, LifecycleState, RevocationGround
 
 
 class DossierOut(BaseModel):
@@ -95,9 +98,11 @@ class CertificateIn(BaseModel):
 
 
 class RevokeIn(BaseModel):
-    """Why a certificate is revoked (the producer is told)."""
+    """The ground of Điều 8 a certificate is revoked on, from which day, and a note."""
 
-    reason: Line = Field(min_length=5, max_length=2000)
+    ground: RevocationGround
+    revoked_on: date
+    reason: Line = Field(default="", max_length=2000)
 
 
 class CertificateOut(BaseModel):
@@ -113,8 +118,21 @@ class CertificateOut(BaseModel):
     decision_number: str | None
     issued_on: date
     expires_on: date
-    status: str
+    status: CertificateRecord
+    state: LifecycleState
+    revocation_ground: RevocationGround | None
+    revoked_on: date | None
     revoked_reason: str | None
+    superseded_by_id: int | None
+    extended_until: date | None
+
+
+class CertificatePage(BaseModel):
+    """One page of certificates and how many match in all."""
+
+    total: int
+    page: int
+    items: list[CertificateOut]
 
 
 class CouncilScoreOut(BaseModel):
@@ -133,15 +151,17 @@ class DossierDetailOut(DossierOut):
     scores: list[CouncilScoreOut]
     average: Decimal | None
     stars: int | None
+    result_published: bool
     certificates: list[CertificateOut]
 
 
 class DashboardOut(BaseModel):
-    """Dossiers by status, certificates expiring within 30/90/180 days."""
+    """Dossiers by status, certificates by state and expiring within 30/90/180 days."""
 
     total: int
     by_status: dict[str, int]
     expiring: dict[str, int]
+    certificates: dict[LifecycleState, int]
 
 
 class AuditOut(BaseModel):
@@ -158,16 +178,13 @@ class AuditOut(BaseModel):
     sentence: str = Field(description="the entry said in Vietnamese, as the audit page shows it")
 
 
-def _certificate(row: Any) -> CertificateOut:
-    return CertificateOut.model_validate(row, from_attributes=True)
-
-
-def _decision_error(error: Exception) -> HTTPException:
-    if isinstance(error, decisions.NotFoundError):
-        return HTTPException(404, "Not found")
-    if isinstance(error, decisions.NotAllowedError):
-        return HTTPException(403, str(error))
-    return HTTPException(409, str(error))
+def _certificate(row: Certificate, state: LifecycleState) -> CertificateOut:
+    return CertificateOut.model_validate(
+        {
+            **{name: getattr(row, name) for name in CertificateOut.model_fields if name != "state"},
+            "state": state,
+        }
+    )
 
 
 def _publish_openapi(api: FastAPI) -> None:
@@ -199,6 +216,7 @@ def create_api() -> FastAPI:
             total=board.total,
             by_status=board.by_status,
             expiring={str(days): count for days, count in board.expiring.items()},
+            certificates=board.certificates,
         )
 
     @api.get("/dossiers", responses=ERRORS)
@@ -222,7 +240,9 @@ def create_api() -> FastAPI:
     async def dossier(admin: ContextDep, staff: StaffDep, dossier_id: Id) -> DossierDetailOut:
         """One dossier of the scope."""
         async with admin.reading() as session:
-            detail = await service.dossier_detail(session, staff.scope, dossier_id)
+            detail = await service.dossier_detail(
+                session, staff.scope, dossier_id, today=admin.today()
+            )
         if detail is None:
             raise HTTPException(404, "Not found")
         row = service.dossier_row(detail.dossier, detail.product, detail.subject)
@@ -234,7 +254,10 @@ def create_api() -> FastAPI:
             scores=[CouncilScoreOut(member=s.member_name, score=s.score) for s in detail.scores],
             average=detail.result.average_score if detail.result else None,
             stars=detail.result.stars if detail.result else None,
-            certificates=[_certificate(c) for c in detail.certificates],
+            result_published=detail.result is not None and detail.result.published_at is not None,
+            certificates=[
+                _certificate(c, detail.certificate_states[c.id]) for c in detail.certificates
+            ],
         )
 
     @api.put("/dossiers/{dossier_id}/scores", responses=DECISION_ERRORS)
@@ -244,7 +267,8 @@ def create_api() -> FastAPI:
         dossier_id: Id,
         body: ScoresIn,
     ) -> ScoreOut:
-        """Enter every member's score; the result is recorded when they agree within 10."""
+        """Enter every member's draft score (replacing the last draft); nothing is recorded
+        and no one is told until the result is published."""
         try:
             async with admin.writing() as session:
                 outcome = await decisions.save_council_scores(
@@ -256,14 +280,14 @@ def create_api() -> FastAPI:
                     admin.clock(),
                 )
         except (decisions.DecisionError, decisions.NotFoundError) as error:
-            raise _decision_error(error) from None
+            raise decision_error(error) from None
         routing = outcome.routing
         return ScoreOut(
             average=outcome.result.average,
             stars=outcome.result.stars,
             spread=outcome.result.spread,
             needs_rescoring=outcome.result.needs_rescoring,
-            recorded=routing is not None,
+            recorded=False,
             certified_by=routing.certified_by.value if routing and routing.certified_by else None,
             forwarded_to=routing.forwarded_to.value if routing and routing.forwarded_to else None,
         )
@@ -289,21 +313,35 @@ def create_api() -> FastAPI:
                     admin.clock(),
                 )
         except (decisions.DecisionError, decisions.NotFoundError) as error:
-            raise _decision_error(error) from None
-        return _certificate(issued)
+            raise decision_error(error) from None
+        return _certificate(issued, LifecycleState.VALID)
 
     @api.get("/certificates", responses=ERRORS)
     async def certificates(
         admin: ContextDep,
         staff: StaffDep,
+        state: LifecycleState | None = None,
         expiring_within: Annotated[int | None, Query(ge=0, le=3650)] = None,
-    ) -> list[CertificateOut]:
-        """The scope's certificates, soonest expiry first."""
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ) -> CertificatePage:
+        """The scope's certificates by state, soonest expiry first, a page at a time."""
         async with admin.reading() as session:
-            rows = await service.list_certificates(
-                session, staff.scope, admin.today(), expiring_within
+            rows, total = await service.list_certificates(
+                session,
+                staff.scope,
+                admin.today(),
+                service.CertificateFilter(state, expiring_within, page),
             )
-        return [_certificate(row.certificate) for row in rows]
+        return CertificatePage(
+            total=total,
+            page=page,
+            items=[
+                _certificate(r.certificate, r.state).model_copy(
+                    update={"issuing_authority": r.issuer}
+                )
+                for r in rows
+            ],
+        )
 
     @api.post("/certificates/{certificate_id}/revoke", responses=DECISION_ERRORS)
     async def revoke(
@@ -312,15 +350,23 @@ def create_api() -> FastAPI:
         certificate_id: Id,
         body: RevokeIn,
     ) -> CertificateOut:
-        """Revoke a valid certificate; the producer is told the reason."""
+        """Revoke a valid certificate on a ground of Điều 8 (the issuer only); the producer
+        and the commune's officers are told."""
         try:
             async with admin.writing() as session:
                 revoked = await decisions.revoke_certificate(
-                    session, staff, certificate_id, body.reason, admin.clock()
+                    session,
+                    staff,
+                    certificate_id,
+                    ground=body.ground,
+                    revoked_on=body.revoked_on,
+                    reason=body.reason,
+                    today=admin.today(),
+                    now=admin.clock(),
                 )
         except (decisions.DecisionError, decisions.NotFoundError) as error:
-            raise _decision_error(error) from None
-        return _certificate(revoked)
+            raise decision_error(error) from None
+        return _certificate(revoked, LifecycleState.REVOKED)
 
     @api.get("/audit", responses=ERRORS)
     async def audit(
@@ -354,6 +400,6 @@ def create_api() -> FastAPI:
             for e in entries
         ]
 
-    for part in (rounds_api, invites_api, files_api, comms_api):
+    for part in (rounds_api, invites_api, files_api, comms_api, decisions_api):
         api.include_router(part)
     return api

@@ -25,9 +25,10 @@ from bot.admin.scope import Scope
 from bot.db.models import CommuneAssessment, Dossier, Product, Subject
 from bot.i18n import translator
 from bot.links import download_headers
+from handlers.certificate_words import GROUND_LABELS, STATE_LABELS
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
 from handlers.xml_text import xml_safe
-from ocop_rules import CommuneConclusion, DossierStatus
+from ocop_rules import CommuneConclusion, DossierStatus, LifecycleState, RevocationGround
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KINDS = ("dossiers", "certificates", "commune_reports")
@@ -73,18 +74,36 @@ async def dossiers(session: AsyncSession, scope: Scope, wanted: service.DossierF
     )  # fmt: skip
 
 
-async def certificates(session: AsyncSession, scope: Scope, today: date) -> Table:
-    """Every certificate of the scope."""
-    rows = await service.list_certificates(session, scope, today, limit=None)
+def _state(state: LifecycleState) -> str:
+    return _VI.gettext(STATE_LABELS[state])
+
+
+def _ground(code: str | None) -> str:
+    try:
+        return _VI.gettext(GROUND_LABELS[RevocationGround(code or "")])
+    except ValueError:
+        return code or ""
+
+
+async def certificates(
+    session: AsyncSession,
+    scope: Scope,
+    today: date,
+    wanted: service.CertificateFilter = service.CertificateFilter(),  # noqa: B008 - frozen
+) -> Table:
+    """Every certificate of the scope matching ``wanted``, with its state on ``today`` as
+    the pages show it."""
+    rows, _ = await service.list_certificates(session, scope, today, wanted, limit=None)
     return (
         ["Sản phẩm", "Chủ thể", "Xã", "Số sao", "Số giấy chứng nhận", "Số quyết định",
-         "Ngày quyết định", "Ngày hết hạn", "Cơ quan công nhận", "Tình trạng"],
+         "Ngày quyết định", "Ngày hết hạn", "Cơ quan công nhận", "Tình trạng",
+         "Căn cứ thu hồi", "Ngày thu hồi"],
         [
             [r.product, r.subject, service.commune_name(r.commune_code), r.certificate.stars,
              r.certificate.number or "", r.certificate.decision_number or "",
-             r.certificate.issued_on, r.certificate.expires_on, r.certificate.issuing_authority,
-             "còn hiệu lực" if r.certificate.status == "valid" and r.days_left >= 0
-             else ("đã thu hồi" if r.certificate.status == "revoked" else "hết hạn")]
+             r.certificate.issued_on, r.certificate.expires_on, r.issuer,
+             _state(r.state), _ground(r.certificate.revocation_ground),
+             r.certificate.revoked_on or ""]
             for r in rows
         ],
     )  # fmt: skip

@@ -70,7 +70,7 @@ from handlers.communes import CommuneRef, commune_by_code, search_communes
 from handlers.old_communes import OldCommune, search_old_communes
 from handlers.parsing import InvalidAnswerError, parse_phone
 from handlers.textmatch import fold, place_key
-from ocop_rules import ROUTING, Level, Regime, SubjectType, certificate_expiry
+from ocop_rules import ROUTING, CertificateRecord, Level, Regime, SubjectType, certificate_expiry
 
 if TYPE_CHECKING:
     from bot.admin.accounts import Staff
@@ -91,12 +91,11 @@ _T = TypeVar("_T")
 MAX_ROWS = 50_000
 MIN_STARS = 3  # 1★ and 2★ are results, not certificates (QĐ 26, Điều 4.1)
 DECISION_NUMBER_MAX = 64  # the size of ``certificates.decision_number``
-# The stored state of a certificate renewed by a newer decision (issue #20, item 6). The
-# full vocabulary of certificate states is kept elsewhere; this one name is swapped for
-# its member when both are merged.
-SUPERSEDED = "superseded"
-REVOKED = "revoked"
-VALID = "valid"
+# The stored states an import reads and writes: a certificate renewed by a newer decision
+# is superseded (its successor is linked where the import knows it).
+SUPERSEDED = CertificateRecord.SUPERSEDED.value
+REVOKED = CertificateRecord.REVOKED.value
+VALID = CertificateRecord.VALID.value
 
 
 class RowOutcome(StrEnum):

@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from starlette.datastructures import FormData
 
-from bot import audit
+from bot import audit, certificate_states
 from bot.admin import decisions, exports, importer, logins, service
 from bot.admin.accounts import Staff, authenticate
 from bot.admin.addresses import client_address
@@ -41,8 +41,10 @@ from bot.db.models import EvaluationRound, OfficerInvite
 from bot.i18n import translator
 from bot.invites import create_invite, list_invites, revoke_invite
 from bot.links import download_headers
+from handlers.certificate_words import GROUND_LABELS, STATE_LABELS
 from handlers.communes import commune_by_code, communes_of_province
 from handlers.documents import STATE_NAMES
+from handlers.issuers import shown_issuer
 from handlers.notices import LEVELS
 from handlers.notices import OPTIONAL_KINDS as NOTICE_KINDS
 from handlers.officer import CONCLUSION_LABELS, GROUP_NAMES, STATUS_LABELS
@@ -53,6 +55,8 @@ from ocop_rules import (
     CommuneConclusion,
     CommuneCriterion,
     DossierStatus,
+    LifecycleState,
+    RevocationGround,
     council_result,
     is_certifiable,
     requirement,
@@ -141,8 +145,16 @@ TEMPLATES.env.filters.update(
     level_vi=lambda code: VI.gettext(LEVELS[code]) if code in LEVELS else (code or "—"),
     audit_vi=audit.describe,
     facts_vi=lambda criterion: facts_vi(criterion.criterion, dict(criterion.facts or {})),
+    cert_state_vi=_named({state.value: VI.gettext(label) for state, label in STATE_LABELS.items()}),
+    ground_vi=_named({ground.value: VI.gettext(label) for ground, label in GROUND_LABELS.items()}),
 )
-TEMPLATES.env.globals.update(statuses=list(DossierStatus), groups=GROUP_NAMES)
+TEMPLATES.env.globals.update(
+    statuses=list(DossierStatus),
+    groups=GROUP_NAMES,
+    certificate_states=list(LifecycleState),
+    issuer=shown_issuer,
+    revocation_grounds=list(RevocationGround),
+)
 
 
 class LoginRequiredError(Exception):
@@ -384,9 +396,10 @@ async def dossier_page(
 ) -> HTMLResponse:
     """One dossier: answers, checklist, commune report, council, certificate, timeline."""
     async with admin.reading() as session:
-        detail = await service.dossier_detail(session, staff.scope, dossier_id)
+        detail = await service.dossier_detail(session, staff.scope, dossier_id, today=admin.today())
     if detail is None:
         return render(request, admin, "missing.html", {"staff": staff}, 404)
+    status = DossierStatus(detail.dossier.status)
     preview = None
     if detail.scores:
         preview = council_result([s.score for s in detail.scores])
@@ -400,13 +413,19 @@ async def dossier_page(
             "preview": preview,
             "error": error,
             "notice": notice,
-            "can_score": staff.scope.is_province
-            and DossierStatus(detail.dossier.status) in decisions.SCORABLE,
-            "can_certify": staff.scope.is_province
-            and detail.dossier.status == DossierStatus.SCORED
+            "can_score": staff.scope.is_province and status in decisions.SCORABLE,
+            "can_record_central": (staff.scope.is_province or staff.scope.is_central)
+            and status is DossierStatus.PROPOSED_TO_CENTRAL,
+            "can_certify": status is DossierStatus.SCORED
             and detail.result is not None
+            and detail.result.published_at is not None
             and is_certifiable(detail.result.stars)
-            and detail.result.certifying_level is not None,  # never from a forwarded score
+            and detail.result.certifying_level is not None  # never from a forwarded score
+            and (
+                staff.scope.is_province
+                or (staff.scope.is_central and detail.result.certifying_level == "central")
+            ),
+            "states": detail.certificate_states,
             "today": admin.today().isoformat(),
             "validity_source": f"{CERTIFICATE_SOURCE.document}, {CERTIFICATE_SOURCE.part}",
         },
@@ -474,8 +493,75 @@ async def post_scores(
             error="Điểm các thành viên chênh nhau hơn 10 điểm: hội đồng cần thảo luận và chấm lại.",
         )
     return _back(
-        url, notice=f"Đã lưu điểm: trung bình {outcome.result.average}, {outcome.result.stars} sao."
+        url,
+        notice=f"Đã lưu bản nháp: trung bình {outcome.result.average}. "
+        "Chủ thể chưa được báo; bấm “Công bố kết quả” khi hội đồng đã thống nhất.",
     )
+
+
+def _decision(form: FormData) -> decisions.Decision | str:
+    """The number, day and signer of a decision form, or what is wrong with them."""
+    try:
+        day = date.fromisoformat(_text(form, "decision_date"))
+    except ValueError:
+        return "Ngày quyết định chưa đúng (ngày/tháng/năm)."
+    return decisions.Decision(_text(form, "decision_number"), day, _text(form, "signer"))
+
+
+PUBLISHED = {
+    DossierStatus.PROPOSED_TO_CENTRAL: "Đã công bố: sản phẩm được đề nghị Bộ Nông nghiệp và "
+    "Môi trường đánh giá. Chủ thể đã được báo.",
+    DossierStatus.NOT_CERTIFIED: "Đã công bố: dưới 3 sao, hồ sơ khép lại. Chủ thể đã được báo.",
+    DossierStatus.SCORED: "Đã công bố kết quả; chủ thể đã được báo. Tiếp theo: cấp giấy chứng "
+    "nhận.",
+}
+
+
+@router.post("/dossiers/{dossier_id}/publish")
+async def post_publish(
+    request: Request, admin: ContextDep, staff: StaffDep, dossier_id: int
+) -> Response:
+    """Publish the council's result as a decision: the producer is told once."""
+    form = await checked_form(request, admin)
+    url = f"/admin/dossiers/{dossier_id}"
+    decision = _decision(form)
+    if isinstance(decision, str):
+        return _back(url, error=decision)
+    try:
+        async with admin.writing() as session:
+            await decisions.publish_result(
+                session, staff, dossier_id, decision, admin.today(), admin.clock()
+            )
+            found = await service.scoped_dossier(session, staff.scope, dossier_id)
+    except decisions.NotFoundError:
+        return render(request, admin, "missing.html", {"staff": staff}, 404)
+    except decisions.DecisionError as error:
+        return _back(url, error=str(error))
+    status = DossierStatus(found[0].status) if found else DossierStatus.SCORED
+    return _back(url, notice=PUBLISHED.get(status, PUBLISHED[DossierStatus.SCORED]))
+
+
+@router.post("/dossiers/{dossier_id}/central")
+async def post_central(
+    request: Request, admin: ContextDep, staff: StaffDep, dossier_id: int
+) -> Response:
+    """Record the Ministry's result on a dossier proposed to it."""
+    form = await checked_form(request, admin)
+    url = f"/admin/dossiers/{dossier_id}"
+    decision = _decision(form)
+    if isinstance(decision, str):
+        return _back(url, error=decision)
+    try:
+        score = decisions.parse_score(_text(form, "score"))
+        async with admin.writing() as session:
+            routing = await decisions.record_central_result(
+                session, staff, dossier_id, score, decision, admin.today(), admin.clock()
+            )
+    except decisions.NotFoundError:
+        return render(request, admin, "missing.html", {"staff": staff}, 404)
+    except decisions.DecisionError as error:
+        return _back(url, error=str(error))
+    return _back(url, notice=f"Đã ghi kết quả của Bộ: {routing.stars} sao.")
 
 
 @router.post("/dossiers/{dossier_id}/certificate")
@@ -512,23 +598,68 @@ async def post_certificate(
     )
 
 
+def certificate_filter(
+    state: str | None = None, expiring: str | None = None, page: int = 1
+) -> service.CertificateFilter:
+    """The certificate list's filters from the query string (unknown values mean "any")."""
+    try:
+        wanted_state = LifecycleState(_clean(state)) if state else None
+    except ValueError:
+        wanted_state = None
+    days = _clean(expiring)
+    return service.CertificateFilter(
+        state=wanted_state,
+        expiring_within=int(days) if days.isdigit() and len(days) < 5 else None,
+        page=max(page, 1),
+    )
+
+
+CertificateFilterDep = Annotated[service.CertificateFilter, Depends(certificate_filter)]
+
+
+def _page_url(wanted: service.CertificateFilter, page: int) -> str:
+    query = {"state": wanted.state.value if wanted.state else None, "page": page}
+    query["expiring"] = wanted.expiring_within
+    return "?" + urlencode({k: v for k, v in query.items() if v is not None})
+
+
 @router.get("/certificates", response_class=HTMLResponse)
 async def certificates_page(
     request: Request,
     admin: ContextDep,
     staff: StaffDep,
-    expiring: int | None = None,
+    wanted: CertificateFilterDep,
     error: str | None = None,
     notice: str | None = None,
 ) -> HTMLResponse:
-    """Certificates of the scope, optionally only those expiring within N days."""
+    """Certificates of the scope by state or expiring within N days, a page at a time."""
     async with admin.reading() as session:
-        rows = await service.list_certificates(session, staff.scope, admin.today(), expiring)
+        rows, total = await service.list_certificates(session, staff.scope, admin.today(), wanted)
+        counts = await certificate_states.count_states(
+            session, staff.scope.certificates(), admin.today()
+        )
+    pages = max(1, math.ceil(total / service.PAGE_SIZE))
     return render(
         request,
         admin,
         "certificates.html",
-        {"staff": staff, "rows": rows, "expiring": expiring, "error": error, "notice": notice},
+        {
+            "staff": staff,
+            "rows": rows,
+            "total": total,
+            "counts": counts,
+            "wanted": wanted,
+            "page": min(wanted.page, pages),
+            "pages": pages,
+            "previous_url": _page_url(wanted, wanted.page - 1) if wanted.page > 1 else None,
+            "next_url": _page_url(wanted, wanted.page + 1) if wanted.page < pages else None,
+            "revocable": {
+                r.certificate.id for r in rows if decisions.may_revoke(staff, r.certificate)
+            },
+            "today": admin.today().isoformat(),
+            "error": error,
+            "notice": notice,
+        },
     )
 
 
@@ -536,18 +667,33 @@ async def certificates_page(
 async def post_revoke(
     request: Request, admin: ContextDep, staff: StaffDep, certificate_id: int
 ) -> Response:
-    """Revoke a certificate with a reason."""
+    """Revoke a certificate on one of the grounds of Điều 8, from a day."""
     form = await checked_form(request, admin)
+    try:
+        ground = RevocationGround(_text(form, "ground"))
+        revoked_on = date.fromisoformat(_text(form, "revoked_on"))
+    except ValueError:
+        return _back("/admin/certificates", error="Hãy chọn căn cứ thu hồi và ngày thu hồi.")
     try:
         async with admin.writing() as session:
             await decisions.revoke_certificate(
-                session, staff, certificate_id, _text(form, "reason"), admin.clock()
+                session,
+                staff,
+                certificate_id,
+                ground=ground,
+                revoked_on=revoked_on,
+                reason=_text(form, "reason"),
+                today=admin.today(),
+                now=admin.clock(),
             )
     except decisions.NotFoundError:
         return render(request, admin, "missing.html", {"staff": staff}, 404)
     except decisions.DecisionError as error:
         return _back("/admin/certificates", error=str(error))
-    return _back("/admin/certificates", notice="Đã thu hồi giấy chứng nhận.")
+    return _back(
+        "/admin/certificates",
+        notice="Đã thu hồi giấy chứng nhận; chủ thể và cán bộ xã đã được báo.",
+    )
 
 
 @router.get("/rounds", response_class=HTMLResponse)

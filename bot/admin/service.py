@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, self_assessments
+from bot import audit, certificate_states, self_assessments
 from bot.admin import search
 from bot.admin.scope import Scope
 from bot.db.models import (
@@ -33,8 +33,10 @@ from bot.db.models import (
     Subject,
 )
 from handlers.communes import commune_by_code
+from handlers.issuers import shown_issuer
 from handlers.ports import SelfAssessmentView
 from handlers.self_assessment_form import answer_rows
+from ocop_rules import CertificateRecord, LifecycleState
 
 PAGE_SIZE = 50
 EXPIRY_WINDOWS = (30, 90, 180)
@@ -83,6 +85,12 @@ class Dashboard:
     expiring: dict[int, int]
     rounds: list[EvaluationRound]
     total: int
+    certificates: dict[LifecycleState, int] = field(default_factory=dict)
+
+    @property
+    def certificate_total(self) -> int:
+        """Every certificate of the scope, whatever its state."""
+        return sum(self.certificates.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +124,7 @@ class DossierDetail:
     round: EvaluationRound | None
     self_assessment: SelfAssessmentView | None = None
     self_answers: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    certificate_states: dict[int, LifecycleState] = field(default_factory=dict)
 
 
 def _scoped_dossiers(scope: Scope) -> Select:  # type: ignore[type-arg]  # 2.0/2.1 differ
@@ -213,8 +222,8 @@ async def dashboard(session: AsyncSession, scope: Scope, today: date) -> Dashboa
                 .join(Product, Product.id == Certificate.product_id)
                 .join(Subject, Subject.id == Product.subject_id)
                 .where(
-                    scope.subjects(),
-                    Certificate.status == "valid",
+                    scope.certificates(),
+                    Certificate.status == CertificateRecord.VALID.value,
                     Certificate.expires_on >= today,
                     Certificate.expires_on <= today + timedelta(days=days),
                 )
@@ -233,7 +242,8 @@ async def dashboard(session: AsyncSession, scope: Scope, today: date) -> Dashboa
             .limit(5)
         )
     )
-    return Dashboard(by_status, expiring, rounds, sum(by_status.values()))
+    states = await certificate_states.count_states(session, scope.certificates(), today)
+    return Dashboard(by_status, expiring, rounds, sum(by_status.values()), states)
 
 
 async def scoped_dossier(
@@ -267,7 +277,7 @@ async def evidence_content(
 
 
 async def dossier_detail(
-    session: AsyncSession, scope: Scope, dossier_id: int
+    session: AsyncSession, scope: Scope, dossier_id: int, *, today: date
 ) -> DossierDetail | None:
     """The dossier page, or None when the dossier is outside the scope."""
     found = await scoped_dossier(session, scope, dossier_id)
@@ -310,6 +320,13 @@ async def dossier_detail(
         else []
     )
     own = await self_assessments.latest(session, dossier.id)
+    certificates = (
+        await session.execute(
+            select(Certificate, certificate_states.state_column(today))
+            .where(Certificate.product_id == product.id)
+            .order_by(Certificate.issued_on.desc())
+        )
+    ).all()
     return DossierDetail(
         dossier=dossier,
         product=product,
@@ -333,13 +350,8 @@ async def dossier_detail(
         result=await session.scalar(
             select(EvaluationResult).where(EvaluationResult.dossier_id == dossier.id)
         ),
-        certificates=list(
-            await session.scalars(
-                select(Certificate)
-                .where(Certificate.product_id == product.id)
-                .order_by(Certificate.issued_on.desc())
-            )
-        ),
+        certificates=[certificate for certificate, _ in certificates],
+        certificate_states={c.id: LifecycleState(state) for c, state in certificates},
         timeline=await timeline(session, dossier, product),
         round=await session.get(EvaluationRound, dossier.round_id) if dossier.round_id else None,
         self_assessment=own,
@@ -391,45 +403,76 @@ async def timeline(session: AsyncSession, dossier: Dossier, product: Product) ->
 
 @dataclass(frozen=True, slots=True)
 class CertificateRow:
-    """One line of the certificate list."""
+    """One line of the certificate list, with the certificate's state on the day."""
 
     certificate: Certificate
     product: str
     subject: str
     commune_code: str
     days_left: int
+    state: LifecycleState
+
+    @property
+    def issuer(self) -> str:
+        """Who issued it, by the rules of its decision day when the record names no one."""
+        c = self.certificate
+        return shown_issuer(c.issuing_authority, c.stars, c.issued_on, self.commune_code)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFilter:
+    """What the certificate list may be narrowed by, always inside the scope."""
+
+    state: LifecycleState | None = None
+    expiring_within: int | None = None
+    page: int = 1
+
+
+def _certificates(scope: Scope, today: date, wanted: CertificateFilter) -> Select:  # type: ignore[type-arg]
+    state = certificate_states.state_column(today).label("state")
+    query = (
+        select(Certificate, Product.name, Subject.name, Subject.commune_code, state)
+        .join(Product, Product.id == Certificate.product_id)
+        .join(Subject, Subject.id == Product.subject_id)
+        .where(scope.certificates())
+    )
+    if wanted.state is not None:
+        query = query.where(certificate_states.state_column(today) == wanted.state.value)
+    if wanted.expiring_within is not None:
+        query = query.where(
+            Certificate.status == CertificateRecord.VALID.value,
+            Certificate.expires_on >= today,
+            Certificate.expires_on <= today + timedelta(days=wanted.expiring_within),
+        )
+    return query
 
 
 async def list_certificates(
     session: AsyncSession,
     scope: Scope,
     today: date,
-    expiring_within: int | None = None,
-    limit: int | None = 500,
-) -> list[CertificateRow]:
-    """The scope's certificates, soonest expiry first; only valid ones expiring within
-    ``expiring_within`` days when given; at most ``limit`` (None: all, for exports)."""
-    query = (
-        select(Certificate, Product.name, Subject.name, Subject.commune_code)
-        .join(Product, Product.id == Certificate.product_id)
-        .join(Subject, Subject.id == Product.subject_id)
-        .where(scope.subjects())
-    )
-    if expiring_within is not None:
-        query = query.where(
-            Certificate.status == "valid",
-            Certificate.expires_on >= today,
-            Certificate.expires_on <= today + timedelta(days=expiring_within),
-        )
-    rows = await session.execute(
-        query.order_by(Certificate.expires_on, Certificate.id).limit(limit)
-    )
+    wanted: CertificateFilter = CertificateFilter(),
+    limit: int | None = PAGE_SIZE,
+) -> tuple[list[CertificateRow], int]:
+    """One page of the scope's certificates matching ``wanted``, soonest expiry first, and
+    how many match in all (``limit`` None: every one, for exports)."""
+    query = _certificates(scope, today, wanted)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(Certificate.expires_on, Certificate.id)
+    if limit is not None:
+        ordered = ordered.limit(limit).offset((max(wanted.page, 1) - 1) * limit)
+    rows = await session.execute(ordered)
     return [
         CertificateRow(
-            certificate, product, subject, commune, (certificate.expires_on - today).days
+            certificate,
+            product,
+            subject,
+            commune,
+            (certificate.expires_on - today).days,
+            LifecycleState(state),
         )
-        for certificate, product, subject, commune in rows
-    ]
+        for certificate, product, subject, commune, state in rows
+    ], total
 
 
 async def search_audit(

@@ -359,6 +359,11 @@ class EvaluationResult(Base):
     certifying_level: Mapped[str | None] = mapped_column(String(16))
     forwarded_to_level: Mapped[str | None] = mapped_column(String(16))
     decided_on: Mapped[date] = mapped_column(Date)
+    # The published decision: scores stay a draft the clerk may correct until it is recorded.
+    decision_number: Mapped[str | None] = mapped_column(String(64))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    decision_signer: Mapped[str | None] = mapped_column(String(NAME))
+    published_at: Mapped[datetime | None]
 
 
 class Certificate(Base):
@@ -376,9 +381,16 @@ class Certificate(Base):
     decision_number: Mapped[str | None] = mapped_column(String(64))
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date, index=True)
+    # The record's fact (ocop_rules.CertificateRecord); the shown state is derived from it.
     status: Mapped[str] = mapped_column(String(16), default="valid")
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)
+    revocation_ground: Mapped[str | None] = mapped_column(String(CODE))  # RevocationGround
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    # The certificate of the re-evaluation or upgrade that replaced this one.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    # Điều 12.3: valid past expiry until the authority decides, at most 180 days.
+    extended_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

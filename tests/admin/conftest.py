@@ -22,6 +22,12 @@ XOP = "23356"  # Xã Xốp, tỉnh Quảng Ngãi
 SON_HA = "21289"  # Xã Sơn Hà, same province
 HOAN_KIEM = "00070"  # Phường Hoàn Kiếm, Hà Nội
 PASSWORD = "mat-khau-dai-2026"
+# A published council decision, as the publish forms and the API take it.
+DECISION = {
+    "decision_number": "15/QĐ-UBND",
+    "decision_date": "2026-11-15",
+    "signer": "Phó Chủ tịch Nguyễn Văn An",
+}
 SECRET_KEY = "k" * 32
 
 
@@ -77,6 +83,7 @@ async def seeded(sessionmaker: async_sessionmaker[AsyncSession]) -> Seeded:
             ("tinh51", "province:51"),
             ("xaxop", f"commune:{XOP}"),
             ("hanoi", "province:01"),
+            ("bo", "central"),
         ):
             await create_staff(session, username, PASSWORD, Scope.parse(scope), now)
     return ids

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Certificate
-from tests.admin.conftest import SON_HA, XOP, Seeded, api_token, login
+from tests.admin.conftest import DECISION, SON_HA, XOP, Seeded, api_token, login
 
 
 async def _client(url: str, token: str) -> httpx.AsyncClient:
@@ -79,10 +79,14 @@ async def test_scores_and_certificate_through_the_api(
         f"/dossiers/{seeded.son_ha}/scores",
         json={"scores": [{"member": "A", "score": 82}, {"member": "B", "score": "85.5"}]},
     )
-    early = await client.post("/certificates/999/revoke", json={"reason": "không có"})
+    early = await client.post(
+        "/certificates/999/revoke",
+        json={"ground": "mark_misuse", "revoked_on": "2026-03-01", "reason": "không có"},
+    )
+    published = await client.post(f"/dossiers/{seeded.son_ha}/publish", json=DECISION)
     issued = await client.post(
         f"/dossiers/{seeded.son_ha}/certificate",
-        json={"number": "4S-01", "decision_number": "88/QĐ-UBND", "issued_on": "2026-02-28"},
+        json={"number": "4S-01", "decision_number": "88/QĐ-UBND", "issued_on": "2026-11-28"},
     )
     again = await client.post(
         f"/dossiers/{seeded.son_ha}/certificate",
@@ -92,12 +96,14 @@ async def test_scores_and_certificate_through_the_api(
     await client.aclose()
     assert scored.status_code == 200
     body = scored.json()
-    assert (body["average"], body["stars"], body["recorded"]) == ("83.75", 4, True)
+    assert (body["average"], body["stars"], body["recorded"]) == ("83.75", 4, False)
     assert (body["certified_by"], body["forwarded_to"]) == ("province", None)
     assert early.status_code == 404
+    assert published.json()["status"] == "scored"
     assert issued.status_code == 201
     certificate = issued.json()
-    assert certificate["expires_on"] == "2029-02-28"
+    assert certificate["expires_on"] == "2029-11-28"
+    assert certificate["state"] == "valid"
     assert certificate["issuing_level"] == "province"
     assert again.status_code == 409
     assert detail.json()["status"] == "certified"
@@ -112,6 +118,7 @@ async def test_the_api_never_issues_five_stars_from_a_provincial_score(
         f"/dossiers/{seeded.son_ha}/scores",
         json={"scores": [{"member": "A", "score": 92}, {"member": "B", "score": "95.5"}]},
     )
+    published = await client.post(f"/dossiers/{seeded.son_ha}/publish", json=DECISION)
     refused = await client.post(
         f"/dossiers/{seeded.son_ha}/certificate",
         json={"number": "5S-01", "decision_number": "88/QĐ-BNNMT", "issued_on": "2026-02-28"},
@@ -120,9 +127,14 @@ async def test_the_api_never_issues_five_stars_from_a_provincial_score(
     await client.aclose()
     assert scored.json()["stars"] == 5
     assert (scored.json()["certified_by"], scored.json()["forwarded_to"]) == (None, "central")
+    assert published.json() == {
+        "status": "proposed_to_central",
+        "stars": 5,
+        "certified_by": None,
+        "forwarded_to": "central",
+    }
     assert refused.status_code == 409
-    assert "chỉ cấp Trung ương công nhận 5 sao" in refused.text
-    assert detail.json()["status"] == "scored"
+    assert detail.json()["status"] == "proposed_to_central"
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Certificate)) == 0
 

@@ -95,7 +95,12 @@ async def test_staff_actions_are_found_in_words_once(
             certificate_id = await session.scalar(select(Certificate.id))
         await client.post(
             f"/admin/certificates/{certificate_id}/revoke",
-            data={"csrf_token": token, "reason": "Sản phẩm không còn sản xuất"},
+            data={
+                "csrf_token": token,
+                "ground": "production_stopped",
+                "revoked_on": datetime.now(UTC).date().isoformat(),
+                "reason": "Sản phẩm không còn sản xuất",
+            },
         )
         await client.post("/admin/invites", data={"csrf_token": token, "commune": XOP})
         await client.post(
@@ -128,8 +133,8 @@ async def test_staff_actions_are_found_in_words_once(
         assert all(f"hồ sơ số {seeded.xop}" in line for line in by_product)
         by_ruou = await _search(client, product="ruou")  # "Rượu nếp Xốp", no accents
         assert by_ruou == [
-            f"Cán bộ tinh51 thu hồi giấy chứng nhận số {certificate_id}. "
-            "Lý do: Sản phẩm không còn sản xuất."
+            f"Cán bộ tinh51 thu hồi giấy chứng nhận số {certificate_id}, căn cứ: không còn "
+            "sản xuất sản phẩm. Ghi chú: Sản phẩm không còn sản xuất."
         ]
         by_commune = await _search(client, commune="xop")
         assert any("lời mời" in line for line in by_commune)

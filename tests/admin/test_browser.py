@@ -46,6 +46,12 @@ async def test_clerk_scores_a_dossier_and_issues_its_certificate(
         await page.get_by_role("button", name="Lưu điểm").click()
         await expect(page.locator("#average")).to_have_text("89.83")
         await expect(page.locator("#stars")).to_have_text("4 sao")
+        await expect(page.locator("#routing")).to_have_count(0)  # a draft until published
+        publish = page.locator("#publish")
+        await publish.get_by_label("Số quyết định").fill("15/QĐ-UBND")
+        await publish.get_by_label("Ngày quyết định").fill("2026-11-15")
+        await publish.get_by_label("Người ký").fill("Phó Chủ tịch Nguyễn Văn An")
+        await page.get_by_role("button", name="Công bố kết quả").click()
         await expect(page.locator("#routing")).to_contain_text("UBND tỉnh")
         await page.screenshot(path=ARTIFACTS / "03-result.png", full_page=True)
 

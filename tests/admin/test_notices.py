@@ -28,8 +28,15 @@ def test_council_result_says_who_certifies_or_where_it_goes() -> None:
     assert "Bộ Nông nghiệp và Môi trường" in sent_on
     assert "5★" in sent_on
     assert "điểm, 5★" not in sent_on  # never told 5★ before the central evaluation
-    low = {**scored, "stars": 2, "certified_by": None}
-    assert "Chỉ sản phẩm từ 3★ trở lên" in _text("council_result", low, "vi")
+    low = {**scored, "average": "46.50", "stars": 2, "certified_by": None}
+    told = _text("council_result", low, "vi")
+    assert "Dưới 50 điểm thì lần này sản phẩm chưa được công nhận OCOP" in told
+    assert "đăng ký lại sản phẩm ở một đợt sau" in told
+    assert "trợ lý sẽ báo anh/chị khi đợt tới mở" in told
+    next_round = {"name": "Đợt 1/2027", "opens_on": "2027-03-01",
+                  "registration_deadline": "2027-04-15"}  # fmt: skip
+    told = _text("council_result", {**low, "next_round": next_round}, "vi")
+    assert "Đợt tới, “Đợt 1/2027”, mở từ ngày 01/03/2027; hạn nộp hồ sơ là ngày 15/04/2027." in told
 
 
 def test_certificate_notices_give_dates_and_reason() -> None:
@@ -40,6 +47,13 @@ def test_certificate_notices_give_dates_and_reason() -> None:
     assert "20/11/2029" in vi
     revoked = {"product": "Chè", "number": "51-017", "reason": "Không tái đánh giá"}
     assert "Lý do: Không tái đánh giá" in _text("certificate_revoked", revoked, "vi")
+    grounded = {**revoked, "ground": "mark_misuse", "revoked_on": "2026-11-25"}
+    told = _text("certificate_revoked", grounded, "vi")
+    assert "Lý do: sử dụng nhãn hiệu OCOP không đúng quy định" in told
+    assert "Từ ngày 25/11/2026" in told
+    officer = {**grounded, "audience": "officer", "subject": "HTX Chè"}
+    told = _text("certificate_revoked", officer, "vi")
+    assert "“Chè” (HTX Chè) trong xã đã bị thu hồi từ ngày 25/11/2026" in told
 
 
 def test_the_proposal_notice_asks_for_samples_except_from_tourism() -> None:

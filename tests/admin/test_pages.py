@@ -24,7 +24,7 @@ from bot.db.models import (
 )
 from handlers.communes import communes_of_province
 from ocop_rules import certificate_expiry
-from tests.admin.conftest import PASSWORD, SON_HA, XOP, Seeded, csrf, login
+from tests.admin.conftest import DECISION, PASSWORD, SON_HA, XOP, Seeded, csrf, login
 
 
 async def test_pages_need_a_session_and_login_rejects_wrong_passwords(
@@ -91,7 +91,13 @@ async def test_the_pages_never_issue_five_stars_from_a_provincial_score(
         data={"csrf_token": token, "member": ["Ông A", "Bà B"], "score": ["91", "93"]},
         follow_redirects=True,
     )
-    assert "Từ 90 điểm: đề nghị" in saved.text
+    assert "đề nghị Bộ đánh giá" in saved.text
+    saved = await client.post(
+        f"/admin/dossiers/{seeded.xop}/publish",
+        data={"csrf_token": token, **DECISION},
+        follow_redirects=True,
+    )
+    assert "Đề nghị Bộ Nông nghiệp và Môi trường đánh giá" in saved.text
     assert "Cấp giấy chứng nhận" not in saved.text  # no form to issue from this score
     assert 'id="central-step"' in saved.text
     forged = await client.post(  # the form's fields sent anyway
@@ -105,12 +111,12 @@ async def test_the_pages_never_issue_five_stars_from_a_provincial_score(
         follow_redirects=True,
     )
     await client.aclose()
-    assert "chỉ cấp Trung ương công nhận 5 sao" in forged.text
+    assert "Chỉ cấp chứng nhận cho hồ sơ đã công bố kết quả" in forged.text
     async with sessionmaker() as session:
         dossier = await session.get(Dossier, seeded.xop)
         certificates = (await session.scalars(select(Certificate))).all()
     assert dossier is not None
-    assert dossier.status == "scored"
+    assert dossier.status == "proposed_to_central"
     assert certificates == []
 
 
@@ -133,7 +139,12 @@ async def test_council_scores_give_stars_and_routing_then_a_certificate(
     )
     assert 'id="average">78.17<' in saved.text
     assert 'id="stars">4 sao<' in saved.text
-    assert "Cấp công nhận: UBND tỉnh." in saved.text
+    published = await client.post(
+        f"/admin/dossiers/{seeded.xop}/publish",
+        data={"csrf_token": token, **DECISION},
+        follow_redirects=True,
+    )
+    assert "cấp công nhận: UBND tỉnh" in published.text
     issued = await client.post(
         f"/admin/dossiers/{seeded.xop}/certificate",
         data={
@@ -170,7 +181,7 @@ async def test_council_scores_give_stars_and_routing_then_a_certificate(
     assert certificate.issuing_authority == "UBND tỉnh Quảng Ngãi"
     assert kinds == {"council_result", "certificate_issued"}
     assert actions.count("dossier.status") == 2
-    assert {"council.scores", "certificate.issue"} <= set(actions)
+    assert {"council.scores", "council.publish", "certificate.issue"} <= set(actions)
 
 
 async def test_members_more_than_ten_points_apart_get_a_warning_and_no_result(
@@ -194,7 +205,7 @@ async def test_members_more_than_ten_points_apart_get_a_warning_and_no_result(
     assert dossier.status == "submitted_for_evaluation"
 
 
-async def test_revoking_needs_a_reason_and_tells_the_producer(
+async def test_revoking_needs_a_ground_and_tells_the_producer(
     admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     client = await login(admin_url, "tinh51")
@@ -203,24 +214,33 @@ async def test_revoking_needs_a_reason_and_tells_the_producer(
         f"/admin/dossiers/{seeded.xop}/scores",
         data={"csrf_token": token, "member": ["A", "B"], "score": ["66", "70"]},
     )
-    certificate = {"number": "7", "decision_number": "9/QĐ", "issued_on": "2026-11-01"}
+    await client.post(
+        f"/admin/dossiers/{seeded.xop}/publish", data={"csrf_token": token, **DECISION}
+    )
+    certificate = {"number": "7", "decision_number": "9/QĐ", "issued_on": "2026-11-20"}
     await client.post(
         f"/admin/dossiers/{seeded.xop}/certificate", data={"csrf_token": token, **certificate}
     )
     async with sessionmaker() as session:
         certificate_id = await session.scalar(select(Certificate.id))
-    short = await client.post(
+    groundless = await client.post(
         f"/admin/certificates/{certificate_id}/revoke",
-        data={"csrf_token": token, "reason": "x"},
+        data={"csrf_token": token, "reason": "Không tái đánh giá", "revoked_on": "2026-11-25"},
         follow_redirects=True,
     )
-    assert "lý do" in short.text
+    assert "Hãy chọn căn cứ thu hồi" in groundless.text
     done = await client.post(
         f"/admin/certificates/{certificate_id}/revoke",
-        data={"csrf_token": token, "reason": "Không tái đánh giá đúng hạn"},
+        data={
+            "csrf_token": token,
+            "ground": "production_stopped",
+            "revoked_on": "2026-11-25",
+            "reason": "Không tái đánh giá đúng hạn",
+        },
         follow_redirects=True,
     )
     assert "Đã thu hồi" in done.text
+    assert "không còn sản xuất sản phẩm, từ 25/11/2026" in done.text
     await client.aclose()
     async with sessionmaker() as session:
         certificate = await session.get(Certificate, certificate_id)
@@ -234,6 +254,11 @@ async def test_revoking_needs_a_reason_and_tells_the_producer(
     assert dossier.status == "revoked"
     assert revoked is not None
     assert revoked.payload["reason"] == "Không tái đánh giá đúng hạn"
+    assert revoked.payload["ground"] == "production_stopped"
+    assert (certificate.revocation_ground, certificate.revoked_on) == (
+        "production_stopped",
+        date(2026, 11, 25),
+    )
 
 
 async def test_a_commune_account_sees_only_its_commune(admin_url: str, seeded: Seeded) -> None:

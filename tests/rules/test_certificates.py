@@ -10,17 +10,23 @@ from hypothesis import strategies as st
 
 from ocop_rules import (
     ALERT_SCHEDULE,
+    CARRYING_STATES,
     AlertSchedule,
+    CertificateRecord,
     CertificateState,
+    LifecycleState,
     RevocationGround,
     add_months,
     certificate_expiry,
     certificate_state,
+    dates_state,
     due_reminders,
+    expiry_bounds,
     expiry_notice_applies,
     expiry_notice_deadline,
     expiry_reminders,
     extension_limit,
+    lifecycle_state,
     reevaluation_decision_limit,
     reevaluation_window,
     revocation_deadline,
@@ -154,3 +160,74 @@ def test_schedule_keeps_a_window_reminder_and_sane_offsets(
 ) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - distinct messages
         AlertSchedule(**kwargs)  # type: ignore[arg-type]
+
+
+# -- the one state a certificate is shown in ----------------------------------------------
+
+EXPIRY = date(2027, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("record", "on", "renewal", "extended", "state"),
+    [
+        (CertificateRecord.VALID, date(2027, 1, 1), False, None, LifecycleState.VALID),
+        (CertificateRecord.VALID, date(2027, 7, 4), False, None, LifecycleState.WINDOW_OPEN),
+        (CertificateRecord.VALID, date(2027, 10, 1), False, None, LifecycleState.WINDOW_CLOSED),
+        (CertificateRecord.VALID, date(2027, 7, 4), True, None, LifecycleState.IN_RE_EVALUATION),
+        (CertificateRecord.VALID, date(2028, 1, 1), True, None, LifecycleState.EXPIRED),
+        (CertificateRecord.VALID, date(2028, 1, 1), False, None, LifecycleState.EXPIRED),
+        (
+            CertificateRecord.VALID,
+            date(2028, 3, 1),
+            True,
+            date(2028, 6, 28),
+            LifecycleState.EXTENDED,
+        ),
+        # past the recorded extension, or past 180 days whatever was recorded (Điều 12.3)
+        (
+            CertificateRecord.VALID,
+            date(2028, 7, 1),
+            True,
+            date(2028, 6, 28),
+            LifecycleState.EXPIRED,
+        ),
+        (
+            CertificateRecord.VALID,
+            date(2028, 6, 29),
+            True,
+            date(2029, 1, 1),
+            LifecycleState.EXPIRED,
+        ),
+        (CertificateRecord.REVOKED, date(2027, 1, 1), True, None, LifecycleState.REVOKED),
+        (CertificateRecord.SUPERSEDED, date(2027, 1, 1), False, None, LifecycleState.SUPERSEDED),
+    ],
+)
+def test_lifecycle_state_combines_dates_and_records(
+    record: CertificateRecord,
+    on: date,
+    renewal: bool,
+    extended: date | None,
+    state: LifecycleState,
+) -> None:
+    found = lifecycle_state(
+        record=record, expires_on=EXPIRY, on=on, renewal_open=renewal, extended_until=extended
+    )
+    assert found is state
+    assert (found in CARRYING_STATES) is (
+        state not in {LifecycleState.EXPIRED, LifecycleState.REVOKED, LifecycleState.SUPERSEDED}
+    )
+
+
+@given(issue_days, st.integers(min_value=0, max_value=1500))
+def test_expiry_bounds_turn_the_dates_state_round(issued: date, offset: int) -> None:
+    on = issued + timedelta(days=offset)
+    expires = certificate_expiry(issued)
+    state = dates_state(expires, on)
+    assert state is certificate_state(issued, on)
+    low, high = expiry_bounds(state, on)
+    assert low is None or low <= expires
+    assert high is None or expires <= high
+    for other in CertificateState:
+        if other is not state:
+            low, high = expiry_bounds(other, on)
+            assert not ((low is None or low <= expires) and (high is None or expires <= high))

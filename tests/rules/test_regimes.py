@@ -16,6 +16,7 @@ from ocop_rules import (
     Regime,
     Status,
     central_outcome,
+    issuing_level,
     receiving_level,
     regime_for_dossier,
     regime_on,
@@ -192,3 +193,22 @@ def test_no_score_at_the_province_is_certified_5_stars_by_it() -> None:
 def test_a_dossier_is_judged_by_its_filing_day() -> None:
     assert regime_for_dossier(date(2026, 5, 21)) is Regime.QD1489_2025
     assert regime_for_dossier(date(2026, 5, 22)) is Regime.QD26_2026
+
+
+@pytest.mark.parametrize(
+    ("stars", "issued", "level"),
+    [
+        (3, date(2024, 5, 1), Level.DISTRICT),
+        (4, date(2024, 5, 1), Level.PROVINCE),
+        (5, date(2024, 5, 1), Level.CENTRAL),
+        (3, date(2025, 7, 3), Level.PROVINCE),  # no district left, before QĐ 1489
+        (3, date(2025, 9, 1), Level.PROVINCE),
+        (5, date(2026, 6, 1), Level.CENTRAL),
+        (4, date(2026, 6, 1), Level.PROVINCE),
+        (2, date(2026, 6, 1), None),
+    ],
+)
+def test_issuing_level_by_the_rules_of_the_decision_day(
+    stars: int, issued: date, level: Level | None
+) -> None:
+    assert issuing_level(stars, issued) is level
