@@ -24,13 +24,16 @@ from bot.messages import (
     Reply,
     Text,
 )
+from handlers import conversation
 from handlers.conversation import Control, State, Turn, control_of
 from handlers.i18n import N_
+from handlers.ideas import FACTS, facts_declared
 from handlers.payloads import PayloadKind, make, parse
 from handlers.ports import DossierView, Evidence, HandlerContext, ItemView
 from handlers.textmatch import Matched, fold, match_option
 from ocop_rules import (
     DossierKind,
+    PaperHeld,
     ProductGroup,
     Provider,
     Requirement,
@@ -268,13 +271,52 @@ async def _answer_set(
     return await _open(ctx, state, replace(dossier, product_set=number))
 
 
+# The papers a producer may have declared held at registration, by requirement code.
+HELD_PAPERS: dict[str, str] = {
+    PaperHeld.BUSINESS_REGISTRATION: "business_registration",
+    PaperHeld.FOOD_SAFETY: "food_safety_certificate",
+    PaperHeld.QUALITY_DECLARATION: "quality_declaration",
+    PaperHeld.TRADEMARK: "intellectual_property",
+}
+
+
+async def _declared_first(
+    ctx: HandlerContext, state: State, dossier: DossierView
+) -> tuple[Turn | None, tuple[str, ...]]:
+    """The product's facts, asked once before the papers of a first evaluation (a turn
+    into that flow), and the papers declared held at registration."""
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    answers = (await ctx.store.idea_form(ctx.profile.person_id, dossier.dossier_id)).answers
+    if dossier.kind == DossierKind.NEW and not facts_declared(answers):
+        state.clear()
+        return conversation.start(
+            FACTS, state, ctx.t, ctx.now, {"_dossier": dossier.dossier_id}
+        ), ()
+    held = answers.get("papers_held")
+    papers = (
+        tuple(HELD_PAPERS[p] for p in held if p in HELD_PAPERS) if isinstance(held, list) else ()
+    )
+    return None, papers
+
+
 async def _open(ctx: HandlerContext, state: State, dossier: DossierView) -> Turn:
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    held: tuple[str, ...] = ()
+    if dossier.product_set is not None:
+        facts, held = await _declared_first(ctx, state, dossier)
+        if facts is not None:
+            return facts
     state.flow = FLOW
     state.data = {**state.data, "dossier_id": dossier.dossier_id}
     if dossier.product_set is None:
         state.step = SET_STEP
         return Turn([_ask_set(ctx, dossier)], state)
     checklist, items = await _load(ctx, dossier)
+    pending_held = [i.code for i in items if i.code in held and i.state == PENDING]
+    for paper in pending_held:  # declared at registration: never asked, never missing
+        await ctx.store.answer_item(ctx.profile.person_id, dossier.dossier_id, paper, HAVE, None)
+    if pending_held:
+        checklist, items = await _load(ctx, dossier)
     code = _next_pending(items)
     if code is None:
         state.step = None

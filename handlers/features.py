@@ -26,7 +26,7 @@ from handlers.conversation import Flow, State, Turn
 from handlers.data_rights import ERASE, my_data
 from handlers.documents import send_forms
 from handlers.i18n import N_
-from handlers.ideas import IDEA
+from handlers.ideas import FACTS, IDEA
 from handlers.onboarding import ONBOARDING
 from handlers.ports import HandlerContext
 from handlers.settings_flows import LANGUAGE
@@ -252,6 +252,7 @@ CONVERSATIONS: Mapping[str, Conversation] = {
     for row in (
         declarative(ONBOARDING, signed_up=False),
         declarative(IDEA, signed_up=True),
+        declarative(FACTS, signed_up=True),
         declarative(LANGUAGE),
         declarative(ERASE),
         # About one dossier: opened from its card, which the officer goes back to.
