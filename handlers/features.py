@@ -225,6 +225,7 @@ class Conversation:
     signed_up: bool | None = None  # True: only for signed-up people; False: only before
     menu_when_done: bool = True  # show the menu once it is finished
     drafts: bool = False  # leaving keeps its answers as a draft ("Menu" leaves it at once)
+    flow: Flow | None = None  # the declarative flow behind it, if any
 
 
 def declarative(flow: Flow, *, signed_up: bool | None = None, menu: bool = True) -> Conversation:
@@ -244,6 +245,7 @@ def declarative(flow: Flow, *, signed_up: bool | None = None, menu: bool = True)
         signed_up,
         menu,
         drafts=True,
+        flow=flow,
     )
 
 
