@@ -117,6 +117,24 @@ async def test_the_first_letters_of_a_longer_name_are_never_taken_silently(chat:
     assert await chat.where() == ("onboarding", "commune")  # asked, not chosen
 
 
+@pytest.mark.parametrize(
+    ("typed", "chosen"),
+    [
+        ("xa xop quang ngai", "Xã Xốp, tỉnh Quảng Ngãi"),
+        ("Xop, Quang Ngai", "Xã Xốp, tỉnh Quảng Ngãi"),
+        ("xa xop", "Xã Xốp, tỉnh Quảng Ngãi"),
+    ],
+)
+async def test_a_commune_typed_with_its_province_and_no_accents_is_chosen(
+    chat: Chat, typed: str, chosen: str
+) -> None:
+    await chat.say("xin chao")
+    await chat.answer(sign_up_script(), until="commune")
+    reply = await chat.say(typed)
+    assert f"Đã chọn: {chosen}" in reply
+    assert await chat.where() == ("onboarding", "subject_type")
+
+
 async def test_a_commune_name_with_a_slip_finds_the_commune(chat: Chat) -> None:
     await chat.say("xin chao")
     await chat.answer(sign_up_script(), until="commune")
