@@ -596,6 +596,15 @@ class SqlStore(OfficerQueries):
         product.product_set = number
         await self._session.flush()
 
+    async def set_business_registration_no(self, person_id: int, number: str) -> None:
+        """Record the number of the person's business registration on their subject (asked
+        with the paper in the dossier checklist, not at sign-up)."""
+        subject = await self._subject_of(person_id)
+        if subject is None:
+            raise LookupError("the person has no subject")
+        subject.business_registration_no = number
+        await self._session.flush()
+
     async def declare_facts(
         self, person_id: int, *, dossier_id: int, facts: dict[str, object]
     ) -> None:

@@ -10,6 +10,7 @@ disqualifying papers first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from bot.messages import (
@@ -383,6 +384,19 @@ def _pick(content: Content, ctx: HandlerContext, code: str) -> str | None:
     return None
 
 
+# The paper whose number is asked with it (it was asked at sign-up before; now only here).
+NUMBERED_PAPER = "business_registration"
+_REGISTRATION_NUMBER = re.compile(r"[0-9][0-9A-Za-z./-]{3,39}")
+
+
+def _registration_number(content: Content, code: str) -> str | None:
+    """The registration number typed at the business registration paper, if it is one."""
+    if code != NUMBERED_PAPER or not isinstance(content, Text):
+        return None
+    typed = content.text.strip()
+    return typed if _REGISTRATION_NUMBER.fullmatch(typed.replace(" ", "")) else None
+
+
 async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one message while the checklist is open."""
     t = ctx.t
@@ -436,6 +450,16 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
             ],
             state,
         )
+    number = _registration_number(content, code)
+    if number is not None:
+        await ctx.store.set_business_registration_no(ctx.profile.person_id, number)
+        await ctx.store.answer_item(ctx.profile.person_id, dossier.dossier_id, code, HAVE, None)
+        done = ((Option(t.gettext("Done"), _answer(code, "done")),),)
+        saved = t.gettext(
+            "Saved the number {number}; it is printed on your forms. Send a photo of the "
+            "paper, or type “Xong” to go on."
+        ).format(number=number)
+        return Turn([Reply(saved, done)], state)
     pick = _pick(content, ctx, code)
     if pick == MISSING_LIST:
         return Turn(
@@ -452,13 +476,18 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     answer = pick.removeprefix(prefix)
     if answer == "have":
         await ctx.store.answer_item(ctx.profile.person_id, dossier.dossier_id, code, HAVE, None)
+        ask_number = (
+            t.gettext("Type its number too, for example: 4300123456.")
+            if code == NUMBERED_PAPER
+            else ""
+        )
+        good = t.gettext(
+            "Good. Send a photo or file of it now (several are fine), or type “Xong” to go on."
+        )
         return Turn(
             [
                 Reply(
-                    t.gettext(
-                        "Good. Send a photo or file of it now (several are fine), "
-                        "or type “Xong” to go on."
-                    ),
+                    f"{good} {ask_number}".strip(),
                     ((Option(t.gettext("Done"), _answer(code, "done")),),),
                 )
             ],

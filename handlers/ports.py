@@ -316,6 +316,10 @@ class ProducerStore(Protocol):
         """Record the set (1–26) of the product of the person's own dossier."""
         ...
 
+    async def set_business_registration_no(self, person_id: int, number: str) -> None:
+        """Record the number of the person's business registration, told with its paper."""
+        ...
+
     async def declare_facts(
         self, person_id: int, *, dossier_id: int, facts: dict[str, object]
     ) -> None:

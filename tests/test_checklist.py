@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import DossierItem, EvidenceFile, Product
+from bot.db.models import DossierItem, EvidenceFile, Product, Subject
 from bot.engine import Engine
 from bot.messages import FileKind, FileReceived
 from bot.store import SqlStore
@@ -243,3 +243,26 @@ async def test_papers_declared_held_at_registration_are_not_asked_or_missing(
     assert requirement("product_samples").name_vi in missing  # not yet: missing
     for code in held:  # declared held: never listed as missing
         assert requirement(code).name_vi not in missing
+
+
+async def test_the_registration_number_is_asked_with_its_paper_not_at_sign_up(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    reply = await chat.say("/hoso")
+    while current_item(reply) != "business_registration":
+        reply = await chat.say("chua")
+    asked = await chat.say("co")
+    assert "4300123456" in asked  # its number, with an example
+    saved = await chat.say("0101234567")
+    assert "0101234567" in saved
+    await chat.say("xong")
+    async with sessionmaker() as session:
+        subject = (await session.execute(select(Subject))).scalar_one()
+        item = await session.scalar(
+            select(DossierItem).where(DossierItem.requirement_code == "business_registration")
+        )
+    assert subject.business_registration_no == "0101234567"
+    assert item is not None
+    assert item.state == "have"
