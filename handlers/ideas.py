@@ -219,11 +219,13 @@ STEPS: dict[str, Step] = {
     ),
 }
 
-# The form's fields asked at registration; the others (raw materials and their shares,
-# workers, the idea's origin, the local story, papers, market, support) are asked where
-# they are needed: the dossier checklist (papers) and the self-assessment's criteria.
+# The form's fields asked at registration; the others are asked where they are needed: the
+# product's facts (raw materials and their shares, workers, the idea's origin, the local
+# story) once with the dossier (FACTS, below), the papers one by one in the checklist, the
+# market and support in the self-assessment's criteria.
 ASKED_AT_REGISTRATION = ("product_name", "product_set", "is_new_product", "description")
-# Typed answers that registrations made before the shorter form may still hold.
+# Typed answers kept with the registration's besides its own: the product's facts, and the
+# support wanted that registrations made before the shorter form may hold (erasure clears them).
 EARLIER_TYPED_ANSWERS = frozenset({"raw_materials", "identity_story", "support_wanted"})
 
 _TYPES = {
