@@ -55,13 +55,16 @@ from bot.db.models import (
     Subject,
 )
 from handlers.conversation import Kind
+from handlers.ideas import EARLIER_TYPED_ANSWERS
 from handlers.ideas import STEPS as IDEA_STEPS
 
 log = logging.getLogger(__name__)
 
 # The idea registration's answers the person wrote in their own words (the rest are codes,
 # numbers and choices from closed lists, which say nothing about who answered).
-TYPED_IDEA_ANSWERS = frozenset(name for name, step in IDEA_STEPS.items() if step.kind is Kind.TEXT)
+TYPED_IDEA_ANSWERS = EARLIER_TYPED_ANSWERS | frozenset(
+    name for name, step in IDEA_STEPS.items() if step.kind is Kind.TEXT
+)
 # Every table whose rows erasure deletes or overwrites: the ones whose dead row versions a
 # PostgreSQL vacuum must clear.
 TOUCHED_TABLES: tuple[Table, ...] = tuple(

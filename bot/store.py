@@ -151,6 +151,19 @@ _UNOWNED_WITH_PRODUCTS = (
 )
 
 
+# The product's declared facts (asked with the dossier) and the product column each one
+# lives in.
+DECLARED_FACTS: dict[str, str] = {
+    "raw_materials": "raw_materials",
+    "raw_material_commune_pct": "raw_material_commune_pct",
+    "raw_material_province_pct": "raw_material_province_pct",
+    "workers_total": "workers_total",
+    "workers_local": "workers_local",
+    "idea_origin": "idea_origin",
+    "identity_story": "identity_notes",
+}
+
+
 class SqlStore(OfficerQueries, QuestionQueries):
     """Reads and writes for the conversations, in the caller's transaction."""
 
@@ -595,6 +608,29 @@ class SqlStore(OfficerQueries, QuestionQueries):
         dossier = await self._dossier(person_id, dossier_id)
         product = await self._session.get_one(Product, dossier.product_id)
         product.product_set = number
+        await self._session.flush()
+
+    async def set_business_registration_no(self, person_id: int, number: str) -> None:
+        """Record the number of the person's business registration on their subject (asked
+        with the paper in the dossier checklist, not at sign-up)."""
+        subject = await self._subject_of(person_id)
+        if subject is None:
+            raise LookupError("the person has no subject")
+        subject.business_registration_no = number
+        await self._session.flush()
+
+    async def declare_facts(
+        self, person_id: int, *, dossier_id: int, facts: dict[str, object]
+    ) -> None:
+        """Record the product's declared facts, asked with the dossier, on the product:
+        its columns (which the officer's guidance and the province's page read) and the
+        registration's answers (which the printed form and the self-assessment read)."""
+        dossier = await self._dossier(person_id, dossier_id)
+        product = await self._session.get_one(Product, dossier.product_id)
+        for key, column in DECLARED_FACTS.items():
+            if key in facts:
+                setattr(product, column, facts[key])
+        product.idea_answers = {**product.idea_answers, **facts}
         await self._session.flush()
 
     async def answer_item(

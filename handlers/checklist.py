@@ -10,6 +10,7 @@ disqualifying papers first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from bot.messages import (
@@ -24,14 +25,16 @@ from bot.messages import (
     Reply,
     Text,
 )
-from handlers import returns
+from handlers import conversation, returns
 from handlers.conversation import Control, State, Turn, control_of
 from handlers.i18n import N_
+from handlers.ideas import FACTS, facts_declared
 from handlers.payloads import PayloadKind, make, parse
 from handlers.ports import DossierView, Evidence, HandlerContext, ItemView
 from handlers.textmatch import Matched, fold, match_option
 from ocop_rules import (
     DossierKind,
+    PaperHeld,
     ProductGroup,
     Provider,
     Requirement,
@@ -319,13 +322,52 @@ async def _answer_set(
     return await _open(ctx, state, replace(dossier, product_set=number))
 
 
+# The papers a producer may have declared held at registration, by requirement code.
+HELD_PAPERS: dict[str, str] = {
+    PaperHeld.BUSINESS_REGISTRATION: "business_registration",
+    PaperHeld.FOOD_SAFETY: "food_safety_certificate",
+    PaperHeld.QUALITY_DECLARATION: "quality_declaration",
+    PaperHeld.TRADEMARK: "intellectual_property",
+}
+
+
+async def _declared_first(
+    ctx: HandlerContext, state: State, dossier: DossierView
+) -> tuple[Turn | None, tuple[str, ...]]:
+    """The product's facts, asked once before the papers of a first evaluation (a turn
+    into that flow), and the papers declared held at registration."""
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    answers = (await ctx.store.idea_form(ctx.profile.person_id, dossier.dossier_id)).answers
+    if dossier.kind == DossierKind.NEW and not facts_declared(answers):
+        state.clear()
+        return conversation.start(
+            FACTS, state, ctx.t, ctx.now, {"_dossier": dossier.dossier_id}
+        ), ()
+    held = answers.get("papers_held")
+    papers = (
+        tuple(HELD_PAPERS[p] for p in held if p in HELD_PAPERS) if isinstance(held, list) else ()
+    )
+    return None, papers
+
+
 async def _open(ctx: HandlerContext, state: State, dossier: DossierView) -> Turn:
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    held: tuple[str, ...] = ()
+    if dossier.product_set is not None:
+        facts, held = await _declared_first(ctx, state, dossier)
+        if facts is not None:
+            return facts
     state.flow = FLOW
     state.data = {**state.data, "dossier_id": dossier.dossier_id}
     if dossier.product_set is None:
         state.step = SET_STEP
         return Turn([_ask_set(ctx, dossier)], state)
     checklist, items = await _load(ctx, dossier)
+    pending_held = [i.code for i in items if i.code in held and i.state == PENDING]
+    for paper in pending_held:  # declared at registration: never asked, never missing
+        await ctx.store.answer_item(ctx.profile.person_id, dossier.dossier_id, paper, HAVE, None)
+    if pending_held:
+        checklist, items = await _load(ctx, dossier)
     code = _next_item(dossier, items)
     if code is None:
         return _finished(ctx, state, checklist, items, [])
@@ -409,6 +451,35 @@ async def _answer_resend(ctx: HandlerContext, state: State, content: Content) ->
     )
 
 
+# The paper whose number is asked with it (it was asked at sign-up before; now only here).
+NUMBERED_PAPER = "business_registration"
+_REGISTRATION_NUMBER = re.compile(r"[0-9][0-9A-Za-z./-]{3,39}")
+
+
+def _registration_number(content: Content, code: str) -> str | None:
+    """The registration number typed at the business registration paper, if it is one."""
+    if code != NUMBERED_PAPER or not isinstance(content, Text):
+        return None
+    typed = content.text.strip()
+    return typed if _REGISTRATION_NUMBER.fullmatch(typed.replace(" ", "")) else None
+
+
+async def _save_registration_number(
+    ctx: HandlerContext, state: State, dossier: DossierView, code: str, number: str
+) -> Turn:
+    """The registration number typed at its paper: kept on the producer, the paper held."""
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    t = ctx.t
+    await ctx.store.set_business_registration_no(ctx.profile.person_id, number)
+    await ctx.store.answer_item(ctx.profile.person_id, dossier.dossier_id, code, HAVE, None)
+    done = ((Option(t.gettext("Done"), _answer(code, "done")),),)
+    saved = t.gettext(
+        "Saved the number {number}; it is printed on your forms. Send a photo of the "
+        "paper, or type “Xong” to go on."
+    ).format(number=number)
+    return Turn([Reply(saved, done)], state)
+
+
 async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one message while the checklist is open."""
     t = ctx.t
@@ -464,6 +535,9 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
             ],
             state,
         )
+    number = _registration_number(content, code)
+    if number is not None:
+        return await _save_registration_number(ctx, state, dossier, code, number)
     pick = _pick(content, ctx, code)
     if pick == MISSING_LIST:
         return Turn(
@@ -480,13 +554,18 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     answer = pick.removeprefix(prefix)
     if answer == "have":
         await ctx.store.answer_item(ctx.profile.person_id, dossier.dossier_id, code, HAVE, None)
+        ask_number = (
+            t.gettext("Type its number too, for example: 4300123456.")
+            if code == NUMBERED_PAPER
+            else ""
+        )
+        good = t.gettext(
+            "Good. Send a photo or file of it now (several are fine), or type “Xong” to go on."
+        )
         return Turn(
             [
                 Reply(
-                    t.gettext(
-                        "Good. Send a photo or file of it now (several are fine), "
-                        "or type “Xong” to go on."
-                    ),
+                    f"{good} {ask_number}".strip(),
                     ((Option(t.gettext("Done"), _answer(code, "done")),),),
                 )
             ],

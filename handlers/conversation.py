@@ -152,6 +152,14 @@ class Step:
     stamp: bool = False
     detail: Callable[[Data, Translator], str | None] | None = None
     keep: Callable[[Data], Any] | None = None
+    # The counted question this one belongs to: a follow-up (the name after the kind of
+    # producer, the set after the words) shares its number, so "Bước 2/4" never jumps.
+    part_of: str | None = None
+
+    @property
+    def counted_as(self) -> str:
+        """The name of the question this step is counted as in "Bước n/N"."""
+        return self.part_of or self.name
 
     def options(self, data: Data) -> tuple[Choice, ...]:
         """The choices offered with the answers so far."""
@@ -332,10 +340,20 @@ def display_answer(step: Step, value: Any, data: Data, t: Translator) -> str:
     return str(value)
 
 
+def counted(flow: Flow, data: Data) -> list[str]:
+    """The questions "Bước n/N" counts with the answers so far: follow-ups share the
+    number of the question they follow, so the total stays the same from first to last."""
+    names: list[str] = []
+    for step in flow.applicable(data):
+        if step.counted_as not in names:
+            names.append(step.counted_as)
+    return names
+
+
 def _progress(flow: Flow, step: Step, data: Data, t: Translator) -> str:
-    steps = flow.applicable(data)
-    position = next((i for i, s in enumerate(steps) if s.name == step.name), 0) + 1
-    return t.gettext("Step {current}/{total}").format(current=position, total=len(steps))
+    names = counted(flow, data)
+    position = names.index(step.counted_as) + 1 if step.counted_as in names else 1
+    return t.gettext("Step {current}/{total}").format(current=position, total=len(names))
 
 
 def prompt(flow: Flow, step: Step, data: Data, t: Translator, lead: str = "") -> Outbound:
@@ -703,6 +721,10 @@ def _resume_prompt(flow: Flow, t: Translator) -> Reply:
 
 def _save_draft(state: State) -> None:
     if state.flow is None:
+        return
+    answers: Data = state.data.get("answers", {})
+    if not any(not name.startswith("_") for name in answers):
+        _drop_draft(state, state.flow)  # nothing answered yet: nothing to resume
         return
     drafts = dict(state.data.get("drafts", {}))
     drafts[state.flow] = {"answers": state.data.get("answers", {}), "at_step": state.step}

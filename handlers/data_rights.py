@@ -43,6 +43,11 @@ ERASE = Flow(
             ),
             Kind.YES_NO,
             label=N_("Delete my data"),
+            help=N_(
+                "Answering “có” deletes your name, phone number and chat accounts for good, "
+                "as the law on personal data allows; your products stay, without your name. "
+                "Answer “không” to keep everything."
+            ),
         ),
     ),
     complete=_erase,

@@ -21,7 +21,7 @@ from handlers import checklist
 from handlers.communes import commune_by_code
 from handlers.conversation import display_answer
 from handlers.i18n import Translator
-from handlers.ideas import IDEA
+from handlers.ideas import form_steps
 from handlers.ports import HandlerContext, IdeaForm, ItemView
 from handlers.xml_text import xml_safe_all
 from ocop_rules import (
@@ -140,7 +140,7 @@ def idea_form_docx(form: IdeaForm, vi: Translator, day: datetime) -> bytes:
     doc.add_paragraph().add_run("II. THÔNG TIN Ý TƯỞNG SẢN PHẨM").bold = True
     table = doc.add_table(rows=0, cols=2)
     table.style = "Table Grid"
-    for step in IDEA.applicable(form.answers):
+    for step in form_steps(form.answers):
         cells = table.add_row().cells
         cells[0].text = vi.gettext(step.label or step.prompt)
         answer = form.answers.get(step.name)

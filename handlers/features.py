@@ -35,7 +35,7 @@ from handlers.conversation import Flow, State, Turn
 from handlers.data_rights import ERASE, my_data
 from handlers.documents import send_forms
 from handlers.i18n import N_
-from handlers.ideas import IDEA
+from handlers.ideas import FACTS, IDEA
 from handlers.onboarding import ONBOARDING
 from handlers.ports import HandlerContext
 from handlers.settings_flows import LANGUAGE
@@ -250,6 +250,7 @@ class Conversation:
     signed_up: bool | None = None  # True: only for signed-up people; False: only before
     menu_when_done: bool = True  # show the menu once it is finished
     drafts: bool = False  # leaving keeps its answers as a draft ("Menu" leaves it at once)
+    flow: Flow | None = None  # the declarative flow behind it, if any
 
 
 def declarative(flow: Flow, *, signed_up: bool | None = None, menu: bool = True) -> Conversation:
@@ -269,6 +270,7 @@ def declarative(flow: Flow, *, signed_up: bool | None = None, menu: bool = True)
         signed_up,
         menu,
         drafts=True,
+        flow=flow,
     )
 
 
@@ -277,6 +279,7 @@ CONVERSATIONS: Mapping[str, Conversation] = {
     for row in (
         declarative(ONBOARDING, signed_up=False),
         declarative(IDEA, signed_up=True),
+        declarative(FACTS, signed_up=True),
         declarative(LANGUAGE),
         declarative(ERASE),
         # About one dossier: opened from its card, which the officer goes back to.

@@ -3,9 +3,13 @@
 The questions follow ``ocop_rules.IDEA_FIELDS`` in order. The product's set (one of the 26
 of QĐ 26/2026/QĐ-TTg) is asked in one message by words ("mật ong", "nước mắm", "rượu"):
 the sets those words name (or, failing that, the product's name) come back as a short list
-to confirm. Only when nothing is found, or none of them fits, are the six groups offered in
-plain words and then the group's sets by their official names. Percentages and worker
-counts are checked against each other before anything is saved.
+to confirm; the product's name is tried first, so the words are asked only when the name
+says nothing. Only when nothing is found, or none of them fits, are the six groups offered
+in plain words and then the group's sets by their official names. All of that counts as
+one question in "Bước n/4".
+
+Only what is needed to register is asked: the name, the set, new or on sale, one line of
+description. The rest of the form's fields are asked where they are needed.
 """
 
 from __future__ import annotations
@@ -21,9 +25,7 @@ from ocop_rules import (
     IDEA_FIELDS,
     FieldType,
     IdeaOrigin,
-    PaperHeld,
     ProductGroup,
-    TargetMarket,
     product_set,
     product_sets_in,
 )
@@ -66,19 +68,6 @@ ORIGIN_CHOICES: tuple[Choice, ...] = (
     Choice(IdeaOrigin.IMPROVED_COPY, N_("Based on an existing product, with our improvements")),
     Choice(IdeaOrigin.COPY_NEW_LABEL, N_("An existing product under our own label")),
 )
-PAPER_CHOICES: tuple[Choice, ...] = (
-    Choice(PaperHeld.BUSINESS_REGISTRATION, N_("Business registration")),
-    Choice(PaperHeld.FOOD_SAFETY, N_("Food-safety certificate")),
-    Choice(PaperHeld.QUALITY_DECLARATION, N_("Product quality declaration")),
-    Choice(PaperHeld.TRADEMARK, N_("Registered trademark")),
-)
-MARKET_CHOICES: tuple[Choice, ...] = (
-    Choice(TargetMarket.LOCAL, N_("In my commune and province"), ("dia phuong", "trong tinh")),
-    Choice(TargetMarket.DOMESTIC, N_("Across Vietnam"), ("trong nuoc", "ca nuoc")),
-    Choice(TargetMarket.EXPORT, N_("Export"), ("xuat khau",)),
-)
-
-
 # The last option of the list of sets found by words: none of them, choose by group.
 OTHER_SET = "other"
 OTHER_SET_CHOICE = Choice(
@@ -130,22 +119,13 @@ def chosen_set(data: Data) -> int:
     return int(_group_sets(data)[0].value)
 
 
-def _province_share_at_least_commune(value: Any, data: Data) -> str | None:
-    if value is not None and value < data.get("raw_material_commune_pct", 0):
-        return N_(
-            "The share from the province includes the commune's share, so it cannot be "
-            "smaller. Please check it."
-        )
-    return None
+def _name_names_a_set(data: Data) -> bool:
+    return bool(find_sets(str(data.get("product_name", ""))))
 
 
-def _local_at_most_total(value: Any, data: Data) -> str | None:
-    if value > data.get("workers_total", 0):
-        return N_(
-            "Local workers cannot be more than all workers ({workers_total}). Please check it."
-        )
-    return None
-
+# The set's questions are one counted question: the words, the short list they find, and
+# only when nothing fits, the group and its sets.
+SET_QUESTION = "product_set"
 
 STEPS: dict[str, Step] = {
     "product_name": Step(
@@ -153,6 +133,12 @@ STEPS: dict[str, Step] = {
         N_("What is the product called? For example: Mật ong rừng Xốp"),
         label=N_("Product name"),
         max_length=150,
+        resets=("product_kind", "product_set", "group", "set_in_group"),
+        help=N_(
+            "The name you sell the product under, or plan to: it is printed on the "
+            "registration form, and its words often tell me the product's kind. "
+            "Example: Mật ong rừng Xốp."
+        ),
     ),
     "product_kind": Step(
         "product_kind",
@@ -163,6 +149,12 @@ STEPS: dict[str, Step] = {
         label=N_("Kind of product"),
         max_length=150,
         resets=("product_set", "group", "set_in_group"),
+        when=lambda data: not _name_names_a_set(data),
+        part_of=SET_QUESTION,
+        help=N_(
+            "Say in everyday words what the product is, so I can find which OCOP "
+            "scoring sheet it follows. Example: mật ong, or rượu ngô."
+        ),
     ),
     "product_set": Step(
         "product_set",
@@ -172,6 +164,10 @@ STEPS: dict[str, Step] = {
         label=N_("Product set"),
         when=lambda data: bool(_found(data)),
         resets=("group", "set_in_group"),
+        help=N_(
+            "OCOP scores each kind of product on its own sheet (26 sets). Pick the "
+            "line that fits your product, for example 1; pick the last line if none does."
+        ),
     ),
     "group": Step(
         "group",
@@ -181,6 +177,11 @@ STEPS: dict[str, Step] = {
         label=N_("Product group"),
         when=_set_not_found,
         resets=("set_in_group",),
+        part_of=SET_QUESTION,
+        help=N_(
+            "OCOP has six groups of products; the group narrows down the scoring "
+            "sheet. Honey is food, rice wine is a drink. Example: 1."
+        ),
     ),
     "set_in_group": Step(
         "set_in_group",
@@ -189,88 +190,43 @@ STEPS: dict[str, Step] = {
         _group_sets,
         label=N_("Product set"),
         when=_asks_set_in_group,
+        part_of=SET_QUESTION,
+        help=N_(
+            "These are the official sets of the group you chose; each has its own "
+            "scoring sheet. Pick the closest one by its number, for example: 2."
+        ),
     ),
     "is_new_product": Step(
         "is_new_product",
         N_("Is it a new product, not yet on sale?"),
         Kind.YES_NO,
         label=N_("New product"),
+        help=N_(
+            "A new product and one already on sale are registered on different forms. "
+            "Answer “có” if you do not sell it yet, “không” if you already do."
+        ),
     ),
     "description": Step(
         "description",
-        N_("Describe the product in a few words: what it is, how it is made."),
+        N_("Describe the product in one line: what it is, how it is made."),
         label=N_("Description"),
-        max_length=1000,
-    ),
-    "raw_materials": Step(
-        "raw_materials",
-        N_("What are the main raw materials, and where do they come from?"),
-        label=N_("Raw materials"),
-        max_length=1000,
-    ),
-    "raw_material_commune_pct": Step(
-        "raw_material_commune_pct",
-        N_(
-            "About what share of the raw materials comes from your commune? Type a number from "
-            "0 to 100, for example: 80"
+        max_length=300,
+        help=N_(
+            "One line for the commune officer who reads your registration: what the "
+            "product is and how you make it. Example: mật ong hoa rừng, lấy từ đàn ong nuôi "
+            "trong rừng."
         ),
-        Kind.PERCENT,
-        label=N_("Raw materials from the commune"),
-    ),
-    "raw_material_province_pct": Step(
-        "raw_material_province_pct",
-        N_("And what share comes from your province (the commune included)? For example: 100"),
-        Kind.PERCENT,
-        label=N_("Raw materials from the province"),
-        check=_province_share_at_least_commune,
-    ),
-    "workers_total": Step(
-        "workers_total",
-        N_("How many people work on the product in all?"),
-        Kind.COUNT,
-        label=N_("Workers"),
-    ),
-    "workers_local": Step(
-        "workers_local",
-        N_("How many of them live in your commune?"),
-        Kind.COUNT,
-        label=N_("Local workers"),
-        check=_local_at_most_total,
-    ),
-    "idea_origin": Step(
-        "idea_origin",
-        N_("Where did the idea come from?"),
-        Kind.CHOICE,
-        ORIGIN_CHOICES,
-        label=N_("Origin of the idea"),
-    ),
-    "identity_story": Step(
-        "identity_story",
-        N_("Is there a local story, custom or know-how behind the product? Tell it briefly."),
-        label=N_("Local story"),
-        max_length=1000,
-    ),
-    "papers_held": Step(
-        "papers_held",
-        N_("Which papers do you already have?"),
-        Kind.CHOICES,
-        PAPER_CHOICES,
-        label=N_("Papers held"),
-    ),
-    "target_market": Step(
-        "target_market",
-        N_("Where do you want to sell it?"),
-        Kind.CHOICE,
-        MARKET_CHOICES,
-        label=N_("Target market"),
-    ),
-    "support_wanted": Step(
-        "support_wanted",
-        N_("What support would help you most? For example: packaging, testing, trademark"),
-        label=N_("Support wanted"),
-        max_length=500,
     ),
 }
+
+# The form's fields asked at registration; the others are asked where they are needed: the
+# product's facts (raw materials and their shares, workers, the idea's origin, the local
+# story) once with the dossier (FACTS, below), the papers one by one in the checklist, the
+# market and support in the self-assessment's criteria.
+ASKED_AT_REGISTRATION = ("product_name", "product_set", "is_new_product", "description")
+# Typed answers kept with the registration's besides its own: the product's facts, and the
+# support wanted that registrations made before the shorter form may hold (erasure clears them).
+EARLIER_TYPED_ANSWERS = frozenset({"raw_materials", "identity_story", "support_wanted"})
 
 _TYPES = {
     FieldType.TEXT: Kind.TEXT,
@@ -289,9 +245,12 @@ _ASKED_BY: dict[str, tuple[str, ...]] = {
 
 
 def _steps() -> tuple[Step, ...]:
-    """The steps in the order and with the optionality of ``ocop_rules.IDEA_FIELDS``."""
+    """The steps of the fields asked at registration, in the order and with the
+    optionality of ``ocop_rules.IDEA_FIELDS``."""
     steps = []
     for field in IDEA_FIELDS:
+        if field.code not in ASKED_AT_REGISTRATION:
+            continue
         step = STEPS[field.code]
         if _TYPES[field.type] is not step.kind:  # pragma: no cover - guarded by tests
             raise ValueError(f"{field.code}: kind differs from ocop_rules")
@@ -313,16 +272,6 @@ async def _complete(ctx: HandlerContext, data: Data) -> list[Outbound]:
         product_set=number,
         is_new_product=data["is_new_product"],
         description=data["description"],
-        raw_materials=data["raw_materials"],
-        raw_material_commune_pct=data["raw_material_commune_pct"],
-        raw_material_province_pct=data.get("raw_material_province_pct"),
-        workers_total=data["workers_total"],
-        workers_local=data["workers_local"],
-        idea_origin=data["idea_origin"],
-        identity_story=data.get("identity_story"),
-        papers_held=tuple(data.get("papers_held") or ()),
-        target_market=data["target_market"],
-        support_wanted=data.get("support_wanted"),
         answers={k: v for k, v in data.items() if not k.startswith("_")},
     )
     receipt = await ctx.store.register_idea(ctx.profile.person_id, idea, ctx.now)
@@ -347,7 +296,153 @@ async def _complete(ctx: HandlerContext, data: Data) -> list[Outbound]:
 IDEA = Flow(
     name="idea",
     title=N_("Register a product idea"),
-    intro=N_("Let's register your product idea. It takes about 15 short questions."),
+    intro=N_("Let's register your product idea: four short questions."),
     steps=_steps(),
     complete=_complete,
 )
+
+
+# --- the product's facts, asked with the dossier ------------------------------------------
+# What the commune assesses (QĐ 26/2026/QĐ-TTg, Điều 7.2.b: local raw material, local labour,
+# the idea's origin, local identity) is declared once, when the dossier is prepared (/hoso),
+# not at registration; the officer's guidance, the province's page and the self-assessment
+# read it from the product.
+
+FACTS_FLOW = "facts"
+
+
+def _province_share_at_least_commune(value: Any, data: Data) -> str | None:
+    if value is not None and value < data.get("raw_material_commune_pct", 0):
+        return N_(
+            "The share from the province includes the commune's share, so it cannot be "
+            "smaller. Please check it."
+        )
+    return None
+
+
+def _local_at_most_total(value: Any, data: Data) -> str | None:
+    if value > data.get("workers_total", 0):
+        return N_(
+            "Local workers cannot be more than all workers ({workers_total}). Please check it."
+        )
+    return None
+
+
+FACT_STEPS: tuple[Step, ...] = (
+    Step(
+        "raw_materials",
+        N_("What are the main raw materials, and where do they come from?"),
+        label=N_("Raw materials"),
+        max_length=1000,
+        help=N_(
+            "The commune checks that the product uses local raw materials. Name the main "
+            "ones and where you get them. Example: mật ong từ 40 đàn ong nuôi ở bản Xốp."
+        ),
+    ),
+    Step(
+        "raw_material_commune_pct",
+        N_(
+            "About what share of the raw materials comes from your commune? Type a number from "
+            "0 to 100, for example: 80"
+        ),
+        Kind.PERCENT,
+        label=N_("Raw materials from the commune"),
+        help=N_(
+            "Out of all the raw materials, the part grown or bought inside your commune; "
+            "a larger share earns more points for local origin. Type a number from 0 to "
+            "100, for example: 80."
+        ),
+    ),
+    Step(
+        "raw_material_province_pct",
+        N_("And what share comes from your province (the commune included)? For example: 100"),
+        Kind.PERCENT,
+        label=N_("Raw materials from the province"),
+        check=_province_share_at_least_commune,
+        optional=True,
+        help=N_(
+            "The part from anywhere in your province, your commune's part included, so it "
+            "is at least the commune's share. Type a number from 0 to 100, for example: 100."
+        ),
+    ),
+    Step(
+        "workers_total",
+        N_("How many people work on the product in all?"),
+        Kind.COUNT,
+        label=N_("Workers"),
+        help=N_(
+            "Everyone who works on the product, family members included; with the next "
+            "answer it shows how much local labour the product uses. Example: 12."
+        ),
+    ),
+    Step(
+        "workers_local",
+        N_("How many of them live in your commune?"),
+        Kind.COUNT,
+        label=N_("Local workers"),
+        check=_local_at_most_total,
+        help=N_(
+            "Of the people who work on the product, those who live in your commune: the "
+            "commune scores local labour from it. Type a whole number, for example: 10."
+        ),
+    ),
+    Step(
+        "idea_origin",
+        N_("Where did the idea come from?"),
+        Kind.CHOICE,
+        ORIGIN_CHOICES,
+        label=N_("Origin of the idea"),
+        help=N_(
+            "The commune scores whose idea the product is: a local tradition or your own "
+            "idea earns more than a copy. Pick the closest line, for example: 1."
+        ),
+    ),
+    Step(
+        "identity_story",
+        N_("Is there a local story, custom or know-how behind the product? Tell it briefly."),
+        label=N_("Local story"),
+        max_length=1000,
+        optional=True,
+        help=N_(
+            "A story, custom or skill of your place that the product carries; the commune "
+            "scores local identity from it. Example: người Xơ Đăng lấy mật ong rừng từ xưa."
+        ),
+    ),
+)
+
+
+async def _declare(ctx: HandlerContext, data: Data) -> list[Outbound]:
+    assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
+    facts = {step.name: data.get(step.name) for step in FACT_STEPS}
+    await ctx.store.declare_facts(
+        ctx.profile.person_id, dossier_id=int(data["_dossier"]), facts=facts
+    )
+    text = ctx.t.gettext("Saved. Now the papers: type /hoso to go through them one by one.")
+    return [Reply(text)]
+
+
+FACTS = Flow(
+    name=FACTS_FLOW,
+    title=N_("About the product"),
+    intro=N_(
+        "Before the papers, seven short questions about the product, asked only once: the "
+        "commune assesses these four things (raw material, labour, idea, local identity)."
+    ),
+    steps=FACT_STEPS,
+    complete=_declare,
+)
+
+
+def facts_declared(answers: Data) -> bool:
+    """Whether the product's facts were declared (at an earlier registration, or with the
+    dossier): then they are never asked again."""
+    return all(answers.get(step.name) is not None for step in FACT_STEPS if not step.optional)
+
+
+def form_steps(answers: Data) -> list[Step]:
+    """The questions the printed registration form shows: the registration's, then the
+    product's facts once declared (each with its own label, blank when unanswered)."""
+    steps = IDEA.applicable(answers)
+    if any(answers.get(step.name) is not None for step in FACT_STEPS):
+        steps += FACTS.applicable(answers)
+    return steps

@@ -1,7 +1,9 @@
 """First contact: consent, then who the producer is (name, phone, commune, subject).
 
-Consent comes first and nothing is written before the summary is confirmed; refusing ends
-the conversation politely with nothing stored (Nghị định 13/2023/NĐ-CP on personal data).
+Consent comes first and nothing is written before the last answer; refusing ends the
+conversation politely with nothing stored (Nghị định 13/2023/NĐ-CP on personal data). Only
+what is needed now is asked — who, phone, commune, kind of producer (and an organisation's
+name); the business registration number is asked with its paper in the dossier checklist.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.messages import Reply
-from handlers.conversation import Choice, Data, Done, Flow, Kind, Step
+from handlers.conversation import Choice, Data, Done, Flow, Kind, Step, display_answer
 from handlers.i18n import N_
 from handlers.ports import Changes, HandlerContext, NewProducer
 from handlers.textmatch import fold
@@ -80,18 +82,24 @@ def _refuse(value: Any, _data: Data) -> str | None:
     )
 
 
-def _registered(data: Data) -> bool:
-    return data.get("subject_type") != SubjectType.UNREGISTERED
+# A household is known by its owner's name; an organisation has a name of its own.
+HOUSEHOLDS = frozenset({SubjectType.REGISTERED_HOUSEHOLD, SubjectType.UNREGISTERED})
+
+
+def _named_apart(data: Data) -> bool:
+    return data.get("subject_type") not in HOUSEHOLDS
 
 
 async def _complete(ctx: HandlerContext, data: Data) -> Done:
+    # The business registration number is asked with the registration paper, in the
+    # dossier checklist, where it is needed — not at sign-up.
     producer = NewProducer(
         full_name=data["full_name"],
         phone_e164=data["phone"],
         commune_code=data["commune"],
         subject_type=data["subject_type"],
-        subject_name=data["subject_name"],
-        business_registration_no=data.get("business_registration_no"),
+        subject_name=data.get("subject_name") or data["full_name"],
+        business_registration_no=None,
         consent_at=datetime.fromisoformat(data["consent_at"]),
         language=ctx.language,
     )
@@ -102,8 +110,16 @@ async def _complete(ctx: HandlerContext, data: Data) -> Done:
         chat_id=ctx.chat_id,
         display_name=ctx.sender_name,
     )
-    thanks = ctx.t.gettext("Thank you, {name}! Your details are saved.")
-    return Done([Reply(thanks.format(name=producer.full_name))], Changes(profile=profile))
+    t = ctx.t
+    saved = [
+        display_answer(ONBOARDING.step(name), data[name], data, t)
+        for name in ("full_name", "phone", "commune", "subject_type", "subject_name")
+        if data.get(name) is not None
+    ]
+    thanks = t.gettext("Thank you, {name}! Your details are saved: {details}.").format(
+        name=producer.full_name, details=" · ".join(saved)
+    )
+    return Done([Reply(thanks)], Changes(profile=profile))
 
 
 ONBOARDING = Flow(
@@ -127,6 +143,11 @@ ONBOARDING = Flow(
             label=N_("Agree to data use"),
             stop_if=_refuse,
             stamp=True,
+            help=N_(
+                "I ask before keeping anything about you, as the law on personal data "
+                "requires. Agreeing lets me keep your name, phone and commune for your OCOP "
+                "papers; you can delete them later with /xoadulieu. Answer: “đồng ý” or “không”."
+            ),
         ),
         Step(
             "full_name",
@@ -134,18 +155,31 @@ ONBOARDING = Flow(
             label=N_("Full name"),
             max_length=100,
             check=_a_name,
+            help=N_(
+                "Your full name as on your ID card: it is printed on your OCOP forms and "
+                "the commune officer uses it to find you. Example: Lò Văn Nam."
+            ),
         ),
         Step(
             "phone",
             N_("What is your phone number? Type it, for example: 0912345678"),
             Kind.PHONE,
             label=N_("Phone"),
+            help=N_(
+                "The phone number the commune officer can call you on about your product; "
+                "it is printed on your forms. Type the ten digits, for example: 0912345678."
+            ),
         ),
         Step(
             "commune",
             N_("Which commune (xã, phường) is your production in? Type its name, for example: Xốp"),
             Kind.COMMUNE,
             label=N_("Commune"),
+            help=N_(
+                "The commune or ward where you produce, by its name since 1/7/2025: its "
+                "OCOP officer receives your product. An old name works too. Example: Xốp, "
+                "or Sơn Hà Quảng Ngãi."
+            ),
         ),
         Step(
             "subject_type",
@@ -157,27 +191,29 @@ ONBOARDING = Flow(
             help=N_(
                 "A cooperative (HTX) or company has its own registration; a household "
                 "business has a licence from the district or commune; choose "
-                "“without a licence yet” if you have none."
+                "“without a licence yet” if you have none. I ask because it decides which "
+                "papers your dossier needs. Example: 5."
             ),
         ),
         Step(
             "subject_name",
             N_(
-                "What is the name of your cooperative, company or household? "
+                "What is the name of your cooperative, company or group? "
                 "For example: HTX Mật ong Xốp"
             ),
             label=N_("Producer name"),
             max_length=150,
             check=_a_name,
-        ),
-        Step(
-            "business_registration_no",
-            N_("What is your business registration number?"),
-            label=N_("Business registration number"),
-            optional=True,
-            when=_registered,
-            max_length=40,
+            when=_named_apart,
+            part_of="subject_type",
+            help=N_(
+                "The name written on your registration paper: it is the name the product "
+                "is evaluated under. Example: HTX Mật ong Xốp."
+            ),
         ),
     ),
+    # One question a message and nothing more: the answers are saved after the last one,
+    # and the reply repeats them (consent was asked first).
+    confirm=False,
     complete=_complete,
 )

@@ -85,24 +85,25 @@ class PersonalData:
 
 @dataclass(frozen=True, slots=True)
 class NewIdea:
-    """The answers of an idea registration, typed."""
+    """The answers of an idea registration, typed. Only the first five are asked at
+    registration; the others are facts declared later (None until then)."""
 
     product_name: str
     group: str
     product_set: int  # QĐ 26/2026/QĐ-TTg, Phụ lục I: 1–26
     is_new_product: bool
     description: str
-    raw_materials: str
-    raw_material_commune_pct: int
-    raw_material_province_pct: int | None
-    workers_total: int
-    workers_local: int
-    idea_origin: str
-    identity_story: str | None
-    papers_held: tuple[str, ...]
-    target_market: str
-    support_wanted: str | None
     answers: dict[str, object]
+    raw_materials: str | None = None
+    raw_material_commune_pct: int | None = None
+    raw_material_province_pct: int | None = None
+    workers_total: int | None = None
+    workers_local: int | None = None
+    idea_origin: str | None = None
+    identity_story: str | None = None
+    papers_held: tuple[str, ...] = ()
+    target_market: str | None = None
+    support_wanted: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,6 +337,17 @@ class ProducerStore(Protocol):
     async def resend_dossier(self, person_id: int, dossier_id: int) -> int | None:
         """Tell the commune's officers that the person's returned dossier was completed; how
         many officers were told, or None when the dossier is not a returned one."""
+        ...
+
+    async def set_business_registration_no(self, person_id: int, number: str) -> None:
+        """Record the number of the person's business registration, told with its paper."""
+        ...
+
+    async def declare_facts(
+        self, person_id: int, *, dossier_id: int, facts: dict[str, object]
+    ) -> None:
+        """Record the product's declared facts (raw materials, workers, origin, story) on
+        the product of the person's own dossier: their one home."""
         ...
 
     async def self_assessment(self, person_id: int, dossier_id: int) -> SelfAssessmentView | None:

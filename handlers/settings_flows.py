@@ -29,6 +29,10 @@ LANGUAGE = Flow(
                 Choice("en", N_("English"), ("tieng anh", "anh")),
             ),
             label=N_("Language"),
+            help=N_(
+                "The language I write to you in; your forms stay in Vietnamese. "
+                "Example: 1 for Tiếng Việt, 2 for English."
+            ),
         ),
     ),
     complete=_set_language,

@@ -38,8 +38,6 @@ SIGN_UP = [
     "xa xop",
     "hop tac xa",
     "HTX Mat ong Xop",
-    "bo qua",
-    "luu",
 ]
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -53,20 +51,27 @@ def sign_up_script(phone: str = "0912345678", **changes: str) -> dict[str, str]:
         "commune": "xa xop",
         "subject_type": "hop tac xa",
         "subject_name": "HTX Mat ong Xop",
-        "business_registration_no": "bo qua",
-        SUMMARY: "luu",
         **changes,
     }
 
 
 def idea_script(**changes: str) -> dict[str, str]:
-    """A honey idea, every answer valid."""
+    """A honey idea, every answer valid (the kind's words are asked only when the
+    product's name names no set)."""
     return {
         "product_name": "Mat ong rung",
         "product_kind": "mat ong",
         "product_set": "1",
         "is_new_product": "co",
         "description": "Mat ong nuoi trong rung",
+        SUMMARY: "luu",
+        **changes,
+    }
+
+
+def facts_script(**changes: str) -> dict[str, str]:
+    """The honey product's facts, asked once with the dossier (/hoso) before the papers."""
+    return {
         "raw_materials": "Hoa rung",
         "raw_material_commune_pct": "80",
         "raw_material_province_pct": "100",
@@ -74,12 +79,13 @@ def idea_script(**changes: str) -> dict[str, str]:
         "workers_local": "5",
         "idea_origin": "1",
         "identity_story": "bo qua",
-        "papers_held": "0",
-        "target_market": "1",
-        "support_wanted": "bo qua",
         SUMMARY: "luu",
         **changes,
     }
+
+
+# The same facts by position, for scripts that stand for a channel's messages.
+FACTS = ["/hoso", "Hoa rung", "80", "100", "5", "5", "1", "bo qua", "luu"]
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 120, 40)) -> bytes:
@@ -183,10 +189,22 @@ class Chat:
         self, product: str, kind: str, *, until: str | None = None, **answers: str
     ) -> str:
         """Register an idea with :func:`idea_script` for ``product``, its kind typed as
-        words (the first set they find is confirmed), up to the question ``until``."""
+        words (the first set they find is confirmed), up to the question ``until``; a
+        registered idea then has its facts declared (:func:`declare_facts`), so /hoso
+        opens on the papers. Return the replies to the registration."""
         await self.say("dang ky")
         script = idea_script(product_name=product, product_kind=kind, **answers)
-        return await self.answer(script, until=until)
+        registered = await self.answer(script, until=until)
+        if until is None:
+            await self.declare_facts()
+        return registered
+
+    async def declare_facts(self, **answers: str) -> str:
+        """Answer the product's facts, asked by /hoso before the papers (once)."""
+        await self.say("/hoso")
+        if (await self.where())[0] != "facts":
+            return self.last_text
+        return await self.answer(facts_script(**answers))
 
     async def where(self) -> tuple[str | None, str | None]:
         """The flow and the question this chat is at, as stored."""

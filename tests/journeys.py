@@ -32,6 +32,7 @@ async def producer_with_idea(chat: Chat, phone: str, subject: str = "HTX Mat ong
     await signed_up(chat, phone, sign_up_script(phone, subject_name=subject))
     await chat.say("/dangky")
     await chat.answer(idea_script())
+    await chat.declare_facts()
     return chat
 
 

@@ -6,34 +6,22 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import DossierItem, EvidenceFile, Product
+from bot.db.models import DossierItem, EvidenceFile, Product, Subject
 from bot.engine import Engine
 from bot.messages import FileKind, FileReceived
 from bot.store import SqlStore
-from ocop_rules import REQUIREMENTS
-from tests.builders import START, Chat, Clock
+from handlers.conversation import SUMMARY
+from handlers.set_words import find_sets
+from ocop_rules import REQUIREMENTS, requirement
+from tests.builders import FACTS, START, Chat, Clock, facts_script, idea_script
 
 
 def idea(name: str, kind: str) -> list[str]:
-    """An idea registration, its kind typed as words and the first set found confirmed, all
-    answers valid, saved (by position: for scripts that stand for a channel's messages)."""
-    head = ["dang ky", name, kind, "1"]
-    return [
-        *head,
-        "co",
-        "Mo ta",
-        "Nguyen lieu",
-        "80",
-        "100",
-        "5",
-        "5",
-        "1",
-        "bo qua",
-        "0",
-        "1",
-        "bo qua",
-        "luu",
-    ]
+    """An idea registration, its kind typed as words when the name names no set, the first
+    set found confirmed, all answers valid, saved (by position: for scripts that stand for
+    a channel's messages)."""
+    words = [] if find_sets(name) else [kind]
+    return ["dang ky", name, *words, "1", "co", "Mo ta", "luu", *FACTS]
 
 
 @pytest.fixture
@@ -51,6 +39,9 @@ def current_item(reply: str) -> str:
 async def walk(chat: Chat, answers: dict[str, str], photos: dict[str, int]) -> list[str]:
     """Go through the checklist; answer "chua" where asked to, else "co" plus photos."""
     reply = await chat.say("/hoso")
+    if (await chat.where())[0] == "facts":  # asked once, before the papers
+        await chat.answer(facts_script())
+        reply = await chat.say("/hoso")
     seen: list[str] = []
     while "đi hết các mục" not in reply:
         code = current_item(reply)
@@ -204,3 +195,74 @@ async def test_the_set_question_of_the_checklist_refuses_other_answers(
     assert await _stored_set(sessionmaker) is None
     await chat.say("huy")
     assert await chat.where() == (None, None)
+
+
+async def test_the_products_facts_are_asked_once_before_the_papers_and_kept_on_the_product(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.sign_up()
+    await chat.say("dang ky")
+    await chat.answer(idea_script(product_name="Mat ong rung Xop"))
+    asked = await chat.say("/hoso")
+    assert await chat.where() == ("facts", "raw_materials")
+    assert "Bước 1/7" in asked
+    summary = await chat.answer(facts_script(workers_total="12", workers_local="10"), until=SUMMARY)
+    assert "Bước 7/7" in chat.transcript[-2] or "Bước 7/7" in "\n".join(chat.transcript)
+    assert "Nguyên liệu từ xã: 80%" in summary
+    await chat.say("luu")
+    async with sessionmaker() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+    # One home: the product's columns and its registration's answers.
+    assert (product.raw_material_commune_pct, product.raw_material_province_pct) == (80, 100)
+    assert (product.workers_total, product.workers_local, product.idea_origin) == (
+        12,
+        10,
+        "own_tradition",
+    )
+    assert product.idea_answers["workers_local"] == 10
+    papers = await chat.say("/hoso")  # never asked twice: the papers now
+    assert await chat.where() != ("facts", "raw_materials")
+    current_item(papers)
+
+
+async def test_papers_declared_held_at_registration_are_not_asked_or_missing(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    async with sessionmaker() as session, session.begin():
+        product = (await session.execute(select(Product))).scalar_one()
+        held = ["business_registration", "food_safety_certificate"]
+        product.papers_held = held
+        product.idea_answers = {**product.idea_answers, "papers_held": held}
+    seen = await walk(chat, answers={r.code: "chua" for r in REQUIREMENTS}, photos={})
+    assert "business_registration" not in seen
+    assert "food_safety_certificate" not in seen
+    assert "product_samples" in seen
+    missing = await chat.say("con thieu")
+    assert requirement("product_samples").name_vi in missing  # not yet: missing
+    for code in held:  # declared held: never listed as missing
+        assert requirement(code).name_vi not in missing
+
+
+async def test_the_registration_number_is_asked_with_its_paper_not_at_sign_up(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    reply = await chat.say("/hoso")
+    while current_item(reply) != "business_registration":
+        reply = await chat.say("chua")
+    asked = await chat.say("co")
+    assert "4300123456" in asked  # its number, with an example
+    saved = await chat.say("0101234567")
+    assert "0101234567" in saved
+    await chat.say("xong")
+    async with sessionmaker() as session:
+        subject = (await session.execute(select(Subject))).scalar_one()
+        item = await session.scalar(
+            select(DossierItem).where(DossierItem.requirement_code == "business_registration")
+        )
+    assert subject.business_registration_no == "0101234567"
+    assert item is not None
+    assert item.state == "have"

@@ -102,7 +102,7 @@ def test_start_migrates_and_opens_the_console_chat_without_tokens(tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert "Schema upgraded from empty" in result.stdout
     assert "trợ lý tự động" in result.stdout
-    assert "Bước 2/7" in result.stdout
+    assert "Bước 2/5" in result.stdout
 
 
 def test_the_terminal_chat_prompts_and_ends_at_once_on_ctrl_c(database_url: str) -> None:

@@ -161,7 +161,7 @@ async def test_a_turn_arrives_as_one_message_where_it_can(
     (reply,) = await chat.send_text("xop")
     assert isinstance(reply, Reply)
     assert reply.text.startswith("Đã chọn: Xã Xốp")
-    assert "Bước 5/7" in reply.text
+    assert "Bước 5/5" in reply.text
     assert reply.choices
 
 
@@ -183,7 +183,7 @@ async def test_console_chat_survives_a_restart_mid_conversation(
 ) -> None:
     first = _run_chat(database_url, "\n".join(SIGN_UP[:4]) + "\n", "42")
     assert first.returncode == 0, first.stderr
-    assert "Bước 4/7" in first.stdout
+    assert "Bước 4/5" in first.stdout
     second = _run_chat(database_url, "\n".join(SIGN_UP[4:]) + "\n", "42")
     assert second.returncode == 0, second.stderr
     assert "Cảm ơn Nguyen Van A" in second.stdout

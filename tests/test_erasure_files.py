@@ -43,26 +43,13 @@ SIGN_UP = [
     "xa xop",
     "hop tac xa",
     TYPED["subject_name"],
-    TYPED["registration_no"],
-    "luu",
 ]
 IDEA = [
     "dang ky",
-    TYPED["product_name"],
-    TYPED["product_kind"],  # its words find the set (mứt: set 7), confirmed next
+    TYPED["product_name"],  # its words find the set (mứt: set 7), confirmed next
     "1",
     "co",
     TYPED["description"],
-    TYPED["raw_materials"],
-    "80%",
-    "100",
-    "12",
-    "10",
-    "1",
-    TYPED["story"],
-    "1, 3",
-    "trong nuoc",
-    TYPED["support"],
     "luu",
 ]
 
@@ -169,13 +156,9 @@ async def test_a_kept_product_loses_every_text_the_person_typed(
     assert product.name == f"Sản phẩm #{product.id} (đã ẩn danh)"
     assert (product.description, product.raw_materials) == (None, None)
     assert (product.identity_notes, product.support_wanted) == (None, None)
-    # What the evaluation counts stays: group, figures, choices, the dossier.
-    assert (product.group_code, product.workers_total, product.target_market) == (
-        "food",
-        12,
-        "domestic",
-    )
-    assert product.idea_answers["raw_material_commune_pct"] == 80
+    # What the evaluation counts stays: group, set, choices, the dossier.
+    assert (product.group_code, product.product_set) == ("food", 7)
+    assert product.idea_answers["is_new_product"] is True
     assert not set(product.idea_answers) & {"product_name", "description", "support_wanted"}
     assert dossier.product_id == product.id
     assert (person.full_name, person.phone_e164) == (None, None)

@@ -20,16 +20,6 @@ IDEA = {
     "product_set": "mat ong",
     "is_new_product": "co",
     "description": "Mat ong khai thac tu rung tu nhien",
-    "raw_materials": "Mat ong rung Xop",
-    "raw_material_commune_pct": "80%",
-    "raw_material_province_pct": "100",
-    "workers_total": "12",
-    "workers_local": "10",
-    "idea_origin": "1",
-    "identity_story": "Nguoi Xo Dang lay mat ong tu xua",
-    "papers_held": "1, 3",
-    "target_market": "trong nuoc",
-    "support_wanted": "bao bi",
 }
 
 
@@ -49,7 +39,8 @@ async def test_idea_registered_without_diacritics_is_stored_correctly(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     summary = await _idea_until(chat, SUMMARY)
-    assert "Nguyên liệu từ xã: 80%" in summary
+    assert "Tên sản phẩm: Mat ong rung Xop" in summary
+    assert "Nguyên liệu" not in summary  # asked where it is needed, not here
     done = await chat.say("luu")
     code = re.search(r"OCOP-\d{2}-\d{4}-\d{4}", done)
     assert code is not None
@@ -58,12 +49,13 @@ async def test_idea_registered_without_diacritics_is_stored_correctly(
         dossier = (await session.execute(select(Dossier))).scalar_one()
     assert product.registration_code == code.group(0) == f"OCOP-51-2026-{product.id:04d}"
     assert (product.group_code, product.product_set, product.subgroup_code) == ("food", 4, None)
-    assert (product.raw_material_commune_pct, product.raw_material_province_pct) == (80, 100)
-    assert (product.workers_total, product.workers_local) == (12, 10)
     assert product.is_new_product is True
-    assert product.idea_origin == "own_tradition"
-    assert product.papers_held == ["business_registration", "quality_declaration"]
-    assert product.target_market == "domestic"
+    assert product.description == "Mat ong khai thac tu rung tu nhien"
+    assert (product.raw_material_commune_pct, product.workers_total, product.papers_held) == (
+        None,
+        None,
+        [],
+    )
     assert product.idea_answers["product_name"] == "Mat ong rung Xop"
     assert (dossier.status, dossier.kind, dossier.commune_code) == (
         "idea_registered",
@@ -72,26 +64,14 @@ async def test_idea_registered_without_diacritics_is_stored_correctly(
     )
 
 
-@pytest.mark.parametrize(
-    ("answer", "expected"),
-    [("tám mươi", "ví dụ: 80"), ("120", "không thể lớn hơn 100"), ("120%", "lớn hơn 100")],
-)
-async def test_bad_percentages_are_refused_with_an_example(
-    chat: Chat, answer: str, expected: str
-) -> None:
-    await _idea_until(chat, "raw_material_commune_pct")
-    reply = await chat.say(answer)
-    assert expected in reply
-    assert await chat.where() == ("idea", "raw_material_commune_pct")  # asked again
-
-
-async def test_cross_field_checks(chat: Chat) -> None:
-    await _idea_until(chat, "raw_material_province_pct")
-    assert "không thể nhỏ hơn" in await chat.say("50")
-    await chat.say("100", "12")
-    reply = await chat.say("15")
-    assert "không thể nhiều hơn tổng số người làm (12)" in reply
-    assert await chat.where() == ("idea", "workers_local")
+async def test_four_counted_questions_and_the_counter_never_jumps(chat: Chat) -> None:
+    await chat.sign_up()
+    shown = [await chat.say("dang ky")]
+    for answer in ("San pham Xop", "dac san", "do uong", "nuoc khoang", "co"):
+        shown.append(await chat.say(answer))  # the set's questions share one number
+    counters = [re.findall(r"Bước (\d+)/(\d+)", text)[-1] for text in shown]
+    assert counters == [("1", "4"), ("2", "4"), ("2", "4"), ("2", "4"), ("3", "4"), ("4", "4")]
+    assert "bốn câu hỏi ngắn" in shown[0]
 
 
 async def test_edit_a_field_from_the_summary(
@@ -99,22 +79,22 @@ async def test_edit_a_field_from_the_summary(
 ) -> None:
     await _idea_until(chat, SUMMARY)
     await chat.say("sua")
-    await chat.say("nguyen lieu tu xa")
-    summary = await chat.say("90")
-    assert "Nguyên liệu từ xã: 90%" in summary
+    await chat.say("mo ta")
+    summary = await chat.say("Mat ong hoa ca phe")
+    assert "Mô tả: Mat ong hoa ca phe" in summary
     await chat.say("luu")
     async with sessionmaker() as session:
         product = (await session.execute(select(Product))).scalar_one()
-    assert product.raw_material_commune_pct == 90
+    assert product.description == "Mat ong hoa ca phe"
 
 
 async def test_cancel_mid_way_and_resume_days_later(chat: Chat, clock: Clock) -> None:
-    await _idea_until(chat, "raw_materials")
+    await _idea_until(chat, "description")
     await chat.say("huy")
     clock.advance(days=4)
     assert "đang làm dở" in await chat.say("dang ky")
     await chat.say("tiep tuc")
-    assert await chat.where() == ("idea", "raw_materials")
+    assert await chat.where() == ("idea", "description")
     summary = await chat.answer(IDEA, until=SUMMARY)
     assert "Tên sản phẩm: Mat ong rung Xop" in summary
 
@@ -128,33 +108,33 @@ async def _stored_set(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[s
 @pytest.mark.parametrize(
     ("product", "words", "pick", "listed", "stored"),
     [
-        ("Mat ong rung Xop", "mat ong", "1", ["Mật ong, mật khác"], ("food", 4)),
-        ("Nuoc mam Cua Viet", "nuoc mam", "tuong nuoc mam", ["Tương, nước mắm"], ("food", 9)),
-        (
-            "Ruou ngo Ban Pho",
-            "ruou",
-            "ruou trang",
-            ["Rượu trắng", "Đồ uống có cồn khác"],
-            ("drink", 14),
-        ),
-        ("Ruou sim", "ruou", "2", ["Rượu trắng", "Đồ uống có cồn khác"], ("drink", 15)),
-        ("Homestay ban Xop", "du lich", "1", ["Dịch vụ du lịch cộng đồng"], ("tourism", 26)),
-        # Words that name nothing: the product's name still finds the set.
-        ("Gio may tre Xop", "do dung", "1", ["Thủ công mỹ nghệ"], ("handicraft", 21)),
+        # The product's name names its set: the short list comes at once.
+        ("Mat ong rung Xop", None, "1", ["Mật ong, mật khác"], ("food", 4)),
+        ("Nuoc mam Cua Viet", None, "tuong nuoc mam", ["Tương, nước mắm"], ("food", 9)),
+        ("Ruou ngo Ban Pho", None, "ruou trang", ["Rượu trắng"], ("drink", 14)),
+        ("Ruou sim", None, "1", ["Đồ uống có cồn khác"], ("drink", 15)),
+        ("Gio may tre Xop", None, "thu cong", ["Thủ công mỹ nghệ"], ("handicraft", 21)),
+        # A name that says nothing: its kind is asked in a few words.
+        ("Homestay ban Xop", None, "1", ["Dịch vụ du lịch cộng đồng"], ("tourism", 26)),
+        ("Dac san Xop", "mat ong", "1", ["Mật ong, mật khác"], ("food", 4)),
+        ("San pham Xop", "du lich", "1", ["Dịch vụ du lịch cộng đồng"], ("tourism", 26)),
     ],
 )
 async def test_the_set_is_found_by_words_and_confirmed_in_a_short_list(
     chat: Chat,
     sessionmaker: async_sessionmaker[AsyncSession],
     product: str,
-    words: str,
+    words: str | None,
     pick: str,
     listed: list[str],
     stored: tuple[str, int],
 ) -> None:
     await chat.sign_up()
-    await chat.say("dang ky", product)
-    shown = await chat.say(words)
+    await chat.say("dang ky")
+    shown = await chat.say(product)
+    if words is not None:
+        assert await chat.where() == ("idea", "product_kind")
+        shown = await chat.say(words)
     assert await chat.where() == ("idea", "product_set")
     for name in listed:
         assert name in shown
@@ -186,8 +166,7 @@ async def test_none_of_the_found_sets_leads_to_the_groups(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await chat.sign_up()
-    await chat.say("dang ky", "Ruou mo Xop")
-    await chat.say("ruou")
+    await chat.say("dang ky", "Ruou mo Xop")  # the name finds the wines
     await chat.say("khong phai")
     assert await chat.where() == ("idea", "group")
     await chat.say("6")  # tourism has one set: nothing more to ask

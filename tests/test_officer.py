@@ -44,8 +44,6 @@ OTHER_SIGN_UP = [
     "1",
     "1",
     "HTX Ba To",
-    "bo qua",
-    "luu",
 ]
 # Answers of the criteria flow: keep the declared figures, conclude "đạt" everywhere.
 CRITERIA = [

@@ -32,16 +32,16 @@ async def test_farmer_without_diacritics_signs_up(
 ) -> None:
     first = await chat.say("xin chao")
     assert "trợ lý tự động" in first
-    assert "Bước 1/7" in first
+    assert "Bước 1/5" in first
     await chat.say("co", "Nguyen Van A", "0912 345 678")
     chosen = await chat.say("xa xop")
     assert "Đã chọn: Xã Xốp, tỉnh Quảng Ngãi" in chosen
-    await chat.say("hop tac xa", "HTX Mat ong Xop")
-    summary = await chat.say("bo qua")
-    assert "Anh/chị xem lại thông tin" in summary
-    assert "Xã Xốp, tỉnh Quảng Ngãi" in summary
-    done = await chat.say("luu")
+    named = await chat.say("hop tac xa")
+    assert "Bước 5/5" in named  # the organisation's name follows its kind, same number
+    done = await chat.say("HTX Mat ong Xop")  # saved at the last answer, and repeated
     assert "Cảm ơn Nguyen Van A" in done
+    assert "Xã Xốp, tỉnh Quảng Ngãi" in done
+    assert "HTX Mat ong Xop" in done
 
     async with sessionmaker() as session:
         person = (await session.execute(select(Person))).scalar_one()
@@ -95,7 +95,7 @@ async def test_an_old_commune_name_offers_the_commune_it_became(
     assert "“Xã Đức Hòa, Huyện Mộ Đức” là tên xã trước ngày 1/7/2025." in offer
     assert "1. Xã Mộ Đức, tỉnh Quảng Ngãi" in offer
     assert "Đã chọn: Xã Mộ Đức, tỉnh Quảng Ngãi" in await chat.say("1")
-    await chat.say("hop tac xa", "HTX Duc Hoa", "bo qua", "luu")
+    await chat.say("hop tac xa", "HTX Duc Hoa")
     async with sessionmaker() as session:
         subject = (await session.execute(select(Subject))).scalar_one()
     (mo_duc,) = [c for c in communes_of_province("51") if c.name == "Xã Mộ Đức"]
@@ -114,19 +114,17 @@ async def test_an_old_commune_split_in_two_and_an_old_name_of_many_communes(chat
     assert "Đã chọn: Xã Tây Trà Bồng, tỉnh Quảng Ngãi" in await chat.say("tay tra bong")
 
 
-async def test_unregistered_household_is_told_kindly_and_skips_licence_number(
+async def test_unregistered_household_is_told_kindly_and_asked_nothing_more(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await chat.say("/start", "co", "Lan", "0912345678", "xop")
     note = await chat.say("ho chua dang ky")
     assert "cần có giấy đăng ký kinh doanh" in note
-    summary = await chat.say("Ho Lo Thi Lan")
-    assert "Bước" not in summary  # no licence-number question
-    assert "Số đăng ký kinh doanh" not in summary
-    await chat.say("luu")
+    assert "Bước" not in note  # no name of its own, no licence number: signed up
+    assert "Cảm ơn Lan" in note
     async with sessionmaker() as session:
         subject = (await session.execute(select(Subject))).scalar_one()
-    assert subject.subject_type == "unregistered"
+    assert (subject.subject_type, subject.name) == ("unregistered", "Lan")
 
 
 async def test_invalid_phone_keeps_earlier_answers(chat: Chat) -> None:
@@ -134,22 +132,19 @@ async def test_invalid_phone_keeps_earlier_answers(chat: Chat) -> None:
     reply = await chat.say("12345")
     assert "Ví dụ: 0912345678" in reply or "ví dụ: 0912345678" in reply
     assert "Quay lại" in reply
-    assert "Bước 3/7" in reply
+    assert "Bước 3/5" in reply
     back = await chat.say("quay lai")
     assert "Câu trả lời hiện tại: Nguyen Van A" in back
 
 
-async def test_edit_an_answer_from_the_summary(
+async def test_go_back_before_the_last_answer_changes_an_earlier_one(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await chat.say("/start", "co", "Nguyen Van A", "0912345678", "xop", "1", "HTX A", "bo qua")
-    menu = await chat.say("sua")
-    assert "muốn sửa mục nào" in menu
-    prompt = await chat.say("ho va ten")
+    await chat.say("/start", "co", "Nguyen Van A", "0912345678", "xop", "1")
+    for _ in range(4):
+        prompt = await chat.say("quay lai")
     assert "Câu trả lời hiện tại: Nguyen Van A" in prompt
-    summary = await chat.say("Nguyễn Văn Bình")
-    assert "Họ và tên: Nguyễn Văn Bình" in summary
-    await chat.say("luu")
+    await chat.say("Nguyễn Văn Bình", "0912345678", "xop", "1", "HTX A")
     async with sessionmaker() as session:
         person = (await session.execute(select(Person))).scalar_one()
     assert person.full_name == "Nguyễn Văn Bình"
@@ -163,10 +158,10 @@ async def test_cancel_then_resume_days_later(chat: Chat, clock: Clock) -> None:
     offer = await chat.say("/start")
     assert "đang làm dở" in offer
     resumed = await chat.say("tiep tuc")
-    assert "Bước 3/7" in resumed
+    assert "Bước 3/5" in resumed
     await chat.say("0912345678")
-    summary = await chat.say("xop", "1", "HTX A", "bo qua")
-    assert "Họ và tên: Nguyen Van A" in summary
+    done = await chat.say("xop", "1", "HTX A")
+    assert "Cảm ơn Nguyen Van A" in done
 
 
 async def test_a_long_pause_offers_to_resume(chat: Chat, clock: Clock) -> None:
@@ -175,7 +170,7 @@ async def test_a_long_pause_offers_to_resume(chat: Chat, clock: Clock) -> None:
     offer = await chat.say("0912345678")
     assert "đang làm dở" in offer
     restarted = await chat.say("lam lai")
-    assert "Bước 1/7" in restarted
+    assert "Bước 1/5" in restarted
 
 
 BAD_INPUTS = [
@@ -189,14 +184,15 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("steps_done", range(7))
+@pytest.mark.parametrize("steps_done", range(6))
 async def test_bad_input_at_every_step_is_answered_and_changes_nothing(
     chat: Chat,
     sessionmaker: async_sessionmaker[AsyncSession],
     steps_done: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    answers = ["co", "Nguyen Van A", "0912345678", "xop", "1", "HTX A", "bo qua"]
+    answers = ["co", "Nguyen Van A", "0912345678", "xop", "1", "HTX A"]
+    counter = f"Bước {min(steps_done + 1, 5)}/5"  # the name shares its kind's number
     await chat.say("/start", *answers[:steps_done])
     async with sessionmaker() as session:
         before = (await session.execute(select(ConversationSession))).scalar_one()
@@ -211,7 +207,7 @@ async def test_bad_input_at_every_step_is_answered_and_changes_nothing(
         assert reply, content
         first_sentence = reply.splitlines()[0]
         assert len(first_sentence) < 200
-        assert f"Bước {steps_done + 1}/7" in reply
+        assert counter in reply
         async with sessionmaker() as session:
             row = (await session.execute(select(ConversationSession))).scalar_one()
         assert row.step == step
@@ -224,11 +220,11 @@ async def test_help_at_a_step(chat: Chat) -> None:
     await chat.say("/start", "co", "Lan", "0912345678", "xop")
     reply = await chat.say("tro giup")
     assert "Hợp tác xã hay doanh nghiệp" in reply
-    assert "Bước 5/7" in reply
+    assert "Bước 5/5" in reply
 
 
 async def test_language_switch_to_english(chat: Chat) -> None:
-    await chat.say("/start", "co", "Lan", "0912345678", "xop", "1", "HTX A", "bo qua", "luu")
+    await chat.say("/start", "co", "Lan", "0912345678", "xop", "1", "HTX A")
     await chat.say("/ngonngu")
     done = await chat.say("english")
     assert "I will speak English" in done

@@ -93,7 +93,7 @@ async def test_a_pushed_notice_answered_by_its_number_two_days_later_opens_its_a
     assert "chưa hiểu" not in by_number
 
 
-async def test_a_notice_during_a_number_question_does_not_swallow_the_answer(
+async def test_a_notice_during_a_typed_question_does_not_swallow_the_answer(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     farmer: Chat,
@@ -102,19 +102,18 @@ async def test_a_notice_during_a_number_question_does_not_swallow_the_answer(
     _, channel = zalo
     certificates = await farmer.say("/chungnhan")
     await farmer.say("/dangky")
-    script = idea_script(product_name="Nuoc mam", product_kind="nuoc mam", workers_local="1")
-    await farmer.answer(
-        {k: v for k, v in script.items() if k != "workers_total"}, until="workers_total"
-    )
+    script = idea_script(product_name="Nuoc mam", product_kind="nuoc mam")
+    await farmer.answer(script, until="description")
     await push_expiry_reminder(sessionmaker, clock, channel)
     clock.advance(minutes=5)
 
-    await farmer.say("1")  # one worker: the question's answer, not the notice's line 1
-    assert await farmer.where() == ("idea", "workers_local")
+    await farmer.say("1")  # the description typed: the question's answer, not line 1
+    assert await farmer.where() == ("idea", "_summary")
+    await farmer.say("sua", "mo ta")
 
     shown = await farmer.say("giay chung nhan cua toi")  # the notice's words still work
     assert shown.startswith(certificates)
     assert "Bước" in shown.removeprefix(certificates)  # then the flow's question again
-    assert await farmer.where() == ("idea", "workers_local")
+    assert await farmer.where() == ("idea", "description")
     await farmer.answer(script)
     assert "OCOP-" in farmer.last_text  # the idea was saved with the answers given

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import ConversationSession, Dossier
 from bot.engine import Engine
 from bot.messages import Channel
-from tests.builders import Chat, Clock
+from tests.builders import Chat, Clock, facts_script
 from tests.journeys import idea_script, invite_code, sign_up_script
 from tests.standins import (
     ZALO_TOKEN,
@@ -124,7 +124,10 @@ async def producer_journey(person: Person) -> None:
                 understood(await person.say("huy"))
             assert (await person.where())[0] is None, label
 
-    # The checklist, by numbers only.
+    # The checklist, by numbers only, after the product's facts (asked once, before it).
+    reply = await person.say(number_of(await person.say("menu"), "Hồ sơ sản phẩm"))
+    assert "Bước 1/7" in reply
+    await answer(person, facts_script())
     reply = await person.say(number_of(await person.say("menu"), "Hồ sơ sản phẩm"))
     for _ in range(40):
         if "đi hết các mục" in reply:
@@ -142,6 +145,48 @@ async def producer_journey(person: Person) -> None:
     notices = await person.say(number_of(await person.say("menu"), "Thông báo"))
     turned = await person.say(number_of(notices, "Tắt: Mở đợt đánh giá"))
     assert "• Mở đợt đánh giá: tắt" in turned, turned
+
+
+@dataclass
+class Counted:
+    """A person whose messages are counted."""
+
+    person: Person
+    sent: int = 0
+
+    async def say(self, text: str) -> str:
+        self.sent += 1
+        return await self.person.say(text)
+
+    async def where(self) -> tuple[str | None, str | None]:
+        return await self.person.where()
+
+
+# Messages a farmer may need from "xin chào" to a registered idea (typed, no diacritics).
+MESSAGE_BUDGET = 12
+
+
+async def first_contact_to_idea(person: Person) -> int:
+    """From "xin chào" to a registered idea, typed without accents, numbers for lists; the
+    number of messages it took."""
+    counted = Counted(person)
+    consent = await counted.say("xin chao")
+    assert "Bước 1/5" in consent
+    for typed in ("dong y", "Lo Thi Lan", "0987654321", "xop"):
+        await counted.say(typed)
+    signed = await counted.say("ho kinh doanh")
+    assert "Cảm ơn Lo Thi Lan" in signed
+    asked = await counted.say(number_of(signed, "Đăng ký ý tưởng"))
+    assert "Bước 1/4" in asked
+    listed_sets = await counted.say("Mat ong rung Xop")
+    assert "Bước 2/4" in listed_sets
+    await counted.say("1")
+    await counted.say("co")
+    summary = await counted.say("Mat ong hoa rung, nuoi ong trong rung Xop")
+    saved = await counted.say(number_of(summary, "Lưu"))
+    assert "OCOP-" in saved
+    assert (await counted.where()) == (None, None)
+    return counted.sent
 
 
 async def officer_journey(person: Person, code: str) -> None:
@@ -275,6 +320,10 @@ async def test_a_producer_and_an_officer_go_all_the_way_on_zalo(
         (status,) = (await session.scalars(select(Dossier.status))).all()
     assert status == "submitted_for_evaluation"
     every = "\n".join(farmer.said + officer.said)
+    assert (
+        await first_contact_to_idea(ZaloUser(http, stand_in, sessionmaker, "z-new"))
+        <= MESSAGE_BUDGET
+    )
     assert "bấm" not in every.lower()
     assert "Telegram" not in every
 
@@ -307,3 +356,13 @@ async def test_the_same_journeys_on_the_console(
     async with sessionmaker() as session:
         (status,) = (await session.scalars(select(Dossier.status))).all()
     assert status == "submitted_for_evaluation"
+
+
+async def test_first_contact_to_a_registered_idea_within_the_budget_on_the_console(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    engine = Engine(sessionmaker, clock=Clock(datetime.now(UTC)))
+    newcomer = Chat(engine, chat="console-newcomer")
+    assert await first_contact_to_idea(ConsoleUser(newcomer)) <= MESSAGE_BUDGET
+    counters = [c for text in newcomer.transcript for c in re.findall(r"Bước \d+/\d+", text)]
+    assert counters == [f"Bước {n}/5" for n in range(1, 6)] + [f"Bước {n}/4" for n in range(1, 5)]

@@ -121,6 +121,11 @@ def test_bad_phones(text: str) -> None:
         ("vâng ạ", True),
         ("không ạ", False),
         ("không đồng ý", False),
+        ("dạ", True),
+        ("ừ", True),
+        ("ok ạ", True),
+        ("thôi", False),
+        ("thôi ạ", False),
     ],
 )
 def test_yes_no(text: str, value: bool) -> None:
