@@ -79,6 +79,19 @@ async def cmd_vacuum(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+OA_VARIABLES = ("ZALO_OA_ID", "ZALO_OA_APP_ID", "ZALO_OA_APP_SECRET", "ZALO_OA_SECRET_KEY")
+
+
+def _oa_state(settings: Settings) -> str:
+    """The OA channel's configuration in one phrase: on, off, or which variables are missing."""
+    missing = settings.zalo_oa_missing
+    if not missing:
+        return "configured"
+    if len(missing) == len(OA_VARIABLES):
+        return "not configured"
+    return f"incomplete (missing {', '.join(missing)})"
+
+
 async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
     """Print a settings summary, check the database and each configured channel (``getMe``,
     ``getWebhookInfo``); exit 1 with the reasons, one line each, if unhealthy."""
@@ -95,8 +108,13 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
         f"zalo: {'configured' if settings.zalo_configured else 'not configured'}",
         f"zalo token: {_mask(settings.zalo_bot_token)}",
         f"zalo webhook secret: {_mask(settings.zalo_webhook_secret)}",
+        f"zalo oa: {_oa_state(settings)}",
+        f"zalo oa app secret: {_mask(settings.zalo_oa_app_secret)}",
+        f"zalo oa signature key: {_mask(settings.zalo_oa_secret_key)}",
         f"public base url: {settings.public_base_url or '(not set)'}",
     ]
+    if settings.zalo_oa_missing and len(settings.zalo_oa_missing) < len(OA_VARIABLES):
+        problems.append(f"Zalo OA half configured: set {', '.join(settings.zalo_oa_missing)}")
     engine = create_engine(settings.database_url)
     try:
         state = await schema.schema_state(engine)

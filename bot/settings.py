@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     zalo_bot_token: SecretStr | None = None
     zalo_webhook_secret: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    # The province's Zalo Official Account (Open API v3): on when all four are set.
+    zalo_oa_id: str | None = None
+    zalo_oa_app_id: str | None = None
+    zalo_oa_app_secret: SecretStr | None = None  # OAuth v4: the ``secret_key`` header
+    zalo_oa_secret_key: SecretStr | None = None  # the webhook's X-ZEvent-Signature
+    zalo_oa_api_base_url: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_base_url: str = "https://oauth.zaloapp.com"
+    zalo_oa_template_base_url: str = "https://business.openapi.zalo.me"
     public_base_url: str | None = None
     ocop_secret_key: SecretStr | None = None
     ocop_alerts: bool = True
@@ -115,7 +123,14 @@ class Settings(BaseSettings):
             raise ValueError("must be 8–256 characters long")
         return value
 
-    @field_validator("telegram_api_base_url", "zalo_api_base_url", "public_base_url")
+    @field_validator(
+        "telegram_api_base_url",
+        "zalo_api_base_url",
+        "zalo_oa_api_base_url",
+        "zalo_oa_oauth_base_url",
+        "zalo_oa_template_base_url",
+        "public_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -187,6 +202,22 @@ class Settings(BaseSettings):
     def zalo_configured(self) -> bool:
         """Whether a Zalo Bot Platform token is set."""
         return self.zalo_bot_token is not None
+
+    @property
+    def zalo_oa_missing(self) -> tuple[str, ...]:
+        """The Zalo OA variables still unset (all four when the OA is not used)."""
+        values = {
+            "ZALO_OA_ID": self.zalo_oa_id,
+            "ZALO_OA_APP_ID": self.zalo_oa_app_id,
+            "ZALO_OA_APP_SECRET": self.zalo_oa_app_secret,
+            "ZALO_OA_SECRET_KEY": self.zalo_oa_secret_key,
+        }
+        return tuple(name for name, value in values.items() if not value)
+
+    @property
+    def zalo_oa_configured(self) -> bool:
+        """Whether the Zalo Official Account channel is on (every OA variable set)."""
+        return not self.zalo_oa_missing
 
 
 def load_settings(**overrides: object) -> Settings:
