@@ -12,9 +12,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels import ChatUnreachableError, Sender
+from bot.channels.zalo_oa import ZaloOAChannel
 from bot.db.engine import create_sessionmaker
 from bot.engine import DurableReplies, Engine, KeyedLocks
 from bot.files import FileSource, with_content
@@ -22,6 +24,7 @@ from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.logs import chat_hash
 from bot.messages import Channel, FileReceived, Inbound, Outbound
+from bot.oa_tokens import SecretBox, TokenStore
 from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers.communes import search_communes
 from handlers.old_communes import search_old_communes
@@ -50,6 +53,32 @@ def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
         links=links,
         locks=KeyedLocks(settle=ORDER_SETTLE_SECONDS),
     )
+
+
+def oa_tokens(settings: Settings, http: httpx.AsyncClient, engine: Engine) -> TokenStore | None:
+    """The Zalo OA's token store, when the OA is configured (its tokens are sealed with
+    ``OCOP_SECRET_KEY``, which the web app then requires)."""
+    if not settings.zalo_oa_configured or settings.ocop_secret_key is None:
+        return None
+    assert settings.zalo_oa_app_secret is not None  # noqa: S101 - zalo_oa_configured
+    return TokenStore(
+        engine.sessionmaker,
+        http,
+        SecretBox(settings.ocop_secret_key.get_secret_value().encode()),
+        oa_id=settings.zalo_oa_id or "",
+        app_id=settings.zalo_oa_app_id or "",
+        app_secret=settings.zalo_oa_app_secret.get_secret_value(),
+        oauth_base_url=settings.zalo_oa_oauth_base_url,
+        clock=engine.clock,
+    )
+
+
+def oa_channel(settings: Settings, http: httpx.AsyncClient, engine: Engine) -> ZaloOAChannel | None:
+    """The Zalo Official Account channel, when it is configured."""
+    tokens = oa_tokens(settings, http, engine)
+    if tokens is None:
+        return None
+    return ZaloOAChannel(http, settings.zalo_oa_api_base_url, tokens)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -12,6 +12,7 @@ not redeliver forever; only a database or network failure answers 503, to be del
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -39,13 +40,14 @@ from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.telegram import to_inbound as telegram_inbound
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo import to_inbound as zalo_inbound
+from bot.channels.zalo_oa import Receipt, Unfollowed, ZaloOAChannel, read_event, signature_matches
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.db.models import Document as StoredDocument
 from bot.links import download_headers
 from bot.messages import Channel, Inbound
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import Runtime, build_engine
+from bot.runtime import Runtime, build_engine, oa_channel
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class AppState:
     runtime: Runtime
     telegram: TelegramChannel | None
     zalo: ZaloChannel | None
+    zalo_oa: ZaloOAChannel | None = None
 
 
 def check_webhook_settings(settings: Settings) -> None:
@@ -73,6 +76,8 @@ def check_webhook_settings(settings: Settings) -> None:
         raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
     if settings.zalo_configured and settings.zalo_webhook_secret is None:
         raise ConfigurationError("ZALO_WEBHOOK_SECRET is required to serve Zalo webhooks")
+    if settings.zalo_oa_configured and settings.ocop_secret_key is None:
+        raise ConfigurationError("OCOP_SECRET_KEY is required to keep the Zalo OA tokens")
 
 
 def _secret_matches(expected: SecretStr | None, given: str | None) -> bool:
@@ -204,7 +209,54 @@ async def zalo_webhook(request: Request) -> Response:
     return Response(status_code=200)
 
 
-WEBHOOKS = {"/webhooks/telegram": telegram_webhook, "/webhooks/zalo": zalo_webhook}
+async def zalo_oa_webhook(request: Request) -> Response:
+    """Receive one Zalo Official Account event, signed with ``X-ZEvent-Signature``.
+
+    Zalo wants the 200 within 2 seconds: the event is committed with its step (the
+    ``processed_events`` row that makes a redelivery a no-op) and its replies go out after
+    the answer (:mod:`bot.replies`), as on the Bot Platform."""
+    state: AppState = request.app.state.ocop
+    settings = state.settings
+    if state.zalo_oa is None:
+        return Response(status_code=403)
+    raw = await request.body()
+    secrets = [
+        ("oa secret key", _secret_value(settings.zalo_oa_secret_key)),
+        ("app secret", _secret_value(settings.zalo_oa_app_secret)),
+    ]
+    matched = signature_matches(
+        raw,
+        request.headers.get("x-zevent-signature"),
+        app_id=settings.zalo_oa_app_id or "",
+        secrets=secrets,
+    )
+    if matched is None:
+        return Response(status_code=403)
+    log.debug("zalo oa signature matched", extra={"secret": matched})
+    try:
+        body = json.loads(raw)
+        event = read_event(body, state.runtime.engine.clock()) if isinstance(body, dict) else None
+    except Exception:
+        log.exception(UNREADABLE, extra={"channel": Channel.ZALO_OA.value})
+        return Response(status_code=200)
+    if isinstance(event, Unfollowed):
+        await state.runtime.engine.mark_unreachable(Channel.ZALO_OA, event.user_id)
+    elif isinstance(event, Receipt):
+        log.info("zalo oa receipt", extra={"event_name": event.event_name})
+    elif event is not None and (failed := await _process(state.runtime, event)) is not None:
+        return failed
+    return Response(status_code=200)
+
+
+def _secret_value(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""
+
+
+WEBHOOKS = {
+    "/webhooks/telegram": telegram_webhook,
+    "/webhooks/zalo": zalo_webhook,
+    "/webhooks/zalo-oa": zalo_oa_webhook,
+}
 for _path, _endpoint in WEBHOOKS.items():
     router.add_route(_path, _endpoint, methods=["POST"])
 
@@ -263,7 +315,10 @@ def create_app(settings: Settings) -> FastAPI:
                 http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
             )
             runtime.senders[Channel.ZALO] = zalo
-        app.state.ocop = AppState(settings, database, runtime, telegram, zalo)
+        zalo_oa = oa_channel(settings, http, engine)
+        if zalo_oa is not None:
+            runtime.senders[Channel.ZALO_OA] = zalo_oa
+        app.state.ocop = AppState(settings, database, runtime, telegram, zalo, zalo_oa)
         app.state.admin = api.state.admin = admin_context(settings, runtime)
         try:
             async with (

@@ -595,3 +595,25 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column()
     after: Mapped[dict[str, Any] | None] = mapped_column()
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ZaloOAToken(Base):
+    """The Zalo Official Account's OAuth pair, sealed with ``OCOP_SECRET_KEY``
+    (:mod:`bot.oa_tokens`); one row per OA.
+
+    The refresh token is single use: the row is locked while it is spent, and the new pair
+    is committed before the new access token is used. A failed refresh leaves the pair as it
+    was and records why, for ``ocop-bot doctor``.
+    """
+
+    __tablename__ = "zalo_oa_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    oa_id: Mapped[str] = mapped_column(String(64), unique=True)
+    access_token: Mapped[str] = mapped_column(Text)  # sealed
+    refresh_token: Mapped[str] = mapped_column(Text)  # sealed
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime]
+    refreshed_at: Mapped[datetime]
+    refresh_failed_at: Mapped[datetime | None]
+    refresh_error: Mapped[str | None] = mapped_column(Text)

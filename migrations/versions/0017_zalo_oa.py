@@ -1,0 +1,36 @@
+"""The Zalo Official Account: its OAuth token pair, sealed with OCOP_SECRET_KEY.
+
+Revision ID: 0017
+Revises: 0011
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0017"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "zalo_oa_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("oa_id", sa.String(length=64), nullable=False),
+        sa.Column("access_token", sa.Text(), nullable=False),
+        sa.Column("refresh_token", sa.Text(), nullable=False),
+        sa.Column("access_expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("refresh_expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("refresh_failed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("refresh_error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_zalo_oa_tokens")),
+        sa.UniqueConstraint("oa_id", name=op.f("uq_zalo_oa_tokens_oa_id")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("zalo_oa_tokens")
