@@ -11,6 +11,7 @@ import asyncio
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -29,7 +30,7 @@ from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import Runtime, build_engine, event_loop_factory, settle_heap
+from bot.runtime import Runtime, build_engine, event_loop_factory, oa_tokens, settle_heap
 from bot.settings import Settings, SettingsError, get_settings
 from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app, webhooks_first
 
@@ -92,6 +93,26 @@ def _oa_state(settings: Settings) -> str:
     return f"incomplete (missing {', '.join(missing)})"
 
 
+async def _oa_token_lines(settings: Settings, database: AsyncEngine, lines: list[str]) -> list[str]:
+    """Add the OA token's state to ``lines``; return the problems it shows."""
+    if settings.ocop_secret_key is None:
+        return ["OCOP_SECRET_KEY is required to keep the Zalo OA tokens"]
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        tokens = oa_tokens(settings, http, build_engine(database, settings))
+        state = await tokens.state() if tokens is not None else None
+    if state is None:
+        lines.append("zalo oa token: none granted")
+        return ["Zalo OA has no token: grant access from the admin page"]
+    lines.append(f"zalo oa token: access valid until {state.access_expires_at:%Y-%m-%d %H:%M} UTC")
+    problems = []
+    if state.refresh_failing:
+        when = f"{state.refresh_failed_at:%Y-%m-%d %H:%M} UTC"
+        problems.append(f"Zalo OA token refresh failed at {when}: {state.refresh_error}")
+    if state.access_expires_at <= datetime.now(UTC):
+        problems.append("Zalo OA access token has expired")
+    return problems
+
+
 async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
     """Print a settings summary, check the database and each configured channel (``getMe``,
     ``getWebhookInfo``); exit 1 with the reasons, one line each, if unhealthy."""
@@ -124,6 +145,8 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
         lines.append(f"schema: {state.current or 'empty'} (expected {state.head})")
         if not state.is_current:
             problems.append("schema is not current: run `ocop-bot migrate`")
+        if state.is_current and settings.zalo_oa_configured:
+            problems += await _oa_token_lines(settings, engine, lines)
     finally:
         await engine.dispose()
     if (
