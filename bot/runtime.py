@@ -11,6 +11,7 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,6 +25,7 @@ from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.logs import chat_hash
 from bot.messages import Channel, FileReceived, Inbound, Outbound
+from bot.oa_delivery import AlertRoutes, record_reply
 from bot.oa_tokens import SecretBox, TokenStore
 from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers.communes import search_communes
@@ -78,7 +80,25 @@ def oa_channel(settings: Settings, http: httpx.AsyncClient, engine: Engine) -> Z
     tokens = oa_tokens(settings, http, engine)
     if tokens is None:
         return None
-    return ZaloOAChannel(http, settings.zalo_oa_api_base_url, tokens)
+    sessionmaker = engine.sessionmaker
+
+    async def replied(user_id: str) -> None:
+        await record_reply(sessionmaker, user_id)
+
+    return ZaloOAChannel(
+        http,
+        settings.zalo_oa_api_base_url,
+        tokens,
+        template_base_url=settings.zalo_oa_template_base_url,
+        on_sent=replied,
+    )
+
+
+def alert_routes(settings: Settings, oa: ZaloOAChannel | None) -> AlertRoutes:
+    """The alerts' delivery plan: the OA's templates past the window, when the OA is on."""
+    return AlertRoutes(
+        oa, settings.oa_templates if oa else {}, recent=timedelta(days=settings.zalo_recent_days)
+    )
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -135,6 +155,8 @@ class Runtime:
     # Set while a reply sender runs (serve, poll): replies are kept with each step and
     # sent from there; without one they are sent right after the commit.
     replies: DurableReplies | None = None
+    # How alerts choose between the chat and the OA's template (None: the latest chat).
+    alert_routes: AlertRoutes | None = None
 
     async def process(self, inbound: Inbound) -> bool:
         """Handle one event and send its replies (through the reply sender when one

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.admin.addresses import Network, parse_networks
 from bot.alerts.timing import AlertConfig, QuietHours
+from bot.channels.zalo_oa import Template, parse_templates
 
 SUPPORTED_LOCALES = ("vi", "en")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
     zalo_oa_api_base_url: str = "https://openapi.zalo.me"
     zalo_oa_oauth_base_url: str = "https://oauth.zaloapp.com"
     zalo_oa_template_base_url: str = "https://business.openapi.zalo.me"
+    # Approved templates per alert kind (JSON); alerts past the messaging window use them.
+    zalo_oa_templates: str = ""
+    # A person who wrote on Zalo within these days gets alerts in the chat, not as a template.
+    zalo_recent_days: Annotated[int, Field(ge=1, le=365)] = 7
     public_base_url: str | None = None
     ocop_secret_key: SecretStr | None = None
     ocop_alerts: bool = True
@@ -157,6 +162,12 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters long")
         return value
 
+    @field_validator("zalo_oa_templates")
+    @classmethod
+    def _oa_templates(cls, value: str) -> str:
+        parse_templates(value)
+        return value
+
     @field_validator("ocop_quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
@@ -213,6 +224,11 @@ class Settings(BaseSettings):
             "ZALO_OA_SECRET_KEY": self.zalo_oa_secret_key,
         }
         return tuple(name for name, value in values.items() if not value)
+
+    @property
+    def oa_templates(self) -> dict[str, Template]:
+        """The approved OA template of each alert kind that has one."""
+        return parse_templates(self.zalo_oa_templates)
 
     @property
     def zalo_oa_configured(self) -> bool:

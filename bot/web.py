@@ -46,8 +46,9 @@ from bot.db.engine import create_engine
 from bot.db.models import Document as StoredDocument
 from bot.links import download_headers
 from bot.messages import Channel, Inbound
+from bot.oa_delivery import record_inbound
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import Runtime, build_engine, oa_channel
+from bot.runtime import Runtime, alert_routes, build_engine, oa_channel
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -243,9 +244,25 @@ async def zalo_oa_webhook(request: Request) -> Response:
         await state.runtime.engine.mark_unreachable(Channel.ZALO_OA, event.user_id)
     elif isinstance(event, Receipt):
         log.info("zalo oa receipt", extra={"event_name": event.event_name})
-    elif event is not None and (failed := await _process(state.runtime, event)) is not None:
-        return failed
+    elif event is not None:
+        # before the step, whose replies may go out at once and count against the window
+        await _window_opened(state.runtime, event)
+        if (failed := await _process(state.runtime, event)) is not None:
+            return failed
     return Response(status_code=200)
+
+
+async def _window_opened(runtime: Runtime, inbound: Inbound) -> None:
+    """The follower wrote: the OA may answer freely again (bot.oa_delivery.WINDOW)."""
+    try:
+        await record_inbound(
+            runtime.engine.sessionmaker,
+            user_id=inbound.chat_id,
+            at=inbound.at,
+            msg_id=inbound.event_id,
+        )
+    except TRANSIENT:
+        log.warning("zalo oa window not recorded", extra={"event_id": inbound.event_id})
 
 
 def _secret_value(secret: SecretStr | None) -> str:
@@ -318,6 +335,8 @@ def create_app(settings: Settings) -> FastAPI:
         zalo_oa = oa_channel(settings, http, engine)
         if zalo_oa is not None:
             runtime.senders[Channel.ZALO_OA] = zalo_oa
+        if zalo_oa is not None:
+            runtime.alert_routes = alert_routes(settings, zalo_oa)
         app.state.ocop = AppState(settings, database, runtime, telegram, zalo, zalo_oa)
         app.state.admin = api.state.admin = admin_context(settings, runtime)
         try:

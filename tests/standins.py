@@ -639,6 +639,8 @@ class ZaloOAStandIn(StandIn):
     silent_users: set[str] = field(default_factory=set)  # no interaction for 7 days: -230
     quota_left: int | None = None  # sends left before -32
     token_errors: int = 0  # answer this many more sends with -216
+    templates: list[dict[str, Any]] = field(default_factory=list)  # template messages sent
+    template_refusals: dict[str, int] = field(default_factory=dict)  # phone → error code
 
     def grant(self, name: str) -> tuple[str, str]:
         """A fresh pair the OA's admin granted: (access, refresh)."""
@@ -653,6 +655,7 @@ class ZaloOAStandIn(StandIn):
             routes=[
                 Route("/v3.0/oa/message/cs", self._cs, methods=["POST"]),
                 Route("/v4/oa/access_token", self._token, methods=["POST"]),
+                Route("/message/template", self._template, methods=["POST"]),
             ]
         )
 
@@ -696,6 +699,27 @@ class ZaloOAStandIn(StandIn):
         return JSONResponse(
             {"error": 0, "message": "Success", "data": {"message_id": f"oam{next(self._ids)}"}}
         )
+
+    async def _template(self, request: Request) -> JSONResponse:
+        """``POST /message/template`` (ZBS): a phone as ``84…``, all parameters as text."""
+        token = request.headers.get("access_token", "")
+        if token not in self.live_access:
+            return self._error(-216, "Access token is invalid")
+        body = await request.json()
+        phone, data = str(body.get("phone", "")), body.get("template_data")
+        if not phone.startswith("84") or not phone.isdigit() or not body.get("template_id"):
+            return self._error(OA_BAD_PARAMETER, "phone must be 84… and template_id set")
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            return self._error(OA_BAD_PARAMETER, "template_data values must be strings")
+        if phone in self.template_refusals:
+            return self._error(self.template_refusals[phone], "template not delivered")
+        if self.quota_left is not None:
+            if self.quota_left <= 0:
+                return self._error(-32, "Exceeded the daily quota")
+            self.quota_left -= 1
+        self.templates.append(body)
+        msg_id = f"zbs{next(self._ids)}"
+        return JSONResponse({"error": 0, "message": "Success", "data": {"msg_id": msg_id}})
 
     async def _token(self, request: Request) -> JSONResponse:
         async with request.form() as form:

@@ -29,7 +29,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -108,6 +108,45 @@ class AccessTokens(Protocol):
     async def renewed(self, stale: str) -> str:
         """A new access token in place of ``stale``, which Zalo refused."""
         ...
+
+
+# --- template messages (ZBS, formerly ZNS) ---------------------------------------------
+
+MAX_TEMPLATE_PARAMS = 10  # Zalo's limit for a template's parameters in all
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """An approved template for one alert kind: its id and, for each of its parameters,
+    the outbox fact that fills it (``{"ten_san_pham": "product", …}``)."""
+
+    template_id: str
+    params: dict[str, str]
+
+
+def parse_templates(text: str) -> dict[str, Template]:
+    """``ZALO_OA_TEMPLATES``: JSON ``{kind: {"template_id": …, "params": {name: fact}}}``;
+    ValueError when it is not that or a template has more parameters than Zalo allows."""
+    if not text.strip():
+        return {}
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise ValueError("must be JSON: {kind: {template_id, params}}") from None
+    if not isinstance(raw, dict):
+        raise ValueError("must be a JSON object keyed by alert kind")
+    templates: dict[str, Template] = {}
+    for kind, entry in raw.items():
+        params = entry.get("params") if isinstance(entry, dict) else None
+        template_id = entry.get("template_id") if isinstance(entry, dict) else None
+        if not template_id or not isinstance(params, dict):
+            raise ValueError(f"{kind}: needs template_id and params")
+        if len(params) > MAX_TEMPLATE_PARAMS:
+            raise ValueError(f"{kind}: at most {MAX_TEMPLATE_PARAMS} parameters")
+        templates[str(kind)] = Template(
+            str(template_id), {str(k): str(v) for k, v in params.items()}
+        )
+    return templates
 
 
 # --- the webhook ------------------------------------------------------------------------
@@ -317,10 +356,39 @@ class ZaloOAChannel:
 
     capabilities = CAPABILITIES
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str, tokens: AccessTokens) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        tokens: AccessTokens,
+        *,
+        template_base_url: str = "https://business.openapi.zalo.me",
+        on_sent: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self._client = client
         self._base = base_url.rstrip("/")
+        self._template_base = template_base_url.rstrip("/")
         self.tokens = tokens
+        self.on_sent = on_sent  # counts the free replies of the user's window
+
+    async def send_template(
+        self, *, phone: str, template_id: str, data: dict[str, str], tracking_id: str
+    ) -> str | None:
+        """Send an approved template to ``phone`` (``84…``); return Zalo's message id.
+
+        Refusals raise :class:`ZaloOAError` (a phone without Zalo, no consent, the daily
+        quota, night hours for promotions); the token is renewed once on -216/-220."""
+        answer = await self.call(
+            "/message/template",
+            {
+                "phone": phone,
+                "template_id": template_id,
+                "template_data": data,
+                "tracking_id": tracking_id,
+            },
+            base=self._template_base,
+        )
+        return str(answer.get("msg_id")) if isinstance(answer, dict) else None
 
     async def call(self, path: str, payload: dict[str, Any], *, base: str | None = None) -> Any:
         """POST ``payload`` to ``path`` with the access token; renew it once on -216/-220.
@@ -366,6 +434,8 @@ class ZaloOAChannel:
                     limited = error.code == OACode.RATE_LIMIT
                     raise RetryLaterError(str(error), rate_limited=limited) from None
                 raise
+        if self.on_sent is not None:
+            await self.on_sent(chat_id)
 
     async def download(self, file: FileReceived, limit: int) -> bytes:
         """The bytes behind a photo's CDN link (no token in it), read up to ``limit``: the

@@ -495,6 +495,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]  # when it became a dead letter (``OutboxState``)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How it went out (``bot.oa_delivery.Route``): the chat, or the OA template by phone.
+    route: Mapped[str | None] = mapped_column(String(CODE))
 
 
 class AlertSweep(Base):
@@ -617,3 +619,17 @@ class ZaloOAToken(Base):
     refreshed_at: Mapped[datetime]
     refresh_failed_at: Mapped[datetime | None]
     refresh_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ZaloOAChat(Base):
+    """A Zalo OA follower's messaging window: when they last wrote and how many free replies
+    the OA sent since (:data:`bot.oa_delivery.WINDOW`). ``user_id`` is the follower's id for
+    this OA (numeric text beyond 2**53)."""
+
+    __tablename__ = "zalo_oa_chats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text, unique=True)
+    last_inbound_at: Mapped[datetime]
+    last_msg_id: Mapped[str | None] = mapped_column(Text)
+    replies_since: Mapped[int] = mapped_column(Integer, default=0)

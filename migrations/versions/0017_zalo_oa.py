@@ -1,4 +1,5 @@
-"""The Zalo Official Account: its OAuth token pair, sealed with OCOP_SECRET_KEY.
+"""The Zalo Official Account: its OAuth token pair (sealed with OCOP_SECRET_KEY), each
+follower's messaging window, and the route each alert went out by.
 
 Revision ID: 0017
 Revises: 0011
@@ -31,6 +32,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("oa_id", name=op.f("uq_zalo_oa_tokens_oa_id")),
     )
 
+    op.create_table(
+        "zalo_oa_chats",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Text(), nullable=False),
+        sa.Column("last_inbound_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_msg_id", sa.Text(), nullable=True),
+        sa.Column("replies_since", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_zalo_oa_chats")),
+        sa.UniqueConstraint("user_id", name=op.f("uq_zalo_oa_chats_user_id")),
+    )
+    with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("route", sa.String(length=32), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
+        batch_op.drop_column("route")
+    op.drop_table("zalo_oa_chats")
     op.drop_table("zalo_oa_tokens")

@@ -21,6 +21,7 @@ from bot.db.models import (
     ConversationSession,
     ProcessedEvent,
     Product,
+    ZaloOAChat,
 )
 from bot.messages import Option, PhoneRequest, Reply
 from bot.oa_tokens import SecretBox, TokenStore
@@ -205,6 +206,11 @@ async def test_a_redelivered_event_is_handled_once(
     assert (await post_oa(client, body)).status_code == 200
     assert len(stand_in.sent("8003")) == sent
     assert await count(sessionmaker, ProcessedEvent) == 1
+    async with sessionmaker() as session:
+        window = await session.scalar(select(ZaloOAChat))
+    assert window is not None
+    assert window.user_id == "8003"  # the follower's window opened when they wrote
+    assert window.replies_since == sent  # and each free reply since is counted
 
 
 @pytest.mark.parametrize(
