@@ -30,7 +30,15 @@ from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import Runtime, build_engine, event_loop_factory, oa_tokens, settle_heap
+from bot.runtime import (
+    Runtime,
+    alert_routes,
+    build_engine,
+    event_loop_factory,
+    oa_channel,
+    oa_tokens,
+    settle_heap,
+)
 from bot.settings import Settings, SettingsError, get_settings
 from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app, webhooks_first
 
@@ -98,7 +106,7 @@ async def _oa_token_lines(settings: Settings, database: AsyncEngine, lines: list
     if settings.ocop_secret_key is None:
         return ["OCOP_SECRET_KEY is required to keep the Zalo OA tokens"]
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        tokens = oa_tokens(settings, http, build_engine(database, settings))
+        tokens = oa_tokens(settings, http, build_engine(database, settings).sessionmaker)
         state = await tokens.state() if tokens is not None else None
     if state is None:
         lines.append("zalo oa token: none granted")
@@ -299,6 +307,10 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
             )
             runtime.senders[Channel.ZALO] = zalo
             tasks.append(poll_zalo(zalo, runtime))
+        # The OA has no polling (webhooks only); while polling it still carries alerts.
+        if (zalo_oa := oa_channel(settings, http, engine.sessionmaker, engine.clock)) is not None:
+            runtime.senders[Channel.ZALO_OA] = zalo_oa
+            runtime.alert_routes = alert_routes(settings, zalo_oa)
         settle_heap()
         try:
             async with (

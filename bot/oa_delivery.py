@@ -30,7 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.zalo_oa import Template, ZaloOAChannel
 from bot.db.engine import write_gate, write_transaction
-from bot.db.models import ChannelAccount, ConversationSession, Person, ZaloOAChat
+from bot.db.models import (
+    ChannelAccount,
+    ConversationSession,
+    OutboxMessage,
+    Person,
+    ZaloOAChat,
+)
 from bot.engine import insert_for
 from bot.messages import Channel
 
@@ -112,6 +118,33 @@ async def record_reply(sessionmaker: async_sessionmaker[AsyncSession], user_id: 
             .where(ZaloOAChat.user_id == user_id)
             .values(replies_since=ZaloOAChat.replies_since + 1)
         )
+
+
+TRACKING_PREFIX = "ocop-"
+
+
+def tracking_id(outbox_id: int) -> str:
+    """The ``tracking_id`` a template carries, which its receipt echoes."""
+    return f"{TRACKING_PREFIX}{outbox_id}"
+
+
+async def record_receipt(
+    sessionmaker: async_sessionmaker[AsyncSession], *, tracking: str | None, at: datetime
+) -> bool:
+    """Mark the alert a template receipt names as delivered; False when it names none."""
+    if tracking is None or not tracking.startswith(TRACKING_PREFIX):
+        return False
+    number = tracking.removeprefix(TRACKING_PREFIX)
+    if not number.isdigit():
+        return False
+    async with write_transaction(sessionmaker, write_gate(sessionmaker.kw["bind"])) as session:
+        done = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == int(number))
+            .where(OutboxMessage.delivered_at.is_(None))
+            .values(delivered_at=at)
+        )
+    return bool(getattr(done, "rowcount", 0))
 
 
 def template_phone(e164: str | None) -> str | None:

@@ -11,10 +11,10 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels import ChatUnreachableError, Sender
 from bot.channels.zalo_oa import ZaloOAChannel
@@ -57,30 +57,39 @@ def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
     )
 
 
-def oa_tokens(settings: Settings, http: httpx.AsyncClient, engine: Engine) -> TokenStore | None:
+def oa_tokens(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> TokenStore | None:
     """The Zalo OA's token store, when the OA is configured (its tokens are sealed with
     ``OCOP_SECRET_KEY``, which the web app then requires)."""
     if not settings.zalo_oa_configured or settings.ocop_secret_key is None:
         return None
     assert settings.zalo_oa_app_secret is not None  # noqa: S101 - zalo_oa_configured
     return TokenStore(
-        engine.sessionmaker,
+        sessionmaker,
         http,
         SecretBox(settings.ocop_secret_key.get_secret_value().encode()),
         oa_id=settings.zalo_oa_id or "",
         app_id=settings.zalo_oa_app_id or "",
         app_secret=settings.zalo_oa_app_secret.get_secret_value(),
         oauth_base_url=settings.zalo_oa_oauth_base_url,
-        clock=engine.clock,
+        clock=clock,
     )
 
 
-def oa_channel(settings: Settings, http: httpx.AsyncClient, engine: Engine) -> ZaloOAChannel | None:
+def oa_channel(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ZaloOAChannel | None:
     """The Zalo Official Account channel, when it is configured."""
-    tokens = oa_tokens(settings, http, engine)
+    tokens = oa_tokens(settings, http, sessionmaker, clock)
     if tokens is None:
         return None
-    sessionmaker = engine.sessionmaker
 
     async def replied(user_id: str) -> None:
         await record_reply(sessionmaker, user_id)

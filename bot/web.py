@@ -46,7 +46,7 @@ from bot.db.engine import create_engine
 from bot.db.models import Document as StoredDocument
 from bot.links import download_headers
 from bot.messages import Channel, Inbound
-from bot.oa_delivery import record_inbound
+from bot.oa_delivery import record_inbound, record_receipt
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
 from bot.runtime import Runtime, alert_routes, build_engine, oa_channel
 from bot.settings import Settings
@@ -243,7 +243,10 @@ async def zalo_oa_webhook(request: Request) -> Response:
     if isinstance(event, Unfollowed):
         await state.runtime.engine.mark_unreachable(Channel.ZALO_OA, event.user_id)
     elif isinstance(event, Receipt):
-        log.info("zalo oa receipt", extra={"event_name": event.event_name})
+        if event.event_name == "user_received_message":
+            await record_receipt(
+                state.runtime.engine.sessionmaker, tracking=event.tracking_id, at=event.at
+            )
     elif event is not None:
         # before the step, whose replies may go out at once and count against the window
         await _window_opened(state.runtime, event)
@@ -332,7 +335,7 @@ def create_app(settings: Settings) -> FastAPI:
                 http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
             )
             runtime.senders[Channel.ZALO] = zalo
-        zalo_oa = oa_channel(settings, http, engine)
+        zalo_oa = oa_channel(settings, http, engine.sessionmaker, engine.clock)
         if zalo_oa is not None:
             runtime.senders[Channel.ZALO_OA] = zalo_oa
         if zalo_oa is not None:

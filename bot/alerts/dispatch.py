@@ -44,7 +44,7 @@ from bot.db.vocab import OutboxState
 from bot.i18n import translator
 from bot.logs import chat_hash
 from bot.messages import Channel, Outbound
-from bot.oa_delivery import AlertRoutes, Leg, Route, template_data
+from bot.oa_delivery import AlertRoutes, Leg, Route, template_data, tracking_id
 from bot.render import degrade
 from handlers.notices import URGENT_KINDS, render
 from handlers.offers import options_of, push
@@ -318,7 +318,7 @@ class Dispatcher:
                 phone=leg.address,
                 template_id=template.template_id,
                 data=template_data(template, claim.payload),
-                tracking_id=f"ocop-{claim.id}",
+                tracking_id=tracking_id(claim.id),
             )
             return None
         sender = self.senders[Channel(leg.route.value)]

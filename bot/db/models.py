@@ -497,6 +497,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # How it went out (``bot.oa_delivery.Route``): the chat, or the OA template by phone.
     route: Mapped[str | None] = mapped_column(String(CODE))
+    delivered_at: Mapped[datetime | None]  # a template's receipt (user_received_message)
 
 
 class AlertSweep(Base):

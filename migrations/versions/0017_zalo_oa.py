@@ -44,10 +44,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("route", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
+        batch_op.drop_column("delivered_at")
         batch_op.drop_column("route")
     op.drop_table("zalo_oa_chats")
     op.drop_table("zalo_oa_tokens")

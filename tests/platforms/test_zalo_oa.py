@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -19,11 +20,14 @@ from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError, sign
 from bot.db.models import (
     ChannelAccount,
     ConversationSession,
+    OutboxMessage,
+    Person,
     ProcessedEvent,
     Product,
     ZaloOAChat,
 )
 from bot.messages import Option, PhoneRequest, Reply
+from bot.oa_delivery import tracking_id
 from bot.oa_tokens import SecretBox, TokenStore
 from bot.settings import Settings
 from tests.admin.conftest import SECRET_KEY
@@ -317,3 +321,33 @@ async def test_choices_become_quick_replies_up_to_five_and_the_phone_a_request_c
     assert first.params["buttons"] == [(o.label, o.label) for o in options]
     assert question.params["text"] == "Số điện thoại của anh/chị?"
     assert card.params["template_type"] == "request_user_info"
+
+
+async def test_a_template_receipt_marks_its_alert_delivered(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    now = datetime.now(UTC)
+    async with sessionmaker() as session, session.begin():
+        person = Person(full_name="Lan", language="vi", consent_at=now)
+        session.add(person)
+        await session.flush()
+        alert = OutboxMessage(
+            dedupe_key="cert_expiry:c1:v1:x",
+            recipient_person_id=person.id,
+            kind="cert_expiry",
+            payload={},
+            due_at=now,
+            state="sent",
+            route="zalo_oa_template",
+        )
+        session.add(alert)
+    message = {"msg_id": "zbs1", "tracking_id": tracking_id(alert.id), "delivery_time": "1"}
+    receipt = oa_event("8010", "user_received_message", message=message)
+    receipt["sender"], receipt["recipient"] = {"id": OA_ID}, {"id": "8010"}
+    assert (await post_oa(client, receipt)).status_code == 200
+    async with sessionmaker() as session:
+        stored_alert = await session.get(OutboxMessage, alert.id)
+    assert stored_alert is not None
+    assert stored_alert.delivered_at is not None
