@@ -44,8 +44,9 @@ from tests.standins import (
     oa_submit_info,
     oa_text,
     serve,
+    zalo_text,
 )
-from tests.test_channels import EXPECTED, SCRIPT, stored
+from tests.test_channels import EXPECTED, SCRIPT, post_zalo, stored
 from tests.test_checklist import idea
 
 PHONE_ANSWER = "0912345678"  # SCRIPT's typed phone: on the OA it is shared instead
@@ -351,3 +352,37 @@ async def test_a_template_receipt_marks_its_alert_delivered(
         stored_alert = await session.get(OutboxMessage, alert.id)
     assert stored_alert is not None
     assert stored_alert.delivered_at is not None
+
+
+async def test_an_oa_follower_is_linked_by_the_phone_they_share_and_a_code(
+    client: httpx.AsyncClient,
+    zalo_api: tuple[ZaloStandIn, str],
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    zalo, _ = zalo_api
+    oa, _ = oa_api
+    for line in SCRIPT:  # signed up on the Zalo Bot Platform first
+        await post_zalo(client, zalo_text("z-801", line))
+    user = "8011"
+    for line in ["/start", "co", "Nguyen Van B"]:  # not the same name: the phone decides
+        await post_oa(client, oa_text(user, line))
+    await post_oa(client, oa_submit_info(user, "84912345678"))
+    assert "Số điện thoại này đã đăng ký trên Zalo" in oa.texts(user)[-1]
+    await post_oa(client, oa_text(user, "1"))
+    await zalo.wait_for_text("Mã xác nhận Trợ lý OCOP")
+    (notice,) = [text for text in zalo.texts("z-801") if "Mã xác nhận" in text]
+    code = notice.split(" là ")[1][:6]
+    await post_oa(client, oa_text(user, code))
+    assert "Chào mừng Nguyen Van A quay lại" in oa.texts(user)[-1]
+    async with sessionmaker() as session:
+        people = (await session.scalars(select(Person.id))).all()
+        accounts = (
+            await session.execute(
+                select(ChannelAccount.channel, ChannelAccount.person_id).order_by(ChannelAccount.id)
+            )
+        ).all()
+    assert len(people) == 1
+    assert [channel for channel, _ in accounts] == ["zalo", "zalo_oa"]
+    assert {person for _, person in accounts} == {people[0]}
