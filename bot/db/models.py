@@ -634,3 +634,19 @@ class ZaloOAChat(Base):
     last_inbound_at: Mapped[datetime]
     last_msg_id: Mapped[str | None] = mapped_column(Text)
     replies_since: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ZaloOAInboxEvent(Base):
+    """A Zalo OA event kept as it arrived, before its step runs: the webhook answers once
+    this row is committed (Zalo wants its 200 within 2 seconds) and handles the event right
+    after; ``handled_at`` stays empty until then, so a process that dies in between leaves
+    it to be handled by the next sweep (:mod:`bot.oa_inbox`)."""
+
+    __tablename__ = "zalo_oa_inbox"
+    __table_args__ = (Index(None, "handled_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(Text, unique=True)
+    body: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]

@@ -42,6 +42,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_zalo_oa_chats")),
         sa.UniqueConstraint("user_id", name=op.f("uq_zalo_oa_chats_user_id")),
     )
+    op.create_table(
+        "zalo_oa_inbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Text(), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_zalo_oa_inbox")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_zalo_oa_inbox_event_id")),
+    )
+    op.create_index(
+        op.f("ix_zalo_oa_inbox_handled_at_received_at"),
+        "zalo_oa_inbox",
+        ["handled_at", "received_at"],
+    )
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("route", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
@@ -51,5 +66,7 @@ def downgrade() -> None:
     with op.batch_alter_table("notification_outbox", schema=None) as batch_op:
         batch_op.drop_column("delivered_at")
         batch_op.drop_column("route")
+    op.drop_index(op.f("ix_zalo_oa_inbox_handled_at_received_at"), table_name="zalo_oa_inbox")
+    op.drop_table("zalo_oa_inbox")
     op.drop_table("zalo_oa_chats")
     op.drop_table("zalo_oa_tokens")

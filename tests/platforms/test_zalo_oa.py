@@ -5,9 +5,11 @@ shared from Zalo, redeliveries handled once, and Zalo's documented refusals (HTT
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import oa_inbox
 from bot.channels import RetryLaterError
 from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError, sign
 from bot.db.models import (
@@ -25,6 +28,7 @@ from bot.db.models import (
     ProcessedEvent,
     Product,
     ZaloOAChat,
+    ZaloOAInboxEvent,
 )
 from bot.messages import Option, PhoneRequest, Reply
 from bot.oa_delivery import tracking_id
@@ -43,6 +47,7 @@ from tests.standins import (
     oa_settings,
     oa_submit_info,
     oa_text,
+    replies_delivered,
     serve,
     zalo_text,
 )
@@ -74,6 +79,37 @@ def settings(
         ocop_secret_key=SECRET_KEY,
         ocop_quiet_hours="00:00-00:00",
     )
+
+
+async def inbox_handled(sessionmaker: async_sessionmaker[AsyncSession], within: float = 30) -> None:
+    """Wait until every kept OA event was handled (the webhook answers before that)."""
+    deadline = time.monotonic() + within
+    query = select(func.count()).select_from(ZaloOAInboxEvent)
+    while True:
+        async with sessionmaker() as session:
+            left = await session.scalar(query.where(ZaloOAInboxEvent.handled_at.is_(None)))
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{left} OA events still unhandled after {within} s")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def client(
+    app_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose webhook answers return once their events are handled and replied to,
+    so a test reads the replies as the person would see them."""
+
+    async def wait(response: httpx.Response) -> None:
+        if response.request.url.path.startswith("/webhooks/"):
+            await inbox_handled(sessionmaker)
+            await replies_delivered(sessionmaker, retries_too=False)
+
+    hooks = {"response": [wait]}
+    async with httpx.AsyncClient(base_url=app_url, timeout=30, event_hooks=hooks) as http:
+        yield http
 
 
 def token_store(
@@ -141,6 +177,7 @@ async def test_a_missing_or_wrong_signature_is_refused_and_nothing_stored(
         headers["X-ZEvent-Signature"] = signature
     response = await client.post("/webhooks/zalo-oa", content=raw, headers=headers)
     assert response.status_code == 403
+    assert await count(sessionmaker, ZaloOAInboxEvent) == 0
     assert await count(sessionmaker, ProcessedEvent) == 0
     assert await count(sessionmaker, ConversationSession) == 0
 
@@ -211,6 +248,7 @@ async def test_a_redelivered_event_is_handled_once(
     assert (await post_oa(client, body)).status_code == 200
     assert len(stand_in.sent("8003")) == sent
     assert await count(sessionmaker, ProcessedEvent) == 1
+    assert await count(sessionmaker, ZaloOAInboxEvent) == 1  # kept once
     async with sessionmaker() as session:
         window = await session.scalar(select(ZaloOAChat))
     assert window is not None
@@ -386,3 +424,23 @@ async def test_an_oa_follower_is_linked_by_the_phone_they_share_and_a_code(
     assert len(people) == 1
     assert [channel for channel, _ in accounts] == ["zalo", "zalo_oa"]
     assert {person for _, person in accounts} == {people[0]}
+
+
+async def test_an_event_left_unhandled_is_handled_by_the_sweep(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime.now(UTC)
+    stale, fresh = oa_text("8020", "/start"), oa_text("8021", "/start")
+    for body, at in ((stale, now - timedelta(minutes=2)), (fresh, now)):
+        event_id = f"msg:{body['message']['msg_id']}"
+        assert await oa_inbox.keep(sessionmaker, event_id=event_id, body=body, at=at)
+        assert not await oa_inbox.keep(sessionmaker, event_id=event_id, body=body, at=at)
+    seen: list[dict[str, Any]] = []
+
+    async def handle(body: dict[str, Any]) -> bool:
+        seen.append(body)
+        return True
+
+    assert await oa_inbox.handle_pending(sessionmaker, handle, now) == 1
+    assert seen == [stale]  # the fresh one is still being handled by its webhook
+    assert await oa_inbox.handle_pending(sessionmaker, handle, now) == 0  # marked handled
