@@ -34,6 +34,7 @@ from tests.standins import (
     ZALO_TOKEN,
     ZaloOAStandIn,
     ZaloStandIn,
+    free_port,
     serve,
 )
 from tests.test_alerts import FAST, Clock
@@ -213,3 +214,46 @@ async def test_a_landline_gets_no_template_and_the_window_is_data() -> None:
     assert not in_window(
         ZaloOAChat(user_id="1", last_inbound_at=NOW - timedelta(hours=49), replies_since=0), NOW
     )
+
+
+async def test_a_template_without_an_answer_is_not_repeated_in_the_chat(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    platforms: tuple[ZaloOAStandIn, ZaloStandIn, str, str],
+) -> None:
+    oa, bot, oa_url, bot_url = platforms
+    access, refresh = oa.grant("first")
+    async with sessionmaker() as session, session.begin():
+        person = await farmer(session, accounts={Channel.ZALO: "z-203"})
+        await reminder(session, person)
+    async with httpx.AsyncClient() as http:
+        tokens = TokenStore(
+            sessionmaker,
+            http,
+            SecretBox(SECRET_KEY.encode()),
+            oa_id=OA_ID,
+            app_id=OA_APP_ID,
+            app_secret=OA_APP_SECRET,
+            oauth_base_url=oa_url,
+            clock=Clock(NOW),
+        )
+        await tokens.grant(access_token=access, refresh_token=refresh, expires_in="90000")
+        # nothing listens there: the template may or may not have gone out
+        channel = ZaloOAChannel(
+            http, oa_url, tokens, template_base_url=f"http://127.0.0.1:{free_port()}"
+        )
+        dispatcher = Dispatcher(
+            sessionmaker,
+            {Channel.ZALO_OA: channel, Channel.ZALO: ZaloChannel(http, bot_url, ZALO_TOKEN)},
+            FAST,
+            clock=Clock(NOW),
+            pacer=Pacer(rate=10_000, per_chat=0),
+            routes=AlertRoutes(channel, TEMPLATES),
+        )
+        report = await dispatcher.run_once()
+    assert (report.sent, report.retried) == (0, 1)
+    assert bot.texts() == []  # not sent again by the chat: tried again later as a template
+    async with sessionmaker() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None
+    assert row.state == "pending"
+    assert row.route is None

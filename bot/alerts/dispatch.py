@@ -32,6 +32,7 @@ from telegram.error import BadRequest
 from bot.alerts.timing import AlertConfig
 from bot.channels import ChatUnreachableError, RetryLaterError, Sender
 from bot.channels.zalo import ZaloError
+from bot.channels.zalo_oa import NO_ANSWER, ZaloOAError
 from bot.db.engine import write_gate, write_transaction
 from bot.db.models import (
     AlertOptOut,
@@ -294,7 +295,7 @@ class Dispatcher:
             try:
                 offered = await self._send_leg(on_leg, leg)
             except Exception as error:
-                if number < len(legs):
+                if number < len(legs) and not _maybe_delivered(error):
                     log.info(
                         "alert route failed; trying the next",
                         extra={"outbox_id": claim.id, "route": leg.route.value},
@@ -395,6 +396,14 @@ class Dispatcher:
                     .where(ChannelAccount.chat_id == unreachable[1])
                     .values(reachable=False, unreachable_since=now)
                 )
+
+
+def _maybe_delivered(error: Exception) -> bool:
+    """Whether a failed send may have gone out all the same (no answer, a server error):
+    then the next route would risk saying it twice, so the same route is tried later."""
+    if isinstance(error, RetryLaterError):
+        return not error.rate_limited
+    return isinstance(error, ZaloOAError) and error.code == NO_ANSWER
 
 
 def _on_leg(claim: _Claim, leg: Leg) -> _Claim:
