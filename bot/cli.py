@@ -371,6 +371,30 @@ async def cmd_zalo_set_webhook(settings: Settings, _args: argparse.Namespace) ->
     return EXIT_OK
 
 
+async def cmd_zalo_oa_grant(settings: Settings, _args: argparse.Namespace) -> int:
+    """Keep the OA's first token pair, read from standard input (never from arguments,
+    which shell histories and process lists show): the access token, the refresh token and
+    optionally the access token's lifetime in seconds, one a line, as Zalo's API explorer
+    gives them."""
+    if not settings.zalo_oa_configured:
+        raise CliError(f"set {', '.join(settings.zalo_oa_missing)} first")
+    lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+    if len(lines) not in (2, 3) or (len(lines) == 3 and not lines[2].isdigit()):
+        raise CliError("give the access token, the refresh token and its lifetime, one a line")
+    database = await _open_database(settings)
+    try:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+            tokens = oa_tokens(settings, http, build_engine(database, settings).sessionmaker)
+            if tokens is None:
+                raise CliError("OCOP_SECRET_KEY is required to keep the Zalo OA tokens")
+            lifetime = lines[2] if len(lines) == 3 else "90000"
+            await tokens.grant(access_token=lines[0], refresh_token=lines[1], expires_in=lifetime)
+    finally:
+        await database.dispose()
+    print("Zalo OA tokens kept.")
+    return EXIT_OK
+
+
 async def cmd_officer(settings: Settings, args: argparse.Namespace) -> int:
     """``officer invite|revoke|list``."""
     database = await _open_database(settings)
@@ -440,6 +464,10 @@ def build_parser() -> argparse.ArgumentParser:
         actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
         actions.add_parser("set-webhook", help=f"register the {channel} webhook")
         group.set_defaults(handler=handler)
+    oa = subcommands.add_parser("zalo-oa", help="zalo official account setup")
+    oa_actions = oa.add_subparsers(dest="action", metavar="ACTION", required=True)
+    oa_actions.add_parser("grant", help="keep the OA's token pair, read from standard input")
+    oa.set_defaults(handler=cmd_zalo_oa_grant)
     cli_officers.add_parser(subcommands)
     subcommands.choices["officer"].set_defaults(handler=cmd_officer)
     cli_admin.add_parser(subcommands)

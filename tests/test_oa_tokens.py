@@ -5,6 +5,9 @@ the old pair usable and shows in ``ocop-bot doctor``."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +21,7 @@ from bot.db.models import ZaloOAToken
 from bot.oa_tokens import SealError, SecretBox, TokenError, TokenStore
 from tests.admin.conftest import SECRET_KEY
 from tests.builders import Clock
-from tests.standins import OA_APP_ID, OA_APP_SECRET, OA_ID, ZaloOAStandIn, serve
+from tests.standins import OA_APP_ID, OA_APP_SECRET, OA_ID, REPO, ZaloOAStandIn, serve
 from tests.test_cli import run_cli
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -178,3 +181,40 @@ async def test_doctor_says_when_no_oa_token_was_granted(database_url: str) -> No
     )
     assert "zalo oa token: none granted" in result.stdout
     assert result.returncode == 1
+
+
+def grant_from_stdin(env: dict[str, str], lines: str) -> subprocess.CompletedProcess[str]:
+    """``ocop-bot zalo-oa grant`` with ``lines`` on its standard input."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "zalo-oa", "grant"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_an_operator_keeps_the_first_pair_from_standard_input(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OCOP_", "DATABASE_URL"))}
+    env.update(
+        PYTHONPATH=str(REPO),
+        DATABASE_URL=database_url,
+        OCOP_SECRET_KEY=SECRET_KEY,
+        ZALO_OA_ID=OA_ID,
+        ZALO_OA_APP_ID=OA_APP_ID,
+        ZALO_OA_APP_SECRET=OA_APP_SECRET,
+        ZALO_OA_SECRET_KEY="oa-webhook-secret-key",
+    )
+    result = grant_from_stdin(env, "access-from-console\nrefresh-from-console\n90000\n")
+    assert result.returncode == 0, result.stderr
+    assert "access-from-console" not in result.stdout
+    async with sessionmaker() as session:
+        row = await session.scalar(select(ZaloOAToken))
+    assert row is not None
+    box = SecretBox(SECRET_KEY.encode())
+    assert box.open(row.access_token) == "access-from-console"
+    assert box.open(row.refresh_token) == "refresh-from-console"
