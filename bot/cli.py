@@ -11,6 +11,7 @@ import asyncio
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -29,7 +30,15 @@ from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.polling import poll_telegram, poll_zalo
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import Runtime, build_engine, event_loop_factory, settle_heap
+from bot.runtime import (
+    Runtime,
+    alert_routes,
+    build_engine,
+    event_loop_factory,
+    oa_channel,
+    oa_tokens,
+    settle_heap,
+)
 from bot.settings import Settings, SettingsError, get_settings
 from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app, webhooks_first
 
@@ -79,6 +88,39 @@ async def cmd_vacuum(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+OA_VARIABLES = ("ZALO_OA_ID", "ZALO_OA_APP_ID", "ZALO_OA_APP_SECRET", "ZALO_OA_SECRET_KEY")
+
+
+def _oa_state(settings: Settings) -> str:
+    """The OA channel's configuration in one phrase: on, off, or which variables are missing."""
+    missing = settings.zalo_oa_missing
+    if not missing:
+        return "configured"
+    if len(missing) == len(OA_VARIABLES):
+        return "not configured"
+    return f"incomplete (missing {', '.join(missing)})"
+
+
+async def _oa_token_lines(settings: Settings, database: AsyncEngine, lines: list[str]) -> list[str]:
+    """Add the OA token's state to ``lines``; return the problems it shows."""
+    if settings.ocop_secret_key is None:
+        return ["OCOP_SECRET_KEY is required to keep the Zalo OA tokens"]
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        tokens = oa_tokens(settings, http, build_engine(database, settings).sessionmaker)
+        state = await tokens.state() if tokens is not None else None
+    if state is None:
+        lines.append("zalo oa token: none granted")
+        return ["Zalo OA has no token: grant access from the admin page"]
+    lines.append(f"zalo oa token: access valid until {state.access_expires_at:%Y-%m-%d %H:%M} UTC")
+    problems = []
+    if state.refresh_failing:
+        when = f"{state.refresh_failed_at:%Y-%m-%d %H:%M} UTC"
+        problems.append(f"Zalo OA token refresh failed at {when}: {state.refresh_error}")
+    if state.access_expires_at <= datetime.now(UTC):
+        problems.append("Zalo OA access token has expired")
+    return problems
+
+
 async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
     """Print a settings summary, check the database and each configured channel (``getMe``,
     ``getWebhookInfo``); exit 1 with the reasons, one line each, if unhealthy."""
@@ -95,8 +137,13 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
         f"zalo: {'configured' if settings.zalo_configured else 'not configured'}",
         f"zalo token: {_mask(settings.zalo_bot_token)}",
         f"zalo webhook secret: {_mask(settings.zalo_webhook_secret)}",
+        f"zalo oa: {_oa_state(settings)}",
+        f"zalo oa app secret: {_mask(settings.zalo_oa_app_secret)}",
+        f"zalo oa signature key: {_mask(settings.zalo_oa_secret_key)}",
         f"public base url: {settings.public_base_url or '(not set)'}",
     ]
+    if settings.zalo_oa_missing and len(settings.zalo_oa_missing) < len(OA_VARIABLES):
+        problems.append(f"Zalo OA half configured: set {', '.join(settings.zalo_oa_missing)}")
     engine = create_engine(settings.database_url)
     try:
         state = await schema.schema_state(engine)
@@ -106,6 +153,8 @@ async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
         lines.append(f"schema: {state.current or 'empty'} (expected {state.head})")
         if not state.is_current:
             problems.append("schema is not current: run `ocop-bot migrate`")
+        if state.is_current and settings.zalo_oa_configured:
+            problems += await _oa_token_lines(settings, engine, lines)
     finally:
         await engine.dispose()
     if (
@@ -258,6 +307,10 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
             )
             runtime.senders[Channel.ZALO] = zalo
             tasks.append(poll_zalo(zalo, runtime))
+        # The OA has no polling (webhooks only); while polling it still carries alerts.
+        if (zalo_oa := oa_channel(settings, http, engine.sessionmaker, engine.clock)) is not None:
+            runtime.senders[Channel.ZALO_OA] = zalo_oa
+            runtime.alert_routes = alert_routes(settings, zalo_oa)
         settle_heap()
         try:
             async with (
@@ -315,6 +368,30 @@ async def cmd_zalo_set_webhook(settings: Settings, _args: argparse.Namespace) ->
         except ZaloError as error:
             raise CliError(str(error)) from None
     print("Zalo webhook set.")
+    return EXIT_OK
+
+
+async def cmd_zalo_oa_grant(settings: Settings, _args: argparse.Namespace) -> int:
+    """Keep the OA's first token pair, read from standard input (never from arguments,
+    which shell histories and process lists show): the access token, the refresh token and
+    optionally the access token's lifetime in seconds, one a line, as Zalo's API explorer
+    gives them."""
+    if not settings.zalo_oa_configured:
+        raise CliError(f"set {', '.join(settings.zalo_oa_missing)} first")
+    lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
+    if len(lines) not in (2, 3) or (len(lines) == 3 and not lines[2].isdigit()):
+        raise CliError("give the access token, the refresh token and its lifetime, one a line")
+    database = await _open_database(settings)
+    try:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+            tokens = oa_tokens(settings, http, build_engine(database, settings).sessionmaker)
+            if tokens is None:
+                raise CliError("OCOP_SECRET_KEY is required to keep the Zalo OA tokens")
+            lifetime = lines[2] if len(lines) == 3 else "90000"
+            await tokens.grant(access_token=lines[0], refresh_token=lines[1], expires_in=lifetime)
+    finally:
+        await database.dispose()
+    print("Zalo OA tokens kept.")
     return EXIT_OK
 
 
@@ -387,6 +464,10 @@ def build_parser() -> argparse.ArgumentParser:
         actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
         actions.add_parser("set-webhook", help=f"register the {channel} webhook")
         group.set_defaults(handler=handler)
+    oa = subcommands.add_parser("zalo-oa", help="zalo official account setup")
+    oa_actions = oa.add_subparsers(dest="action", metavar="ACTION", required=True)
+    oa_actions.add_parser("grant", help="keep the OA's token pair, read from standard input")
+    oa.set_defaults(handler=cmd_zalo_oa_grant)
     cli_officers.add_parser(subcommands)
     subcommands.choices["officer"].set_defaults(handler=cmd_officer)
     cli_admin.add_parser(subcommands)

@@ -22,6 +22,8 @@ from bot.channels.zalo import ZaloChannel
 from bot.db.engine import create_sessionmaker, write_gate
 from bot.logs import configure as configure_logs
 from bot.messages import Channel
+from bot.oa_delivery import AlertRoutes
+from bot.runtime import alert_routes, oa_channel
 from bot.settings import Settings
 from bot.web import HTTP_TIMEOUT
 from handlers.communes import search_communes
@@ -43,9 +45,13 @@ def parse_moment(text: str) -> datetime:
 
 
 @asynccontextmanager
-async def channel_senders(settings: Settings) -> AsyncIterator[dict[Channel, Sender]]:
-    """The senders of the configured channels, open for the block."""
+async def channel_senders(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[tuple[dict[Channel, Sender], AlertRoutes | None]]:
+    """The senders of the configured channels, and the alerts' delivery plan when the Zalo OA
+    is on, open for the block."""
     senders: dict[Channel, Sender] = {}
+    routes = None
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         bot = None
         if settings.telegram_bot_token is not None:
@@ -60,8 +66,11 @@ async def channel_senders(settings: Settings) -> AsyncIterator[dict[Channel, Sen
             senders[Channel.ZALO] = ZaloChannel(
                 http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
             )
+        if (zalo_oa := oa_channel(settings, http, sessions)) is not None:
+            senders[Channel.ZALO_OA] = zalo_oa
+            routes = alert_routes(settings, zalo_oa)
         try:
-            yield senders
+            yield senders, routes
         finally:
             if bot is not None:
                 await bot.shutdown()
@@ -79,11 +88,11 @@ async def alerts(settings: Settings, database: AsyncEngine, args: argparse.Names
             print(f"{kind}\t{state}\t{count}")
         return 0
     configure_logs(settings.ocop_log_level)  # JSON lines on standard error, as serve's
-    async with channel_senders(settings) as senders:
+    async with channel_senders(settings, sessions) as (senders, routes):
         if args.action == "run-once":
             moment = parse_moment(args.now) if args.now else datetime.now(UTC)
             dispatcher = Dispatcher(
-                sessions, senders, settings.alert_config(), clock=lambda: moment
+                sessions, senders, settings.alert_config(), clock=lambda: moment, routes=routes
             )
             report = await run_pass(dispatcher)
             print(
@@ -92,7 +101,7 @@ async def alerts(settings: Settings, database: AsyncEngine, args: argparse.Names
                 f"skipped {report.dispatch.skipped}"
             )
             return 0
-        dispatcher = Dispatcher(sessions, senders, settings.alert_config())
+        dispatcher = Dispatcher(sessions, senders, settings.alert_config(), routes=routes)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

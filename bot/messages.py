@@ -22,6 +22,7 @@ class Channel(StrEnum):
     CONSOLE = "console"
     TELEGRAM = "telegram"
     ZALO = "zalo"
+    ZALO_OA = "zalo_oa"  # the province's Zalo Official Account
 
 
 class FileKind(StrEnum):
@@ -181,3 +182,5 @@ class Capabilities:
     documents: bool
     max_text: int
     extra: dict[str, str] = field(default_factory=dict)
+    # The most options shown as buttons; a longer list is written as a numbered list.
+    max_buttons: int | None = None

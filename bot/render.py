@@ -64,6 +64,12 @@ def degrade(outbound: Outbound, capabilities: Capabilities, t: Translator) -> li
         outbound = Reply(outbound.text)
     if (
         isinstance(outbound, Reply)
+        and capabilities.max_buttons is not None
+        and sum(len(row) for row in outbound.choices) > capabilities.max_buttons
+    ):
+        outbound = numbered(outbound, t) if outbound.listed else Reply(outbound.text)
+    if (
+        isinstance(outbound, Reply)
         and capabilities.buttons
         and outbound.listed
         and any(len(o.label) > BUTTON_LABEL_MAX for row in outbound.choices for o in row)

@@ -11,10 +11,13 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels import ChatUnreachableError, Sender
+from bot.channels.zalo_oa import ZaloOAChannel
 from bot.db.engine import create_sessionmaker
 from bot.engine import DurableReplies, Engine, KeyedLocks
 from bot.files import FileSource, with_content
@@ -22,6 +25,8 @@ from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.logs import chat_hash
 from bot.messages import Channel, FileReceived, Inbound, Outbound
+from bot.oa_delivery import AlertRoutes, record_reply
+from bot.oa_tokens import SecretBox, TokenStore
 from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers.communes import search_communes
 from handlers.old_communes import search_old_communes
@@ -52,6 +57,59 @@ def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
         timezone=settings.timezone,
         links=links,
         locks=KeyedLocks(settle=ORDER_SETTLE_SECONDS),
+    )
+
+
+def oa_tokens(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> TokenStore | None:
+    """The Zalo OA's token store, when the OA is configured (its tokens are sealed with
+    ``OCOP_SECRET_KEY``, which the web app then requires)."""
+    if not settings.zalo_oa_configured or settings.ocop_secret_key is None:
+        return None
+    assert settings.zalo_oa_app_secret is not None  # noqa: S101 - zalo_oa_configured
+    return TokenStore(
+        sessionmaker,
+        http,
+        SecretBox(settings.ocop_secret_key.get_secret_value().encode()),
+        oa_id=settings.zalo_oa_id or "",
+        app_id=settings.zalo_oa_app_id or "",
+        app_secret=settings.zalo_oa_app_secret.get_secret_value(),
+        oauth_base_url=settings.zalo_oa_oauth_base_url,
+        clock=clock,
+    )
+
+
+def oa_channel(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ZaloOAChannel | None:
+    """The Zalo Official Account channel, when it is configured."""
+    tokens = oa_tokens(settings, http, sessionmaker, clock)
+    if tokens is None:
+        return None
+
+    async def replied(user_id: str) -> None:
+        await record_reply(sessionmaker, user_id)
+
+    return ZaloOAChannel(
+        http,
+        settings.zalo_oa_api_base_url,
+        tokens,
+        template_base_url=settings.zalo_oa_template_base_url,
+        on_sent=replied,
+    )
+
+
+def alert_routes(settings: Settings, oa: ZaloOAChannel | None) -> AlertRoutes:
+    """The alerts' delivery plan: the OA's templates past the window, when the OA is on."""
+    return AlertRoutes(
+        oa, settings.oa_templates if oa else {}, recent=timedelta(days=settings.zalo_recent_days)
     )
 
 
@@ -109,6 +167,8 @@ class Runtime:
     # Set while a reply sender runs (serve, poll): replies are kept with each step and
     # sent from there; without one they are sent right after the commit.
     replies: DurableReplies | None = None
+    # How alerts choose between the chat and the OA's template (None: the latest chat).
+    alert_routes: AlertRoutes | None = None
 
     async def process(self, inbound: Inbound) -> bool:
         """Handle one event and send its replies (through the reply sender when one

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.admin.addresses import Network, parse_networks
 from bot.alerts.timing import AlertConfig, QuietHours
+from bot.channels.zalo_oa import Template, parse_templates
 
 SUPPORTED_LOCALES = ("vi", "en")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -71,6 +72,18 @@ class Settings(BaseSettings):
     zalo_bot_token: SecretStr | None = None
     zalo_webhook_secret: SecretStr | None = None
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    # The province's Zalo Official Account (Open API v3): on when all four are set.
+    zalo_oa_id: str | None = None
+    zalo_oa_app_id: str | None = None
+    zalo_oa_app_secret: SecretStr | None = None  # OAuth v4: the ``secret_key`` header
+    zalo_oa_secret_key: SecretStr | None = None  # the webhook's X-ZEvent-Signature
+    zalo_oa_api_base_url: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_base_url: str = "https://oauth.zaloapp.com"
+    zalo_oa_template_base_url: str = "https://business.openapi.zalo.me"
+    # Approved templates per alert kind (JSON); alerts past the messaging window use them.
+    zalo_oa_templates: str = ""
+    # A person who wrote on Zalo within these days gets alerts in the chat, not as a template.
+    zalo_recent_days: Annotated[int, Field(ge=1, le=365)] = 7
     public_base_url: str | None = None
     ocop_secret_key: SecretStr | None = None
     ocop_alerts: bool = True
@@ -115,7 +128,14 @@ class Settings(BaseSettings):
             raise ValueError("must be 8–256 characters long")
         return value
 
-    @field_validator("telegram_api_base_url", "zalo_api_base_url", "public_base_url")
+    @field_validator(
+        "telegram_api_base_url",
+        "zalo_api_base_url",
+        "zalo_oa_api_base_url",
+        "zalo_oa_oauth_base_url",
+        "zalo_oa_template_base_url",
+        "public_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -140,6 +160,12 @@ class Settings(BaseSettings):
     def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters long")
+        return value
+
+    @field_validator("zalo_oa_templates")
+    @classmethod
+    def _oa_templates(cls, value: str) -> str:
+        parse_templates(value)
         return value
 
     @field_validator("ocop_quiet_hours")
@@ -187,6 +213,27 @@ class Settings(BaseSettings):
     def zalo_configured(self) -> bool:
         """Whether a Zalo Bot Platform token is set."""
         return self.zalo_bot_token is not None
+
+    @property
+    def zalo_oa_missing(self) -> tuple[str, ...]:
+        """The Zalo OA variables still unset (all four when the OA is not used)."""
+        values = {
+            "ZALO_OA_ID": self.zalo_oa_id,
+            "ZALO_OA_APP_ID": self.zalo_oa_app_id,
+            "ZALO_OA_APP_SECRET": self.zalo_oa_app_secret,
+            "ZALO_OA_SECRET_KEY": self.zalo_oa_secret_key,
+        }
+        return tuple(name for name, value in values.items() if not value)
+
+    @property
+    def oa_templates(self) -> dict[str, Template]:
+        """The approved OA template of each alert kind that has one."""
+        return parse_templates(self.zalo_oa_templates)
+
+    @property
+    def zalo_oa_configured(self) -> bool:
+        """Whether the Zalo Official Account channel is on (every OA variable set)."""
+        return not self.zalo_oa_missing
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -11,11 +11,14 @@ not redeliver forever; only a database or network failure answers 503, to be del
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import httpx
@@ -28,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from telegram import Update
 from telegram.error import NetworkError
 
+from bot import oa_inbox
 from bot.admin import api as admin_api
 from bot.admin import dead_letters, staff_comms
 from bot.admin import pages as admin_pages
@@ -40,13 +44,15 @@ from bot.channels.telegram import text_inbound as telegram_text_inbound
 from bot.channels.telegram import to_inbound as telegram_inbound
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo import to_inbound as zalo_inbound
+from bot.channels.zalo_oa import Receipt, Unfollowed, ZaloOAChannel, read_event, signature_matches
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.db.models import Document as StoredDocument
 from bot.links import download_headers
 from bot.messages import Channel, Inbound
+from bot.oa_delivery import record_inbound, record_receipt
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import Runtime, build_engine
+from bot.runtime import Runtime, alert_routes, build_engine, oa_channel
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,8 @@ class AppState:
     runtime: Runtime
     telegram: TelegramChannel | None
     zalo: ZaloChannel | None
+    zalo_oa: ZaloOAChannel | None = None
+    oa_tasks: oa_inbox.Tasks = field(default_factory=oa_inbox.Tasks)
 
 
 def check_webhook_settings(settings: Settings) -> None:
@@ -74,6 +82,8 @@ def check_webhook_settings(settings: Settings) -> None:
         raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
     if settings.zalo_configured and settings.zalo_webhook_secret is None:
         raise ConfigurationError("ZALO_WEBHOOK_SECRET is required to serve Zalo webhooks")
+    if settings.zalo_oa_configured and settings.ocop_secret_key is None:
+        raise ConfigurationError("OCOP_SECRET_KEY is required to keep the Zalo OA tokens")
 
 
 def _secret_matches(expected: SecretStr | None, given: str | None) -> bool:
@@ -210,7 +220,124 @@ async def zalo_webhook(request: Request) -> Response:
     return Response(status_code=200)
 
 
-WEBHOOKS = {"/webhooks/telegram": telegram_webhook, "/webhooks/zalo": zalo_webhook}
+async def zalo_oa_webhook(request: Request) -> Response:
+    """Receive one Zalo Official Account event, signed with ``X-ZEvent-Signature``.
+
+    Zalo wants the 200 within 2 seconds: a message is committed to the OA's durable inbox
+    and answered, then handled right after (:mod:`bot.oa_inbox`); a redelivery is kept
+    once and handled once. Unfollows and receipts are one small update, done before the
+    answer."""
+    state: AppState = request.app.state.ocop
+    settings = state.settings
+    if state.zalo_oa is None:
+        return Response(status_code=403)
+    raw = await request.body()
+    secrets = [
+        ("oa secret key", _secret_value(settings.zalo_oa_secret_key)),
+        ("app secret", _secret_value(settings.zalo_oa_app_secret)),
+    ]
+    matched = signature_matches(
+        raw,
+        request.headers.get("x-zevent-signature"),
+        app_id=settings.zalo_oa_app_id or "",
+        secrets=secrets,
+    )
+    if matched is None:
+        return Response(status_code=403)
+    log.debug("zalo oa signature matched", extra={"secret": matched})
+    runtime = state.runtime
+    try:
+        body = json.loads(raw)
+        event = read_event(body, runtime.engine.clock()) if isinstance(body, dict) else None
+    except Exception:
+        log.exception(UNREADABLE, extra={"channel": Channel.ZALO_OA.value})
+        return Response(status_code=200)
+    try:
+        if isinstance(event, Unfollowed):
+            await runtime.engine.mark_unreachable(Channel.ZALO_OA, event.user_id)
+        elif isinstance(event, Receipt):
+            if event.event_name == "user_received_message":
+                sessions = runtime.engine.sessionmaker
+                await record_receipt(sessions, tracking=event.tracking_id, at=event.at)
+        elif event is not None:
+            sessions, now = runtime.engine.sessionmaker, runtime.engine.clock()
+            if await oa_inbox.keep(sessions, event_id=event.event_id, body=body, at=now):
+                state.oa_tasks.start(_handle_oa(runtime, event))
+    except TRANSIENT:
+        log.exception("zalo oa event not kept; Zalo will deliver it again")
+        return Response(status_code=503)
+    return Response(status_code=200)
+
+
+async def _handle_oa(runtime: Runtime, inbound: Inbound) -> None:
+    """Handle a kept OA event and mark it handled; left for the sweep if that failed."""
+    if await _handle_oa_body(runtime, inbound):
+        await oa_inbox.mark_handled(
+            runtime.engine.sessionmaker, event_id=inbound.event_id, at=runtime.engine.clock()
+        )
+
+
+async def _handle_oa_body(runtime: Runtime, inbound: Inbound) -> bool:
+    try:
+        # before the step, whose replies may go out at once and count against the window
+        await record_inbound(
+            runtime.engine.sessionmaker,
+            user_id=inbound.chat_id,
+            at=inbound.at,
+            msg_id=inbound.event_id,
+        )
+    except TRANSIENT:
+        log.warning("zalo oa event left for the next sweep", extra={"event_id": inbound.event_id})
+        return False
+    return await _process(runtime, inbound) is None
+
+
+@asynccontextmanager
+async def oa_inbox_running(state: AppState) -> AsyncIterator[None]:
+    """Sweep the OA's inbox while the block runs (when the OA is on); at its end, wait for
+    the events being handled."""
+    stop = asyncio.Event()
+    sweeper = None
+    if state.zalo_oa is not None:
+        sweeper = asyncio.create_task(_sweep_oa_inbox(state.runtime, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        if sweeper is not None:
+            await sweeper
+        await state.oa_tasks.drain()
+
+
+async def _sweep_oa_inbox(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Handle OA events a process left behind, every :data:`oa_inbox.SWEEP_SECONDS`."""
+
+    async def handle(body: dict[str, Any]) -> bool:
+        event = read_event(body, runtime.engine.clock())
+        if not isinstance(event, Inbound):
+            return True
+        return await _handle_oa_body(runtime, event)
+
+    while not stop.is_set():
+        try:
+            await oa_inbox.handle_pending(
+                runtime.engine.sessionmaker, handle, runtime.engine.clock()
+            )
+        except Exception:
+            log.exception("zalo oa inbox sweep failed; trying again")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), oa_inbox.SWEEP_SECONDS)
+
+
+def _secret_value(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""
+
+
+WEBHOOKS = {
+    "/webhooks/telegram": telegram_webhook,
+    "/webhooks/zalo": zalo_webhook,
+    "/webhooks/zalo-oa": zalo_oa_webhook,
+}
 for _path, _endpoint in WEBHOOKS.items():
     router.add_route(_path, _endpoint, methods=["POST"])
 
@@ -269,7 +396,12 @@ def create_app(settings: Settings) -> FastAPI:
                 http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
             )
             runtime.senders[Channel.ZALO] = zalo
-        app.state.ocop = AppState(settings, database, runtime, telegram, zalo)
+        zalo_oa = oa_channel(settings, http, engine.sessionmaker, engine.clock)
+        if zalo_oa is not None:
+            runtime.senders[Channel.ZALO_OA] = zalo_oa
+        if zalo_oa is not None:
+            runtime.alert_routes = alert_routes(settings, zalo_oa)
+        app.state.ocop = AppState(settings, database, runtime, telegram, zalo, zalo_oa)
         app.state.admin = api.state.admin = admin_context(settings, runtime)
         try:
             async with (
@@ -279,7 +411,8 @@ def create_app(settings: Settings) -> FastAPI:
                 ) as dispatcher,
             ):
                 slow_bulk_on_rate_limits(replies, dispatcher)
-                yield
+                async with oa_inbox_running(app.state.ocop):
+                    yield
         finally:
             if telegram is not None:
                 await telegram.bot.shutdown()

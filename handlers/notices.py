@@ -45,7 +45,12 @@ LINK_CODE = "link_code"
 # One-time messages someone is waiting for right now: sent even in quiet hours, and their
 # payload (the code) is forgotten once the row is done.
 URGENT_KINDS = frozenset({LINK_CODE})
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": N_("the console")}
+CHANNEL_NAMES = {
+    "telegram": "Telegram",
+    "zalo": "Zalo",
+    "zalo_oa": N_("the province's Zalo Official Account"),
+    "console": N_("the console"),
+}
 
 
 def _day(value: str, language: str) -> str:

@@ -603,3 +603,184 @@ def platform_settings(
         zalo_api_base_url=zalo_url,
         **overrides,
     )
+
+
+# --- Zalo Official Account (Open API v3, OAuth v4) -------------------------------------
+
+OA_ID = "1234567890123456789"
+OA_APP_ID = "3216549870"
+OA_APP_SECRET = "oa-app-secret-value"
+OA_SECRET_KEY = "oa-webhook-secret-key"
+OA_MAX_TEXT = 2000
+OA_MAX_BUTTONS = 5
+# Codes of REFERENCE.md § Zalo OA; the OAuth refusal's and a bad parameter's exact numbers
+# are not documented there, so any non-zero value stands for them (the bot reads "non-zero").
+OA_BAD_PARAMETER = -201
+OA_BAD_REFRESH = -14014
+
+
+@dataclass
+class ZaloOAStandIn(StandIn):
+    """The OA's ``/v3.0/oa/message/cs`` and OAuth v4's ``/v4/oa/access_token`` as
+    documented: every refusal is HTTP 200 with ``error != 0`` — -216 for an unknown access
+    token, -220 for an expired one, -230 for a user who has not interacted for 7 days, -32
+    once the quota is spent — and refresh tokens are single use (a spent one is refused).
+
+    Sends are logged as ``sendMessage`` calls with ``chat_id`` (the user id), ``text``,
+    ``buttons`` (the quick replies' titles and payloads) and ``template_type``.
+    """
+
+    live_access: dict[str, bool] = field(default_factory=dict)  # token → expired?
+    live_refresh: set[str] = field(default_factory=set)
+    refreshes: list[str] = field(default_factory=list)  # the refresh tokens spent, in turn
+    refused_refreshes: int = 0
+    refresh_latency: float = 0.0  # seconds a refresh takes (to overlap two of them)
+    fail_refresh: bool = False  # answer every refresh with an error
+    silent_users: set[str] = field(default_factory=set)  # no interaction for 7 days: -230
+    quota_left: int | None = None  # sends left before -32
+    token_errors: int = 0  # answer this many more sends with -216
+    templates: list[dict[str, Any]] = field(default_factory=list)  # template messages sent
+    template_refusals: dict[str, int] = field(default_factory=dict)  # phone → error code
+
+    def grant(self, name: str) -> tuple[str, str]:
+        """A fresh pair the OA's admin granted: (access, refresh)."""
+        access, refresh = f"access-{name}", f"refresh-{name}"
+        self.live_access[access] = False
+        self.live_refresh.add(refresh)
+        return access, refresh
+
+    def app(self) -> Starlette:
+        """The ASGI app serving both hosts' paths (base URLs point at it)."""
+        return Starlette(
+            routes=[
+                Route("/v3.0/oa/message/cs", self._cs, methods=["POST"]),
+                Route("/v4/oa/access_token", self._token, methods=["POST"]),
+                Route("/message/template", self._template, methods=["POST"]),
+            ]
+        )
+
+    @staticmethod
+    def _error(code: int, message: str) -> JSONResponse:
+        return JSONResponse({"error": code, "message": message})  # HTTP 200, as documented
+
+    async def _cs(self, request: Request) -> JSONResponse:
+        token = request.headers.get("access_token", "")
+        if token not in self.live_access or self.token_errors > 0:
+            self.token_errors = max(self.token_errors - 1, 0)
+            return self._error(-216, "Access token is invalid")
+        if self.live_access[token]:
+            return self._error(-220, "Access token has expired")
+        body = await request.json()
+        user = str(body.get("recipient", {}).get("user_id", ""))
+        message = body.get("message", {})
+        text = message.get("text")
+        payload = message.get("attachment", {}).get("payload", {})
+        buttons = payload.get("buttons", [])
+        if text is not None and not 1 <= len(text) <= OA_MAX_TEXT:
+            return self._error(OA_BAD_PARAMETER, "text must be 1-2000 characters")
+        if len(buttons) > OA_MAX_BUTTONS or any(
+            b.get("type") != "oa.query.show" or len(b.get("title", "")) > 100 for b in buttons
+        ):
+            return self._error(OA_BAD_PARAMETER, "at most 5 quick replies of 100 characters")
+        if user in self.silent_users:
+            return self._error(-230, "User has not interacted with the OA in the last 7 days")
+        if self.quota_left is not None:
+            if self.quota_left <= 0:
+                return self._error(-32, "Exceeded the quota")
+            self.quota_left -= 1
+        params = {
+            "chat_id": user,
+            "text": text or "",
+            "buttons": [(b["title"], b["payload"]) for b in buttons],
+            "template_type": payload.get("template_type"),
+        }
+        self.record(Call("sendMessage", params, time.monotonic()))
+        self.sent_event.set()
+        return JSONResponse(
+            {"error": 0, "message": "Success", "data": {"message_id": f"oam{next(self._ids)}"}}
+        )
+
+    async def _template(self, request: Request) -> JSONResponse:
+        """``POST /message/template`` (ZBS): a phone as ``84…``, all parameters as text."""
+        token = request.headers.get("access_token", "")
+        if token not in self.live_access:
+            return self._error(-216, "Access token is invalid")
+        body = await request.json()
+        phone, data = str(body.get("phone", "")), body.get("template_data")
+        if not phone.startswith("84") or not phone.isdigit() or not body.get("template_id"):
+            return self._error(OA_BAD_PARAMETER, "phone must be 84… and template_id set")
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            return self._error(OA_BAD_PARAMETER, "template_data values must be strings")
+        if phone in self.template_refusals:
+            return self._error(self.template_refusals[phone], "template not delivered")
+        if self.quota_left is not None:
+            if self.quota_left <= 0:
+                return self._error(-32, "Exceeded the daily quota")
+            self.quota_left -= 1
+        self.templates.append(body)
+        msg_id = f"zbs{next(self._ids)}"
+        return JSONResponse({"error": 0, "message": "Success", "data": {"msg_id": msg_id}})
+
+    async def _token(self, request: Request) -> JSONResponse:
+        async with request.form() as form:
+            fields = {key: str(value) for key, value in form.items()}
+        if request.headers.get("secret_key") != OA_APP_SECRET or fields.get("app_id") != OA_APP_ID:
+            return JSONResponse({"error": -14002, "error_name": "Invalid app secret"})
+        refresh = fields.get("refresh_token", "")
+        if self.refresh_latency:
+            await asyncio.sleep(self.refresh_latency)
+        if self.fail_refresh or refresh not in self.live_refresh:
+            self.refused_refreshes += 1
+            return JSONResponse({"error": OA_BAD_REFRESH, "error_name": "Invalid refresh token"})
+        self.live_refresh.discard(refresh)  # single use
+        self.refreshes.append(refresh)
+        access, new_refresh = self.grant(f"r{len(self.refreshes)}")
+        return JSONResponse(
+            {"access_token": access, "refresh_token": new_refresh, "expires_in": "90000"}
+        )
+
+
+_oa_ids = itertools.count(7_000_000_000_000_000_000)
+
+
+def oa_event(user: str, event_name: str, **fields: Any) -> dict[str, Any]:
+    """An OA webhook body as Zalo sends it (ids as numeric strings, timestamp in ms as text)."""
+    return {
+        "app_id": OA_APP_ID,
+        "user_id_by_app": f"app{user}",
+        "event_name": event_name,
+        "timestamp": str(int(time.time() * 1000)),
+        "sender": {"id": user},
+        "recipient": {"id": OA_ID},
+        **fields,
+    }
+
+
+def oa_text(user: str, text: str) -> dict[str, Any]:
+    """``user_send_text`` from ``user``."""
+    return oa_event(user, "user_send_text", message={"msg_id": str(next(_oa_ids)), "text": text})
+
+
+def oa_submit_info(user: str, phone: str) -> dict[str, Any]:
+    """``user_submit_info``: the phone (``84…``) the user chose to share with the OA."""
+    info = {"name": "Lan", "phone": phone, "address": "", "city": "", "district": ""}
+    return oa_event(user, "user_submit_info", info=info)
+
+
+def oa_settings(
+    database_url: str, telegram_url: str, zalo_url: str, oa_url: str, **overrides: Any
+) -> Settings:
+    """Web app settings with every platform, the OA included, pointed at its stand-in."""
+    return platform_settings(
+        database_url,
+        telegram_url,
+        zalo_url,
+        zalo_oa_id=OA_ID,
+        zalo_oa_app_id=OA_APP_ID,
+        zalo_oa_app_secret=OA_APP_SECRET,
+        zalo_oa_secret_key=OA_SECRET_KEY,
+        zalo_oa_api_base_url=oa_url,
+        zalo_oa_oauth_base_url=oa_url,
+        zalo_oa_template_base_url=oa_url,
+        **overrides,
+    )

@@ -59,3 +59,15 @@ def test_translators_are_per_locale() -> None:
 
 def test_no_compiled_catalogs_are_committed() -> None:
     assert not list((REPO / "locales").rglob("*.mo"))
+
+
+def test_every_channel_has_a_name_people_read() -> None:
+    """A notice naming where someone signed in never shows a raw channel code."""
+    from bot.i18n import translator
+    from bot.messages import Channel
+    from handlers.notices import CHANNEL_NAMES
+
+    vi = translator("vi")
+    for channel in Channel:
+        assert channel.value in CHANNEL_NAMES, channel
+        assert "_" not in vi.gettext(CHANNEL_NAMES[channel.value]), channel

@@ -134,3 +134,14 @@ def test_the_terminal_chat_prompts_and_ends_at_once_on_ctrl_c(database_url: str)
         if chat.poll() is None:
             chat.kill()
         os.close(controller)
+
+
+def test_doctor_names_the_missing_zalo_oa_settings(database_url: str) -> None:
+    half = run_cli(
+        "doctor", DATABASE_URL=database_url, ZALO_OA_ID="1234567890123456789", ZALO_OA_APP_ID="42"
+    )
+    assert "zalo oa: incomplete (missing ZALO_OA_APP_SECRET, ZALO_OA_SECRET_KEY)" in half.stdout
+    assert "problem: Zalo OA half configured" in half.stdout
+    assert half.returncode == 1
+    off = run_cli("doctor", DATABASE_URL=database_url)
+    assert "zalo oa: not configured" in off.stdout

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from telegram.error import BadRequest
 from bot.alerts.timing import AlertConfig
 from bot.channels import ChatUnreachableError, RetryLaterError, Sender
 from bot.channels.zalo import ZaloError
+from bot.channels.zalo_oa import NO_ANSWER, ZaloOAError
 from bot.db.engine import write_gate, write_transaction
 from bot.db.models import (
     AlertOptOut,
@@ -44,6 +45,7 @@ from bot.db.vocab import OutboxState
 from bot.i18n import translator
 from bot.logs import chat_hash
 from bot.messages import Channel, Outbound
+from bot.oa_delivery import AlertRoutes, Leg, Route, template_data, tracking_id
 from bot.render import degrade
 from handlers.notices import URGENT_KINDS, render
 from handlers.offers import options_of, push
@@ -56,7 +58,7 @@ REASON_LENGTH = 500  # of ``last_error``: enough for the exception, never a whol
 def permanent(error: Exception) -> bool:
     """Whether the platform refused the message itself (a client error other than a rate
     limit): the same message would be refused again, so it is not retried."""
-    if isinstance(error, BadRequest):
+    if isinstance(error, BadRequest) or getattr(error, "permanent", False) is True:
         return True
     return isinstance(error, ZaloError) and 400 <= error.code < 500 and error.code != 429
 
@@ -131,6 +133,8 @@ class Dispatcher:
     config: AlertConfig = field(default_factory=AlertConfig)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     pacer: Pacer | None = None
+    # The delivery plan across routes (bot.oa_delivery); None: the person's latest account.
+    routes: AlertRoutes | None = None
 
     def __post_init__(self) -> None:
         self.gate = write_gate(self.sessionmaker.kw["bind"])
@@ -225,6 +229,14 @@ class Dispatcher:
         if claim.attempts > self.config.max_attempts:  # its lease ran out too often
             await self._dead(claim, report, "no outcome recorded after the last attempt")
             return
+        if self.routes is not None:  # the one routing point: a plan of legs across routes
+            async with self.sessionmaker() as session:
+                legs = await self.routes.plan(
+                    session, person_id=claim.person, kind=claim.kind, now=self.clock()
+                )
+            if legs:
+                await self._deliver_planned(claim, report, legs)
+                return
         try:
             reason = self._skip_reason(claim, self.clock())
             if reason is None:
@@ -265,7 +277,71 @@ class Dispatcher:
             await self._retry(claim, report, type(error).__name__, None)
             return
         report.sent += 1
-        await self._complete(claim, OutboxState.SENT, None, offered=offered)
+        await self._complete(claim, OutboxState.SENT, None, offered=offered, route=channel.value)
+
+    async def _deliver_planned(
+        self, claim: _Claim, report: DispatchReport, legs: list[Leg]
+    ) -> None:
+        """Try ``legs`` in turn; the first that succeeds is the route recorded, so a second
+        route is used only when the one before it failed."""
+        first = _on_leg(claim, legs[0])
+        reason = self._skip_reason(first, self.clock())
+        if reason is not None:
+            report.skipped += 1
+            await self._complete(claim, OutboxState.SKIPPED, reason)
+            return
+        for number, leg in enumerate(legs, start=1):
+            on_leg = _on_leg(claim, leg)
+            try:
+                offered = await self._send_leg(on_leg, leg)
+            except Exception as error:
+                if number < len(legs) and not _maybe_delivered(error):
+                    log.info(
+                        "alert route failed; trying the next",
+                        extra={"outbox_id": claim.id, "route": leg.route.value},
+                    )
+                    continue
+                await self._failed_leg(on_leg, report, error)
+                return
+            report.sent += 1
+            await self._complete(on_leg, OutboxState.SENT, None, offered=offered, route=leg.route)
+            return
+
+    async def _send_leg(self, claim: _Claim, leg: Leg) -> Outbound | None:
+        """Send the alert by ``leg``; the message whose options the chat keeps, if any."""
+        assert self.pacer is not None  # noqa: S101 - set in __post_init__
+        if leg.route is Route.OA_TEMPLATE:
+            assert self.routes is not None  # noqa: S101 - a template leg is planned by it
+            assert self.routes.oa is not None  # noqa: S101 - and only with the OA on
+            template = self.routes.templates[claim.kind]
+            await self.pacer.wait(f"template:{leg.address}")
+            await self.routes.oa.send_template(
+                phone=leg.address,
+                template_id=template.template_id,
+                data=template_data(template, claim.payload),
+                tracking_id=tracking_id(claim.id),
+            )
+            return None
+        sender = self.senders[Channel(leg.route.value)]
+        messages, offered = self._messages(claim, sender)
+        for message in messages:
+            await self.pacer.wait(f"{leg.route.value}:{leg.address}")
+            await sender.send(leg.address, message)
+        return offered
+
+    async def _failed_leg(self, claim: _Claim, report: DispatchReport, error: Exception) -> None:
+        """The last leg failed: blocked, later, or refused — as a single route would."""
+        if isinstance(error, ChatUnreachableError) and claim.channel and claim.chat_id:
+            report.skipped += 1
+            unreachable = (Channel(claim.channel), claim.chat_id)
+            await self._complete(claim, OutboxState.SKIPPED, "blocked", unreachable=unreachable)
+        elif isinstance(error, RetryLaterError):
+            await self._retry(claim, report, str(error), error.retry_after)
+        elif permanent(error):
+            await self._dead(claim, report, f"refused: {describe(error)}")
+        else:
+            log.warning("alert not sent", exc_info=error, extra={"kind": claim.kind})
+            await self._retry(claim, report, describe(error), None)
 
     async def _retry(
         self, claim: _Claim, report: DispatchReport, error: str, retry_after: float | None
@@ -296,11 +372,13 @@ class Dispatcher:
         retry_at: datetime | None = None,
         unreachable: tuple[Channel, str] | None = None,
         offered: Outbound | None = None,
+        route: str | None = None,
     ) -> None:
         now = self.clock()
         values: dict[str, Any] = {"state": state, "last_error": error, "next_attempt_at": retry_at}
         if state is OutboxState.SENT:
             values["sent_at"] = now
+            values["route"] = route
         elif state is OutboxState.FAILED:
             values["failed_at"] = now
         if state is not OutboxState.PENDING and claim.kind in URGENT_KINDS:
@@ -318,6 +396,20 @@ class Dispatcher:
                     .where(ChannelAccount.chat_id == unreachable[1])
                     .values(reachable=False, unreachable_since=now)
                 )
+
+
+def _maybe_delivered(error: Exception) -> bool:
+    """Whether a failed send may have gone out all the same (no answer, a server error):
+    then the next route would risk saying it twice, so the same route is tried later."""
+    if isinstance(error, RetryLaterError):
+        return not error.rate_limited
+    return isinstance(error, ZaloOAError) and error.code == NO_ANSWER
+
+
+def _on_leg(claim: _Claim, leg: Leg) -> _Claim:
+    """The claim as addressed by ``leg`` (a template goes through the OA's sender)."""
+    channel = Channel.ZALO_OA.value if leg.route is Route.OA_TEMPLATE else leg.route.value
+    return replace(claim, channel=channel, chat_id=leg.address)
 
 
 async def _remember_offer(

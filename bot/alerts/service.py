@@ -94,7 +94,9 @@ async def alerts_running(
     if not enabled or not runtime.senders:
         yield None
         return
-    dispatcher = Dispatcher(runtime.engine.sessionmaker, runtime.senders, config)
+    dispatcher = Dispatcher(
+        runtime.engine.sessionmaker, runtime.senders, config, routes=runtime.alert_routes
+    )
     stop, wake = asyncio.Event(), asyncio.Event()
     runtime.engine.after_commit = wake.set
     task = asyncio.create_task(run_forever(dispatcher, stop, wake))

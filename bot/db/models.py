@@ -514,6 +514,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]  # when it became a dead letter (``OutboxState``)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How it went out (``bot.oa_delivery.Route``): the chat, or the OA template by phone.
+    route: Mapped[str | None] = mapped_column(String(CODE))
+    delivered_at: Mapped[datetime | None]  # a template's receipt (user_received_message)
 
 
 class AlertSweep(Base):
@@ -701,3 +704,55 @@ class OfficerQuestion(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(NAME))
     answered_at: Mapped[datetime | None]
+
+
+class ZaloOAToken(Base):
+    """The Zalo Official Account's OAuth pair, sealed with ``OCOP_SECRET_KEY``
+    (:mod:`bot.oa_tokens`); one row per OA.
+
+    The refresh token is single use: the row is locked while it is spent, and the new pair
+    is committed before the new access token is used. A failed refresh leaves the pair as it
+    was and records why, for ``ocop-bot doctor``.
+    """
+
+    __tablename__ = "zalo_oa_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    oa_id: Mapped[str] = mapped_column(String(64), unique=True)
+    access_token: Mapped[str] = mapped_column(Text)  # sealed
+    refresh_token: Mapped[str] = mapped_column(Text)  # sealed
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime]
+    refreshed_at: Mapped[datetime]
+    refresh_failed_at: Mapped[datetime | None]
+    refresh_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ZaloOAChat(Base):
+    """A Zalo OA follower's messaging window: when they last wrote and how many free replies
+    the OA sent since (:data:`bot.oa_delivery.WINDOW`). ``user_id`` is the follower's id for
+    this OA (numeric text beyond 2**53)."""
+
+    __tablename__ = "zalo_oa_chats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(Text, unique=True)
+    last_inbound_at: Mapped[datetime]
+    last_msg_id: Mapped[str | None] = mapped_column(Text)
+    replies_since: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ZaloOAInboxEvent(Base):
+    """A Zalo OA event kept as it arrived, before its step runs: the webhook answers once
+    this row is committed (Zalo wants its 200 within 2 seconds) and handles the event right
+    after; ``handled_at`` stays empty until then, so a process that dies in between leaves
+    it to be handled by the next sweep (:mod:`bot.oa_inbox`)."""
+
+    __tablename__ = "zalo_oa_inbox"
+    __table_args__ = (Index(None, "handled_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(Text, unique=True)
+    body: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
