@@ -9,7 +9,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.i18n import catalog_path, translator
+from bot.messages import Channel
 from bot.settings import SUPPORTED_LOCALES
+from handlers.notices import CHANNEL_NAMES
 
 REPO = Path(__file__).parents[1]
 
@@ -63,10 +65,6 @@ def test_no_compiled_catalogs_are_committed() -> None:
 
 def test_every_channel_has_a_name_people_read() -> None:
     """A notice naming where someone signed in never shows a raw channel code."""
-    from bot.i18n import translator
-    from bot.messages import Channel
-    from handlers.notices import CHANNEL_NAMES
-
     vi = translator("vi")
     for channel in Channel:
         assert channel.value in CHANNEL_NAMES, channel
