@@ -28,11 +28,13 @@ import phonenumbers
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.zalo_oa import Template, ZaloOAChannel
+from bot import oa_templates
+from bot.channels.zalo_oa import Template, ZaloOAChannel, ZaloOAError
 from bot.db.engine import write_gate, write_transaction
 from bot.db.models import (
     ChannelAccount,
     ConversationSession,
+    OATemplateSend,
     OutboxMessage,
     Person,
     ZaloOAChat,
@@ -84,6 +86,7 @@ class Leg:
 
     route: Route
     address: str  # the chat id, or the phone as ``84…`` for a template
+    template: Template | None = None  # the template a template leg sends
 
 
 def in_window(chat: ZaloOAChat | None, now: datetime, window: MessagingWindow = WINDOW) -> bool:
@@ -177,9 +180,11 @@ def template_data(template: Template, facts: dict[str, Any]) -> dict[str, str]:
 
 @dataclass
 class AlertRoutes:
-    """Plans each alert's legs from the person's accounts and when they last wrote."""
+    """Plans each alert's legs from the person's accounts and when they last wrote, and
+    sends the template legs."""
 
     oa: ZaloOAChannel | None
+    # ZALO_OA_TEMPLATES: the fallback for kinds the admin page maps no template to
     templates: dict[str, Template] = field(default_factory=dict)
     recent: timedelta = timedelta(days=RECENT_DAYS)
     window: MessagingWindow = WINDOW
@@ -231,10 +236,52 @@ class AlertRoutes:
         return last is not None and now - last <= self.recent
 
     async def _template_leg(self, session: AsyncSession, person_id: int, kind: str) -> list[Leg]:
-        if self.oa is None or kind not in self.templates:
+        if self.oa is None:
+            return []
+        template = await oa_templates.template_for(session, kind) or self.templates.get(kind)
+        if template is None:
             return []
         person = await session.get(Person, person_id)
         if person is None or person.consent_at is None or person.erased_at is not None:
             return []
         phone = template_phone(person.phone_e164)
-        return [Leg(Route.OA_TEMPLATE, phone)] if phone else []
+        return [Leg(Route.OA_TEMPLATE, phone, template)] if phone else []
+
+    async def send_template(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        leg: Leg,
+        outbox_id: int,
+        kind: str,
+        facts: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Send the template ``leg`` plans for the alert, and record what Zalo answered
+        (accepted with the quota it reports, or refused with its code) for the admin page;
+        a refusal is raised on, for the next leg."""
+        assert self.oa is not None  # noqa: S101 - a template leg is planned only with the OA
+        assert leg.template is not None  # noqa: S101 - and always with its template
+        template = leg.template
+        data = template_data(template, facts)  # a missing fact is not Zalo's refusal
+        record = OATemplateSend(
+            outbox_id=outbox_id, kind=kind, template_id=template.template_id, at=now
+        )
+        try:
+            sent = await self.oa.send_template(
+                phone=leg.address,
+                template_id=template.template_id,
+                data=data,
+                tracking_id=tracking_id(outbox_id),
+            )
+        except ZaloOAError as error:
+            record.error_code = error.code
+            await self._keep(sessionmaker, record)
+            raise
+        record.quota_daily, record.quota_left = sent.quota_daily, sent.quota_left
+        await self._keep(sessionmaker, record)
+
+    @staticmethod
+    async def _keep(sessionmaker: async_sessionmaker[AsyncSession], record: OATemplateSend) -> None:
+        async with write_transaction(sessionmaker, write_gate(sessionmaker.kw["bind"])) as session:
+            session.add(record)

@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import logging
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -105,6 +106,7 @@ class TokenState:
     refreshed_at: datetime
     refresh_failed_at: datetime | None
     refresh_error: str | None
+    oa_name: str | None = None
 
     @property
     def refresh_failing(self) -> bool:
@@ -202,7 +204,31 @@ class TokenStore:
             row.refreshed_at,
             row.refresh_failed_at,
             row.refresh_error,
+            row.oa_name,
         )
+
+    async def exchange(self, *, code: str, verifier: str) -> str:
+        """Exchange the authorization ``code`` the OAuth callback got for a pair (PKCE: with
+        the ``verifier`` its challenge was made from), commit it sealed, and return the new
+        access token. :class:`TokenError` when Zalo refuses."""
+        granted = await self._token_call(
+            {
+                "code": code,
+                "app_id": self.app_id,
+                "grant_type": "authorization_code",
+                "code_verifier": verifier,
+            },
+            "grant",
+        )
+        await self.grant(access_token=granted[0], refresh_token=granted[1], expires_in=granted[2])
+        return granted[0]
+
+    async def name_oa(self, name: str) -> None:
+        """Keep the OA's name as its profile gives it, for the admin page."""
+        async with write_transaction(self.sessionmaker, self._gate) as session:
+            row = await session.scalar(self._row_query())
+            if row is not None:
+                row.oa_name = name[:ERROR_LENGTH]
 
     def _row_query(self) -> Any:
         query = select(ZaloOAToken).where(ZaloOAToken.oa_id == self.oa_id)
@@ -224,27 +250,39 @@ class TokenStore:
         row.refresh_error = None
 
     async def _refresh(self, refresh_token: str) -> tuple[str, str, str]:
-        """Spend ``refresh_token`` at Zalo's OAuth v4 endpoint: (access, refresh, expires_in).
+        """Spend ``refresh_token`` at Zalo's OAuth v4 endpoint: (access, refresh, expires_in)."""
+        form = {
+            "refresh_token": refresh_token,
+            "app_id": self.app_id,
+            "grant_type": "refresh_token",
+        }
+        return await self._token_call(form, "refresh")
+
+    async def _token_call(self, form: dict[str, str], what: str) -> tuple[str, str, str]:
+        """POST ``form`` to ``/v4/oa/access_token``: (access, refresh, expires_in).
 
         Errors arrive as HTTP 200 with ``error`` set; ``expires_in`` is a string."""
         try:
             response = await self.http.post(
                 f"{self.oauth_base_url}/v4/oa/access_token",
-                data={
-                    "refresh_token": refresh_token,
-                    "app_id": self.app_id,
-                    "grant_type": "refresh_token",
-                },
+                data=form,
                 headers={"secret_key": self.app_secret},
             )
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            raise TokenError(f"refresh got no answer: {type(error).__name__}") from None
+            raise TokenError(f"{what} got no answer: {type(error).__name__}") from None
         if not isinstance(body, dict):
-            raise TokenError("refresh answer is not an object")
+            raise TokenError(f"{what} answer is not an object")
         access, refresh = body.get("access_token"), body.get("refresh_token")
         if body.get("error") or not access or not refresh:
             code = body.get("error", response.status_code)
             reason = body.get("error_description") or body.get("error_name") or ""
-            raise TokenError(f"refresh refused: {code} {reason}".strip())
+            raise TokenError(f"{what} refused: {code} {reason}".strip())
         return str(access), str(refresh), str(body.get("expires_in", "90000"))
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A PKCE ``code_verifier`` (43 URL-safe characters) and its S256 ``code_challenge``."""
+    verifier = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).decode().rstrip("=")

@@ -33,7 +33,7 @@ from telegram.error import NetworkError
 
 from bot import oa_inbox
 from bot.admin import api as admin_api
-from bot.admin import dead_letters, staff_comms
+from bot.admin import dead_letters, oa_pages, staff_comms
 from bot.admin import pages as admin_pages
 from bot.admin.context import AdminContext
 from bot.admin.headers import SecurityHeaders
@@ -426,6 +426,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(admin_pages.router)
     app.include_router(dead_letters.router)
     app.include_router(staff_comms.router)
+    app.include_router(oa_pages.router)
     app.add_exception_handler(admin_pages.LoginRequiredError, admin_pages.login_required)
     api = admin_api.create_api()
     app.mount("/api/v1", api)

@@ -14,7 +14,9 @@ file URL. Zalo: its own codes — 401 for a bad token, **403 "Internal server er
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import itertools
 import json
 import os
@@ -33,7 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.db.models import ReplyRow
@@ -617,11 +619,16 @@ OA_MAX_BUTTONS = 5
 # are not documented there, so any non-zero value stands for them (the bot reads "non-zero").
 OA_BAD_PARAMETER = -201
 OA_BAD_REFRESH = -14014
+OA_BAD_CODE = -14019
+OA_NAME = "UBND tỉnh Quảng Ngãi - OCOP"
+OA_DAILY_QUOTA = 500
 
 
 @dataclass
 class ZaloOAStandIn(StandIn):
-    """The OA's ``/v3.0/oa/message/cs`` and OAuth v4's ``/v4/oa/access_token`` as
+    """The OA's ``/v3.0/oa/message/cs`` and ``/v2.0/oa/getoa``, the template API (each
+    answer reports the daily quota left) and OAuth v4's ``/v4/oa/permission`` and
+    ``/v4/oa/access_token`` (a code exchanged once, against its PKCE verifier) as
     documented: every refusal is HTTP 200 with ``error != 0`` — -216 for an unknown access
     token, -220 for an expired one, -230 for a user who has not interacted for 7 days, -32
     once the quota is spent — and refresh tokens are single use (a spent one is refused).
@@ -641,6 +648,9 @@ class ZaloOAStandIn(StandIn):
     token_errors: int = 0  # answer this many more sends with -216
     templates: list[dict[str, Any]] = field(default_factory=list)  # template messages sent
     template_refusals: dict[str, int] = field(default_factory=dict)  # phone → error code
+    template_quota_left: int = OA_DAILY_QUOTA  # the daily quota each answer reports
+    codes: dict[str, str] = field(default_factory=dict)  # authorization code → its challenge
+    exchanged: list[str] = field(default_factory=list)  # the codes exchanged, in turn
 
     def grant(self, name: str) -> tuple[str, str]:
         """A fresh pair the OA's admin granted: (access, refresh)."""
@@ -656,6 +666,8 @@ class ZaloOAStandIn(StandIn):
                 Route("/v3.0/oa/message/cs", self._cs, methods=["POST"]),
                 Route("/v4/oa/access_token", self._token, methods=["POST"]),
                 Route("/message/template", self._template, methods=["POST"]),
+                Route("/v4/oa/permission", self._permission, methods=["GET"]),
+                Route("/v2.0/oa/getoa", self._getoa, methods=["GET"]),
             ]
         )
 
@@ -718,14 +730,56 @@ class ZaloOAStandIn(StandIn):
                 return self._error(-32, "Exceeded the daily quota")
             self.quota_left -= 1
         self.templates.append(body)
-        msg_id = f"zbs{next(self._ids)}"
-        return JSONResponse({"error": 0, "message": "Success", "data": {"msg_id": msg_id}})
+        self.template_quota_left -= 1
+        quota = {"dailyQuota": str(OA_DAILY_QUOTA), "remainingQuota": str(self.template_quota_left)}
+        data = {"msg_id": f"zbs{next(self._ids)}", "quota": quota}
+        return JSONResponse({"error": 0, "message": "Success", "data": data})
+
+    async def _permission(self, request: Request) -> Response:
+        """OAuth v4's consent page, as if the OA's admin approved: back to ``redirect_uri``
+        with a one-time ``code``, the ``oa_id`` and the ``state`` given (PKCE: the
+        ``code_challenge`` is kept for the exchange)."""
+        query = request.query_params
+        challenge, redirect = query.get("code_challenge", ""), query.get("redirect_uri", "")
+        if query.get("app_id") != OA_APP_ID or not challenge or not redirect:
+            return JSONResponse({"error": -14003, "error_name": "Invalid request"}, 400)
+        code = f"code{next(self._ids)}"
+        self.codes[code] = challenge
+        back = httpx.URL(redirect).copy_merge_params(
+            {"code": code, "oa_id": OA_ID, "state": query.get("state", "")}
+        )
+        return RedirectResponse(str(back), status_code=302)
+
+    async def _getoa(self, request: Request) -> JSONResponse:
+        """The OA's profile (``/v2.0/oa/getoa``): its id and name."""
+        token = request.headers.get("access_token", "")
+        if token not in self.live_access:
+            return self._error(-216, "Access token is invalid")
+        data = {"oa_id": OA_ID, "name": OA_NAME, "description": "", "is_verified": True}
+        return JSONResponse({"error": 0, "message": "Success", "data": data})
+
+    def _exchange(self, fields: dict[str, str]) -> JSONResponse:
+        """``grant_type=authorization_code``: the code once, with the verifier whose S256
+        digest is the challenge it was issued for."""
+        code, verifier = fields.get("code", ""), fields.get("code_verifier", "")
+        challenge = self.codes.pop(code, None)
+        digest = hashlib.sha256(verifier.encode()).digest()
+        expected = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        if challenge is None or challenge != expected:
+            return JSONResponse({"error": OA_BAD_CODE, "error_name": "Invalid code or verifier"})
+        self.exchanged.append(code)
+        access, refresh = self.grant(f"g{len(self.exchanged)}")
+        return JSONResponse(
+            {"access_token": access, "refresh_token": refresh, "expires_in": "90000"}
+        )
 
     async def _token(self, request: Request) -> JSONResponse:
         async with request.form() as form:
             fields = {key: str(value) for key, value in form.items()}
         if request.headers.get("secret_key") != OA_APP_SECRET or fields.get("app_id") != OA_APP_ID:
             return JSONResponse({"error": -14002, "error_name": "Invalid app secret"})
+        if fields.get("grant_type") == "authorization_code":
+            return self._exchange(fields)
         refresh = fields.get("refresh_token", "")
         if self.refresh_latency:
             await asyncio.sleep(self.refresh_latency)

@@ -45,7 +45,7 @@ from bot.db.vocab import OutboxState
 from bot.i18n import translator
 from bot.logs import chat_hash
 from bot.messages import Channel, Outbound
-from bot.oa_delivery import AlertRoutes, Leg, Route, template_data, tracking_id
+from bot.oa_delivery import AlertRoutes, Leg, Route
 from bot.render import degrade
 from handlers.notices import URGENT_KINDS, render
 from handlers.offers import options_of, push
@@ -312,14 +312,14 @@ class Dispatcher:
         assert self.pacer is not None  # noqa: S101 - set in __post_init__
         if leg.route is Route.OA_TEMPLATE:
             assert self.routes is not None  # noqa: S101 - a template leg is planned by it
-            assert self.routes.oa is not None  # noqa: S101 - and only with the OA on
-            template = self.routes.templates[claim.kind]
             await self.pacer.wait(f"template:{leg.address}")
-            await self.routes.oa.send_template(
-                phone=leg.address,
-                template_id=template.template_id,
-                data=template_data(template, claim.payload),
-                tracking_id=tracking_id(claim.id),
+            await self.routes.send_template(
+                self.sessionmaker,
+                leg=leg,
+                outbox_id=claim.id,
+                kind=claim.kind,
+                facts=claim.payload,
+                now=self.clock(),
             )
             return None
         sender = self.senders[Channel(leg.route.value)]

@@ -124,6 +124,37 @@ class Template:
     params: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class TemplateSent:
+    """Zalo's answer to a template message: its id and the daily quota it reports
+    (``quota.dailyQuota`` / ``quota.remainingQuota``, numbers sent as text; None when the
+    answer carries none)."""
+
+    msg_id: str | None
+    quota_daily: int | None
+    quota_left: int | None
+
+
+def _number(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def read_template_answer(data: Any) -> TemplateSent:
+    """The :class:`TemplateSent` in a ``/message/template`` answer's ``data``."""
+    if not isinstance(data, dict):
+        return TemplateSent(None, None, None)
+    quota = data.get("quota") if isinstance(data.get("quota"), dict) else {}
+    msg_id = data.get("msg_id")
+    return TemplateSent(
+        str(msg_id) if msg_id is not None else None,
+        _number(quota.get("dailyQuota")) if quota else None,
+        _number(quota.get("remainingQuota")) if quota else None,
+    )
+
+
 def parse_templates(text: str) -> dict[str, Template]:
     """``ZALO_OA_TEMPLATES``: JSON ``{kind: {"template_id": …, "params": {name: fact}}}``;
     ValueError when it is not that or a template has more parameters than Zalo allows."""
@@ -373,8 +404,9 @@ class ZaloOAChannel:
 
     async def send_template(
         self, *, phone: str, template_id: str, data: dict[str, str], tracking_id: str
-    ) -> str | None:
-        """Send an approved template to ``phone`` (``84…``); return Zalo's message id.
+    ) -> TemplateSent:
+        """Send an approved template to ``phone`` (``84…``): Zalo's message id and the daily
+        quota its answer reports.
 
         Refusals raise :class:`ZaloOAError` (a phone without Zalo, no consent, the daily
         quota, night hours for promotions); the token is renewed once on -216/-220."""
@@ -388,7 +420,28 @@ class ZaloOAChannel:
             },
             base=self._template_base,
         )
-        return str(answer.get("msg_id")) if isinstance(answer, dict) else None
+        return read_template_answer(answer)
+
+    async def oa_name(self) -> str | None:
+        """The OA's name from its profile (``GET /v2.0/oa/getoa``); None when Zalo gives
+        none. Refusals raise :class:`ZaloOAError`."""
+        token = await self.tokens.current()
+        try:
+            response = await self._client.get(
+                f"{self._base}/v2.0/oa/getoa", headers={"access_token": token}
+            )
+            body = response.json()
+        except httpx.HTTPError as error:
+            raise ZaloOAError(NO_ANSWER, type(error).__name__) from None
+        except ValueError:
+            raise ZaloOAError(response.status_code, "not JSON") from None
+        if not isinstance(body, dict):
+            raise ZaloOAError(NO_ANSWER, "not an object")
+        if int(body.get("error", 0) or 0):
+            raise ZaloOAError(int(body["error"]), str(body.get("message", "")))
+        data = body.get("data")
+        name = data.get("name") if isinstance(data, dict) else None
+        return str(name) if name else None
 
     async def call(self, path: str, payload: dict[str, Any], *, base: str | None = None) -> Any:
         """POST ``payload`` to ``path`` with the access token; renew it once on -216/-220.

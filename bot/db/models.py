@@ -726,6 +726,7 @@ class ZaloOAToken(Base):
     refreshed_at: Mapped[datetime]
     refresh_failed_at: Mapped[datetime | None]
     refresh_error: Mapped[str | None] = mapped_column(Text)
+    oa_name: Mapped[str | None] = mapped_column(Text)  # as the OA's profile gave it at grant
 
 
 class ZaloOAChat(Base):
@@ -756,3 +757,37 @@ class ZaloOAInboxEvent(Base):
     body: Mapped[dict[str, Any]] = mapped_column()
     received_at: Mapped[datetime]
     handled_at: Mapped[datetime | None]
+
+
+class OATemplate(Base):
+    """The approved Zalo template (ZBS) an alert kind goes out as, mapped on the admin page
+    (:mod:`bot.oa_templates`): its id, its title and paragraphs as Zalo approved them (their
+    ``<param>`` places checked against Zalo's limits), and the outbox fact each parameter
+    is filled from."""
+
+    __tablename__ = "oa_templates"
+
+    kind: Mapped[str] = mapped_column(String(48), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    paragraphs: Mapped[list[Any]] = mapped_column()
+    params: Mapped[dict[str, Any]] = mapped_column()  # parameter name → outbox fact
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(Text)
+
+
+class OATemplateSend(Base):
+    """One template message tried for an alert: accepted (``error_code`` empty) or refused,
+    with the daily quota the answer reported; the admin page counts these by kind."""
+
+    __tablename__ = "oa_template_sends"
+    __table_args__ = (Index(None, "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    template_id: Mapped[str] = mapped_column(String(64))
+    error_code: Mapped[int | None]
+    quota_daily: Mapped[int | None]
+    quota_left: Mapped[int | None]
+    at: Mapped[datetime]
