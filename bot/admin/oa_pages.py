@@ -223,7 +223,8 @@ async def grant_callback(
     kept = _kept_grant(request, admin, admin.clock())
     channel, tokens, _ = _oa(request)
     values: dict[str, Any] = {"staff": None}
-    if kept is None or not state or not secrets.compare_digest(state, kept["state"]):
+    matches = kept is not None and bool(state) and secrets.compare_digest(state, kept["state"])
+    if kept is None or not matches:
         values["error"] = "Yêu cầu cấp quyền không hợp lệ hoặc đã hết hạn. Vui lòng thử lại."
     elif channel is None or tokens is None or not code:
         values["error"] = "Zalo không gửi mã cấp quyền, hoặc Zalo OA chưa được cấu hình."
@@ -246,5 +247,6 @@ async def grant_callback(
     response = render(
         request, admin, "zalo_oa_granted.html", values, 400 if "error" in values else 200
     )
-    response.delete_cookie(GRANT_COOKIE, path=CALLBACK)  # serves once
+    if matches:  # the grant it was made for is spent (another state leaves it be)
+        response.delete_cookie(GRANT_COOKIE, path=CALLBACK)
     return response
