@@ -137,7 +137,8 @@ ONBOARDING = Flow(
                 "To help you I need to keep your name, phone number, commune and your business "
                 "details. Only you, your commune's OCOP officer and the evaluating level can see "
                 "them, and you can delete them any time with /xoadulieu (Decree 13/2023/NĐ-CP). "
-                "Do you agree?"
+                "Reminders may also come as Zalo messages from the province's Official Account, "
+                "including template messages sent to your phone number. Do you agree?"
             ),
             Kind.YES_NO,
             label=N_("Agree to data use"),

@@ -229,3 +229,11 @@ async def test_language_switch_to_english(chat: Chat) -> None:
     done = await chat.say("english")
     assert "I will speak English" in done
     assert "What would you like to do?" in await chat.say("menu")
+
+
+async def test_the_consent_question_names_the_oa_and_its_template_messages(chat: Chat) -> None:
+    # Consent must cover the Official Account's notices before any template is sent
+    # (bot.oa_delivery sends one only to a person who agreed).
+    first = await chat.say("xin chao")
+    assert "tin nhắn Zalo từ Official Account (OA) của tỉnh" in first
+    assert "tin nhắn mẫu gửi tới số điện thoại" in first

@@ -40,12 +40,8 @@ def upgrade() -> None:
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oa_template_sends")),
     )
-    op.create_index(
-        op.f("ix_oa_template_sends_outbox_id"), "oa_template_sends", ["outbox_id"]
-    )
-    op.create_index(
-        op.f("ix_oa_template_sends_kind_at"), "oa_template_sends", ["kind", "at"]
-    )
+    op.create_index(op.f("ix_oa_template_sends_outbox_id"), "oa_template_sends", ["outbox_id"])
+    op.create_index(op.f("ix_oa_template_sends_kind_at"), "oa_template_sends", ["kind", "at"])
     with op.batch_alter_table("zalo_oa_tokens", schema=None) as batch_op:
         batch_op.add_column(sa.Column("oa_name", sa.Text(), nullable=True))
 
