@@ -86,17 +86,26 @@ async def handle_pending(
     return done
 
 
-class Tasks:
-    """The handling tasks in flight, kept referenced and awaited at shutdown."""
+# Events handled at once by one process. A burst of events must not take every pooled
+# connection for handling: the webhook's one insert then waits behind them, and Zalo's
+# 2 seconds run out. The rest wait their turn, kept and already answered.
+HANDLING_AT_ONCE = 4
 
-    def __init__(self) -> None:
+
+class Tasks:
+    """The handling tasks in flight, at most ``limit`` running at once, kept referenced
+    and awaited at shutdown."""
+
+    def __init__(self, limit: int = HANDLING_AT_ONCE) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._turns = asyncio.Semaphore(limit)
 
     def start(self, work: Awaitable[None]) -> None:
-        """Run ``work`` in the background."""
+        """Run ``work`` in the background, once one of the ``limit`` turns is free."""
 
         async def run() -> None:
-            await work
+            async with self._turns:
+                await work
 
         task = asyncio.create_task(run())
         self._tasks.add(task)
