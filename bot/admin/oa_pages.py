@@ -22,10 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import oa_templates
+from bot.admin.headers import CONTENT_SECURITY_POLICY
 from bot.admin.pages import (
     VI,
     ContextDep,
@@ -82,10 +84,15 @@ async def oa_page(
         (kind, _kind_label(kind), mapped.get(kind), counts.get(kind, oa_templates.Counts()))
         for kind in oa_templates.KINDS
     ]
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(admin.timezone).strftime("%H:%M %d/%m/%Y") if moment else "—"
+
     values = {
         "staff": staff,
         "configured": channel is not None,
         "token": token,
+        "local": local,
         "kinds": kinds,
         "quota": quota,
         "limits": {
@@ -97,7 +104,16 @@ async def oa_page(
         "error": error,
         "notice": notice,
     }
-    return render(request, admin, "zalo_oa.html", values)
+    response = render(request, admin, "zalo_oa.html", values)
+    if tokens is not None:
+        # The grant form's answer redirects to Zalo's consent page, which the policy's
+        # form-action must allow (browsers apply it to a form's redirects too).
+        zalo = httpx.URL(tokens.oauth_base_url)
+        origin = f"{zalo.scheme}://{zalo.netloc.decode()}"
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
+    return response
 
 
 def _form(form: Any) -> oa_templates.TemplateForm | str:

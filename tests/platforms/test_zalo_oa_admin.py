@@ -7,13 +7,16 @@ name."""
 from __future__ import annotations
 
 import html
+import os
 import re
+import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from playwright.async_api import async_playwright, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,9 +26,10 @@ from bot.channels.zalo_oa import ZaloOAChannel
 from bot.db.models import OATemplate, OATemplateSend, OutboxMessage, ZaloOAToken
 from bot.messages import Channel
 from bot.oa_delivery import AlertRoutes, Route, record_receipt, tracking_id
-from bot.oa_tokens import SecretBox, TokenStore
+from bot.oa_tokens import SecretBox, TokenError, TokenStore
 from bot.settings import Settings
-from tests.admin.conftest import SECRET_KEY, Seeded, csrf, login, seeded
+from tests.admin.conftest import PASSWORD, SECRET_KEY, Seeded, csrf, login, seeded
+from tests.admin.test_browser import ARTIFACTS
 from tests.platforms.test_zalo_oa import oa_api
 from tests.standins import (
     OA_APP_ID,
@@ -301,6 +305,25 @@ async def test_the_first_grant_runs_oauth_with_pkce_and_shows_the_token_and_the_
     assert "Cấp quyền lại" in page.text
     assert "Lỗi gần nhất</dt><dd>Không có" in page.text
 
+    # A refresh Zalo refuses is shown with its reason; the pair stays as it was.
+    oa.fail_refresh = True
+    later = token.refreshed_at + timedelta(hours=25)
+    async with httpx.AsyncClient() as http:
+        store = TokenStore(
+            sessionmaker,
+            http,
+            box,
+            oa_id=OA_ID,
+            app_id=OA_APP_ID,
+            app_secret=OA_APP_SECRET,
+            oauth_base_url=oa_url,
+            clock=lambda: later,
+        )
+        with pytest.raises(TokenError):
+            await store.current()
+    page = await clerk.get("/admin/zalo-oa")
+    assert "refresh refused: -14014 Invalid refresh token" in page.text
+
 
 async def test_a_code_without_its_verifier_is_refused_by_the_stand_in(
     oa_api: tuple[ZaloOAStandIn, str], sessionmaker: async_sessionmaker[AsyncSession]
@@ -317,6 +340,46 @@ async def test_a_code_without_its_verifier_is_refused_by_the_stand_in(
             app_secret=OA_APP_SECRET,
             oauth_base_url=url,
         )
-        with pytest.raises(Exception, match="grant refused"):
+        with pytest.raises(TokenError, match="grant refused"):
             await store.exchange(code="code-x", verifier="not-the-verifier")
     assert await store.state() is None
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="chromium is not installed (CI installs it and never skips)",
+)
+async def test_in_a_browser_the_clerk_grants_the_oa_and_maps_a_template(
+    app_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    assert CHROMIUM is not None, "CI must install Debian's chromium"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page(viewport={"width": 412, "height": 915})  # a phone
+        await page.goto(f"{app_url}/admin/zalo-oa")
+        await page.get_by_label("Tên đăng nhập").fill("tinh51")
+        await page.get_by_label("Mật khẩu").fill(PASSWORD)
+        await page.get_by_role("button", name="Đăng nhập").click()
+        await page.get_by_role("button", name="Cấp quyền cho OA").click()
+        # Zalo's consent page (the stand-in) sends the browser back to the callback.
+        await expect(page.get_by_role("status")).to_contain_text(OA_NAME)
+        await page.get_by_role("link", name="Về trang Zalo OA").click()
+        await expect(page.locator("#token")).to_contain_text(OA_NAME)
+
+        form = page.locator("form[action='/admin/zalo-oa/templates']")
+        await form.get_by_label("Loại thông báo").select_option("cert_expiry")
+        await form.get_by_label("Mã mẫu").fill(GOOD["template_id"])
+        await form.get_by_label("Tiêu đề").fill(TITLE)
+        await form.get_by_label("Đoạn 1").fill(PARAGRAPH)
+        await form.get_by_label("Tham số, mỗi dòng").fill(PARAMS)
+        await form.get_by_role("button", name="Lưu mẫu").click()
+        await expect(page.get_by_role("status")).to_contain_text("Đã lưu mẫu 301299")
+        await expect(page.locator("tr[data-kind='cert_expiry']")).to_contain_text("301299")
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=ARTIFACTS / "zalo-oa.png", full_page=True)
+        await browser.close()
+    (row,) = await mapped(sessionmaker)
+    assert row.template_id == "301299"
