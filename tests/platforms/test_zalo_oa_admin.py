@@ -20,9 +20,10 @@ from playwright.async_api import async_playwright, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import oa_templates
 from bot.alerts.dispatch import Dispatcher, Pacer
 from bot.channels.zalo import ZaloChannel
-from bot.channels.zalo_oa import ZaloOAChannel
+from bot.channels.zalo_oa import Template, ZaloOAChannel
 from bot.db.models import OATemplate, OATemplateSend, OutboxMessage, ZaloOAToken
 from bot.messages import Channel
 from bot.oa_delivery import AlertRoutes, Route, record_receipt, tracking_id
@@ -51,6 +52,7 @@ __all__ = ["oa_api", "seeded"]  # fixtures, found by name
 TITLE = "Nhắc đánh giá lại <ten_san_pham>"
 PARAGRAPH = "Giấy chứng nhận <hang_sao> sao hết hạn ngày <ngay_het_han>."
 PARAMS = "ten_san_pham = product\nhang_sao = stars\nngay_het_han = expires_on"
+EXPECTED_PARAMS = {"ten_san_pham": "product", "hang_sao": "stars", "ngay_het_han": "expires_on"}
 GOOD = {
     "kind": "cert_expiry",
     "template_id": "301299",
@@ -205,11 +207,7 @@ async def test_a_mapped_template_carries_the_alerts_and_the_page_counts_them_wit
     assert "notice=" in saved.headers["location"]
     (row,) = await mapped(sessionmaker)
     assert (row.kind, row.template_id, row.title) == ("cert_expiry", "301299", TITLE)
-    assert row.params == {
-        "ten_san_pham": "product",
-        "hang_sao": "stars",
-        "ngay_het_han": "expires_on",
-    }
+    assert row.params == EXPECTED_PARAMS
     assert row.updated_by
 
     oa.template_refusals["84912000002"] = -124  # this phone has no Zalo account
@@ -383,3 +381,36 @@ async def test_in_a_browser_the_clerk_grants_the_oa_and_maps_a_template(
         await browser.close()
     (row,) = await mapped(sessionmaker)
     assert row.template_id == "301299"
+
+
+async def test_the_pages_template_wins_over_the_setting_which_stays_a_fallback(
+    sessionmaker: async_sessionmaker[AsyncSession], oa_api: tuple[ZaloOAStandIn, str]
+) -> None:
+    setting = {
+        "cert_expiry": Template("tpl-setting", {"ten_san_pham": "product"}),
+        "round_opening": Template("tpl-round", {"dot": "round_name"}),
+    }
+    async with sessionmaker() as session, session.begin():
+        person = await farmer(session, accounts={Channel.ZALO: "z-9"})
+        form = oa_templates.TemplateForm(
+            "cert_expiry", "301299", TITLE, (PARAGRAPH,), dict(EXPECTED_PARAMS)
+        )
+        assert oa_templates.check(form) == []
+        await oa_templates.save(session, form, actor="tinh51", now=NOW)
+    async with httpx.AsyncClient() as http:
+        store = TokenStore(
+            sessionmaker,
+            http,
+            SecretBox(SECRET_KEY.encode()),
+            oa_id=OA_ID,
+            app_id=OA_APP_ID,
+            app_secret=OA_APP_SECRET,
+            oauth_base_url=oa_api[1],
+        )
+        routes = AlertRoutes(ZaloOAChannel(http, oa_api[1], store), setting)
+        async with sessionmaker() as session:
+            expiry = await routes.plan(session, person_id=person.id, kind="cert_expiry", now=NOW)
+            opening = await routes.plan(session, person_id=person.id, kind="round_opening", now=NOW)
+    assert expiry[0].route == Route.OA_TEMPLATE
+    assert expiry[0].template == Template("301299", EXPECTED_PARAMS)
+    assert opening[0].template == setting["round_opening"]
