@@ -26,8 +26,22 @@ PREVIEW = 60
 
 
 def _dossier_choices(data: Data) -> tuple[Choice, ...]:
-    listed = tuple(Choice(str(number), label) for number, label in data.get("_dossiers", []))
+    # Each dossier is offered by its place in the list the flow opened with, not by its id:
+    # the option means the same for every producer, and an id is never taken from a payload.
+    listed = tuple(
+        Choice(str(place), label)
+        for place, (_dossier, label) in enumerate(data.get("_dossiers", []), start=1)
+    )
     return (*listed, Choice(NO_DOSSIER, N_("A general question"), ("chung", "khong")))
+
+
+def _picked_dossier(data: Data) -> int | None:
+    """The dossier the producer's question is about, from its place in the offered list."""
+    picked = str(data.get("dossier", NO_DOSSIER))
+    offered = data.get("_dossiers", [])
+    if not picked.isdigit() or not 1 <= int(picked) <= len(offered):
+        return None
+    return int(offered[int(picked) - 1][0])
 
 
 def who_answers(t: Translator, receipt: QuestionReceipt) -> str:
@@ -50,8 +64,7 @@ async def _ask(ctx: HandlerContext, data: Data) -> list[Outbound]:
     t = ctx.t
     if ctx.profile is None:
         return [Reply(t.gettext("Please sign up first: type /start."))]
-    picked = data.get("dossier", NO_DOSSIER)
-    dossier = int(picked) if picked and picked != NO_DOSSIER else None
+    dossier = _picked_dossier(data)
     receipt = await ctx.store.ask_officer(ctx.profile.person_id, data["question"], dossier)
     if receipt is None:
         return [
@@ -76,6 +89,11 @@ ASK = Flow(
             _dossier_choices,
             label=N_("About"),
             when=lambda data: bool(data.get("_dossiers")),
+            help=N_(
+                "If your question is about one of your products, choose it: the officer then "
+                "sees its dossier beside your question. Otherwise choose “A general question”. "
+                "For example, answer 1 for the first product."
+            ),
         ),
         Step(
             "question",
@@ -83,6 +101,11 @@ ASK = Flow(
             Kind.TEXT,
             label=N_("Question"),
             max_length=MAX_QUESTION,
+            help=N_(
+                "Write what you want to ask the commune's OCOP officer, as you would say it; "
+                "the answer comes back here. For example: Hồ sơ của tôi cần bản sao giấy "
+                "phép kinh doanh có chứng thực không?"
+            ),
         ),
     ),
     complete=_ask,
@@ -129,6 +152,10 @@ ANSWER = Flow(
             _question_choices,
             label=N_("Question"),
             when=lambda data: len(data.get("_questions", [])) > 1,
+            help=N_(
+                "Several producers are waiting; choose the question you answer now by its "
+                "number. The others stay in your list. For example, answer 2 for the second."
+            ),
         ),
         Step(
             "answer",
@@ -136,6 +163,11 @@ ANSWER = Flow(
             Kind.TEXT,
             label=N_("Answer"),
             max_length=MAX_QUESTION,
+            help=N_(
+                "Type your answer in one message; it reaches the producer on Zalo or Telegram "
+                "as you wrote it. For example: Anh mang bản sao có chứng thực đến xã vào "
+                "sáng thứ Hai nhé."
+            ),
         ),
     ),
     complete=_answer,
