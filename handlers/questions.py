@@ -76,6 +76,10 @@ ASK = Flow(
             _dossier_choices,
             label=N_("About"),
             when=lambda data: bool(data.get("_dossiers")),
+            help=N_(
+                "Pick the product your question is about, so the officer opens the right "
+                "dossier; pick the last line for a general question. Example: 1."
+            ),
         ),
         Step(
             "question",
@@ -83,6 +87,10 @@ ASK = Flow(
             Kind.TEXT,
             label=N_("Question"),
             max_length=MAX_QUESTION,
+            help=N_(
+                "Your question goes to your commune's OCOP officer, who answers you here. "
+                "Say what you need in one message. Example: Tôi làm phiếu kiểm nghiệm ở đâu?"
+            ),
         ),
     ),
     complete=_ask,
@@ -129,6 +137,10 @@ ANSWER = Flow(
             _question_choices,
             label=N_("Question"),
             when=lambda data: len(data.get("_questions", [])) > 1,
+            help=N_(
+                "Several producers are waiting for an answer: pick the one you answer now by "
+                "its number, for example: 2. The others stay waiting under /traloi."
+            ),
         ),
         Step(
             "answer",
@@ -136,6 +148,10 @@ ANSWER = Flow(
             Kind.TEXT,
             label=N_("Answer"),
             max_length=MAX_QUESTION,
+            help=N_(
+                "Your answer goes to the producer in their own chat. Write it as you would "
+                "say it. Example: Anh mang mẫu đến UBND xã vào sáng thứ Hai."
+            ),
         ),
     ),
     complete=_answer,
