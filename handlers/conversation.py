@@ -574,6 +574,11 @@ def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _A
     if len(found) == 1 and named_exactly(text, found[0]):
         return found[0].code
     if len(found) == 1:  # only the first letters of a longer name: never a silent pick
+        # "Sop": Xã Xốp (a slip of its whole name) or Xã Sốp Cộp (its first letters)?
+        slips = [c for c in near_communes(text) if c.code != found[0].code]
+        if slips:
+            lead = t.gettext("Did you mean one of these communes?")
+            return _commune_list(step, [*slips, *found], lead)
         return _commune_list(step, found, t.gettext("Did you mean this commune?"))
     if not found:
         old = search_old_communes(text)
@@ -794,8 +799,11 @@ async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
     if control is Control.SKIP:
         if step.optional:
             return await _accept(flow, state, step, None, ctx, answers, {})
+        # Why it is needed is what its own help says first.
         needed = t.gettext("This question cannot be skipped: please answer it.")
-        return Turn([Reply(f"{needed}\n{way_out(t)}"), prompt(flow, step, answers, t)], state)
+        why = t.gettext(step.help) if step.help else ""
+        told = "\n".join(part for part in (needed, why, way_out(t)) if part)
+        return Turn([Reply(told), prompt(flow, step, answers, t)], state)
 
     also = _read_together(flow, step, content, answers)
     if also is not None:

@@ -49,6 +49,14 @@ async def test_a_name_question_keeps_asking_for_a_name(chat: Chat, typed: str) -
     assert typed not in summary
 
 
+async def test_skipping_a_needed_question_says_why_it_is_needed(chat: Chat) -> None:
+    await chat.say("xin chao", "co")
+    reply = await chat.say("bo qua")
+    assert "không bỏ qua được" in reply
+    assert "tên này in trên phiếu OCOP" in reply  # the reason, from the question's own help
+    assert await chat.where() == ("onboarding", "full_name")
+
+
 async def test_cancel_at_the_resume_prompt_keeps_the_answers(chat: Chat) -> None:
     await chat.sign_up()
     await chat.say("dang ky", "Mat ong rung")
@@ -117,8 +125,12 @@ async def test_the_first_letters_of_a_longer_name_are_never_taken_silently(chat:
     await chat.say("xin chao")
     await chat.answer(sign_up_script(), until="commune")
     asked = await chat.say("Sop")
-    assert "1. Xã Sốp Cộp, tỉnh Sơn La" in asked
-    assert await chat.where() == ("onboarding", "commune")  # asked, not chosen
+    # Xốp, one letter off, or Sốp Cộp, by its first letters? Asked, never chosen.
+    assert "1. Xã Xốp, tỉnh Quảng Ngãi" in asked
+    assert "2. Xã Sốp Cộp, tỉnh Sơn La" in asked
+    assert await chat.where() == ("onboarding", "commune")
+    await chat.say("1")
+    assert await chat.where() == ("onboarding", "subject_type")
 
 
 @pytest.mark.parametrize(
