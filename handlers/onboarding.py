@@ -242,7 +242,8 @@ ONBOARDING = Flow(
                 "A cooperative (HTX) or company has its own registration; a household "
                 "business has a licence from the district or commune; choose "
                 "“without a licence yet” if you have none. I ask because it decides which "
-                "papers your dossier needs. Example: 5."
+                "papers your dossier needs. Example: 5 — or, for a cooperative, its name "
+                "with it: htx Mật ong Xốp."
             ),
         ),
         Step(
