@@ -298,3 +298,28 @@ async def test_an_officer_answers_in_one_line_on_zalo(
     assert f"Câu hỏi #{mine.id} không nằm" in again  # answered already: no second answer
     # Without arguments, /traloi keeps its two steps.
     assert "Không có câu hỏi nào" in await officer.say("/traloi")
+
+
+async def test_the_dossier_page_links_to_the_questions_about_it(
+    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], admin_url: str, seeded: Seeded
+) -> None:
+    await officer_of_xop(bot, sessionmaker)
+    farmer = await signed_up(bot.producer(), "0912345678")
+    await farmer.say("/dangky")
+    await farmer.answer(idea_script())
+    await farmer.say("hoi can bo")
+    await farmer.say("1")  # about the honey dossier
+    await farmer.say(QUESTION)
+    async with sessionmaker() as session:
+        question = (await session.scalars(select(OfficerQuestion))).one()
+    assert question.dossier_id is not None
+    clerk = await login(admin_url, "xaxop")
+    page = (await clerk.get(f"/admin/dossiers/{question.dossier_id}")).text
+    link = f'href="/admin/inbox?dossier={question.dossier_id}"'
+    assert link in page
+    listed = (await clerk.get("/admin/inbox", params={"dossier": question.dossier_id})).text
+    assert QUESTION in listed
+    elsewhere = (await clerk.get(f"/admin/dossiers/{seeded.xop}")).text
+    assert f'href="/admin/inbox?dossier={seeded.xop}"' in elsewhere
+    assert QUESTION not in (await clerk.get(f"/admin/inbox?dossier={seeded.xop}")).text
+    await clerk.aclose()
