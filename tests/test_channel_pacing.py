@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts.dispatch import ZALO_SEND_RATE, ChannelPacers, Dispatcher
@@ -142,3 +143,33 @@ async def test_a_zalo_backlog_does_not_slow_telegram_announcements(
     assert twice[1] - twice[0] >= CONFIG.per_chat_interval - EPSILON
     assert twice[1] - twice[0] <= CONFIG.per_chat_interval + 1 / CONFIG.send_rate + EPSILON
     assert len(tg_stand_in.texts("7005")) == 0
+
+
+async def test_one_busy_channel_is_not_searched_past_before_every_send(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    telegram: tuple[TelegramStandIn, TelegramChannel],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, tg_channel = telegram
+    chats = [str(7100 + n) for n in range(58)]  # two seconds at Telegram's rate
+    await announce(sessionmaker, chats, Channel.TELEGRAM, MORNING)
+    fake = FakeTime()
+    dispatcher = Dispatcher(
+        sessionmaker,
+        {Channel.TELEGRAM: Timed(tg_channel, fake)},
+        CONFIG,
+        clock=lambda: MORNING,
+        pacer=ChannelPacers.for_config(CONFIG, clock=fake, sleep=fake.sleep),
+    )
+    claim = dispatcher._claim
+    passing_over: list[frozenset[str]] = []
+
+    async def counted(now: datetime, *, urgent_only: bool, busy: frozenset[str]) -> object:
+        if busy:
+            passing_over.append(busy)
+        return await claim(now, urgent_only=urgent_only, busy=busy)
+
+    monkeypatch.setattr(dispatcher, "_claim", counted)
+    assert (await dispatcher.run_once()).sent == len(chats)
+    # A look past the Telegram backlog for other channels' rows: about once a second.
+    assert len(passing_over) <= 4, len(passing_over)

@@ -137,6 +137,10 @@ class Pacer:
 # their own 5. Keys are the first part of a pacing key: a channel, or "template".
 ZALO_SEND_RATE = 5.0
 TEMPLATE_LANE = "template"
+# After a look for rows of the free channels found none, how long (seconds) the dispatcher
+# waits for the busy ones without looking again: that look passes over the busy channels'
+# backlog, so it is done at most this often for the same busy set, not before every send.
+RECHECK_OTHERS = 1.0
 
 
 @dataclass
@@ -150,6 +154,7 @@ class ChannelPacers:
 
     default: Pacer
     lanes: dict[str, Pacer] = field(default_factory=dict)
+    _others_idle: dict[frozenset[str], float] = field(default_factory=dict)
 
     @classmethod
     def for_config(
@@ -195,6 +200,14 @@ class ChannelPacers:
             if channel != TEMPLATE_LANE and pacer.free_at() > pacer.clock()
         )
 
+    def others_idle(self, busy: frozenset[str]) -> bool:
+        """Whether a recent look found nothing due for the channels not in ``busy``."""
+        return self._others_idle.get(busy, float("-inf")) > self.default.clock()
+
+    def note_others_idle(self, busy: frozenset[str]) -> None:
+        """Nothing is due for the channels not in ``busy``: do not look again for a while."""
+        self._others_idle[busy] = self.default.clock() + RECHECK_OTHERS
+
     async def until_free(self) -> None:
         """Sleep until the first busy channel may send again."""
         busy = [self.lanes[channel] for channel in self.busy()]
@@ -232,10 +245,14 @@ class Dispatcher:
             now = self.clock()
             quiet = self.config.quiet.contains(now, self.config.timezone)
             busy = self.pacers.busy()
+            if busy and self.pacers.others_idle(busy):
+                await self.pacers.until_free()
+                continue
             claim = await self._claim(now, urgent_only=quiet, busy=busy)
             if claim is None:
                 if not busy:
                     break
+                self.pacers.note_others_idle(busy)
                 await self.pacers.until_free()  # rows may wait for a busy channel
                 continue
             await self._deliver(claim, report)
