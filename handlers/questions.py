@@ -5,10 +5,13 @@ a dossier" is always offered) and types the question; the bot relays it and says
 answer — the commune's officers by name, or the province's OCOP staff when the commune has
 no officer on the bot yet. An officer answers from the notice's option or ``/traloi``: pick
 the question (asked only when several wait), type the answer; it reaches the producer on
-their own channel.
+their own channel. ``/traloi 12 Dạ, anh mang bản sao đến xã nhé`` does it in one line: the
+number of a question waiting in the officer's commune, then the answer.
 """
 
 from __future__ import annotations
+
+import re
 
 from bot.messages import Outbound, Reply
 from handlers import conversation
@@ -23,6 +26,8 @@ NO_DOSSIER = "none"
 MAX_QUESTION = 1000
 MAX_LISTED = 9
 PREVIEW = 60
+# "/traloi 12 Dạ, …", "/traloi #12: Dạ, …": the question's number, then the answer.
+ONE_LINE = re.compile(r"#?(\d{1,9})[\s.:,)-]*(.*)", re.DOTALL)
 
 
 def _dossier_choices(data: Data) -> tuple[Choice, ...]:
@@ -199,3 +204,37 @@ async def open_answer(ctx: HandlerContext, state: State) -> Turn:
     if lead:
         turn.replies.insert(0, Reply(lead))
     return turn
+
+
+async def answer_now(ctx: HandlerContext, state: State, args: str) -> Turn:
+    """``/traloi <number> <answer>``: answer a question of the officer's commune at once;
+    with the number alone, ask for the answer to that question; anything else (or no
+    arguments) opens the usual two steps."""
+    t = ctx.t
+    typed = ONE_LINE.fullmatch(args.strip())
+    if typed is None or ctx.profile is None:
+        return await open_answer(ctx, state)
+    number, body = int(typed.group(1)), typed.group(2).strip()
+    waiting = await ctx.store.open_questions(ctx.profile.person_id)
+    question = next((q for q in waiting if q.question_id == number), None)
+    if question is None:
+        text = t.gettext(
+            "Question #{number} is not one waiting for your answer in your commune. Type "
+            "/traloi to see the questions waiting for you."
+        ).format(number=number)
+        return Turn([Reply(text)], state)
+    if not body:
+        listed = [[question.question_id, f"#{question.question_id}"]]
+        lead = t.gettext("Question #{number} from {producer}: {body}").format(
+            number=question.question_id, producer=question.producer or "—", body=question.body
+        )
+        turn = conversation.start(ANSWER, state, t, ctx.now, {"_questions": listed})
+        turn.replies.insert(0, Reply(lead))
+        return turn
+    if len(body) > MAX_QUESTION:
+        text = t.gettext(
+            "Your answer is too long: please keep it under {limit} characters."
+        ).format(limit=MAX_QUESTION)
+        return Turn([Reply(text)], state)
+    replies = await _answer(ctx, {"_questions": [], "question": str(number), "answer": body})
+    return Turn(replies, state)
