@@ -11,7 +11,7 @@ the same word for the same certificate on the same day.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,10 +21,15 @@ from ocop_rules import (
     OPEN_STATUSES,
     CertificateRecord,
     CertificateState,
+    DossierKind,
+    DossierStatus,
+    FilingTiming,
     LifecycleState,
     expiry_bounds,
     extension_limit,
+    is_final,
     lifecycle_state,
+    reevaluation_filing,
 )
 
 
@@ -37,6 +42,29 @@ def state_of(certificate: Certificate, *, renewal_open: bool, today: date) -> Li
         renewal_open=renewal_open,
         extended_until=certificate.extended_until,
     )
+
+
+def start_extension(certificate: Certificate, *, kind: DossierKind, today: date) -> None:
+    """Record the Điều 12.3 extension when a re-evaluation is filed late under it: a
+    certificate whose window opened before QĐ 26 took effect stays valid until the province
+    decides, at most 180 days after expiry (``ocop_rules.reevaluation_filing``). A filing in
+    the window, an upgrade or a late filing the transition does not cover records nothing."""
+    if kind is not DossierKind.RE_EVALUATION:
+        return
+    filing = reevaluation_filing(certificate.expires_on, today)
+    if filing.timing is FilingTiming.LATE_EXTENDED:
+        certificate.extended_until = filing.extended_until
+
+
+def end_extension(certificate: Certificate, dossier: Dossier, *, today: date) -> None:
+    """The extension lasts only until the re-evaluation is decided: once its dossier closes
+    without a certificate, the old one is expired from ``today`` (a certificate issued
+    instead supersedes it, which says the same everywhere)."""
+    if certificate.extended_until is None or dossier.certificate_id != certificate.id:
+        return
+    status = DossierStatus(dossier.status)
+    if is_final(status) and status is not DossierStatus.CERTIFIED:
+        certificate.extended_until = min(certificate.extended_until, today - timedelta(days=1))
 
 
 def renewal_open() -> ColumnElement[bool]:

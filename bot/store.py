@@ -675,7 +675,8 @@ class SqlStore(OfficerQueries, QuestionQueries):
     ) -> DossierView | None:
         """The open re-evaluation or upgrade dossier of the person's certificate, created in
         preparation at the commune when there is none (it then follows the commune → province
-        path of any dossier); None when the certificate is not theirs or no longer valid."""
+        path of any dossier), recording the Điều 12.3 extension when a late filing has one;
+        None when the certificate is not theirs or no longer valid."""
         row = (
             await self._session.execute(
                 select(Certificate, Product, Subject)
@@ -696,6 +697,9 @@ class SqlStore(OfficerQueries, QuestionQueries):
         ):
             if not is_final(DossierStatus(dossier.status)):
                 return _dossier_view(dossier, product)
+        certificate_states.start_extension(
+            certificate, kind=DossierKind(kind), today=self._now.astimezone(self._timezone).date()
+        )
         dossier = Dossier(
             product_id=product.id,
             kind=kind,

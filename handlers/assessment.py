@@ -18,6 +18,7 @@ from bot.messages import Document, Option, Outbound, Reply
 from handlers.conversation import Choice, Data, Flow, Kind, Step
 from handlers.i18n import N_, Translator
 from handlers.ideas import ORIGIN_CHOICES
+from handlers.paper_checks import PAPER_HELP
 from handlers.payloads import PayloadKind, make
 from handlers.ports import CriterionView, FormCheck, HandlerContext, NewAssessment, OfficerDossier
 from handlers.reports import DOCX, commune_report_docx
@@ -26,6 +27,7 @@ from ocop_rules import (
     CommuneConclusion,
     CommuneCriterion,
     IdentityLevel,
+    Provider,
     commune_guidance,
 )
 
@@ -95,7 +97,8 @@ def _marked_missing(code: str) -> Callable[[Data], bool]:
 
 def _form_steps() -> tuple[Step, ...]:
     steps: list[Step] = []
-    for item in REQUIREMENTS:
+    # The papers the commune prepares itself are never checked here.
+    for item in (r for r in REQUIREMENTS if r.provider is Provider.SUBJECT):
         code = item.code
         steps.append(
             Step(
@@ -106,6 +109,7 @@ def _form_steps() -> tuple[Step, ...]:
                 label=item.name_vi,
                 when=_has_item(code),
                 detail=_producer_answer(code),
+                help=PAPER_HELP[code].check,
             )
         )
         steps.append(
@@ -116,6 +120,7 @@ def _form_steps() -> tuple[Step, ...]:
                 optional=True,
                 max_length=500,
                 when=_marked_missing(code),
+                help=PAPER_HELP[code].fix,
             )
         )
     steps.append(
@@ -126,6 +131,12 @@ def _form_steps() -> tuple[Step, ...]:
             DECISION_CHOICES,
             label=N_("Next step"),
             when=_any_missing,
+            help=N_(
+                "Some papers are marked missing. Sending the dossier back gives the producer "
+                "your notes and keeps it in your queue; going on lets you assess the four "
+                "criteria now and note the missing papers in the report. Answer 1 to send it "
+                "back, 2 to go on."
+            ),
         )
     )
     return tuple(steps)
@@ -269,7 +280,7 @@ def _not_in_future(value: Any, data: Data) -> str | None:
     return None
 
 
-def _conclusion(name: str, criterion: CommuneCriterion, label: str) -> Step:
+def _conclusion(name: str, criterion: CommuneCriterion, label: str, help_: str) -> Step:
     return Step(
         name,
         N_("Your conclusion on this criterion?"),
@@ -278,16 +289,18 @@ def _conclusion(name: str, criterion: CommuneCriterion, label: str) -> Step:
         label=label,
         detail=_guidance(criterion),
         keep=_keep(name),
+        help=help_,
     )
 
 
-def _comment(name: str, label: str) -> Step:
+def _comment(name: str, label: str, help_: str) -> Step:
     return Step(
         name,
         N_("A short comment for the report?"),
         label=label,
         optional=True,
         max_length=500,
+        help=help_,
     )
 
 
@@ -304,6 +317,12 @@ ASSESS_STEPS: tuple[Step, ...] = (
             )
         ),
         keep=_keep("commune_pct"),
+        help=N_(
+            "The share of the product's raw materials grown or bought inside the commune, "
+            "as you found it (contracts, fields or hives visited). Local raw material is one "
+            "of the four things the commune vouches for. Type “Giữ” to keep the producer's "
+            "figure, or the number you found, for example: 70."
+        ),
     ),
     Step(
         "origin_province_pct",
@@ -313,6 +332,12 @@ ASSESS_STEPS: tuple[Step, ...] = (
         detail=_declared_line("province_pct", N_("The producer declared: {value} %")),
         keep=_keep("province_pct"),
         check=_province_not_below_commune,
+        help=N_(
+            "The share from anywhere in the province, the commune's share included, so it "
+            "is never smaller than the commune's. The scoring sheet uses it when part of the "
+            "raw material comes from outside the commune. Type “Giữ” or a number, for "
+            "example: 90."
+        ),
     ),
     Step(
         "origin_evidence",
@@ -320,9 +345,32 @@ ASSESS_STEPS: tuple[Step, ...] = (
         label=N_("Evidence seen"),
         optional=True,
         max_length=500,
+        help=N_(
+            "What you saw that backs the shares: purchase contracts, the supplying "
+            "households, fields or hives visited. It is written in the commune report. "
+            "Example: Hợp đồng mua mật ong với 12 hộ ở bản Xốp."
+        ),
     ),
-    _conclusion("origin_conclusion", CommuneCriterion.LOCAL_ORIGIN, N_("Conclusion: raw material")),
-    _comment("origin_comment", N_("Comment: raw material")),
+    _conclusion(
+        "origin_conclusion",
+        CommuneCriterion.LOCAL_ORIGIN,
+        N_("Conclusion: raw material"),
+        N_(
+            "Whether the product meets the local raw-material criterion, given the shares "
+            "and the evidence. The bands shown come from the scoring sheet, for reference "
+            "only: the council scores. Answer 1 (đạt), 2 (chưa đạt), or 3 (cần bổ sung) "
+            "when you need more papers."
+        ),
+    ),
+    _comment(
+        "origin_comment",
+        N_("Comment: raw material"),
+        N_(
+            "One sentence on raw material for the report, if you want to add one: what is "
+            "good, or what the producer should strengthen. Example: Nên mở rộng vùng "
+            "nguyên liệu trong xã."
+        ),
+    ),
     Step(
         "labour_total",
         N_("2. Local labour: how many workers in all?"),
@@ -330,6 +378,12 @@ ASSESS_STEPS: tuple[Step, ...] = (
         label=N_("Workers in all"),
         detail=_declared_line("workers_total", N_("The producer declared: {value}")),
         keep=_keep("workers_total"),
+        help=N_(
+            "Everyone who works on the product, family members and seasonal workers "
+            "included, as you found it. With the next answer it gives the share of local "
+            "labour. Type “Giữ” to keep the producer's figure, or a whole number, for "
+            "example: 12."
+        ),
     ),
     Step(
         "labour_local",
@@ -339,9 +393,30 @@ ASSESS_STEPS: tuple[Step, ...] = (
         detail=_declared_line("workers_local", N_("The producer declared: {value}")),
         keep=_keep("workers_local"),
         check=_local_not_above_total,
+        help=N_(
+            "Of those workers, the ones who live in the commune: check them against the "
+            "workers' list in the dossier. It cannot be more than all workers. Type “Giữ” "
+            "or a whole number, for example: 10."
+        ),
     ),
-    _conclusion("labour_conclusion", CommuneCriterion.LOCAL_LABOUR, N_("Conclusion: labour")),
-    _comment("labour_comment", N_("Comment: labour")),
+    _conclusion(
+        "labour_conclusion",
+        CommuneCriterion.LOCAL_LABOUR,
+        N_("Conclusion: labour"),
+        N_(
+            "Whether the product meets the local-labour criterion, given the two numbers; "
+            "the bands shown are guidance only. Answer 1 (đạt), 2 (chưa đạt), or 3 (cần bổ "
+            "sung) when the workers' list is not enough to judge."
+        ),
+    ),
+    _comment(
+        "labour_comment",
+        N_("Comment: labour"),
+        N_(
+            "One sentence on labour for the report, if any. Example: 10 trên 12 lao động là "
+            "người trong xã, có danh sách kèm theo."
+        ),
+    ),
     Step(
         "idea_origin",
         N_("3. Idea origin: where did the product idea come from?"),
@@ -354,9 +429,31 @@ ASSESS_STEPS: tuple[Step, ...] = (
             _origin_label(t, _declared(data, "idea_origin")),
         ),
         keep=_keep("idea_origin"),
+        help=N_(
+            "Where the product idea came from, as the commune knows it: a local tradition, "
+            "the producer's own idea, or one taken from elsewhere. The commune is asked "
+            "because people from outside cannot tell. Type “Giữ” to keep what the producer "
+            "declared, or the number of the line that fits, for example: 1."
+        ),
     ),
-    _conclusion("idea_conclusion", CommuneCriterion.IDEA_ORIGIN, N_("Conclusion: idea origin")),
-    _comment("idea_comment", N_("Comment: idea origin")),
+    _conclusion(
+        "idea_conclusion",
+        CommuneCriterion.IDEA_ORIGIN,
+        N_("Conclusion: idea origin"),
+        N_(
+            "Whether you confirm where the idea came from. Answer 1 (đạt) if it is as the "
+            "producer says, 2 (chưa đạt) if not, 3 (cần bổ sung) if you need to ask around "
+            "first."
+        ),
+    ),
+    _comment(
+        "idea_comment",
+        N_("Comment: idea origin"),
+        N_(
+            "One sentence on the idea's origin for the report, if any. Example: Nghề nuôi "
+            "ong rừng có từ lâu đời ở bản Xốp."
+        ),
+    ),
     Step(
         "identity",
         N_("4. Local identity: how much of the commune's identity or know-how does it carry?"),
@@ -365,6 +462,12 @@ ASSESS_STEPS: tuple[Step, ...] = (
         label=N_("Local identity"),
         detail=_declared_line("identity_story", N_("The producer's story: {value}")),
         keep=_keep("identity"),
+        help=N_(
+            "How much of the commune's own tradition, know-how or character the product "
+            "carries, compared with similar products elsewhere; the producer's story is "
+            "shown above. Your view is the local one the council reads. Answer with the "
+            "number of the line that fits, for example: 2."
+        ),
     ),
     Step(
         "identity_note",
@@ -372,21 +475,51 @@ ASSESS_STEPS: tuple[Step, ...] = (
         label=N_("Local elements seen"),
         optional=True,
         max_length=500,
+        help=N_(
+            "The local elements you saw: a tradition, a skill, a local ingredient, a "
+            "custom. They go into the report and back your answer above. Example: Nuôi ong "
+            "rừng theo cách truyền thống của người Xơ Đăng."
+        ),
     ),
-    _conclusion("identity_conclusion", CommuneCriterion.LOCAL_IDENTITY, N_("Conclusion: identity")),
-    _comment("identity_comment", N_("Comment: identity")),
+    _conclusion(
+        "identity_conclusion",
+        CommuneCriterion.LOCAL_IDENTITY,
+        N_("Conclusion: identity"),
+        N_(
+            "Whether the product meets the local-identity criterion. Answer 1 (đạt), 2 "
+            "(chưa đạt), or 3 (cần bổ sung) when you need more, such as the product's story "
+            "in pictures."
+        ),
+    ),
+    _comment(
+        "identity_comment",
+        N_("Comment: identity"),
+        N_(
+            "One sentence on local identity for the report, if any. Example: Cần bổ sung "
+            "câu chuyện sản phẩm bằng hình ảnh."
+        ),
+    ),
     Step(
         "meeting_date",
         N_("On what date did the commune hold its consultation meeting? (dd/mm/yyyy)"),
         Kind.DATE,
         label=N_("Meeting date"),
         check=_not_in_future,
+        help=N_(
+            "The day the commune met to consider this dossier; it is printed in the commune "
+            "report (Mẫu 03), so it cannot be later than today. Type day/month/year, for "
+            "example: 20/05/2026."
+        ),
     ),
     Step(
         "meeting_participants",
         N_("Who took part in the meeting? (names or units, separated by commas)"),
         label=N_("Meeting participants"),
         max_length=1000,
+        help=N_(
+            "Who took part in that meeting, by name or by unit, as the report lists them. "
+            "Example: Chủ tịch UBND xã, cán bộ nông nghiệp, trưởng bản Xốp."
+        ),
     ),
 )
 CONCLUSION_STEPS = {

@@ -152,6 +152,15 @@ def named_exactly(text: str, commune: CommuneRef) -> bool:
     )
 
 
+# The shortest name in which a typed slip is looked for.
+SHORTEST_SLIP = 3
+
+
+def _letters_apart(one: str, other: str) -> int:
+    """How many letters differ between two names of the same length."""
+    return sum(a != b for a, b in zip(one, other, strict=True))
+
+
 def _deletions(key: str) -> set[str]:
     """``key`` with any one character left out."""
     return {key[:i] + key[i + 1 :] for i in range(len(key))}
@@ -170,14 +179,17 @@ def _by_deletion() -> dict[str, list[str]]:
 
 
 def near_communes(text: str, limit: int = 8) -> list[CommuneRef]:
-    """Communes whose name is one slip away from ``text`` ("Xopp", "Xpo" → Xốp), for a
-    name that matched nothing; names of four letters or more only, where a slip is a slip."""
+    """Communes whose name is one slip away from ``text`` ("Xopp", "Xoop" → Xốp). A name of
+    three letters is a slip only with one wrong letter ("Sop" → Xốp): with one letter more
+    or less, too many short names would be near it."""
     query = _normalise_query(text)
-    if len(query) < 4:
+    if len(query) < SHORTEST_SLIP:
         return []
     index, by_key = _by_deletion(), _index()[1]
     keys = sorted(
         {key for variant in {query, *_deletions(query)} for key in index.get(variant, [])}
     )
+    if len(query) < SHORTEST_SLIP + 1:
+        keys = [k for k in keys if len(k) == len(query) and _letters_apart(k, query) == 1]
     found = [c for key in keys for c in sorted(by_key[key], key=lambda c: (c.province_key, c.code))]
     return found[:limit]

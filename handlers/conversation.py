@@ -155,6 +155,10 @@ class Step:
     # The counted question this one belongs to: a follow-up (the name after the kind of
     # producer, the set after the words) shares its number, so "Bước 2/4" never jumps.
     part_of: str | None = None
+    # Answers to this question and later ones read from one typed message, when it carries
+    # them ("htx mat ong Xop": the kind of producer and its name); None when it does not.
+    # The later answers pass their own questions' checks, or are asked as usual.
+    together: Callable[[str, Data], Data | None] | None = None
 
     @property
     def counted_as(self) -> str:
@@ -570,6 +574,11 @@ def _parse_commune(step: Step, text: str, data: Data, t: Translator) -> str | _A
     if len(found) == 1 and named_exactly(text, found[0]):
         return found[0].code
     if len(found) == 1:  # only the first letters of a longer name: never a silent pick
+        # "Sop": Xã Xốp (a slip of its whole name) or Xã Sốp Cộp (its first letters)?
+        slips = [c for c in near_communes(text) if c.code != found[0].code]
+        if slips:
+            lead = t.gettext("Did you mean one of these communes?")
+            return _commune_list(step, [*slips, *found], lead)
         return _commune_list(step, found, t.gettext("Did you mean this commune?"))
     if not found:
         old = search_old_communes(text)
@@ -789,20 +798,27 @@ async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
         return _go_back(flow, state, step, t, answers)
     if control is Control.SKIP:
         if step.optional:
-            return await _accept(flow, state, step, None, ctx, answers)
+            return await _accept(flow, state, step, None, ctx, answers, {})
+        # Why it is needed is what its own help says first.
         needed = t.gettext("This question cannot be skipped: please answer it.")
-        return Turn([Reply(f"{needed}\n{way_out(t)}"), prompt(flow, step, answers, t)], state)
+        why = t.gettext(step.help) if step.help else ""
+        told = "\n".join(part for part in (needed, why, way_out(t)) if part)
+        return Turn([Reply(told), prompt(flow, step, answers, t)], state)
 
-    try:
-        value = parse_answer(
-            step, content, {**answers, "_candidates": state.data.get("_candidates", [])}, t
-        )
-    except InvalidAnswerError as problem:
-        text = t.gettext(problem.message).format(**problem.values)
-        return Turn([Reply(f"{text}\n{way_out(t)}"), prompt(flow, step, answers, t)], state)
-    if isinstance(value, _Ask):
-        state.data = {**state.data, "_candidates": value.candidates}
-        return Turn([value.reply], state)
+    also = _read_together(flow, step, content, answers)
+    if also is not None:
+        value = also.pop(step.name)
+    else:
+        try:
+            value = parse_answer(
+                step, content, {**answers, "_candidates": state.data.get("_candidates", [])}, t
+            )
+        except InvalidAnswerError as problem:
+            text = t.gettext(problem.message).format(**problem.values)
+            return Turn([Reply(f"{text}\n{way_out(t)}"), prompt(flow, step, answers, t)], state)
+        if isinstance(value, _Ask):
+            state.data = {**state.data, "_candidates": value.candidates}
+            return Turn([value.reply], state)
     if step.check is not None:
         complaint = step.check(value, answers)
         if complaint:
@@ -821,18 +837,37 @@ async def advance(flow: Flow, state: State, content: Content, ctx: Any) -> Turn:
             return Turn([Reply(t.gettext(farewell))], state, done=True)
     if step.stamp:
         answers[f"{step.name}_at"] = ctx.now.isoformat()
-    return await _accept(flow, state, step, value, ctx, answers)
+    return await _accept(flow, state, step, value, ctx, answers, also or {})
+
+
+def _read_together(flow: Flow, step: Step, content: Content, answers: Data) -> Data | None:
+    """The answers ``content`` gives at once to ``step`` and to later questions (see
+    :attr:`Step.together`), each later one only if its own question would take it."""
+    if step.together is None or not isinstance(content, Text):
+        return None
+    found = step.together(content.text.strip(), answers)
+    if not found or step.name not in found:
+        return None
+    kept: Data = {step.name: found[step.name]}
+    for name, value in found.items():
+        later = next((s for s in flow.steps if s.name == name and s is not step), None)
+        if later is None or not isinstance(value, str) or len(value) > later.max_length:
+            continue
+        if later.check is None or later.check(value, {**answers, **kept}) is None:
+            kept[name] = value
+    return kept
 
 
 async def _accept(
-    flow: Flow, state: State, step: Step, value: Any, ctx: Any, answers: Data
+    flow: Flow, state: State, step: Step, value: Any, ctx: Any, answers: Data, also: Data
 ) -> Turn:
     t: Translator = ctx.t
     for name in step.resets:
         if answers.get(step.name) != value:
             answers.pop(name, None)
     answers[step.name] = value
-    history = [*state.data.get("_history", []), step.name]
+    answers.update(also)
+    history = [*state.data.get("_history", []), step.name, *also]
     editing = state.data.get("_editing", False)
     state.data = {**state.data, "answers": answers, "_history": history, "_candidates": []}
     replies: list[Outbound] = []
@@ -844,6 +879,8 @@ async def _accept(
         chosen = display_answer(step, value, answers, t)
         replies.append(Reply(t.gettext("Chosen: {commune}").format(commune=chosen)))
     following = _next_step(flow, answers, None if editing else step.name)
+    while following is not None and following.name in also:  # answered by the same message
+        following = _next_step(flow, answers, following.name)
     if following is not None:
         state.step = following.name
         asked = prompt(flow, following, answers, t)

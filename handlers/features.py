@@ -53,6 +53,8 @@ class Audience(StrEnum):
 
 
 Entry = Callable[[HandlerContext, State], Awaitable[Turn]]
+# Opens a feature with what follows its command ("/traloi 12 Dạ, …" → "12 Dạ, …").
+ArgsEntry = Callable[[HandlerContext, State, str], Awaitable[Turn]]
 Screen = Callable[[HandlerContext], Awaitable[list[Outbound]]]
 
 
@@ -67,6 +69,7 @@ class Feature:
     commands: tuple[str, ...] = ()  # "/dangky" → "dangky"
     words: tuple[str, ...] = ()  # folded words that open it when typed alone
     screen: bool = False  # one answer, no questions: it can interrupt a conversation
+    with_args: ArgsEntry | None = None  # a command typed with arguments; None: they are ignored
 
 
 def _screen(screen: Screen) -> Entry:
@@ -124,6 +127,7 @@ FEATURES: tuple[Feature, ...] = (
         N_("Answer producers' questions"),
         ("traloi",),
         ("tra loi", "cau hoi", "tra loi cau hoi"),
+        with_args=questions.answer_now,
     ),
     Feature(
         "onboarding",

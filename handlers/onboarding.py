@@ -15,7 +15,7 @@ from bot.messages import Reply
 from handlers.conversation import Choice, Data, Done, Flow, Kind, Step, display_answer
 from handlers.i18n import N_
 from handlers.ports import Changes, HandlerContext, NewProducer
-from handlers.textmatch import fold
+from handlers.textmatch import fold, words_key
 from ocop_rules import Eligibility, ProductGroup, SubjectType, subject_eligibility
 
 SUBJECT_CHOICES: tuple[Choice, ...] = (
@@ -88,6 +88,52 @@ HOUSEHOLDS = frozenset({SubjectType.REGISTERED_HOUSEHOLD, SubjectType.UNREGISTER
 
 def _named_apart(data: Data) -> bool:
     return data.get("subject_type") not in HOUSEHOLDS
+
+
+# Short forms people write in front of an organisation's name, printed in capitals.
+ABBREVIATIONS = frozenset({"htx", "tht", "dn"})
+# An organisation's kind is said in at most this many words ("to hop tac", "doanh nghiep").
+KIND_WORDS = 3
+
+
+def _kind_of(key: str) -> SubjectType | None:
+    """The organisation kind that ``key`` (folded words) names: its number in the list or
+    one of its words ("1", "htx", "cong ty"); None for a household or anything else."""
+    kind: SubjectType | None
+    if key.isdigit():
+        number = int(key)
+        if not 1 <= number <= len(SUBJECT_CHOICES):
+            return None
+        kind = SubjectType(SUBJECT_CHOICES[number - 1].value)
+    else:
+        named = (c for c in SUBJECT_CHOICES if key in {c.value, *c.aliases})
+        kind = next((SubjectType(c.value) for c in named), None)
+    return None if kind is None or kind in HOUSEHOLDS else kind
+
+
+def _kind_and_name(text: str, _data: Data) -> Data | None:
+    """The kind of producer and the organisation's name typed in one message: "htx mat ong
+    Xop" or "1 HTX Mật ong Xốp" — so a cooperative or company needs no extra message.
+
+    The name is kept as typed (the kind's words included, "htx" in capitals), except a
+    leading list number. Words after the kind that are no name ("htx 123", "cong ty khong
+    co") give the kind only, and the name is asked."""
+    words = text.split()
+    for count in range(min(KIND_WORDS, len(words) - 1), 0, -1):
+        head = words_key(" ".join(words[:count]))
+        kind = _kind_of(head)
+        if kind is None:
+            continue
+        # "1 HTX Mật ong Xốp": the number is dropped, the rest is the name as typed.
+        named = words[count:] if head.isdigit() else words
+        if fold(named[0]) in ABBREVIATIONS:
+            named = [named[0].upper(), *named[1:]]
+        # The words that name it past its kind: "htx 123", "cong ty khong co" name nothing.
+        own = named[1:] if head.isdigit() and fold(named[0]) in ABBREVIATIONS else words[count:]
+        if not own or _a_name(" ".join(own), _data) is not None:
+            return {"subject_type": kind.value}
+        return {"subject_type": kind.value, "subject_name": " ".join(named)}
+    return None
 
 
 async def _complete(ctx: HandlerContext, data: Data) -> Done:
@@ -184,16 +230,21 @@ ONBOARDING = Flow(
         ),
         Step(
             "subject_type",
-            N_("What kind of producer are you?"),
+            N_(
+                "What kind of producer are you? A cooperative, group or company can type its "
+                "name with it, for example: HTX Mật ong Xốp"
+            ),
             Kind.CHOICE,
             SUBJECT_CHOICES,
             label=N_("Type of producer"),
             note=_eligibility_note,
+            together=_kind_and_name,
             help=N_(
                 "A cooperative (HTX) or company has its own registration; a household "
                 "business has a licence from the district or commune; choose "
                 "“without a licence yet” if you have none. I ask because it decides which "
-                "papers your dossier needs. Example: 5."
+                "papers your dossier needs. Example: 5 — or, for a cooperative, its name "
+                "with it: htx Mật ong Xốp."
             ),
         ),
         Step(

@@ -5,10 +5,13 @@ a dossier" is always offered) and types the question; the bot relays it and says
 answer — the commune's officers by name, or the province's OCOP staff when the commune has
 no officer on the bot yet. An officer answers from the notice's option or ``/traloi``: pick
 the question (asked only when several wait), type the answer; it reaches the producer on
-their own channel.
+their own channel. ``/traloi 12 Dạ, anh mang bản sao đến xã nhé`` does it in one line: the
+number of a question waiting in the officer's commune, then the answer.
 """
 
 from __future__ import annotations
+
+import re
 
 from bot.messages import Outbound, Reply
 from handlers import conversation
@@ -23,11 +26,27 @@ NO_DOSSIER = "none"
 MAX_QUESTION = 1000
 MAX_LISTED = 9
 PREVIEW = 60
+# "/traloi 12 Dạ, …", "/traloi #12: Dạ, …": the question's number, then the answer.
+ONE_LINE = re.compile(r"#?(\d{1,9})[\s.:,)-]*(.*)", re.DOTALL)
 
 
 def _dossier_choices(data: Data) -> tuple[Choice, ...]:
-    listed = tuple(Choice(str(number), label) for number, label in data.get("_dossiers", []))
+    # Each dossier is offered by its place in the list the flow opened with, not by its id:
+    # the option means the same for every producer, and an id is never taken from a payload.
+    listed = tuple(
+        Choice(str(place), label)
+        for place, (_dossier, label) in enumerate(data.get("_dossiers", []), start=1)
+    )
     return (*listed, Choice(NO_DOSSIER, N_("A general question"), ("chung", "khong")))
+
+
+def _picked_dossier(data: Data) -> int | None:
+    """The dossier the producer's question is about, from its place in the offered list."""
+    picked = str(data.get("dossier", NO_DOSSIER))
+    offered = data.get("_dossiers", [])
+    if not picked.isdigit() or not 1 <= int(picked) <= len(offered):
+        return None
+    return int(offered[int(picked) - 1][0])
 
 
 def who_answers(t: Translator, receipt: QuestionReceipt) -> str:
@@ -50,8 +69,7 @@ async def _ask(ctx: HandlerContext, data: Data) -> list[Outbound]:
     t = ctx.t
     if ctx.profile is None:
         return [Reply(t.gettext("Please sign up first: type /start."))]
-    picked = data.get("dossier", NO_DOSSIER)
-    dossier = int(picked) if picked and picked != NO_DOSSIER else None
+    dossier = _picked_dossier(data)
     receipt = await ctx.store.ask_officer(ctx.profile.person_id, data["question"], dossier)
     if receipt is None:
         return [
@@ -76,6 +94,11 @@ ASK = Flow(
             _dossier_choices,
             label=N_("About"),
             when=lambda data: bool(data.get("_dossiers")),
+            help=N_(
+                "If your question is about one of your products, choose it: the officer then "
+                "sees its dossier beside your question. Otherwise choose “A general question”. "
+                "For example, answer 1 for the first product."
+            ),
         ),
         Step(
             "question",
@@ -83,6 +106,11 @@ ASK = Flow(
             Kind.TEXT,
             label=N_("Question"),
             max_length=MAX_QUESTION,
+            help=N_(
+                "Write what you want to ask the commune's OCOP officer, as you would say it; "
+                "the answer comes back here. For example: Hồ sơ của tôi cần bản sao giấy "
+                "phép kinh doanh có chứng thực không?"
+            ),
         ),
     ),
     complete=_ask,
@@ -129,6 +157,10 @@ ANSWER = Flow(
             _question_choices,
             label=N_("Question"),
             when=lambda data: len(data.get("_questions", [])) > 1,
+            help=N_(
+                "Several producers are waiting; choose the question you answer now by its "
+                "number. The others stay in your list. For example, answer 2 for the second."
+            ),
         ),
         Step(
             "answer",
@@ -136,6 +168,11 @@ ANSWER = Flow(
             Kind.TEXT,
             label=N_("Answer"),
             max_length=MAX_QUESTION,
+            help=N_(
+                "Type your answer in one message; it reaches the producer on Zalo or Telegram "
+                "as you wrote it. For example: Anh mang bản sao có chứng thực đến xã vào "
+                "sáng thứ Hai nhé."
+            ),
         ),
     ),
     complete=_answer,
@@ -167,3 +204,37 @@ async def open_answer(ctx: HandlerContext, state: State) -> Turn:
     if lead:
         turn.replies.insert(0, Reply(lead))
     return turn
+
+
+async def answer_now(ctx: HandlerContext, state: State, args: str) -> Turn:
+    """``/traloi <number> <answer>``: answer a question of the officer's commune at once;
+    with the number alone, ask for the answer to that question; anything else (or no
+    arguments) opens the usual two steps."""
+    t = ctx.t
+    typed = ONE_LINE.fullmatch(args.strip())
+    if typed is None or ctx.profile is None:
+        return await open_answer(ctx, state)
+    number, body = int(typed.group(1)), typed.group(2).strip()
+    waiting = await ctx.store.open_questions(ctx.profile.person_id)
+    question = next((q for q in waiting if q.question_id == number), None)
+    if question is None:
+        text = t.gettext(
+            "Question #{number} is not one waiting for your answer in your commune. Type "
+            "/traloi to see the questions waiting for you."
+        ).format(number=number)
+        return Turn([Reply(text)], state)
+    if not body:
+        listed = [[question.question_id, f"#{question.question_id}"]]
+        lead = t.gettext("Question #{number} from {producer}: {body}").format(
+            number=question.question_id, producer=question.producer or "—", body=question.body
+        )
+        turn = conversation.start(ANSWER, state, t, ctx.now, {"_questions": listed})
+        turn.replies.insert(0, Reply(lead))
+        return turn
+    if len(body) > MAX_QUESTION:
+        text = t.gettext(
+            "Your answer is too long: please keep it under {limit} characters."
+        ).format(limit=MAX_QUESTION)
+        return Turn([Reply(text)], state)
+    replies = await _answer(ctx, {"_questions": [], "question": str(number), "answer": body})
+    return Turn(replies, state)

@@ -113,6 +113,13 @@ def feature_for(content: Content) -> Feature | None:
     return None
 
 
+async def _open(wanted: Feature, ctx: HandlerContext, state: State, content: Content) -> Turn:
+    """Open ``wanted``; a command's arguments go to a feature that takes them."""
+    if wanted.with_args is not None and isinstance(content, Command) and content.args:
+        return await wanted.with_args(ctx, state, content.args)
+    return await wanted.open(ctx, state)
+
+
 def _invite_code(content: Content) -> str | None:
     """The code of "/canbo CODE", "canbo CODE" or a Telegram deep link "/start CODE"."""
     if isinstance(content, Command) and content.name.lower() in ("canbo", "can_bo"):
@@ -246,7 +253,7 @@ async def _interrupt(
         conversation.leave(state)
     else:
         state.clear()
-    return await wanted.open(ctx, state)
+    return await _open(wanted, ctx, state, content)
 
 
 async def _producer_move(ctx: HandlerContext, state: State, action: str, target: int) -> Turn:
@@ -303,7 +310,7 @@ async def _outside(
             return Turn([menu(ctx, ctx.t.gettext("You are already signed up."))], state)
         if not _allowed(wanted, ctx.profile):
             return Turn(_refusal(ctx), state)
-        return await wanted.open(ctx, state)
+        return await _open(wanted, ctx, state, content)
     if control is Control.HELP:
         return Turn(_help(ctx), state)
     if control is Control.MENU:

@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.telegram import CAPABILITIES as TELEGRAM
+from bot.db.models import Dossier
 from bot.engine import Engine
 from bot.i18n import translator
 from bot.messages import Reply
@@ -20,6 +23,7 @@ from handlers.ideas import IDEA
 from handlers.onboarding import ONBOARDING
 from ocop_rules import DossierKind, ProductGroup, Provider, dossier_requirements
 from tests.builders import Chat, idea_script, sign_up_script
+from tests.journeys import officer, producer_with_idea
 
 
 @pytest.fixture
@@ -43,6 +47,14 @@ async def test_a_name_question_keeps_asking_for_a_name(chat: Chat, typed: str) -
     assert "Bước" in reply  # the question again, after one short sentence
     summary = await chat.answer(sign_up_script(), until="_summary")
     assert typed not in summary
+
+
+async def test_skipping_a_needed_question_says_why_it_is_needed(chat: Chat) -> None:
+    await chat.say("xin chao", "co")
+    reply = await chat.say("bo qua")
+    assert "không bỏ qua được" in reply
+    assert "tên này in trên phiếu OCOP" in reply  # the reason, from the question's own help
+    assert await chat.where() == ("onboarding", "full_name")
 
 
 async def test_cancel_at_the_resume_prompt_keeps_the_answers(chat: Chat) -> None:
@@ -113,8 +125,12 @@ async def test_the_first_letters_of_a_longer_name_are_never_taken_silently(chat:
     await chat.say("xin chao")
     await chat.answer(sign_up_script(), until="commune")
     asked = await chat.say("Sop")
-    assert "1. Xã Sốp Cộp, tỉnh Sơn La" in asked
-    assert await chat.where() == ("onboarding", "commune")  # asked, not chosen
+    # Xốp, one letter off, or Sốp Cộp, by its first letters? Asked, never chosen.
+    assert "1. Xã Xốp, tỉnh Quảng Ngãi" in asked
+    assert "2. Xã Sốp Cộp, tỉnh Sơn La" in asked
+    assert await chat.where() == ("onboarding", "commune")
+    await chat.say("1")
+    assert await chat.where() == ("onboarding", "subject_type")
 
 
 @pytest.mark.parametrize(
@@ -145,19 +161,13 @@ async def test_a_commune_name_with_a_slip_finds_the_commune(chat: Chat) -> None:
     assert "Xã Xốp, tỉnh Quảng Ngãi" in summary
 
 
-# The commune officer's flows show, with each question, what the producer declared; their
-# own help per question is not written yet.
-OFFICERS_FLOWS = frozenset({"formcheck", "assess"})
-FLOWS = [
-    row.flow
-    for row in CONVERSATIONS.values()
-    if row.flow is not None and row.name not in OFFICERS_FLOWS
-]
+# Every flow of the registry, the commune officer's included.
+FLOWS = [row.flow for row in CONVERSATIONS.values() if row.flow is not None]
 
 
 def test_the_registry_flows_are_all_covered() -> None:
     names = {flow.name for flow in FLOWS}
-    assert {"onboarding", "idea", "facts", "language", "erase"} <= names
+    assert {"onboarding", "idea", "facts", "language", "erase", "formcheck", "assess"} <= names
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda flow: flow.name)
@@ -174,6 +184,41 @@ def test_every_question_of_every_flow_has_its_own_help(flow: Flow) -> None:
 def test_no_two_questions_share_a_help_text() -> None:
     helps = [step.help for flow in FLOWS for step in flow.steps]
     assert len(set(helps)) == len(helps)
+
+
+async def test_the_commune_officer_gets_help_written_for_the_question_at_hand(
+    engine_: Engine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await producer_with_idea(Chat(engine_, chat="producer"), "0912345678")
+    clerk = await officer(Chat(engine_, chat="officer"), sessionmaker)
+    async with sessionmaker() as session:
+        dossier_id = await session.scalar(select(Dossier.id))
+
+    await clerk.press(f"o:form:{dossier_id}")
+    assert await clerk.where() == ("formcheck", "fc_registration_form")
+    form = await clerk.say("tro giup")
+    assert "phiếu đăng ký (Mẫu 01)" in form
+    await clerk.say("du")
+    papers = {form.splitlines()[0]}
+    for _ in range(40):  # every paper's help is its own, then "đủ"
+        _, step = await clerk.where()
+        if step == "_summary":
+            break
+        helped = await clerk.say("tro giup")
+        assert helped.splitlines()[0] not in papers, step
+        papers.add(helped.splitlines()[0])
+        await clerk.say("du")
+    await clerk.say("luu")
+
+    await clerk.press(f"o:crit:{dossier_id}")
+    assert await clerk.where() == ("assess", "origin_commune_pct")
+    share = await clerk.say("tro giup")
+    assert "nguyên liệu" in share
+    assert "ví dụ: 70" in share  # what the commune verifies, and how to type it
+    await clerk.say("70")
+    province = await clerk.say("tro giup")
+    assert "ví dụ: 90" in province
+    assert await clerk.where() == ("assess", "origin_province_pct")
 
 
 @pytest.mark.parametrize("flow", FLOWS, ids=lambda flow: flow.name)

@@ -6,54 +6,79 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, DateTime, column, insert, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.alerts.sweep import sweep
 from bot.alerts.timing import AlertConfig
 from bot.db import schema
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.models import AlertSweep, Certificate, OutboxMessage, Person, Product, Subject
+from bot.db.models import AlertSweep, Certificate, OutboxMessage, Product, Subject
 from ocop_rules import ALERT_SCHEDULE, certificate_expiry
 
 TODAY = date(2027, 6, 1)
 NOW = datetime(2027, 6, 1, 1, 0, tzinfo=UTC)  # 08:00 in Việt Nam
 
 
-def _reminder(person: int, key: str, state: str, **payload: Any) -> OutboxMessage:
-    return OutboxMessage(
-        dedupe_key=key,
-        recipient_person_id=person,
-        kind="cert_expiry",
-        payload={"product": "Chè", "stars": 4, "expires_on": "2027-12-31", **payload},
-        due_at=NOW,
-        state=state,
+# The seed is written with the columns of revision 0007, not the models (which follow the
+# newest schema): later revisions add columns these tables did not have then.
+_AT = DateTime(timezone=True)
+_PEOPLE = table("people", column("id"), column("full_name"), column("language"),
+                column("role"), column("created_at", _AT))  # fmt: skip
+_OUTBOX = table(
+    "notification_outbox", column("dedupe_key"), column("recipient_person_id"), column("kind"),
+    column("payload", JSON), column("due_at", _AT), column("state"), column("attempts"),
+    column("created_at", _AT),
+)  # fmt: skip
+
+
+def _reminder(person: int, key: str, state: str, **payload: Any) -> dict[str, Any]:
+    return _row(
+        person,
+        key,
+        "cert_expiry",
+        {"product": "Chè", "stars": 4, "expires_on": "2027-12-31", **payload},
+        state,
     )
+
+
+def _row(person: int, key: str, kind: str, payload: dict[str, Any], state: str) -> dict[str, Any]:
+    return {
+        "dedupe_key": key, "recipient_person_id": person, "kind": kind, "payload": payload,
+        "due_at": NOW, "state": state, "attempts": 0, "created_at": NOW,
+    }  # fmt: skip
 
 
 async def _seed(session: AsyncSession) -> int:
     """A producer and an officer with reminders of the old schedule, in every state."""
-    producer, officer = Person(full_name="Lò Văn Nam"), Person(full_name="Hoa")
-    session.add_all([producer, officer])
-    await session.flush()
-    session.add_all(
+    await session.execute(
+        insert(_PEOPLE),
         [
-            _reminder(producer.id, "old-90", "pending", days_before=90),
-            _reminder(producer.id, "old-30-legal", "pending", days_before=30, legal=True),
-            _reminder(officer.id, "old-30-officer", "pending", days_before=30, audience="officer"),
-            _reminder(producer.id, "old-7", "pending", days_before=7),
-            _reminder(producer.id, "shared-180", "pending", days_before=180),
-            _reminder(producer.id, "sent-30", "sent", days_before=30, legal=True),
-            OutboxMessage(
-                dedupe_key="round",
-                recipient_person_id=producer.id,
-                kind="round_deadline",
-                payload={"round": "Đợt 1", "days_before": 30, "deadline": "2027-06-30"},
-                due_at=NOW,
-            ),
-        ]
+            {
+                "id": 1,
+                "full_name": "Lò Văn Nam",
+                "language": "vi",
+                "role": "producer",
+                "created_at": NOW,
+            },
+            {"id": 2, "full_name": "Hoa", "language": "vi", "role": "officer", "created_at": NOW},
+        ],
     )
-    return producer.id
+    producer, officer = 1, 2
+    round_payload = {"round": "Đợt 1", "days_before": 30, "deadline": "2027-06-30"}
+    await session.execute(
+        insert(_OUTBOX),
+        [
+            _reminder(producer, "old-90", "pending", days_before=90),
+            _reminder(producer, "old-30-legal", "pending", days_before=30, legal=True),
+            _reminder(officer, "old-30-officer", "pending", days_before=30, audience="officer"),
+            _reminder(producer, "old-7", "pending", days_before=7),
+            _reminder(producer, "shared-180", "pending", days_before=180),
+            _reminder(producer, "sent-30", "sent", days_before=30, legal=True),
+            _row(producer, "round", "round_deadline", round_payload, "pending"),
+        ],
+    )
+    return producer
 
 
 async def test_pending_reminders_of_the_old_schedule_are_dropped_and_the_new_one_follows(
@@ -69,6 +94,7 @@ async def test_pending_reminders_of_the_old_schedule_are_dropped_and_the_new_one
         async with sessionmaker() as session:
             kept = set(await session.scalars(select(OutboxMessage.dedupe_key)))
         assert kept == {"shared-180", "sent-30", "round"}
+        await schema.upgrade(engine)  # the models below follow the newest schema
 
         # An existing certificate: its window's last week starts tomorrow (127 days before).
         expires = TODAY + timedelta(days=128)

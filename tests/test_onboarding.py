@@ -237,3 +237,47 @@ async def test_the_consent_question_names_the_oa_and_its_template_messages(chat:
     first = await chat.say("xin chao")
     assert "tin nhắn Zalo từ Official Account (OA) của tỉnh" in first
     assert "tin nhắn mẫu gửi tới số điện thoại" in first
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "name"),
+    [
+        ("htx mat ong Xop", "cooperative", "HTX mat ong Xop"),
+        ("1 HTX Mật ong Xốp", "cooperative", "HTX Mật ong Xốp"),
+        ("hop tac xa Mat ong Xop", "cooperative", "hop tac xa Mat ong Xop"),
+        ("to hop tac Che Xop", "cooperative_group", "to hop tac Che Xop"),
+        ("cong ty TNHH Minh Phat", "enterprise", "cong ty TNHH Minh Phat"),
+        ("dn Minh Phat", "enterprise", "DN Minh Phat"),
+        ("3 Cong ty Minh Phat", "enterprise", "Cong ty Minh Phat"),
+    ],
+)
+async def test_an_organisation_typed_with_its_name_is_signed_up_in_that_message(
+    chat: Chat,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    typed: str,
+    kind: str,
+    name: str,
+) -> None:
+    await chat.say("xin chao", "co", "Nguyen Van A", "0912345678", "xa xop")
+    asked = await chat.say(typed)
+    assert "Cảm ơn Nguyen Van A" in asked
+    assert name in asked
+    async with sessionmaker() as session:
+        subject = (await session.execute(select(Subject))).scalar_one()
+    assert (subject.subject_type, subject.name) == (kind, name)
+
+
+@pytest.mark.parametrize("typed", ["htx 12345", "cong ty khong co"])
+async def test_a_kind_typed_with_no_name_asks_the_name(chat: Chat, typed: str) -> None:
+    await chat.say("xin chao", "co", "Nguyen Van A", "0912345678", "xa xop")
+    await chat.say(typed)
+    assert await chat.where() == ("onboarding", "subject_name")
+    done = await chat.say("HTX Mat ong Xop")
+    assert "HTX Mat ong Xop" in done
+
+
+@pytest.mark.parametrize("typed", ["ho kinh doanh Lo Thi Lan", "5 Lo Thi Lan"])
+async def test_a_household_with_words_after_its_kind_is_asked_again(chat: Chat, typed: str) -> None:
+    await chat.say("xin chao", "co", "Nguyen Van A", "0912345678", "xa xop")
+    await chat.say(typed)
+    assert await chat.where() == ("onboarding", "subject_type")

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import ConversationSession, Dossier
+from bot.db.models import ConversationSession, Dossier, Subject
 from bot.engine import Engine
 from bot.messages import Channel
 from tests.builders import Chat, Clock, facts_script
@@ -166,15 +166,16 @@ class Counted:
 MESSAGE_BUDGET = 12
 
 
-async def first_contact_to_idea(person: Person) -> int:
+async def first_contact_to_idea(person: Person, kind: str = "ho kinh doanh") -> int:
     """From "xin chào" to a registered idea, typed without accents, numbers for lists; the
-    number of messages it took."""
+    number of messages it took. ``kind``: the answer to the kind of producer (a
+    cooperative or company types its name with it)."""
     counted = Counted(person)
     consent = await counted.say("xin chao")
     assert "Bước 1/5" in consent
     for typed in ("dong y", "Lo Thi Lan", "0987654321", "xop"):
         await counted.say(typed)
-    signed = await counted.say("ho kinh doanh")
+    signed = await counted.say(kind)
     assert "Cảm ơn Lo Thi Lan" in signed
     asked = await counted.say(number_of(signed, "Đăng ký ý tưởng"))
     assert "Bước 1/4" in asked
@@ -328,6 +329,21 @@ async def test_a_producer_and_an_officer_go_all_the_way_on_zalo(
     assert "Telegram" not in every
 
 
+async def test_a_cooperative_reaches_a_registered_idea_within_the_budget_on_zalo(
+    zalo_server: tuple[ZaloStandIn, httpx.AsyncClient],
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, http = zalo_server
+    coop = ZaloUser(http, stand_in, sessionmaker, "zalo-coop")
+    assert await first_contact_to_idea(coop, "htx mat ong Xop") <= MESSAGE_BUDGET
+    assert "HTX mat ong Xop" in "\n".join(coop.said)  # repeated back at the end of sign-up
+    async with sessionmaker() as session:
+        (subject,) = (await session.execute(select(Subject.subject_type, Subject.name))).all()
+        dossiers = (await session.scalars(select(Dossier.id))).all()
+    assert tuple(subject) == ("cooperative", "HTX mat ong Xop")  # the name as typed
+    assert len(dossiers) == 1
+
+
 # --- the same on the console ------------------------------------------------------------------
 
 
@@ -364,5 +380,16 @@ async def test_first_contact_to_a_registered_idea_within_the_budget_on_the_conso
     engine = Engine(sessionmaker, clock=Clock(datetime.now(UTC)))
     newcomer = Chat(engine, chat="console-newcomer")
     assert await first_contact_to_idea(ConsoleUser(newcomer)) <= MESSAGE_BUDGET
+    counters = [c for text in newcomer.transcript for c in re.findall(r"Bước \d+/\d+", text)]
+    assert counters == [f"Bước {n}/5" for n in range(1, 6)] + [f"Bước {n}/4" for n in range(1, 5)]
+
+
+@pytest.mark.parametrize("kind", ["htx mat ong Xop", "1 HTX Mat ong Xop", "cong ty Minh Phat"])
+async def test_an_organisation_reaches_a_registered_idea_within_the_budget_on_the_console(
+    sessionmaker: async_sessionmaker[AsyncSession], kind: str
+) -> None:
+    engine = Engine(sessionmaker, clock=Clock(datetime.now(UTC)))
+    newcomer = Chat(engine, chat="console-coop")
+    assert await first_contact_to_idea(ConsoleUser(newcomer), kind) <= MESSAGE_BUDGET
     counters = [c for text in newcomer.transcript for c in re.findall(r"Bước \d+/\d+", text)]
     assert counters == [f"Bước {n}/5" for n in range(1, 6)] + [f"Bước {n}/4" for n in range(1, 5)]

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.admin.accounts import Staff
 from bot.admin.scope import Scope
 from bot.admin.service import scoped_dossier
+from bot.certificate_states import end_extension
 from bot.db.models import (
     AuditEntry,
     Certificate,
@@ -333,6 +334,7 @@ async def publish_result(
     _move(session, staff, dossier, DossierStatus.SCORED, now)
     if target is not DossierStatus.SCORED:
         _move(session, staff, dossier, target, now)
+    await _end_extension(session, dossier, today)
     _audit(
         session,
         staff,
@@ -408,6 +410,7 @@ async def record_central_result(
     _move(session, staff, dossier, DossierStatus.SCORED, now)
     if target is not DossierStatus.SCORED:
         _move(session, staff, dossier, target, now)
+    await _end_extension(session, dossier, today)
     _audit(
         session,
         staff,
@@ -461,6 +464,15 @@ def _certifying_level(result: EvaluationResult) -> str:
     if result.stars == 5 and result.evaluated_at_level != Level.CENTRAL.value:
         raise DecisionError("Chỉ cấp Trung ương đánh giá và công nhận sản phẩm 5 sao.")
     return result.certifying_level
+
+
+async def _end_extension(session: AsyncSession, dossier: Dossier, today: date) -> None:
+    """A re-evaluation closed without a certificate ends the Điều 12.3 extension of the
+    certificate it would have renewed."""
+    if dossier.certificate_id is not None:
+        renewed = await session.get(Certificate, dossier.certificate_id, with_for_update=True)
+        if renewed is not None:
+            end_extension(renewed, dossier, today=today)
 
 
 async def _scores(session: AsyncSession, dossier_id: int) -> list[CouncilScore]:

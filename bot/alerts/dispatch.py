@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.error import BadRequest
 
@@ -104,24 +104,116 @@ class Pacer:
 
     rate: float
     per_chat: float
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _next: float = 0.0
     _chats: dict[str, float] = field(default_factory=dict)
 
     def hold(self, seconds: float) -> None:
         """Send nothing for ``seconds``: the platform answered a rate limit (replies to
         people who wrote go on; bulk sends are the ones to slow down)."""
-        self._next = max(self._next, time.monotonic() + seconds)
+        self._next = max(self._next, self.clock() + seconds)
+
+    def free_at(self) -> float:
+        """When the overall budget next allows a send (on :attr:`clock`)."""
+        return self._next
 
     async def wait(self, chat: str) -> None:
         """Sleep until sending to ``chat`` keeps both limits."""
-        now = time.monotonic()
+        now = self.clock()
         at = max(now, self._next, self._chats.get(chat, 0.0))
         self._next = at + 1 / self.rate
         self._chats[chat] = at + self.per_chat
         if len(self._chats) > 10_000:
             self._chats = {k: v for k, v in self._chats.items() if v > now}
         if at > now:
-            await asyncio.sleep(at - now)
+            await self.sleep(at - now)
+
+
+# Each platform's budget for bulk sends, in messages per second. Telegram documents about 30
+# per second per bot for bulk sends and about 1 per second per chat (its Bots FAQ); the Zalo
+# Bot Platform and the Zalo OA publish no number (a 429, or the OA's -32, means "back off"), so
+# they get a conservative 5 per second each, template messages (the OA's other endpoint)
+# their own 5. Keys are the first part of a pacing key: a channel, or "template".
+ZALO_SEND_RATE = 5.0
+TEMPLATE_LANE = "template"
+# After a look for rows of the free channels found none, how long (seconds) the dispatcher
+# waits for the busy ones without looking again: that look passes over the busy channels'
+# backlog, so it is done at most this often for the same busy set, not before every send.
+RECHECK_OTHERS = 1.0
+
+
+@dataclass
+class ChannelPacers:
+    """One :class:`Pacer` per channel, so a backlog on one platform never slows the others.
+
+    A key is ``"<channel>:<chat>"``; its channel picks the lane, and a channel without a lane
+    of its own shares ``default``. The dispatcher asks which lanes are :meth:`busy` and claims
+    only rows for the others meanwhile; a platform's rate limit (``hold``) pauses every lane,
+    as it did with one budget."""
+
+    default: Pacer
+    lanes: dict[str, Pacer] = field(default_factory=dict)
+    _others_idle: dict[frozenset[str], float] = field(default_factory=dict)
+
+    @classmethod
+    def for_config(
+        cls,
+        config: AlertConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> ChannelPacers:
+        """The documented (or conservative) rate of each platform, one message per
+        ``config.per_chat_interval`` to a chat; Telegram's rate is ``config.send_rate``."""
+        rates = {
+            Channel.TELEGRAM.value: config.send_rate,
+            Channel.ZALO.value: ZALO_SEND_RATE,
+            Channel.ZALO_OA.value: ZALO_SEND_RATE,
+            TEMPLATE_LANE: ZALO_SEND_RATE,
+        }
+        lanes = {
+            lane: Pacer(rate, config.per_chat_interval, clock=clock, sleep=sleep)
+            for lane, rate in rates.items()
+        }
+        default = Pacer(config.send_rate, config.per_chat_interval, clock=clock, sleep=sleep)
+        return cls(default, lanes)
+
+    def lane(self, key: str) -> Pacer:
+        """The pacer of the channel ``key`` starts with."""
+        return self.lanes.get(key.partition(":")[0], self.default)
+
+    def hold(self, seconds: float) -> None:
+        """Send nothing on any channel for ``seconds`` (see :meth:`Pacer.hold`)."""
+        for pacer in (self.default, *self.lanes.values()):
+            pacer.hold(seconds)
+
+    async def wait(self, key: str) -> None:
+        """Sleep until sending by ``key`` keeps its channel's limits."""
+        await self.lane(key).wait(key)
+
+    def busy(self) -> frozenset[str]:
+        """The channels whose own budget allows no send right now."""
+        return frozenset(
+            channel
+            for channel, pacer in self.lanes.items()
+            if channel != TEMPLATE_LANE and pacer.free_at() > pacer.clock()
+        )
+
+    def others_idle(self, busy: frozenset[str]) -> bool:
+        """Whether a recent look found nothing due for the channels not in ``busy``."""
+        return self._others_idle.get(busy, float("-inf")) > self.default.clock()
+
+    def note_others_idle(self, busy: frozenset[str]) -> None:
+        """Nothing is due for the channels not in ``busy``: do not look again for a while."""
+        self._others_idle[busy] = self.default.clock() + RECHECK_OTHERS
+
+    async def until_free(self) -> None:
+        """Sleep until the first busy channel may send again."""
+        busy = [self.lanes[channel] for channel in self.busy()]
+        if busy:
+            first = min(busy, key=Pacer.free_at)
+            await first.sleep(max(first.free_at() - first.clock(), 0.0))
 
 
 @dataclass
@@ -132,14 +224,18 @@ class Dispatcher:
     senders: dict[Channel, Sender]
     config: AlertConfig = field(default_factory=AlertConfig)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    pacer: Pacer | None = None
+    # One budget for every channel (a Pacer), or one per channel; None: each platform's rate.
+    pacer: Pacer | ChannelPacers | None = None
     # The delivery plan across routes (bot.oa_delivery); None: the person's latest account.
     routes: AlertRoutes | None = None
 
     def __post_init__(self) -> None:
         self.gate = write_gate(self.sessionmaker.kw["bind"])
         if self.pacer is None:
-            self.pacer = Pacer(self.config.send_rate, self.config.per_chat_interval)
+            self.pacer = ChannelPacers.for_config(self.config)
+        self.pacers = (
+            self.pacer if isinstance(self.pacer, ChannelPacers) else ChannelPacers(self.pacer)
+        )
         self._postgres = self.sessionmaker.kw["bind"].dialect.name == "postgresql"
 
     async def run_once(self, limit: int | None = None) -> DispatchReport:
@@ -148,14 +244,26 @@ class Dispatcher:
         while limit is None or report.handled < limit:
             now = self.clock()
             quiet = self.config.quiet.contains(now, self.config.timezone)
-            claim = await self._claim(now, urgent_only=quiet)
+            busy = self.pacers.busy()
+            if busy and self.pacers.others_idle(busy):
+                await self.pacers.until_free()
+                continue
+            claim = await self._claim(now, urgent_only=quiet, busy=busy)
             if claim is None:
-                break
+                if not busy:
+                    break
+                self.pacers.note_others_idle(busy)
+                await self.pacers.until_free()  # rows may wait for a busy channel
+                continue
             await self._deliver(claim, report)
         return report
 
-    async def _claim(self, now: datetime, *, urgent_only: bool) -> _Claim | None:
-        """Take the oldest due row; in quiet hours only a kind someone is waiting for."""
+    async def _claim(
+        self, now: datetime, *, urgent_only: bool, busy: frozenset[str] = frozenset()
+    ) -> _Claim | None:
+        """Take the oldest due row; in quiet hours only a kind someone is waiting for; none
+        whose recipient is reached on a ``busy`` channel (it waits for its channel's budget
+        while the others' rows go out)."""
         due = func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.due_at)
         query = (
             select(OutboxMessage)
@@ -166,6 +274,17 @@ class Dispatcher:
         )
         if urgent_only:
             query = query.where(OutboxMessage.kind.in_(URGENT_KINDS))
+        if busy:
+            reached_on = (
+                select(ChannelAccount.channel)
+                .where(ChannelAccount.person_id == OutboxMessage.recipient_person_id)
+                .where(ChannelAccount.reachable.is_(True))
+                .order_by(ChannelAccount.id.desc())
+                .limit(1)
+                .correlate(OutboxMessage)
+                .scalar_subquery()
+            )
+            query = query.where(or_(reached_on.is_(None), reached_on.not_in(sorted(busy))))
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
         async with write_transaction(self.sessionmaker, self.gate) as session:
@@ -257,8 +376,7 @@ class Dispatcher:
             return
         try:
             for message in messages:
-                assert self.pacer is not None  # noqa: S101 - set in __post_init__
-                await self.pacer.wait(f"{channel.value}:{chat}")
+                await self.pacers.wait(f"{channel.value}:{chat}")
                 await sender.send(chat, message)
         except ChatUnreachableError:
             report.skipped += 1
@@ -309,10 +427,9 @@ class Dispatcher:
 
     async def _send_leg(self, claim: _Claim, leg: Leg) -> Outbound | None:
         """Send the alert by ``leg``; the message whose options the chat keeps, if any."""
-        assert self.pacer is not None  # noqa: S101 - set in __post_init__
         if leg.route is Route.OA_TEMPLATE:
             assert self.routes is not None  # noqa: S101 - a template leg is planned by it
-            await self.pacer.wait(f"template:{leg.address}")
+            await self.pacers.wait(f"{TEMPLATE_LANE}:{leg.address}")
             await self.routes.send_template(
                 self.sessionmaker,
                 leg=leg,
@@ -325,7 +442,7 @@ class Dispatcher:
         sender = self.senders[Channel(leg.route.value)]
         messages, offered = self._messages(claim, sender)
         for message in messages:
-            await self.pacer.wait(f"{leg.route.value}:{leg.address}")
+            await self.pacers.wait(f"{leg.route.value}:{leg.address}")
             await sender.send(leg.address, message)
         return offered
 

@@ -6,7 +6,7 @@ can stop and resume on any channel; the total and star band are kept when it is 
 for the officer's card and the province's pages and exports.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 
 from collections.abc import Sequence

@@ -5,7 +5,7 @@ commune's entries; entries written before this revision get their places from th
 dossier, product, invite or round, and a province clerk's other entries their province.
 
 Revision ID: 0015
-Revises: 0018
+Revises: 0014
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0018"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 follower's messaging window, and the route each alert went out by.
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,7 +26,7 @@ from bot.db.models import OfficerQuestion, OutboxMessage
 from bot.engine import Engine
 from bot.messages import Channel as Ch
 from bot.messages import FileKind, FileReceived
-from tests.admin.conftest import Seeded, csrf, login
+from tests.admin.conftest import SON_HA, Seeded, csrf, login
 from tests.builders import Chat, Clock, idea_script
 from tests.journeys import invite_code, signed_up
 from tests.standins import ZALO_TOKEN, TelegramStandIn, ZaloStandIn, serve
@@ -258,3 +258,68 @@ async def test_an_officer_picks_one_of_several_questions_by_its_number(
 )
 def test_a_question_is_late_after_two_working_days(asked_on: date, today: date, late: bool) -> None:
     assert questions.overdue(asked_on, today) is late
+
+
+async def test_an_officer_answers_in_one_line_on_zalo(
+    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], seeded: Seeded
+) -> None:
+    officer = Chat(bot.engine, chat="zalo-officer", channel=Ch.ZALO, capabilities=ZALO)
+    await officer.say(f"/canbo {await invite_code(sessionmaker, at=bot.clock.now)}")
+    assert "cán bộ" in officer.last_text
+    farmer = await signed_up(bot.producer(), "0912345678")
+    await farmer.say("hoi can bo")
+    await farmer.say(QUESTION)
+    async with sessionmaker() as session, session.begin():
+        mine = (await session.scalars(select(OfficerQuestion))).one()
+        elsewhere = OfficerQuestion(
+            commune_code=SON_HA, province_code="51", routed_to="province", body="Hoi o Son Ha"
+        )
+        session.add(elsewhere)
+    await bot.dispatcher.run_once()
+    sent_before = len(bot.zalo.texts("zalo-nam"))
+
+    refused = await officer.say(f"/traloi {elsewhere.id} Da, xa se goi lai.")
+    assert f"Câu hỏi #{elsewhere.id} không nằm trong các câu hỏi của xã" in refused, refused
+    asked = await officer.say(f"/traloi {mine.id}")  # the number alone: its answer is asked
+    assert QUESTION in asked
+    assert "gõ câu trả lời" in asked, asked
+    # The one line also works in the middle of that question.
+    done = await officer.say(f"/traloi {mine.id} Dạ, anh mang bản sao đến xã nhé")
+    assert "đã được gửi" in done, done
+    await bot.dispatcher.run_once()
+    received = bot.zalo.texts("zalo-nam")[sent_before:]
+    assert len(received) == 1
+    assert "Dạ, anh mang bản sao đến xã nhé" in received[0]
+    assert QUESTION in received[0]
+    async with sessionmaker() as session:
+        other = await session.get_one(OfficerQuestion, elsewhere.id)
+    assert other.answer is None
+    again = await officer.say(f"/traloi {mine.id} Lần nữa")
+    assert f"Câu hỏi #{mine.id} không nằm" in again  # answered already: no second answer
+    # Without arguments, /traloi keeps its two steps.
+    assert "Không có câu hỏi nào" in await officer.say("/traloi")
+
+
+async def test_the_dossier_page_links_to_the_questions_about_it(
+    bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], admin_url: str, seeded: Seeded
+) -> None:
+    await officer_of_xop(bot, sessionmaker)
+    farmer = await signed_up(bot.producer(), "0912345678")
+    await farmer.say("/dangky")
+    await farmer.answer(idea_script())
+    await farmer.say("hoi can bo")
+    await farmer.say("1")  # about the honey dossier
+    await farmer.say(QUESTION)
+    async with sessionmaker() as session:
+        question = (await session.scalars(select(OfficerQuestion))).one()
+    assert question.dossier_id is not None
+    clerk = await login(admin_url, "xaxop")
+    page = (await clerk.get(f"/admin/dossiers/{question.dossier_id}")).text
+    link = f'href="/admin/inbox?dossier={question.dossier_id}"'
+    assert link in page
+    listed = (await clerk.get("/admin/inbox", params={"dossier": question.dossier_id})).text
+    assert QUESTION in listed
+    elsewhere = (await clerk.get(f"/admin/dossiers/{seeded.xop}")).text
+    assert f'href="/admin/inbox?dossier={seeded.xop}"' in elsewhere
+    assert QUESTION not in (await clerk.get(f"/admin/inbox?dossier={seeded.xop}")).text
+    await clerk.aclose()

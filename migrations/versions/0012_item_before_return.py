@@ -4,7 +4,7 @@ When the commune sends a dossier back, the producer may change the items it flag
 officer then sees each change as old → new. The old answer is kept here at the first change
 and cleared by the officer's next check of the form.
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """Announcements to a segment, and producers' questions to their commune officer.
 
-Revision ID: 0016
-Revises: 0013
+Revision ID: 0013
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0013"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Events of a chat received and not yet applied, in their platform's order, so several
 processes on one database apply a chat's events in that order (``bot.engine``).
 
-Revision ID: 0018
-Revises: 0016
+Revision ID: 0014
+Revises: 0013
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0016"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

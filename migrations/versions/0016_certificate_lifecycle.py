@@ -5,7 +5,7 @@ superseded them after a re-evaluation or upgrade, and a Điều 12.3 extension; 
 result records the published decision (number, date, signer), before which its scores are a
 draft.
 
-Revision ID: 0012
+Revision ID: 0016
 Revises: 0015
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """The Zalo OA's templates mapped per alert kind on the admin page, each template message
 tried (for the page's counts and the quota Zalo reported), and the OA's name.
 
-Revision ID: 0020
+Revision ID: 0018
 Revises: 0017
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
