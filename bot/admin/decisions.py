@@ -287,6 +287,24 @@ def _outcome_status(routing: Routing) -> DossierStatus:
     return DossierStatus.SCORED
 
 
+async def _settle(
+    session: AsyncSession,
+    staff: Staff,
+    dossier: Dossier,
+    routing: Routing,
+    today: date,
+    now: datetime,
+) -> DossierStatus:
+    """Move a dossier whose result was just recorded to where that result sends it (through
+    SCORED, so the history shows the decision), and end any Điều 12.3 extension it carried."""
+    target = _outcome_status(routing)
+    _move(session, staff, dossier, DossierStatus.SCORED, now)
+    if target is not DossierStatus.SCORED:
+        _move(session, staff, dossier, target, now)
+    await _end_extension(session, dossier, today)
+    return target
+
+
 async def publish_result(
     session: AsyncSession,
     staff: Staff,
@@ -330,11 +348,7 @@ async def publish_result(
         decision=decision,
         now=now,
     )
-    target = _outcome_status(routing)
-    _move(session, staff, dossier, DossierStatus.SCORED, now)
-    if target is not DossierStatus.SCORED:
-        _move(session, staff, dossier, target, now)
-    await _end_extension(session, dossier, today)
+    target = await _settle(session, staff, dossier, routing, today, now)
     _audit(
         session,
         staff,
@@ -406,11 +420,7 @@ async def record_central_result(
         decision=decision,
         now=now,
     )
-    target = _outcome_status(routing)
-    _move(session, staff, dossier, DossierStatus.SCORED, now)
-    if target is not DossierStatus.SCORED:
-        _move(session, staff, dossier, target, now)
-    await _end_extension(session, dossier, today)
+    target = await _settle(session, staff, dossier, routing, today, now)
     _audit(
         session,
         staff,
