@@ -19,8 +19,10 @@ from typing import Any
 from bot.messages import Outbound, Reply
 from handlers.conversation import Choice, Data, Flow, Kind, Step
 from handlers.i18n import N_
+from handlers.parsing import NO_WORDS, YES_WORDS
 from handlers.ports import HandlerContext, NewIdea
 from handlers.set_words import find_sets, group_named
+from handlers.textmatch import words_key
 from ocop_rules import (
     IDEA_FIELDS,
     FieldType,
@@ -123,13 +125,39 @@ def _name_names_a_set(data: Data) -> bool:
     return bool(find_sets(str(data.get("product_name", ""))))
 
 
+NAME_STEP = "product_name"
+# What people say that is not a product's name: greetings, thanks, a yes or a no.
+_PLEASANTRIES = ("xin chao", "chao", "hello", "hi", "cam on", "thank", "thanks", "tam biet")
+
+
+# Words of a sentence asking to register ("tôi muốn đăng ký sản phẩm mật ong"), not a name.
+_ASKING = ("dang ky", "y tuong", "muon", "toi")
+
+
+def could_be_a_product_name(text: str) -> bool:
+    """Whether a message sent where a product's name is invited (right after sign-up, the
+    menu also shown) is one, rather than a greeting, thanks, a yes or a request."""
+    key = words_key(text)
+    if sum(c.isalpha() for c in key) < 2 or key in YES_WORDS or key in NO_WORDS:
+        return False
+    if asks_to_register(text):
+        return False
+    return not any(key == word or key.startswith(f"{word} ") for word in _PLEASANTRIES)
+
+
+def asks_to_register(text: str) -> bool:
+    """Whether the message says, in a sentence, that the person wants to register."""
+    words = f" {words_key(text)} "
+    return any(f" {word} " in words for word in _ASKING)
+
+
 # The set's questions are one counted question: the words, the short list they find, and
 # only when nothing fits, the group and its sets.
 SET_QUESTION = "product_set"
 
 STEPS: dict[str, Step] = {
-    "product_name": Step(
-        "product_name",
+    NAME_STEP: Step(
+        NAME_STEP,
         N_("What is the product called? For example: Mật ong rừng Xốp"),
         label=N_("Product name"),
         max_length=150,

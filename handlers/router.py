@@ -22,7 +22,17 @@ from bot.messages import (
     Reply,
     Text,
 )
-from handlers import claiming, conversation, linking, notices, offers, officer, renewal, returns
+from handlers import (
+    claiming,
+    conversation,
+    ideas,
+    linking,
+    notices,
+    offers,
+    officer,
+    renewal,
+    returns,
+)
 from handlers.conversation import Control, State, Turn, control_of
 from handlers.data_rights import wipe
 from handlers.features import (
@@ -43,6 +53,10 @@ from handlers.unsupported import UNREADABLE_KINDS, answer_unreadable
 
 PLAIN_INVITE = re.compile(r"can ?bo[\s:]+([a-z0-9]{3,6}[\s-]?[a-z0-9]{3,6})")
 REGISTRATION_CODE = re.compile(r"\s*OCOP-\d{1,3}-\d{4}-\d{1,10}\s*", re.IGNORECASE)
+
+# Set when sign-up ends and read by the next message only: the menu then invites the
+# product's name, and a name typed there starts the idea's registration with it.
+NAME_INVITED = "_name_invited"
 
 
 def _allowed(feature: Feature, profile: Profile | None) -> bool:
@@ -155,6 +169,9 @@ def _current(ctx: HandlerContext, state: State) -> Conversation | None:
 
 
 async def _route(ctx: HandlerContext, state: State, content: Content) -> Turn:
+    invited = bool(state.data.get(NAME_INVITED))
+    if invited:  # for this message only
+        state.data = {k: v for k, v in state.data.items() if k != NAME_INVITED}
     code = _invite_code(content)
     if code is not None and (state.flow is None or not isinstance(content, Text)):
         if state.flow is not None:
@@ -183,7 +200,7 @@ async def _route(ctx: HandlerContext, state: State, content: Content) -> Turn:
         if wanted is not None or (from_notice and isinstance(content, ChoicePicked)):
             return await _interrupt(ctx, state, current, content, wanted)
         return await _advance(ctx, state, current, content, control)
-    return await _outside(ctx, state, content, control)
+    return await _outside(ctx, state, content, control, invited=invited)
 
 
 async def _advance(
@@ -208,6 +225,8 @@ async def _advance(
         claim = await claiming.offer(ctx, turn.state)
         if claim is not None:
             return Turn([*turn.replies, *claim.replies], claim.state, changes=turn.changes)
+        if ctx.profile is not None:
+            return _signed_up(ctx, turn)
     if turn.changes.signed_out:
         wipe(turn.state)
         return turn
@@ -218,6 +237,33 @@ async def _advance(
     ):
         turn.replies.append(menu(ctx))
     return turn
+
+
+def _signed_up(ctx: HandlerContext, turn: Turn) -> Turn:
+    """Sign-up done: the menu, inviting the first product's name straight away — the one
+    message most people send next would otherwise be the menu's number for it."""
+    lead = ctx.t.gettext(
+        "To register a product idea, type the product's name now, for example: Mật ong rừng Xốp."
+    )
+    turn.replies.append(menu(ctx, lead))
+    turn.state.data = {**turn.state.data, NAME_INVITED: True}
+    return turn
+
+
+async def _named_after_sign_up(ctx: HandlerContext, state: State, text: Text) -> Turn | None:
+    """The product's name typed right after sign-up: the idea's registration, already past
+    its first question; a sentence asking to register opens it at that question. ``None``
+    when the text is neither (a greeting, "ok")."""
+    idea = BY_NAME[ideas.IDEA.name]
+    if ideas.asks_to_register(text.text):
+        return await idea.open(ctx, state)  # "tôi muốn đăng ký…": the name is asked
+    if not ideas.could_be_a_product_name(text.text):
+        return None
+    opened = await idea.open(ctx, state)
+    current = _current(ctx, opened.state)
+    if current is None or opened.state.step != ideas.NAME_STEP:
+        return opened  # a draft to resume: its own question comes first
+    return await _advance(ctx, opened.state, current, text, None)
 
 
 async def _interrupt(
@@ -282,9 +328,15 @@ def _refusal(ctx: HandlerContext) -> list[Outbound]:
 
 
 async def _outside(
-    ctx: HandlerContext, state: State, content: Content, control: Control | None
+    ctx: HandlerContext,
+    state: State,
+    content: Content,
+    control: Control | None,
+    *,
+    invited: bool = False,
 ) -> Turn:
-    """A message when the chat is in no conversation."""
+    """A message when the chat is in no conversation; ``invited``: the one right after
+    sign-up, which may be the first product's name."""
     wanted = feature_for(content)
     if ctx.profile is None:
         if wanted is not None and wanted.audience in (Audience.ANYONE, Audience.GUEST):
@@ -315,6 +367,10 @@ async def _outside(
         return Turn(_help(ctx), state)
     if control is Control.MENU:
         return Turn([menu(ctx)], state)
+    if invited and isinstance(content, Text) and not officer.is_officer(ctx.profile):
+        named = await _named_after_sign_up(ctx, state, content)
+        if named is not None:
+            return named
     if isinstance(content, ChoicePicked):
         lead = ctx.t.gettext("That choice is from an earlier message.")
     else:

@@ -24,6 +24,7 @@ from handlers.onboarding import ONBOARDING
 from ocop_rules import DossierKind, ProductGroup, Provider, dossier_requirements
 from tests.builders import Chat, idea_script, sign_up_script
 from tests.journeys import officer, producer_with_idea
+from tests.test_zalo_journeys import number_of
 
 
 @pytest.fixture
@@ -264,3 +265,46 @@ def test_the_step_counter_has_one_total_whatever_the_answers(flow: Flow) -> None
         )
     }
     assert totals == {5 if flow is ONBOARDING else 4}
+
+
+# --- the product's name, invited by the menu that ends sign-up ----------------------------
+
+
+async def test_a_product_name_typed_right_after_sign_up_starts_its_registration(
+    chat: Chat,
+) -> None:
+    signed = await chat.sign_up()
+    assert "gõ luôn tên sản phẩm" in signed
+    asked = await chat.say("Mat ong rung Xop")
+    assert await chat.where() == ("idea", "product_set")
+    assert "Bước 2/4" in asked
+
+
+@pytest.mark.parametrize("typed", ["cam on", "Cảm ơn em nhé", "ok", "vang", "xin chao", "?"])
+async def test_thanks_or_a_yes_right_after_sign_up_is_not_taken_for_a_product_name(
+    chat: Chat, typed: str
+) -> None:
+    await chat.sign_up()
+    await chat.say(typed)
+    assert await chat.where() == (None, None)
+
+
+async def test_only_the_first_message_after_sign_up_can_be_the_product_name(chat: Chat) -> None:
+    await chat.sign_up()
+    await chat.say("tro giup")
+    await chat.say("Mat ong rung Xop")
+    assert await chat.where() == (None, None)  # not understood: the menu, no registration
+
+
+async def test_the_menu_after_sign_up_still_opens_the_idea_by_its_number(chat: Chat) -> None:
+    signed = await chat.sign_up()
+    await chat.say(number_of(signed, "Đăng ký ý tưởng"))
+    assert await chat.where() == ("idea", "product_name")
+
+
+async def test_a_sentence_asking_to_register_right_after_sign_up_asks_the_name(
+    chat: Chat,
+) -> None:
+    await chat.sign_up()
+    await chat.say("toi muon dang ky san pham mat ong")
+    assert await chat.where() == ("idea", "product_name")  # the sentence is not the name
