@@ -126,8 +126,11 @@ def _name_names_a_set(data: Data) -> bool:
 
 
 NAME_STEP = "product_name"
-# What people say that is not a product's name: greetings, thanks, a yes or a no.
-_PLEASANTRIES = ("xin chao", "chao", "hello", "hi", "cam on", "thank", "thanks", "tam biet")
+# What people say that is not a product's name: greetings and thanks (with whatever follows:
+# "cảm ơn em nhé"), and alone, the words of the bot's own lists ("Lưu", "Xong") sent once too
+# often. Alone only, as "sữa", "cháo" and "chè" also begin products' names.
+_NOT_NAMES_BEGINNING = ("xin chao", "chao ban", "chao em", "chao anh", "chao chi", "cam on")
+_NOT_NAMES = frozenset({"chao", "hello", "hi", "thanks", "tam biet", "luu", "xong", "sua", "giu"})
 
 
 # Words of a sentence asking to register ("tôi muốn đăng ký sản phẩm mật ong"), not a name.
@@ -142,7 +145,9 @@ def could_be_a_product_name(text: str) -> bool:
         return False
     if asks_to_register(text):
         return False
-    return not any(key == word or key.startswith(f"{word} ") for word in _PLEASANTRIES)
+    if key in _NOT_NAMES:
+        return False
+    return not any(key == word or key.startswith(f"{word} ") for word in _NOT_NAMES_BEGINNING)
 
 
 def asks_to_register(text: str) -> bool:

@@ -367,7 +367,12 @@ async def _outside(
         return Turn(_help(ctx), state)
     if control is Control.MENU:
         return Turn([menu(ctx)], state)
-    if invited and isinstance(content, Text) and not officer.is_officer(ctx.profile):
+    if (
+        invited
+        and control is None
+        and isinstance(content, Text)
+        and not officer.is_officer(ctx.profile)
+    ):
         named = await _named_after_sign_up(ctx, state, content)
         if named is not None:
             return named

@@ -280,6 +280,15 @@ async def test_a_product_name_typed_right_after_sign_up_starts_its_registration(
     assert "Bước 2/4" in asked
 
 
+@pytest.mark.parametrize("name", ["Sua bo tuoi Xop", "Chao au tau", "Che"])
+async def test_a_name_beginning_like_a_list_word_or_a_greeting_is_still_a_name(
+    chat: Chat, name: str
+) -> None:
+    await chat.sign_up()
+    await chat.say(name)
+    assert (await chat.where())[0] == "idea"
+
+
 @pytest.mark.parametrize("typed", ["cam on", "Cảm ơn em nhé", "ok", "vang", "xin chao", "?"])
 async def test_thanks_or_a_yes_right_after_sign_up_is_not_taken_for_a_product_name(
     chat: Chat, typed: str
@@ -308,3 +317,12 @@ async def test_a_sentence_asking_to_register_right_after_sign_up_asks_the_name(
     await chat.sign_up()
     await chat.say("toi muon dang ky san pham mat ong")
     assert await chat.where() == ("idea", "product_name")  # the sentence is not the name
+
+
+@pytest.mark.parametrize("typed", ["bo qua", "luu", "quay lai", "huy"])
+async def test_a_control_word_right_after_sign_up_is_not_taken_for_a_product_name(
+    chat: Chat, typed: str
+) -> None:
+    await chat.sign_up()
+    await chat.say(typed)
+    assert await chat.where() == (None, None)
