@@ -301,7 +301,8 @@ class Engine:
                 statements = await statements_for(connection)
                 hot = hot_statements(connection.dialect.name)
                 now = self.clock()
-                if not await self._first_delivery(statements, hot, inbound, now):
+                row = await self._first_delivery(statements, hot, inbound, now)
+                if row is None:
                     if self.shared:  # its arrival, written again, goes (see _save)
                         await statements.rows(
                             hot.applied,
@@ -310,7 +311,6 @@ class Engine:
                     if durable is not None:
                         durable.redelivered(inbound)
                     return None
-                row = await self._session_row(statements, hot, inbound, now)
                 store = SqlStore(session, now, self.timezone, connection, statements)
                 profile = await store.profile_for(inbound.channel, inbound.sender_id)
                 language = row.language or (profile.language if profile else self.default_locale)
@@ -500,33 +500,38 @@ class Engine:
 
     async def _first_delivery(
         self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
-    ) -> bool:
-        inserted = await statements.rows(
-            hot.first_delivery,
-            {"channel": inbound.channel.value, "event_id": inbound.event_id, "processed_at": now},
-        )
-        if not inserted:
-            log.info("duplicate event ignored", extra={"event_id": inbound.event_id})
-        return bool(inserted)
-
-    async def _session_row(
-        self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
     ) -> Any:
-        """The chat's session row, created when missing, in one statement.
+        """Record the event as handled and return the chat's session row, created when
+        missing; None when the event was recorded before (a redelivery).
 
-        The no-op ``ON CONFLICT DO UPDATE`` makes the database return the existing row and,
-        on PostgreSQL, lock it until commit — the cross-process per-chat lock.
+        The session row comes from one statement: its no-op ``ON CONFLICT DO UPDATE``
+        makes the database return the existing row and, on PostgreSQL, lock it until
+        commit — the cross-process per-chat lock. On PostgreSQL the same statement also
+        records the event (a CTE), one round trip for both; elsewhere that is a statement
+        of its own, first.
         """
-        (row,) = await statements.rows(
-            hot.session_row,
-            {
-                "channel": inbound.channel.value,
-                "chat_id": inbound.chat_id,
-                "data": {},
-                "version": 0,
-                "updated_at": now,
-            },
-        )
+        session: dict[str, Any] = {
+            "channel": inbound.channel.value,
+            "chat_id": inbound.chat_id,
+            "data": {},
+            "version": 0,
+            "updated_at": now,
+        }
+        event: dict[str, Any] = {"event_id": inbound.event_id, "processed_at": now}
+        if self.shared:
+            (row,) = await statements.rows(
+                hot.first_delivery_and_session,
+                {**session, **event, "event_channel": inbound.channel.value},
+            )
+            first = row.first_delivery is not None
+        else:
+            event["channel"] = inbound.channel.value
+            first = bool(await statements.rows(hot.first_delivery, event))
+            if first:
+                (row,) = await statements.rows(hot.session_row, session)
+        if not first:
+            log.info("duplicate event ignored", extra={"event_id": inbound.event_id})
+            return None
         return row
 
 
@@ -541,6 +546,7 @@ class HotStatements:
 
     first_delivery: Any
     session_row: Any
+    first_delivery_and_session: Any  # both in one (PostgreSQL)
     save_session: Any
     announce: Any  # the rest: order across processes (PostgreSQL)
     applied: Any
@@ -575,21 +581,39 @@ def hot_statements(dialect: str) -> HotStatements:
             )
         )
     )
-    return HotStatements(
-        first_delivery=dialect_insert(dialect, ProcessedEvent)
+    first_delivery = (
+        dialect_insert(dialect, ProcessedEvent)
         .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-        .returning(ProcessedEvent.id),
-        session_row=dialect_insert(dialect, sessions)
-        .on_conflict_do_update(
-            index_elements=["channel", "chat_id"], set_={"version": sessions.version}
+        .returning(ProcessedEvent.id)
+    )
+    # The same, inside the session row's statement, whose "channel" is the session's.
+    recorded = (
+        dialect_insert(dialect, ProcessedEvent)
+        .values(
+            channel=bindparam("event_channel"),
+            event_id=bindparam("event_id"),
+            processed_at=bindparam("processed_at"),
         )
-        .returning(
-            sessions.id,
-            sessions.flow,
-            sessions.step,
-            sessions.data,
-            sessions.language,
-            sessions.version,
+        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+        .returning(ProcessedEvent.id)
+        .cte("first_delivery")
+    )
+    session_row = dialect_insert(dialect, sessions).on_conflict_do_update(
+        index_elements=["channel", "chat_id"], set_={"version": sessions.version}
+    )
+    session_columns = (
+        sessions.id,
+        sessions.flow,
+        sessions.step,
+        sessions.data,
+        sessions.language,
+        sessions.version,
+    )
+    return HotStatements(
+        first_delivery=first_delivery,
+        session_row=session_row.returning(*session_columns),
+        first_delivery_and_session=session_row.add_cte(recorded).returning(
+            *session_columns, select(recorded.c.id).scalar_subquery().label("first_delivery")
         ),
         save_session=update(sessions).where(sessions.id == bindparam("row_id")),
         announce=dialect_insert(dialect, ChatArrival).on_conflict_do_nothing(
