@@ -3,17 +3,19 @@
 For each event the engine, in order: takes the chat's in-process lock (events of one chat
 run one at a time, lowest platform order first; different chats run concurrently); opens one
 transaction; records the event id — an id seen before means a redelivery, which is
-acknowledged and ignored; loads the chat's session row, locked ``FOR UPDATE`` on
-PostgreSQL so several processes also serialise per chat; runs the handlers; stores the new
-state with whatever domain rows the handlers added; commits. Replies are sent only after
-the commit, so nothing is ever said about a step that was not saved.
+acknowledged and ignored — and loads the chat's session row, locked ``FOR UPDATE`` on
+PostgreSQL so several processes also serialise per chat (one statement there); runs the
+handlers; writes whatever domain rows the handlers added and the replies, then the new
+state, last; commits. Replies are sent only after the commit, so nothing is ever said
+about a step that was not saved.
 
 Order: an idle chat's first event waits a moment (:data:`bot.runtime.ORDER_SETTLE_SECONDS`)
 so the events a platform posted with it are all read; then, just before its commit, a step
 looks whether an earlier event of the same chat (lower :attr:`Inbound.order`) arrived
 meanwhile — in this process (:meth:`KeyedLocks.earlier_waiting`) or, on PostgreSQL, in
 another one (``chat_arrivals``: every event is written there, committed, before it waits
-for its chat, and deleted by the step that applies it). If so the step is rolled back and
+for its chat, and deleted by the step that applies it, in the statement that saves the
+step's session row and also looks for an earlier arrival). If so the step is rolled back and
 runs again after the earlier one, so events that meet before either is committed are
 applied in their platform's order, whichever process holds them. Only a chat whose events
 really arrive together pays (a step run twice); an event that arrives after a later one
@@ -300,16 +302,16 @@ class Engine:
                 statements = await statements_for(connection)
                 hot = hot_statements(connection.dialect.name)
                 now = self.clock()
-                if self.shared:
-                    await statements.rows(
-                        hot.applied,
-                        {"channel": inbound.channel.value, "event_id": inbound.event_id},
-                    )
-                if not await self._first_delivery(statements, hot, inbound, now):
+                row = await self._first_delivery(statements, hot, inbound, now)
+                if row is None:
+                    if self.shared:  # its arrival, written again, goes (see _save)
+                        await statements.rows(
+                            hot.applied,
+                            {"channel": inbound.channel.value, "event_id": inbound.event_id},
+                        )
                     if durable is not None:
                         durable.redelivered(inbound)
                     return None
-                row = await self._session_row(statements, hot, inbound, now)
                 store = SqlStore(session, now, self.timezone, connection, statements)
                 profile = await store.profile_for(inbound.channel, inbound.sender_id)
                 language = row.language or (profile.language if profile else self.default_locale)
@@ -329,19 +331,6 @@ class Engine:
                 state = State(row.flow, row.step, dict(row.data or {}))
                 turn = await router.handle(ctx, state, inbound.content)
                 ctx = ctx.after(turn.changes)
-                await statements.rows(
-                    hot.save_session,
-                    {
-                        "row_id": row.id,
-                        "flow": turn.state.flow,
-                        "step": turn.state.step,
-                        "data": turn.state.data,
-                        "language": ctx.language,
-                        "person_id": ctx.profile.person_id if ctx.profile else None,
-                        "version": row.version + 1,
-                        "updated_at": ctx.now,
-                    },
-                )
                 outgoing = await self._documents_as_links(session, turn.replies, capabilities, ctx)
                 if session.in_transaction():
                     await session.flush()  # what the handlers added through the ORM
@@ -354,7 +343,17 @@ class Engine:
                     token = await durable.record(
                         statements, inbound, replies, address=address, now=now
                     )
-                await self._check_order(statements, hot, inbound, now)
+                saved = {
+                    "row_id": row.id,
+                    "flow": turn.state.flow,
+                    "step": turn.state.step,
+                    "data": turn.state.data,
+                    "language": ctx.language,
+                    "person_id": ctx.profile.person_id if ctx.profile else None,
+                    "version": row.version + 1,
+                    "updated_at": ctx.now,
+                }
+                await self._save(statements, hot, inbound, saved, now)
             if durable is not None:
                 durable.committed(token)
             if self.after_commit is not None and info.get(NOTICE_QUEUED):
@@ -452,29 +451,43 @@ class Engine:
                 if not future.done():
                     future.set_result(None)
 
-    async def _check_order(
-        self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
+    async def _save(
+        self,
+        statements: Statements,
+        hot: HotStatements,
+        inbound: Inbound,
+        saved: dict[str, Any],
+        now: datetime,
     ) -> None:
-        """Raise :class:`EarlierEventError` when an earlier event of the chat is waiting,
-        here or (PostgreSQL) in another process; the step is then rolled back."""
+        """Store the chat's new session row, the step's last statement; raise
+        :class:`EarlierEventError` (the step is then rolled back) when an earlier event of
+        the chat is waiting, here or (PostgreSQL) in another process.
+
+        On PostgreSQL one statement does three things: it deletes this event's arrival,
+        looks for an earlier arrival of the chat, and saves the row only when there is
+        none — a step's order check costs no round trip of its own."""
+        if not self.shared:
+            await statements.rows(hot.save_session, saved)
+        else:
+            at, key = inbound.order
+            stored = await statements.rows(
+                hot.save_in_order,
+                {
+                    **saved,
+                    "arrival_channel": inbound.channel.value,
+                    "arrival_chat": inbound.chat_id,
+                    "arrival_event": inbound.event_id,
+                    "since": now - ARRIVAL_STALE,
+                    "before_at": at,
+                    "same_at": at,
+                    "before_key": key,
+                },
+            )
+            if not stored:
+                raise EarlierEventError(elsewhere=True)
+        # Last, nearest the commit: an earlier event of this process read meanwhile.
         if self.locks.earlier_waiting((inbound.channel, inbound.chat_id), inbound.order):
             raise EarlierEventError(elsewhere=False)
-        if not self.shared:
-            return
-        at, key = inbound.order
-        earlier = await statements.rows(
-            hot.earlier,
-            {
-                "channel": inbound.channel.value,
-                "chat_id": inbound.chat_id,
-                "since": now - ARRIVAL_STALE,
-                "before_at": at,
-                "same_at": at,
-                "before_key": key,
-            },
-        )
-        if earlier:
-            raise EarlierEventError(elsewhere=True)
 
     async def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
         """Record that a chat blocked the bot; alerts skip unreachable accounts."""
@@ -488,33 +501,38 @@ class Engine:
 
     async def _first_delivery(
         self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
-    ) -> bool:
-        inserted = await statements.rows(
-            hot.first_delivery,
-            {"channel": inbound.channel.value, "event_id": inbound.event_id, "processed_at": now},
-        )
-        if not inserted:
-            log.info("duplicate event ignored", extra={"event_id": inbound.event_id})
-        return bool(inserted)
-
-    async def _session_row(
-        self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
     ) -> Any:
-        """The chat's session row, created when missing, in one statement.
+        """Record the event as handled and return the chat's session row, created when
+        missing; None when the event was recorded before (a redelivery).
 
-        The no-op ``ON CONFLICT DO UPDATE`` makes the database return the existing row and,
-        on PostgreSQL, lock it until commit — the cross-process per-chat lock.
+        The session row comes from one statement: its no-op ``ON CONFLICT DO UPDATE``
+        makes the database return the existing row and, on PostgreSQL, lock it until
+        commit — the cross-process per-chat lock. On PostgreSQL the same statement also
+        records the event (a CTE), one round trip for both; elsewhere that is a statement
+        of its own, first.
         """
-        (row,) = await statements.rows(
-            hot.session_row,
-            {
-                "channel": inbound.channel.value,
-                "chat_id": inbound.chat_id,
-                "data": {},
-                "version": 0,
-                "updated_at": now,
-            },
-        )
+        session: dict[str, Any] = {
+            "channel": inbound.channel.value,
+            "chat_id": inbound.chat_id,
+            "data": {},
+            "version": 0,
+            "updated_at": now,
+        }
+        event: dict[str, Any] = {"event_id": inbound.event_id, "processed_at": now}
+        if self.shared:
+            (row,) = await statements.rows(
+                hot.first_delivery_and_session,
+                {**session, **event, "event_channel": inbound.channel.value},
+            )
+            first = row.first_delivery is not None
+        else:
+            event["channel"] = inbound.channel.value
+            first = bool(await statements.rows(hot.first_delivery, event))
+            if first:
+                (row,) = await statements.rows(hot.session_row, session)
+        if not first:
+            log.info("duplicate event ignored", extra={"event_id": inbound.event_id})
+            return None
         return row
 
 
@@ -529,31 +547,74 @@ class HotStatements:
 
     first_delivery: Any
     session_row: Any
+    first_delivery_and_session: Any  # both in one (PostgreSQL)
     save_session: Any
     announce: Any  # the rest: order across processes (PostgreSQL)
     applied: Any
-    earlier: Any
+    save_in_order: Any
 
 
 @cache
 def hot_statements(dialect: str) -> HotStatements:
     """The hot path's statements for ``dialect`` (``ON CONFLICT`` is spelled per dialect)."""
     sessions = ConversationSession
-    return HotStatements(
-        first_delivery=dialect_insert(dialect, ProcessedEvent)
-        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-        .returning(ProcessedEvent.id),
-        session_row=dialect_insert(dialect, sessions)
-        .on_conflict_do_update(
-            index_elements=["channel", "chat_id"], set_={"version": sessions.version}
+    arrival = ChatArrival
+    # This event's arrival, deleted by the statement that saves its step.
+    own_arrival = (
+        delete(arrival)
+        .where(arrival.channel == bindparam("arrival_channel"))
+        .where(arrival.event_id == bindparam("arrival_event"))
+        .cte("applied")
+    )
+    # An earlier event of the chat, waiting in some process (not one left by a dead one).
+    earlier = (
+        select(arrival.id)
+        .where(arrival.channel == bindparam("arrival_channel"))
+        .where(arrival.chat_id == bindparam("arrival_chat"))
+        .where(arrival.arrived_at > bindparam("since"))
+        .where(
+            or_(
+                arrival.order_at < bindparam("before_at"),
+                and_(
+                    arrival.order_at == bindparam("same_at"),
+                    arrival.order_key < bindparam("before_key"),
+                ),
+            )
         )
-        .returning(
-            sessions.id,
-            sessions.flow,
-            sessions.step,
-            sessions.data,
-            sessions.language,
-            sessions.version,
+    )
+    first_delivery = (
+        dialect_insert(dialect, ProcessedEvent)
+        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+        .returning(ProcessedEvent.id)
+    )
+    # The same, inside the session row's statement, whose "channel" is the session's.
+    recorded = (
+        dialect_insert(dialect, ProcessedEvent)
+        .values(
+            channel=bindparam("event_channel"),
+            event_id=bindparam("event_id"),
+            processed_at=bindparam("processed_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+        .returning(ProcessedEvent.id)
+        .cte("first_delivery")
+    )
+    session_row = dialect_insert(dialect, sessions).on_conflict_do_update(
+        index_elements=["channel", "chat_id"], set_={"version": sessions.version}
+    )
+    session_columns = (
+        sessions.id,
+        sessions.flow,
+        sessions.step,
+        sessions.data,
+        sessions.language,
+        sessions.version,
+    )
+    return HotStatements(
+        first_delivery=first_delivery,
+        session_row=session_row.returning(*session_columns),
+        first_delivery_and_session=session_row.add_cte(recorded).returning(
+            *session_columns, select(recorded.c.id).scalar_subquery().label("first_delivery")
         ),
         save_session=update(sessions).where(sessions.id == bindparam("row_id")),
         announce=dialect_insert(dialect, ChatArrival).on_conflict_do_nothing(
@@ -562,18 +623,9 @@ def hot_statements(dialect: str) -> HotStatements:
         applied=delete(ChatArrival)
         .where(ChatArrival.channel == bindparam("channel"))
         .where(ChatArrival.event_id == bindparam("event_id")),
-        earlier=select(ChatArrival.id)
-        .where(ChatArrival.channel == bindparam("channel"))
-        .where(ChatArrival.chat_id == bindparam("chat_id"))
-        .where(ChatArrival.arrived_at > bindparam("since"))
-        .where(
-            or_(
-                ChatArrival.order_at < bindparam("before_at"),
-                and_(
-                    ChatArrival.order_at == bindparam("same_at"),
-                    ChatArrival.order_key < bindparam("before_key"),
-                ),
-            )
-        )
-        .limit(1),
+        save_in_order=update(sessions)
+        .where(sessions.id == bindparam("row_id"))
+        .where(~earlier.exists())
+        .add_cte(own_arrival)
+        .returning(sessions.id),
     )

@@ -19,13 +19,10 @@ from typing import Any
 
 from telegram import (
     Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
-    TelegramObject,
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -192,14 +189,22 @@ def text_inbound(body: dict[str, Any], received_at: datetime) -> Inbound | None:
     )
 
 
-def _keyboard(reply: Reply) -> InlineKeyboardMarkup:
+def _keyboard(reply: Reply) -> dict[str, Any]:
+    """The reply's choices as an inline keyboard, in the Bot API's JSON form (what
+    ``InlineKeyboardMarkup.to_dict()`` gives, built without the objects)."""
     rows = []
     for row in reply.choices:
         for option in row:
             if len(option.payload.encode()) > MAX_CALLBACK_BYTES:
                 raise ValueError(f"callback data over 64 bytes: {option.payload!r}")
-        rows.append([InlineKeyboardButton(o.label, callback_data=o.payload) for o in row])
-    return InlineKeyboardMarkup(rows)
+        rows.append([{"text": o.label, "callback_data": o.payload} for o in row])
+    return {"inline_keyboard": rows}
+
+
+def _private_chat(chat_id: str) -> bool:
+    """Whether ``chat_id`` is a person's chat (a positive number), for which the limiter of
+    :func:`make_bot` holds nothing back: it paces groups and channels only."""
+    return chat_id.isascii() and chat_id.isdigit()
 
 
 class TelegramChannel:
@@ -209,6 +214,10 @@ class TelegramChannel:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # Texts to people go straight through our aiohttp request (see _send_text).
+        request = bot.request
+        self._direct = request if isinstance(request, AiohttpRequest) else None
+        self._send_message_url = f"{bot.base_url}/sendMessage"
 
     async def download(self, file: FileReceived, limit: int) -> bytes:
         """The bytes of a photo or document: ``getFile`` gives its path (and size), then
@@ -255,9 +264,9 @@ class TelegramChannel:
         elif isinstance(outbound, PhoneRequest):
             button = KeyboardButton(outbound.button_label, request_contact=True)
             keyboard = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
-            await self._send_text(chat_id, outbound.text, keyboard)
+            await self._send_text(chat_id, outbound.text, keyboard.to_dict())
         elif isinstance(outbound, RemoveKeyboard):
-            await self._send_text(chat_id, outbound.text, ReplyKeyboardRemove())
+            await self._send_text(chat_id, outbound.text, ReplyKeyboardRemove().to_dict())
         elif isinstance(outbound, Document):
             await self.bot.send_document(
                 chat_id,
@@ -265,11 +274,21 @@ class TelegramChannel:
                 caption=outbound.caption or None,
             )
 
-    async def _send_text(self, chat_id: str, text: str, markup: TelegramObject | None) -> None:
-        """``sendMessage`` through PTB's ``do_api_request``, which leaves Telegram's answer
-        as it came: ``Bot.send_message`` turns it into a ``Message`` that we never read,
-        some 100 µs of each reply's CPU for a typical answer (PTB's own ``de_json``
-        benchmarks). The request, rate limiter and error mapping are the same.
+    async def _send_text(self, chat_id: str, text: str, markup: dict[str, Any] | None) -> None:
+        """``sendMessage`` with the keyboard ``markup`` (its JSON form), its answer unread.
+
+        To a person's chat with :func:`make_bot`'s request, the call goes straight through
+        it (:meth:`AiohttpRequest.post_json`), with the same status codes mapped to the same
+        errors: for such a chat PTB's ``Bot`` would only have turned the parameters into its
+        request objects and passed the limiter, which paces groups alone, and that cost
+        more CPU than sending. Otherwise through PTB's ``do_api_request``, which also leaves
+        Telegram's answer as it came (``Bot.send_message`` would parse it into a
+        ``Message`` that we never read).
         """
-        parameters = {"chat_id": chat_id, "text": text, "reply_markup": markup}
+        parameters: dict[str, Any] = {"chat_id": chat_id, "text": text}
+        if markup is not None:
+            parameters["reply_markup"] = markup
+        if self._direct is not None and _private_chat(chat_id):
+            await self._direct.post_json(self._send_message_url, parameters)
+            return
         await self.bot.do_api_request("send_message", api_kwargs=parameters)

@@ -20,11 +20,23 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.request import BaseRequest, RequestData
 
 if TYPE_CHECKING:
@@ -59,6 +71,7 @@ class AiohttpRequest(BaseRequest):
         self._keepalive = keepalive
         self._proxy = proxy
         self._session: aiohttp.ClientSession | None = None
+        self._default_timeout: aiohttp.ClientTimeout | None = None
         self._env_proxies: dict[tuple[str, str], str | None] = {}
 
     @property
@@ -114,6 +127,45 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
         )
         body, content_type = _body(request_data)
+        return await self._exchange(method, url, body, content_type, timeout)
+
+    async def post_json(self, url: str, parameters: Mapping[str, Any]) -> None:
+        """Send one call whose parameters are JSON-ready values, and whose answer the caller
+        does not read; raise PTB's error for a failure, as :meth:`BaseRequest.post` does.
+
+        The reply path: PTB's ``Bot`` turns each parameter into a ``RequestParameter`` and
+        each keyboard into Telegram objects and back into a dict, and runs the call through
+        the rate limiter and the request wrapper — more CPU than the request itself, for a
+        message that is a text and maybe a keyboard.
+        """
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        timeout = self._default_timeout
+        if timeout is None:
+            timeout = self._default_timeout = aiohttp.ClientTimeout(
+                connect=CONNECT_TIMEOUT + POOL_TIMEOUT,
+                sock_read=self._read_timeout,
+                sock_connect=CONNECT_TIMEOUT,
+            )
+        body = json.dumps(parameters, ensure_ascii=False).encode()
+        try:
+            code, payload = await self._exchange("POST", url, body, JSON, timeout)
+        except TelegramError:
+            raise
+        except Exception as error:  # as PTB's request wrapper does
+            raise NetworkError(f"Unknown error in HTTP implementation: {error!r}") from error
+        if not HTTPStatus.OK <= code <= 299:
+            raise_for_answer(code, payload)
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        body: aiohttp.FormData | bytes | None,
+        content_type: str | None,
+        limits: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes]:
+        assert self._session is not None  # noqa: S101 - checked by the callers
         headers = {"User-Agent": self.USER_AGENT}
         if content_type is not None:
             headers["Content-Type"] = content_type
@@ -124,7 +176,7 @@ class AiohttpRequest(BaseRequest):
                 url,
                 data=body,
                 headers=headers,
-                timeout=timeout,
+                timeout=limits,
                 proxy=proxy,
             ) as response:
                 return response.status, await response.read()
@@ -132,6 +184,44 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+
+def raise_for_answer(code: int, payload: bytes) -> None:
+    """Raise the error PTB's request wrapper raises for an answer with status ``code``
+    (not 2xx): ``RetryAfter`` or ``ChatMigrated`` when Telegram says so, else by status —
+    ``Forbidden`` (403), ``InvalidToken`` (401, 404), ``BadRequest`` (400), ``Conflict``
+    (409), ``NetworkError`` (any other)."""
+    try:
+        message = f"{HTTPStatus(code).phrase} ({code})"
+    except ValueError:
+        message = f"Unknown HTTPError ({code})"
+    unreadable: TelegramError | None = None
+    try:
+        answer = BaseRequest.parse_json_payload(payload)
+    except TelegramError as parse_error:
+        message += f". Parsing the server response {payload!r} failed"
+        unreadable = parse_error
+    else:
+        message = answer.get("description") or message
+        parameters = answer.get("parameters")
+        if parameters:
+            if migrate_to := parameters.get("migrate_to_chat_id"):
+                raise ChatMigrated(migrate_to)
+            if retry_after := parameters.get("retry_after"):
+                raise RetryAfter(retry_after)
+            message += f". The server response contained unknown parameters: {parameters}"
+    failure: TelegramError
+    if code == HTTPStatus.FORBIDDEN:
+        failure = Forbidden(message)
+    elif code in (HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED):
+        failure = InvalidToken(message)
+    elif code == HTTPStatus.BAD_REQUEST:
+        failure = BadRequest(message)
+    elif code == HTTPStatus.CONFLICT:
+        failure = Conflict(message)
+    else:
+        failure = NetworkError(message)
+    raise failure from unreadable
 
 
 JSON = "application/json"

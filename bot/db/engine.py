@@ -30,6 +30,13 @@ from sqlalchemy.ext.asyncio import (
 from bot.db.sqlite_inline import InlineConnection, inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# PostgreSQL: write transactions one process runs at a time (:func:`write_gate`), and its
+# pool, which keeps that many connections open plus a few for reads. Without the cap,
+# every webhook in flight took a connection of its own: past the pool's size each one was
+# opened for the step and closed after it, a new connection (and its prepared statements)
+# per update, and the database's processes competed for the same cores as the bot's.
+POSTGRES_WRITERS = 16
+POSTGRES_POOL_SIZE = POSTGRES_WRITERS + 4
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -53,6 +60,8 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         kwargs.setdefault("async_creator", inline_creator(url, SQLITE_BUSY_TIMEOUT_MS))
         kwargs.setdefault("pool_use_lifo", True)
+    elif url.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
@@ -71,23 +80,29 @@ def _begin_immediate(connection: Connection) -> None:
         cursor.close()
 
 
-_GATES: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
+_GATES: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock | asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def write_gate(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
-    """The lock to hold around write transactions: one writer at a time on SQLite (which
-    allows only one anyway), no lock on PostgreSQL (row locks do the work).
+    """The gate to hold around write transactions: one writer at a time on SQLite (which
+    allows only one anyway); on PostgreSQL, where row locks order the writers,
+    :data:`POSTGRES_WRITERS` at a time, so the waiting ones queue here and the pool's
+    connections stay open (see :data:`POSTGRES_WRITERS`). Nothing else is on other databases.
 
     One lock per engine, whoever asks: the conversations, the alert dispatcher and the
     admin pages of a process must queue on the same one. With a lock each, a dispatcher
     commit met a conversation's open transaction, SQLite answered busy, and the step waited
     in SQLite's busy handler — up to a second — while holding the conversations' lock.
     """
-    if engine.dialect.name != "sqlite":
+    name = engine.dialect.name
+    if name not in ("sqlite", "postgresql"):
         return nullcontext()
     gate = _GATES.get(engine)
     if gate is None:
-        gate = _GATES[engine] = asyncio.Lock()
+        gate = asyncio.Lock() if name == "sqlite" else asyncio.Semaphore(POSTGRES_WRITERS)
+        _GATES[engine] = gate
     return gate
 
 

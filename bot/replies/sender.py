@@ -1,7 +1,8 @@
 """The reply sender: each chat's replies, in order, from the rows its steps committed.
 
 **Recording.** A step writes its replies to ``reply_outbox`` in its own transaction
-(:meth:`ReplySender.record`, through the engine's built-once statements). When nothing of
+(:meth:`ReplySender.record`, through the engine's built-once statements; the first reply's
+INSERT also looks at what of the chat waits). When nothing of
 the chat is waiting but what this process is sending, the rows are written already leased
 to this process (``sending`` until ``next_attempt_at``) and, once the step is committed,
 queued in memory: no claim transaction stands between a commit and its reply. Otherwise
@@ -32,7 +33,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, case, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.dispatch import Dispatcher, Pacer, describe, permanent
@@ -54,13 +55,49 @@ SCAN_SECONDS = 1.0
 SCAN_BATCH = 200  # chats looked at per scan
 ChatKey = tuple[str, str]  # (channel, chat id)
 
-_UNSENT = (
-    select(ReplyRow.state)
-    .where(ReplyRow.channel == bindparam("channel"))
-    .where(ReplyRow.chat_id == bindparam("chat_id"))
-    .where(ReplyRow.state != bindparam("failed"))
-)
 _INSERT = insert(ReplyRow).returning(ReplyRow.id)
+# A step's first reply, in one statement with the look at what of the chat waits: it is
+# written leased (``sending`` until the lease's end) unless a row of the chat other than a
+# failed one — or, with ``free`` = ``sending``, other than one this process is sending —
+# waits, and then ``pending`` from now on (see the module's text).
+_GIVEN = (
+    "channel",
+    "chat_id",
+    "address",
+    "event_id",
+    "kind",
+    "body",
+    "content",
+    "attempts",
+    "last_error",
+    "created_at",
+    "failed_at",
+)
+_COLUMNS = ReplyRow.__table__.c
+_WAITING = exists().where(
+    ReplyRow.channel == bindparam("channel"),
+    ReplyRow.chat_id == bindparam("chat_id"),
+    ReplyRow.state != bindparam("failed"),
+    ReplyRow.state != bindparam("free"),
+)
+_INSERT_FIRST = (
+    insert(ReplyRow)
+    .from_select(
+        [*_GIVEN, "state", "next_attempt_at"],
+        select(
+            *(bindparam(name, type_=_COLUMNS[name].type) for name in _GIVEN),
+            case(
+                (_WAITING, bindparam("pending", type_=_COLUMNS.state.type)),
+                else_=bindparam("sending", type_=_COLUMNS.state.type),
+            ),
+            case(
+                (_WAITING, bindparam("now", type_=_COLUMNS.next_attempt_at.type)),
+                else_=bindparam("until", type_=_COLUMNS.next_attempt_at.type),
+            ),
+        ),
+    )
+    .returning(ReplyRow.id, ReplyRow.state)
+)
 
 
 @dataclass(slots=True)
@@ -114,37 +151,43 @@ class ReplySender:
         key = (inbound.channel.value, inbound.chat_id)
         if not replies:
             return _Recorded(key, (), leased=True)
-        waiting = await statements.rows(
-            _UNSENT,
-            {"channel": key[0], "chat_id": key[1], "failed": ReplyState.FAILED.value},
-        )
-        leased = not waiting or (
-            key in self._chats and all(row.state == ReplyState.SENDING for row in waiting)
-        )
-        state, until = (
-            (ReplyState.SENDING, now + self.lease) if leased else (ReplyState.PENDING, now)
-        )
-        items = []
+        sending, until = ReplyState.SENDING.value, now + self.lease
+        items: list[_Item] = []
         for reply in replies:
             kind, body, content = encode(reply)
-            (row,) = await statements.rows(
-                _INSERT,
-                {
-                    "channel": key[0],
-                    "chat_id": key[1],
-                    "address": address,
-                    "event_id": inbound.event_id,
-                    "kind": kind.value,
-                    "body": body,
-                    "content": content,
-                    "state": state.value,
-                    "attempts": 0,
-                    "next_attempt_at": until,
-                    "last_error": None,
-                    "created_at": now,
-                    "failed_at": None,
-                },
-            )
+            given = {
+                "channel": key[0],
+                "chat_id": key[1],
+                "address": address,
+                "event_id": inbound.event_id,
+                "kind": kind.value,
+                "body": body,
+                "content": content,
+                "attempts": 0,
+                "last_error": None,
+                "created_at": now,
+                "failed_at": None,
+            }
+            if not items:  # the first decides, for the step's every reply
+                free = sending if key in self._chats else ReplyState.FAILED.value
+                (row,) = await statements.rows(
+                    _INSERT_FIRST,
+                    {
+                        **given,
+                        "failed": ReplyState.FAILED.value,
+                        "free": free,
+                        "pending": ReplyState.PENDING.value,
+                        "sending": sending,
+                        "now": now,
+                        "until": until,
+                    },
+                )
+                leased = row.state == ReplyState.SENDING
+                state, at = (sending, until) if leased else (ReplyState.PENDING.value, now)
+            else:
+                (row,) = await statements.rows(
+                    _INSERT, {**given, "state": state, "next_attempt_at": at}
+                )
             items.append(_Item(row.id, address, reply))
         return _Recorded(key, tuple(items), leased)
 
