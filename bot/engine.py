@@ -41,11 +41,11 @@ from functools import cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, event, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import aliased, object_session
 
 from bot.cleaning import clean_inbound
 from bot.db.direct import Statements, statements_for
@@ -62,7 +62,7 @@ from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.messages import Capabilities, Channel, Document, Inbound, Outbound, Reply
 from bot.render import coalesce, degrade
-from bot.store import SqlStore
+from bot.store import SqlStore, profile_columns
 from handlers import router
 from handlers.conversation import State
 from handlers.ports import HandlerContext
@@ -313,7 +313,12 @@ class Engine:
                         durable.redelivered(inbound)
                     return None
                 store = SqlStore(session, now, self.timezone, connection, statements)
-                profile = await store.profile_for(inbound.channel, inbound.sender_id)
+                if self.shared and row.seen_version != row.version:
+                    # Another process's step of the chat committed after this statement
+                    # began, and may have changed who the sender is: read it anew.
+                    profile = await store.profile_for(inbound.channel, inbound.sender_id)
+                else:
+                    profile = await store.known_profile(inbound.channel, inbound.sender_id, row)
                 language = row.language or (profile.language if profile else self.default_locale)
                 ctx = HandlerContext(
                     t=translator(language),
@@ -503,13 +508,22 @@ class Engine:
         self, statements: Statements, hot: HotStatements, inbound: Inbound, now: datetime
     ) -> Any:
         """Record the event as handled and return the chat's session row, created when
-        missing; None when the event was recorded before (a redelivery).
+        missing, with the sender's profile (:func:`bot.store.profile_columns`); None when
+        the event was recorded before (a redelivery).
 
         The session row comes from one statement: its no-op ``ON CONFLICT DO UPDATE``
         makes the database return the existing row and, on PostgreSQL, lock it until
         commit — the cross-process per-chat lock. On PostgreSQL the same statement also
         records the event (a CTE), one round trip for both; elsewhere that is a statement
         of its own, first.
+
+        The profile's subqueries see the database as it was when the statement began. On
+        SQLite nothing else writes meanwhile (the transaction holds the write lock). On
+        PostgreSQL the statement may have waited for another process's step of the same
+        chat to commit, which can change who the sender is (a sign-up, an erasure); the row
+        then also returns the session's version as the statement saw it
+        (``seen_version``), which differs from the version returned, and the engine reads
+        the profile again.
         """
         session: dict[str, Any] = {
             "channel": inbound.channel.value,
@@ -517,12 +531,20 @@ class Engine:
             "data": {},
             "version": 0,
             "updated_at": now,
+            "profile_channel": inbound.channel.value,
+            "profile_external_id": inbound.sender_id,
         }
         event: dict[str, Any] = {"event_id": inbound.event_id, "processed_at": now}
         if self.shared:
             (row,) = await statements.rows(
                 hot.first_delivery_and_session,
-                {**session, **event, "event_channel": inbound.channel.value},
+                {
+                    **session,
+                    **event,
+                    "event_channel": inbound.channel.value,
+                    "seen_channel": inbound.channel.value,
+                    "seen_chat": inbound.chat_id,
+                },
             )
             first = row.first_delivery is not None
         else:
@@ -599,8 +621,13 @@ def hot_statements(dialect: str) -> HotStatements:
         .returning(ProcessedEvent.id)
         .cte("first_delivery")
     )
-    session_row = dialect_insert(dialect, sessions).on_conflict_do_update(
-        index_elements=["channel", "chat_id"], set_={"version": sessions.version}
+    profile, profile_read = profile_columns()
+    session_row = (
+        dialect_insert(dialect, sessions)
+        .on_conflict_do_update(
+            index_elements=["channel", "chat_id"], set_={"version": sessions.version}
+        )
+        .add_cte(profile)
     )
     session_columns = (
         sessions.id,
@@ -610,11 +637,23 @@ def hot_statements(dialect: str) -> HotStatements:
         sessions.language,
         sessions.version,
     )
+    # The session's version as the statement's snapshot has it (0 when it had no row).
+    seen = aliased(sessions)
+    seen_version = func.coalesce(
+        select(seen.version)
+        .where(seen.channel == bindparam("seen_channel"))
+        .where(seen.chat_id == bindparam("seen_chat"))
+        .scalar_subquery(),
+        0,
+    ).label("seen_version")
     return HotStatements(
         first_delivery=first_delivery,
-        session_row=session_row.returning(*session_columns),
+        session_row=session_row.returning(*session_columns, *profile_read),
         first_delivery_and_session=session_row.add_cte(recorded).returning(
-            *session_columns, select(recorded.c.id).scalar_subquery().label("first_delivery")
+            *session_columns,
+            *profile_read,
+            seen_version,
+            select(recorded.c.id).scalar_subquery().label("first_delivery"),
         ),
         save_session=update(sessions).where(sessions.id == bindparam("row_id")),
         announce=dialect_insert(dialect, ChatArrival).on_conflict_do_nothing(

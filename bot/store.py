@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -112,6 +113,35 @@ _PROFILE_BY_ACCOUNT = (
     .where(ChannelAccount.external_id == bindparam("external_id"))
     .where(Person.erased_at.is_(None))
 )
+
+
+def profile_columns() -> tuple[Any, tuple[Any, ...]]:
+    """The profile of :meth:`SqlStore.profile_for` as a CTE (parameters ``profile_channel``,
+    ``profile_external_id``) and columns named ``profile_*`` that read it, for a statement
+    that runs anyway to return along with its own columns: the engine's session row
+    statement reads the sender's profile with no round trip of its own
+    (:meth:`SqlStore.known_profile`). A CTE, because in a RETURNING clause SQLAlchemy
+    writes column names without their table, which a join there would make ambiguous."""
+    profile = (
+        select(Person.id, Person.full_name, Person.role, Person.language, ChannelAccount.reachable)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(ChannelAccount.channel == bindparam("profile_channel"))
+        .where(ChannelAccount.external_id == bindparam("profile_external_id"))
+        .where(Person.erased_at.is_(None))
+        .cte("profile")
+    )
+    names = {
+        "id": "profile_id",
+        "full_name": "profile_full_name",
+        "role": "profile_role",
+        "language": "profile_language",
+        "reachable": "profile_reachable",
+    }
+    return profile, tuple(
+        select(profile.c[column]).scalar_subquery().label(name) for column, name in names.items()
+    )
+
+
 _REACHABLE_AGAIN = (  # an UPDATE's parameters may not be named after its columns
     update(ChannelAccount)
     .where(ChannelAccount.channel == bindparam("account_channel"))
@@ -207,11 +237,27 @@ class SqlStore(OfficerQueries, QuestionQueries):
         row = await first(statements, _PROFILE_BY_ACCOUNT, account)
         if row is None:
             return None
-        if not row.reachable:  # rare: through Core, which fills in the literal values
-            await (await self._core()).execute(
-                _REACHABLE_AGAIN, {"account_channel": channel.value, "account_id": external_id}
-            )
+        if not row.reachable:
+            await self._reachable_again(channel, external_id)
         return Profile(row.id, row.full_name, row.role, row.language)
+
+    async def known_profile(self, channel: Channel, external_id: str, row: Any) -> Profile | None:
+        """:meth:`profile_for`, from the ``profile_*`` columns of ``row`` (read in this
+        transaction by a statement that also returned them, :func:`profile_columns`)."""
+        if row.profile_id is None:
+            return None
+        if not row.profile_reachable:
+            await self._reachable_again(channel, external_id)
+        return Profile(
+            row.profile_id, row.profile_full_name, row.profile_role, row.profile_language
+        )
+
+    async def _reachable_again(self, channel: Channel, external_id: str) -> None:
+        """Mark the account reachable again; rare: through Core, which fills in the literal
+        values."""
+        await (await self._core()).execute(
+            _REACHABLE_AGAIN, {"account_channel": channel.value, "account_id": external_id}
+        )
 
     async def register_producer(
         self,

@@ -40,7 +40,15 @@ async def _stored(connection: AsyncConnection, table: str) -> list[tuple[Any, ..
 
 
 def _session_params(chat: str) -> dict[str, Any]:
-    return {"channel": "telegram", "chat_id": chat, "data": {}, "version": 0, "updated_at": LOCAL}
+    return {
+        "channel": "telegram",
+        "chat_id": chat,
+        "data": {},
+        "version": 0,
+        "updated_at": LOCAL,
+        "profile_channel": "telegram",
+        "profile_external_id": chat,
+    }
 
 
 def _save_params(row_id: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +117,7 @@ async def test_direct_and_core_store_and_read_the_same(engine: AsyncEngine) -> N
     (direct_ids, *direct_rows), (core_ids, *core_rows) = results
     assert 0 < direct_ids < core_ids  # (PostgreSQL spends an id on the redelivery)
     assert [row[1:] for row in direct_rows] == [row[1:] for row in core_rows]
-    assert direct_rows[1][1:] == ("signup", "phone", data, "vi", 3)
+    assert direct_rows[1][1:] == ("signup", "phone", data, "vi", 3, None, None, None, None, None)
     # What Core stored, apart from the ids and keys that differ on purpose.
     assert [row[1] for row in events] == ["telegram", "telegram"]
     assert events[0][3] == events[1][3]
