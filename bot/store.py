@@ -14,6 +14,7 @@ from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, upd
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot import certificate_states, erasure, self_assessments
+from bot.db.base import utcnow
 from bot.db.direct import Statements, first, statements_for
 from bot.db.models import (
     AlertOptOut,
@@ -270,10 +271,14 @@ class SqlStore(OfficerQueries, QuestionQueries):
     ) -> Profile:
         """Create the person, their channel account and their subject.
 
-        Three Core inserts: through the ORM (two flushes, to learn the person's id first)
-        this step cost as much as the rest of the sign-up's saving step together."""
-        connection = await self._core()
-        new_person = await connection.execute(
+        Three built-once inserts run directly (:mod:`bot.db.direct`): through the ORM (two
+        flushes, to learn the person's id first) this step cost as much as the rest of the
+        sign-up's saving step together, and through Core still a good part of it. The
+        direct path fills in no column default, so the values the models' defaults would
+        give are given here."""
+        statements = await self._direct()
+        created = utcnow()
+        (new_person,) = await statements.rows(
             _NEW_PERSON,
             {
                 "full_name": producer.full_name,
@@ -282,10 +287,11 @@ class SqlStore(OfficerQueries, QuestionQueries):
                 "role": "producer",
                 "consent_at": producer.consent_at,
                 "consent_version": "1",
+                "created_at": created,
             },
         )
-        person_id = new_person.scalar_one()
-        await connection.execute(
+        person_id = new_person.id
+        await statements.rows(
             _NEW_ACCOUNT,
             {
                 "person_id": person_id,
@@ -293,9 +299,11 @@ class SqlStore(OfficerQueries, QuestionQueries):
                 "external_id": external_id,
                 "chat_id": chat_id,
                 "display_name": display_name,
+                "reachable": True,
+                "created_at": created,
             },
         )
-        await connection.execute(
+        await statements.rows(
             _NEW_SUBJECT,
             {
                 "owner_person_id": person_id,
@@ -303,6 +311,7 @@ class SqlStore(OfficerQueries, QuestionQueries):
                 "name": producer.subject_name,
                 "business_registration_no": producer.business_registration_no,
                 "commune_code": producer.commune_code,
+                "created_at": created,
             },
         )
         return Profile(person_id, producer.full_name, "producer", producer.language)
@@ -316,8 +325,7 @@ class SqlStore(OfficerQueries, QuestionQueries):
     async def person_by_phone(self, phone_e164: str) -> KnownPerson | None:
         """The registered person with this number whom the bot can still reach, if any;
         the channel is the one the dispatcher will use (their newest reachable account)."""
-        connection = await self._core()
-        row = (await connection.execute(_REACHABLE_BY_PHONE, {"phone": phone_e164})).first()
+        row = await first(await self._direct(), _REACHABLE_BY_PHONE, {"phone": phone_e164})
         return None if row is None else KnownPerson(row.id, row.channel)
 
     async def claim_offers(self, person_id: int) -> list[ClaimOffer]:
@@ -325,11 +333,14 @@ class SqlStore(OfficerQueries, QuestionQueries):
         province published is theirs, or the name (accents and case aside) is the one they
         signed up with, in the same commune. Only subjects with products are offered.
 
-        Asked in the saving step of every sign-up, so its three reads are built once and
-        run as Core."""
+        Asked in the saving step of every sign-up, so its three reads are built once; the
+        first two run directly (:mod:`bot.db.direct`), the third, whose ``IN`` list varies,
+        as Core."""
+        statements = await self._direct()
+        found = await first(statements, _PERSON_PHONE, {"person_id": person_id})
+        phone = None if found is None else found.phone_e164
+        own = await statements.rows(_OWN_SUBJECTS, {"person_id": person_id})
         connection = await self._core()
-        phone = await connection.scalar(_PERSON_PHONE, {"person_id": person_id})
-        own = (await connection.execute(_OWN_SUBJECTS, {"person_id": person_id})).all()
         names = {(row.commune_code, fold(row.name)) for row in own}
         candidates = await connection.execute(
             _UNOWNED_WITH_PRODUCTS,
