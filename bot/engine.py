@@ -295,10 +295,15 @@ class Engine:
             if announced is not None:
                 await announced
             async with write_connection(self.database, self.gate) as connection:
-                # Bound to the connection, the session joins its transaction; events that
-                # use no ORM never start it.
-                session = AsyncSession(bind=connection, expire_on_commit=False)
-                info = session.info
+                # Bound to the connection, the session joins its transaction; made only
+                # for an event that uses the ORM.
+                orm: list[AsyncSession] = []
+
+                def session() -> AsyncSession:
+                    if not orm:
+                        orm.append(AsyncSession(bind=connection, expire_on_commit=False))
+                    return orm[0]
+
                 statements = await statements_for(connection)
                 hot = hot_statements(connection.dialect.name)
                 now = self.clock()
@@ -337,9 +342,9 @@ class Engine:
                 turn = await router.handle(ctx, state, inbound.content)
                 ctx = ctx.after(turn.changes)
                 outgoing = await self._documents_as_links(session, turn.replies, capabilities, ctx)
-                if session.in_transaction():
-                    await session.flush()  # what the handlers added through the ORM
-                    await session.close()  # leaves the connection's transaction to commit
+                if orm and orm[0].in_transaction():
+                    await orm[0].flush()  # what the handlers added through the ORM
+                    await orm[0].close()  # leaves the connection's transaction to commit
                 replies = coalesce(
                     [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)],
                     capabilities,
@@ -361,7 +366,7 @@ class Engine:
                 await self._save(statements, hot, inbound, saved, now)
             if durable is not None:
                 durable.committed(token)
-            if self.after_commit is not None and info.get(NOTICE_QUEUED):
+            if self.after_commit is not None and orm and orm[0].info.get(NOTICE_QUEUED):
                 self.after_commit()
             if deliver is not None:
                 await deliver(replies)
@@ -369,7 +374,7 @@ class Engine:
 
     async def _documents_as_links(
         self,
-        session: AsyncSession,
+        session: Callable[[], AsyncSession],
         replies: list[Outbound],
         capabilities: Capabilities,
         ctx: HandlerContext,
@@ -400,8 +405,8 @@ class Engine:
                 content=reply.content,
                 created_at=ctx.now,
             )
-            session.add(stored)
-            await session.flush()
+            session().add(stored)
+            await session().flush()
             result.append(
                 Reply(
                     ctx.t.gettext(

@@ -6,6 +6,7 @@ event, so what a conversation step writes lands together with the chat's new sta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -200,17 +201,30 @@ class SqlStore(OfficerQueries, QuestionQueries):
 
     def __init__(
         self,
-        session: AsyncSession,
+        session: AsyncSession | Callable[[], AsyncSession],
         now: datetime,
         timezone: tzinfo = UTC,
         connection: AsyncConnection | None = None,
         statements: Statements | None = None,
     ) -> None:
-        self._session = session
+        # Or how to make it: most events use no ORM, and an ORM session made for each
+        # of them was a cost of its own.
+        self._orm = session
         self._now = now
         self._timezone = timezone
         self._connection = connection  # the session's own, given: Core reads skip the ORM
         self._statements = statements  # on that connection: the hot reads skip Core too
+
+    @property
+    def _session(self) -> AsyncSession:
+        """The ORM session of the transaction, made on first use."""
+        if not isinstance(self._orm, AsyncSession):
+            self._orm = self._orm()
+        return self._orm
+
+    @_session.setter
+    def _session(self, session: AsyncSession) -> None:
+        self._orm = session
 
     async def _core(self) -> AsyncConnection:
         """The connection of the transaction, for Core statements."""
