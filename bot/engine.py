@@ -4,10 +4,12 @@ For each event the engine, in order: takes the chat's in-process lock (events of
 run one at a time, lowest platform order first; different chats run concurrently); opens one
 transaction; records the event id — an id seen before means a redelivery, which is
 acknowledged and ignored — and loads the chat's session row, locked ``FOR UPDATE`` on
-PostgreSQL so several processes also serialise per chat (one statement there); runs the
-handlers; writes whatever domain rows the handlers added and the replies, then the new
-state, last; commits. Replies are sent only after the commit, so nothing is ever said
-about a step that was not saved.
+PostgreSQL so several processes also serialise per chat (one statement there), and with it
+the sender's profile (read again on PostgreSQL when the statement waited for another
+process's step of the chat, see :meth:`Engine._first_delivery`); runs the handlers; writes
+whatever domain rows the handlers added and the replies, then the new state, last; commits.
+Replies are sent only after the commit, so nothing is ever said about a step that was not
+saved.
 
 Order: an idle chat's first event waits a moment (:data:`bot.runtime.ORDER_SETTLE_SECONDS`)
 so the events a platform posted with it are all read; then, just before its commit, a step
