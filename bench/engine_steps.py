@@ -81,7 +81,9 @@ async def run(
         statements[args[2].split(None, 1)[0].upper()] += 1
 
     @event.listens_for(database.sync_engine, "begin")
-    def count_begin(*_args: Any) -> None:
+    def count_begin(connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # a logical begin only: nothing is sent
         statements["BEGIN"] += 1  # sent on the driver's cursor (SQLite) or by asyncpg
 
     # Statements run directly on the driver (bot.db.direct) pass no SQLAlchemy event.
