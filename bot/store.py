@@ -107,14 +107,19 @@ def _profile(person: Person) -> Profile:
     return Profile(person.id, person.full_name, person.role, person.language)
 
 
+def _profile_by_account(channel: str, external_id: str) -> Any:
+    """The profile of the account whose channel and id are the parameters named so."""
+    return (
+        select(Person.id, Person.full_name, Person.role, Person.language, ChannelAccount.reachable)
+        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
+        .where(ChannelAccount.channel == bindparam(channel))
+        .where(ChannelAccount.external_id == bindparam(external_id))
+        .where(Person.erased_at.is_(None))
+    )
+
+
 # Built once with its values as parameters: it runs for every inbound event.
-_PROFILE_BY_ACCOUNT = (
-    select(Person.id, Person.full_name, Person.role, Person.language, ChannelAccount.reachable)
-    .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-    .where(ChannelAccount.channel == bindparam("channel"))
-    .where(ChannelAccount.external_id == bindparam("external_id"))
-    .where(Person.erased_at.is_(None))
-)
+_PROFILE_BY_ACCOUNT = _profile_by_account("channel", "external_id")
 
 
 def profile_columns() -> tuple[Any, tuple[Any, ...]]:
@@ -124,14 +129,7 @@ def profile_columns() -> tuple[Any, tuple[Any, ...]]:
     statement reads the sender's profile with no round trip of its own
     (:meth:`SqlStore.known_profile`). A CTE, because in a RETURNING clause SQLAlchemy
     writes column names without their table, which a join there would make ambiguous."""
-    profile = (
-        select(Person.id, Person.full_name, Person.role, Person.language, ChannelAccount.reachable)
-        .join(ChannelAccount, ChannelAccount.person_id == Person.id)
-        .where(ChannelAccount.channel == bindparam("profile_channel"))
-        .where(ChannelAccount.external_id == bindparam("profile_external_id"))
-        .where(Person.erased_at.is_(None))
-        .cte("profile")
-    )
+    profile = _profile_by_account("profile_channel", "profile_external_id").cte("profile")
     names = {
         "id": "profile_id",
         "full_name": "profile_full_name",
