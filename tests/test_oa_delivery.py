@@ -25,12 +25,8 @@ from bot.oa_delivery import (
     record_reply,
     template_phone,
 )
-from bot.oa_tokens import SecretBox, TokenStore
-from tests.admin.conftest import SECRET_KEY
+from tests.platforms.test_zalo_oa import token_store
 from tests.standins import (
-    OA_APP_ID,
-    OA_APP_SECRET,
-    OA_ID,
     ZALO_TOKEN,
     ZaloOAStandIn,
     ZaloStandIn,
@@ -102,16 +98,7 @@ async def dispatch(
     oa, _, oa_url, bot_url = platforms
     access, refresh = oa.grant("first")
     async with httpx.AsyncClient() as http:
-        tokens = TokenStore(
-            sessionmaker,
-            http,
-            SecretBox(SECRET_KEY.encode()),
-            oa_id=OA_ID,
-            app_id=OA_APP_ID,
-            app_secret=OA_APP_SECRET,
-            oauth_base_url=oa_url,
-            clock=Clock(NOW),
-        )
+        tokens = token_store(sessionmaker, http, oa_url, Clock(NOW))
         await tokens.grant(access_token=access, refresh_token=refresh, expires_in="90000")
 
         async def replied(user_id: str) -> None:
@@ -226,16 +213,7 @@ async def test_a_template_without_an_answer_is_not_repeated_in_the_chat(
         person = await farmer(session, accounts={Channel.ZALO: "z-203"})
         await reminder(session, person)
     async with httpx.AsyncClient() as http:
-        tokens = TokenStore(
-            sessionmaker,
-            http,
-            SecretBox(SECRET_KEY.encode()),
-            oa_id=OA_ID,
-            app_id=OA_APP_ID,
-            app_secret=OA_APP_SECRET,
-            oauth_base_url=oa_url,
-            clock=Clock(NOW),
-        )
+        tokens = token_store(sessionmaker, http, oa_url, Clock(NOW))
         await tokens.grant(access_token=access, refresh_token=refresh, expires_in="90000")
         # nothing listens there: the template may or may not have gone out
         channel = ZaloOAChannel(

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ZaloOAToken
-from bot.oa_tokens import SealError, SecretBox, TokenError, TokenStore
+from bot.oa_tokens import SealError, SecretBox, TokenError
 from tests.admin.conftest import SECRET_KEY
 from tests.builders import Clock
+from tests.platforms.test_zalo_oa import token_store
 from tests.standins import OA_APP_ID, OA_APP_SECRET, OA_ID, REPO, ZaloOAStandIn, serve
 from tests.test_cli import run_cli
 
@@ -34,30 +35,12 @@ async def oauth() -> AsyncIterator[tuple[ZaloOAStandIn, str]]:
         yield stand_in, url
 
 
-def store(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    http: httpx.AsyncClient,
-    url: str,
-    clock: Clock,
-) -> TokenStore:
-    return TokenStore(
-        sessionmaker,
-        http,
-        SecretBox(SECRET_KEY.encode()),
-        oa_id=OA_ID,
-        app_id=OA_APP_ID,
-        app_secret=OA_APP_SECRET,
-        oauth_base_url=url,
-        clock=clock,
-    )
-
-
 async def granted(
     stand_in: ZaloOAStandIn, sessionmaker: async_sessionmaker[AsyncSession], url: str, at: Clock
 ) -> str:
     access, refresh = stand_in.grant("first")
     async with httpx.AsyncClient() as http:
-        await store(sessionmaker, http, url, at).grant(
+        await token_store(sessionmaker, http, url, at).grant(
             access_token=access, refresh_token=refresh, expires_in="90000"
         )
     return access
@@ -101,7 +84,7 @@ async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
     try:
         async with httpx.AsyncClient() as first, httpx.AsyncClient() as second:
             stores = [
-                store(create_sessionmaker(engine), http, url, late)
+                token_store(create_sessionmaker(engine), http, url, late)
                 for engine, http in zip(engines, (first, second), strict=True)
             ]
             tokens = await asyncio.gather(*(s.current() for s in stores))
@@ -125,7 +108,7 @@ async def test_a_token_refused_by_zalo_is_renewed_once_for_both_callers(
     stand_in, url = oauth
     stale = await granted(stand_in, sessionmaker, url, Clock(START))
     async with httpx.AsyncClient() as http:
-        tokens = store(sessionmaker, http, url, Clock(START + timedelta(hours=1)))
+        tokens = token_store(sessionmaker, http, url, Clock(START + timedelta(hours=1)))
         assert await tokens.renewed(stale) == "access-r1"
         assert await tokens.renewed(stale) == "access-r1"  # a late caller takes the new one
     assert stand_in.refreshes == ["refresh-first"]
@@ -142,7 +125,7 @@ async def test_a_failed_refresh_keeps_the_old_pair_and_doctor_reports_it(
     stand_in.fail_refresh = True
     async with httpx.AsyncClient() as http:
         soon = Clock(now + timedelta(hours=24, minutes=50))  # refresh due, old still valid
-        tokens = store(sessionmaker, http, url, soon)
+        tokens = token_store(sessionmaker, http, url, soon)
         assert await tokens.current() == old  # still usable until it expires
         with pytest.raises(TokenError):
             await tokens.renewed(old)

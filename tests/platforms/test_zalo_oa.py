@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,8 +113,14 @@ async def client(
 
 
 def token_store(
-    sessionmaker: async_sessionmaker[AsyncSession], http: httpx.AsyncClient, url: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    url: str,
+    clock: Callable[[], datetime] | None = None,
 ) -> TokenStore:
+    """The OA's token store as the tests' settings make it: the stand-in's OAuth at ``url``,
+    tokens sealed with the test key; ``clock`` when time must be set."""
+    timed = {} if clock is None else {"clock": clock}
     return TokenStore(
         sessionmaker,
         http,
@@ -123,6 +129,7 @@ def token_store(
         app_id=OA_APP_ID,
         app_secret=OA_APP_SECRET,
         oauth_base_url=url,
+        **timed,
     )
 
 

@@ -27,16 +27,14 @@ from bot.channels.zalo_oa import Template, ZaloOAChannel
 from bot.db.models import OATemplate, OATemplateSend, OutboxMessage, ZaloOAToken
 from bot.messages import Channel
 from bot.oa_delivery import AlertRoutes, Route, record_receipt, tracking_id
-from bot.oa_tokens import SecretBox, TokenError, TokenStore
+from bot.oa_tokens import SecretBox, TokenError
 from bot.settings import Settings
 from tests.admin.conftest import PASSWORD, SECRET_KEY, Seeded, csrf, login, seeded
 from tests.admin.test_browser import ARTIFACTS
-from tests.platforms.test_zalo_oa import oa_api
+from tests.platforms.test_zalo_oa import oa_api, token_store
 from tests.standins import (
     OA_APP_ID,
-    OA_APP_SECRET,
     OA_DAILY_QUOTA,
-    OA_ID,
     OA_NAME,
     ZALO_TOKEN,
     TelegramStandIn,
@@ -170,16 +168,7 @@ async def dispatch_reminders(
     """Run the alert dispatcher with no ZALO_OA_TEMPLATES setting: the page's mapping only."""
     access, refresh = oa.grant("first")
     async with httpx.AsyncClient() as http:
-        tokens = TokenStore(
-            sessionmaker,
-            http,
-            SecretBox(SECRET_KEY.encode()),
-            oa_id=OA_ID,
-            app_id=OA_APP_ID,
-            app_secret=OA_APP_SECRET,
-            oauth_base_url=oa_url,
-            clock=Clock(NOW),
-        )
+        tokens = token_store(sessionmaker, http, oa_url, Clock(NOW))
         await tokens.grant(access_token=access, refresh_token=refresh, expires_in="90000")
         channel = ZaloOAChannel(http, oa_url, tokens, template_base_url=oa_url)
         senders = {Channel.ZALO_OA: channel, Channel.ZALO: ZaloChannel(http, bot_url, ZALO_TOKEN)}
@@ -307,16 +296,7 @@ async def test_the_first_grant_runs_oauth_with_pkce_and_shows_the_token_and_the_
     oa.fail_refresh = True
     later = token.refreshed_at + timedelta(hours=25)
     async with httpx.AsyncClient() as http:
-        store = TokenStore(
-            sessionmaker,
-            http,
-            box,
-            oa_id=OA_ID,
-            app_id=OA_APP_ID,
-            app_secret=OA_APP_SECRET,
-            oauth_base_url=oa_url,
-            clock=lambda: later,
-        )
+        store = token_store(sessionmaker, http, oa_url, lambda: later)
         with pytest.raises(TokenError):
             await store.current()
     page = await clerk.get("/admin/zalo-oa")
@@ -329,15 +309,7 @@ async def test_a_code_without_its_verifier_is_refused_by_the_stand_in(
     oa, url = oa_api
     oa.codes["code-x"] = "a-challenge-of-another-verifier"
     async with httpx.AsyncClient() as http:
-        store = TokenStore(
-            sessionmaker,
-            http,
-            SecretBox(SECRET_KEY.encode()),
-            oa_id=OA_ID,
-            app_id=OA_APP_ID,
-            app_secret=OA_APP_SECRET,
-            oauth_base_url=url,
-        )
+        store = token_store(sessionmaker, http, url)
         with pytest.raises(TokenError, match="grant refused"):
             await store.exchange(code="code-x", verifier="not-the-verifier")
     assert await store.state() is None
@@ -398,15 +370,7 @@ async def test_the_pages_template_wins_over_the_setting_which_stays_a_fallback(
         assert oa_templates.check(form) == []
         await oa_templates.save(session, form, actor="tinh51", now=NOW)
     async with httpx.AsyncClient() as http:
-        store = TokenStore(
-            sessionmaker,
-            http,
-            SecretBox(SECRET_KEY.encode()),
-            oa_id=OA_ID,
-            app_id=OA_APP_ID,
-            app_secret=OA_APP_SECRET,
-            oauth_base_url=oa_api[1],
-        )
+        store = token_store(sessionmaker, http, oa_api[1])
         routes = AlertRoutes(ZaloOAChannel(http, oa_api[1], store), setting)
         async with sessionmaker() as session:
             expiry = await routes.plan(session, person_id=person.id, kind="cert_expiry", now=NOW)
