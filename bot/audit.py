@@ -221,9 +221,11 @@ def record(
     after: dict[str, Any] | None = None,
     province_code: str | None = None,
     commune_code: str | None = None,
+    actor_person_id: int | None = None,
 ) -> AuditEntry:
     """Add one entry; its places not given here are found from the entity on insert."""
     entry = AuditEntry(
+        actor_person_id=actor_person_id,
         actor_label=actor,
         action=action.value,
         entity_type=entity[0],
