@@ -10,6 +10,11 @@ how many turned announcements off.
 Sending writes one outbox row per person under the key ``announcement:<id>:<person>``: the
 dispatcher then applies quiet hours, the "announcement" opt-out and its pacing, and the
 unique key makes it exactly once per person. The delivery counts are those rows' states.
+
+The same send submitted twice — a double click, a form sent again from the browser's
+history, an API call retried after a timeout — carries the same one-time key (the form's
+hidden ``submission_key``, the API's ``Idempotency-Key``); the key is stored unique per
+author with the announcement, so the repeat finds the first announcement and sends nothing.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from bot.db.models import (
     Product,
     Subject,
 )
-from bot.engine import NOTICE_QUEUED
+from bot.engine import NOTICE_QUEUED, insert_for
 from ocop_rules import reevaluation_window
 
 KIND = "announcement"
@@ -46,6 +51,7 @@ MAX_BODY = 1000  # one message on every channel (Zalo's limit is 2,000 character
 EXPIRING_DAYS = 90
 VALID = "valid"  # only certificates whose stored status is valid are reached
 LIST_LIMIT = 100
+SUBMISSION_KEY_LENGTH = 64
 _CHUNK = 500
 
 
@@ -244,6 +250,15 @@ async def reach(session: AsyncSession, scope: Scope, segment: Segment, today: da
     )
 
 
+def _submitted(author: str, key: str) -> Select[Announcement]:
+    """The announcement ``author`` already sent with the one-time ``key``."""
+    return (
+        select(Announcement)
+        .where(Announcement.author == author)
+        .where(Announcement.submission_key == key)
+    )
+
+
 async def send(
     session: AsyncSession,
     *,
@@ -253,20 +268,37 @@ async def send(
     segment: Segment,
     now: datetime,
     today: date,
+    submission_key: str | None = None,
 ) -> Announcement:
-    """Record the announcement and queue it once to each person of the segment (audited)."""
+    """Record the announcement and queue it once to each person of the segment (audited).
+
+    A ``submission_key`` the author already sent with returns that announcement and sends
+    nothing again."""
+    key = submission_key or None
+    if key is not None:
+        earlier = await session.scalar(_submitted(author, key))
+        if earlier is not None:
+            return earlier
     people = await recipients(session, scope, segment, today)
-    row = Announcement(
-        scope=str(scope),
-        province_code=scope.province_code,
-        author=author,
-        body=body,
-        segment=segment.as_json(),
-        recipients=len(people),
-        created_at=now,
+    added = await session.scalar(
+        insert_for(session, Announcement)
+        .values(
+            scope=str(scope),
+            province_code=scope.province_code,
+            author=author,
+            body=body,
+            segment=segment.as_json(),
+            recipients=len(people),
+            created_at=now,
+            submission_key=key,
+        )
+        .on_conflict_do_nothing(index_elements=["author", "submission_key"])
+        .returning(Announcement.id)
     )
-    session.add(row)
-    await session.flush()
+    if added is None:
+        # Only a key conflicts: a request with the same key committed in the meantime.
+        return (await session.scalars(_submitted(author, str(key)))).one()
+    row = await session.get_one(Announcement, added)
     payload = {"announcement_id": row.id, "body": body, "sender": scope.label}
     rows = [
         {
@@ -299,6 +331,16 @@ async def send(
     return row
 
 
+async def delivery(session: AsyncSession, announcement_id: int) -> dict[str, int]:
+    """How many of the announcement's outbox rows are in each state."""
+    counts = await session.execute(
+        select(OutboxMessage.state, func.count())
+        .where(OutboxMessage.dedupe_key.like(f"{KIND}:{announcement_id}:%"))
+        .group_by(OutboxMessage.state)
+    )
+    return {state: int(count) for state, count in counts.all()}
+
+
 def _visible(scope: Scope) -> ColumnElement[bool]:
     """A commune sees its own announcements; a province, its own and its communes'."""
     if scope.kind is ScopeKind.COMMUNE:
@@ -320,11 +362,6 @@ async def sent(
     ).all()
     found: list[SentAnnouncement] = []
     for row in rows:
-        counts = await session.execute(
-            select(OutboxMessage.state, func.count())
-            .where(OutboxMessage.dedupe_key.like(f"{KIND}:{row.id}:%"))
-            .group_by(OutboxMessage.state)
-        )
         found.append(
             SentAnnouncement(
                 row.id,
@@ -334,7 +371,7 @@ async def sent(
                 dict(row.segment),
                 row.recipients,
                 row.created_at,
-                {state: int(count) for state, count in counts.all()},
+                await delivery(session, row.id),
             )
         )
     return found

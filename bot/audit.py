@@ -3,11 +3,12 @@
 Theory of operation
 -------------------
 Each change a person makes — a login, an import, scores, a certificate, a round, an
-invite — adds one :class:`~bot.db.models.AuditEntry` whose ``action`` is an
-:class:`AuditAction`. :data:`SENTENCES` says each action in words, filled from the entry's
-before/after facts (codes turned into their labels, dates into dd/mm/yyyy), so the page
-never shows a raw dict. Adding an action is one enum member and one row of
-:data:`SENTENCES`; a test checks that no member lacks its row.
+invite, an announcement, an answer, a Zalo OA setting — adds one
+:class:`~bot.db.models.AuditEntry` whose ``action`` is an :class:`AuditAction`.
+:data:`SENTENCES` says each action in words, filled from the entry's before/after facts
+(codes turned into their labels, dates into dd/mm/yyyy), so the page never shows a raw
+dict. Adding an action is one enum member and one row of :data:`SENTENCES`; a test checks
+that no member lacks its row.
 
 Every entry carries its places (province, commune, dossier, product, filled by
 :mod:`bot.db.places`), so :func:`search_audit` finds entries by person, dossier, product,
@@ -20,21 +21,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.admin.scope import Scope, ScopeError
 from bot.db.models import AuditEntry, Product, Subject
 from bot.i18n import translator
 from handlers.certificate_words import GROUND_LABELS
 from handlers.communes import commune_by_code, search_communes
+from handlers.notices import OPTIONAL_KINDS
 from handlers.officer import CONCLUSION_LABELS, STATUS_LABELS
 from handlers.textmatch import fold
 from ocop_rules import CommuneConclusion, DossierStatus, RevocationGround
-
-if TYPE_CHECKING:
-    from bot.admin.scope import Scope
 
 
 class AuditAction(StrEnum):
@@ -67,6 +67,9 @@ class AuditAction(StrEnum):
     COMMUNE_REOPEN_REFUSED = "commune.reopen_refused"
     SUBJECT_CLAIMED = "subject.claimed"
     ACCOUNT_LINKED = "account.linked"
+    OA_TEMPLATE_MAP = "oa.template_map"
+    OA_TEMPLATE_REMOVE = "oa.template_remove"
+    OA_GRANT = "oa.grant"
 
 
 A = AuditAction
@@ -121,6 +124,9 @@ SENTENCES: Mapping[AuditAction, str] = {
     ),
     A.SUBJECT_CLAIMED: "{actor} nhận chủ thể số {entity_id} là của mình ({products} sản phẩm).",
     A.ACCOUNT_LINKED: "{actor} liên kết thêm tài khoản {channel}.",
+    A.OA_TEMPLATE_MAP: "{actor} chọn mẫu Zalo OA số {template_id} cho tin “{kind}”.",
+    A.OA_TEMPLATE_REMOVE: "{actor} bỏ mẫu Zalo OA của tin “{kind}”; tin này nay gửi qua chat.",
+    A.OA_GRANT: "{actor} cấp quyền cho Zalo OA “{oa}” gửi tin.",
 }
 
 # The kinds of action the page filters by (a prefix of the stored action).
@@ -139,6 +145,7 @@ ACTION_GROUPS: Mapping[str, str] = {
     "announcement.": "Thông báo",
     "question.": "Câu hỏi của chủ thể",
     "account.": "Tài khoản chat",
+    "oa.": "Zalo OA",
 }
 
 _VI = translator("vi")
@@ -167,16 +174,28 @@ def _label(key: str, value: Any) -> str:
         return _VI.gettext(STATUS_LABELS[DossierStatus(value)])
     if key.endswith("conclusion") and isinstance(value, str) and value in set(CommuneConclusion):
         return _VI.gettext(CONCLUSION_LABELS[CommuneConclusion(value)])
-    if key.endswith(("_on", "_at")) and isinstance(value, str):
+    if key.endswith(("_on", "_at", "_date")) and isinstance(value, str):
         return _date_text(value)
     if key == "ground" and isinstance(value, str) and value in set(RevocationGround):
         return _VI.gettext(GROUND_LABELS[RevocationGround(value)])
+    if key == "kind" and isinstance(value, str) and value in OPTIONAL_KINDS:
+        return _VI.gettext(OPTIONAL_KINDS[value])
+    if key == "scope" and isinstance(value, str):
+        return _scope_words(value)
     if key == "commune_code" and isinstance(value, str):
         found = commune_by_code(value)
         return found.full_name if found else value
     if isinstance(value, dict | list):
         return _MISSING
     return str(value)
+
+
+def _scope_words(text: str) -> str:
+    """A staff account's scope as words ("province:51" → "tỉnh Quảng Ngãi")."""
+    try:
+        return Scope.parse(text).label
+    except ScopeError:
+        return text
 
 
 def actor_name(label: str | None) -> str:
@@ -221,9 +240,11 @@ def record(
     after: dict[str, Any] | None = None,
     province_code: str | None = None,
     commune_code: str | None = None,
+    actor_person_id: int | None = None,
 ) -> AuditEntry:
     """Add one entry; its places not given here are found from the entity on insert."""
     entry = AuditEntry(
+        actor_person_id=actor_person_id,
         actor_label=actor,
         action=action.value,
         entity_type=entity[0],

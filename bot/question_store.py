@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import questions
+from bot.audit import AuditAction, record
 from bot.db.models import Person
 from handlers.ports import OpenQuestion, QuestionReceipt
 
@@ -49,10 +50,11 @@ class QuestionQueries:
         ]
 
     async def answer_question(self, person_id: int, question_id: int, body: str) -> bool:
-        """Answer one question of the officer's communes; False when not theirs or answered."""
+        """Answer one question of the officer's communes (audited, as an answer from the admin
+        inbox is); False when not theirs or answered."""
         officer = await self._session.get(Person, person_id)
         by = officer.full_name if officer is not None and officer.full_name else ""
-        return await questions.answer(
+        done = await questions.answer(
             self._session,
             question_id=question_id,
             body=body,
@@ -60,3 +62,14 @@ class QuestionQueries:
             now=self._now,
             allowed=questions.for_officer(person_id),
         )
+        if done:
+            record(
+                self._session,
+                AuditAction.QUESTION_ANSWER,
+                actor=by or None,
+                actor_person_id=person_id,
+                entity=("officer_question", question_id),
+                at=self._now,
+                after={"answer": body},
+            )
+        return done

@@ -535,3 +535,14 @@ async def test_the_communes_receipt_is_the_first_accepted_form_check_and_never_m
     await officer.press(f"o:submit:{dossier_id}")
     assert await status(sessionmaker, dossier_id) == "submitted_for_evaluation"
     assert await received_on(sessionmaker, dossier_id) == accepted_at
+
+
+def test_cli_invite_takes_a_namesake_commune_with_its_province(database_url: str) -> None:
+    """Typed with its province, the namesake "Quảng Sơn" (refused alone: Thái Nguyên has a
+    "Quang Sơn") gets its invite for Lâm Đồng's commune."""
+    created = run_cli(
+        "officer", "invite", "--commune", "Quảng Sơn, Lâm Đồng", DATABASE_URL=database_url
+    )
+    assert created.returncode == 0, created.stderr
+    assert "Xã Quảng Sơn, tỉnh Lâm Đồng" in created.stdout
+    assert "Thái Nguyên" not in created.stdout

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel, Field
 
 from bot import announcements, questions
@@ -121,8 +121,19 @@ async def preview(admin: ContextDep, staff: StaffDep, body: SegmentIn) -> ReachO
 
 
 @comms_api.post("/announcements", responses=BODY_ERRORS, status_code=201)
-async def send(admin: ContextDep, staff: StaffDep, body: AnnouncementIn) -> AnnouncementOut:
-    """Send the announcement once to each person of the segment, through the outbox."""
+async def send(
+    admin: ContextDep,
+    staff: StaffDep,
+    body: AnnouncementIn,
+    idempotency_key: Annotated[
+        str | None,
+        Header(min_length=1, max_length=announcements.SUBMISSION_KEY_LENGTH),
+    ] = None,
+) -> AnnouncementOut:
+    """Send the announcement once to each person of the segment, through the outbox.
+
+    A call retried with the same ``Idempotency-Key`` header gets the announcement the
+    first call made, with its delivery counts, and sends nothing again."""
     segment = body.segment.segment(staff)
     async with admin.writing() as session:
         row = await announcements.send(
@@ -133,7 +144,9 @@ async def send(admin: ContextDep, staff: StaffDep, body: AnnouncementIn) -> Anno
             segment=segment,
             now=admin.clock(),
             today=admin.today(),
+            submission_key=idempotency_key,
         )
+        states = await announcements.delivery(session, row.id)
     return AnnouncementOut(
         id=row.id,
         scope=row.scope,
@@ -142,7 +155,7 @@ async def send(admin: ContextDep, staff: StaffDep, body: AnnouncementIn) -> Anno
         segment=row.segment,
         recipients=row.recipients,
         created_at=row.created_at,
-        states={"pending": row.recipients} if row.recipients else {},
+        states=states,
     )
 
 

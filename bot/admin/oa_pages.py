@@ -12,6 +12,9 @@ exchanged with the verifier for the pair, committed sealed (:meth:`TokenStore.ex
 The session cookie is ``SameSite=Strict``, so a browser coming back from Zalo's site does
 not send it: the callback is authorised by the sealed cookie alone, which only a signed-in
 clerk's form sets, lives ten minutes and serves once.
+
+A template mapped or removed and a grant completed are audit entries of the clerk's
+province, found in ``/admin/audit`` like every other staff action.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from urllib.parse import urlencode
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import oa_templates
+from bot.admin.accounts import Staff
 from bot.admin.headers import CONTENT_SECURITY_POLICY
 from bot.admin.pages import (
     VI,
@@ -37,6 +42,7 @@ from bot.admin.pages import (
     checked_form,
     render,
 )
+from bot.audit import AuditAction, record
 from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError
 from bot.oa_tokens import SealError, SecretBox, TokenError, TokenStore, pkce_pair
 from handlers.notices import OPTIONAL_KINDS
@@ -133,6 +139,20 @@ def _form(form: Any) -> oa_templates.TemplateForm | str:
     )
 
 
+def _audit_template(
+    session: AsyncSession, staff: Staff, action: AuditAction, kind: str, now: datetime, **facts: str
+) -> None:
+    """Record a template mapped or removed, as an entry of the clerk's province."""
+    record(
+        session,
+        action,
+        actor=staff.actor,
+        entity=("oa_template", kind),
+        at=now,
+        after={"kind": kind, "scope": str(staff.scope), **facts},
+    )
+
+
 @router.post("/zalo-oa/templates")
 async def post_template(request: Request, admin: ContextDep, staff: StaffDep) -> Response:
     """Map an alert kind to an approved template, once it is within Zalo's limits."""
@@ -147,6 +167,14 @@ async def post_template(request: Request, admin: ContextDep, staff: StaffDep) ->
         return _back(PAGE, error=" ".join(errors))
     async with admin.writing() as session:
         await oa_templates.save(session, entered, actor=staff.actor, now=admin.clock())
+        _audit_template(
+            session,
+            staff,
+            AuditAction.OA_TEMPLATE_MAP,
+            entered.kind,
+            admin.clock(),
+            template_id=entered.template_id,
+        )
     return _back(PAGE, notice=f"Đã lưu mẫu {entered.template_id} cho {_kind_label(entered.kind)}.")
 
 
@@ -160,6 +188,8 @@ async def post_remove_template(
         return _back(PAGE, error=ONLY_PROVINCE)
     async with admin.writing() as session:
         removed = await oa_templates.remove(session, kind)
+        if removed:
+            _audit_template(session, staff, AuditAction.OA_TEMPLATE_REMOVE, kind, admin.clock())
     if not removed:
         return _back(PAGE, error="Loại thông báo này chưa có mẫu.")
     return _back(PAGE, notice=f"Đã bỏ mẫu của {_kind_label(kind)}.")
@@ -191,6 +221,7 @@ async def post_grant(request: Request, admin: ContextDep, staff: StaffDep) -> Re
         "state": state,
         "verifier": verifier,
         "by": staff.actor,
+        "scope": str(staff.scope),
         "at": admin.clock().isoformat(),
     }
     query = urlencode(
@@ -259,6 +290,15 @@ async def grant_callback(
                 name = None
             if name:
                 await tokens.name_oa(name)
+            async with admin.writing() as session:
+                record(
+                    session,
+                    AuditAction.OA_GRANT,
+                    actor=kept["by"],
+                    entity=("zalo_oa", tokens.oa_id),
+                    at=admin.clock(),
+                    after={"oa": name or tokens.oa_id, "scope": kept.get("scope")},
+                )
             values["notice"] = f"Đã cấp quyền cho Zalo OA {name or tokens.oa_id}."
     response = render(
         request, admin, "zalo_oa_granted.html", values, 400 if "error" in values else 200

@@ -12,6 +12,7 @@ first.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -89,10 +90,17 @@ def segment_of(form: FormData, scope: Scope) -> announcements.Segment:
     return segment.checked(scope)
 
 
+def _sent_key(form: FormData) -> str | None:
+    """The one-time key the form was sent with (None from a form without one)."""
+    return _text(form, "submission_key")[: announcements.SUBMISSION_KEY_LENGTH] or None
+
+
 def _values(form: FormData | None) -> dict[str, Any]:
+    """The form's values to show again; its one-time key is kept through a preview or an
+    error, so sending after them is still the same send, and a new form gets a new key."""
     if form is None:
-        return {"communes": []}
-    return {
+        return {"communes": [], "submission_key": secrets.token_urlsafe(16)}
+    values: dict[str, Any] = {
         key: (form.getlist(key) if key == "communes" else _text(form, key))
         for key in (
             "body",
@@ -106,6 +114,8 @@ def _values(form: FormData | None) -> dict[str, Any]:
             "dossier_status",
         )
     }
+    values["submission_key"] = _sent_key(form) or secrets.token_urlsafe(16)
+    return values
 
 
 async def _announcements_page(
@@ -180,6 +190,7 @@ async def post_announcement(request: Request, admin: ContextDep, staff: StaffDep
             segment=segment,
             now=admin.clock(),
             today=admin.today(),
+            submission_key=_sent_key(form),
         )
     return _back(
         "/admin/announcements", notice=f"Đã gửi thông báo #{row.id} tới {row.recipients} người."

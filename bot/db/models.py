@@ -665,10 +665,13 @@ class Announcement(Base):
 
     Each person reached gets one outbox row keyed ``announcement:<id>:<person>``, so the
     dispatcher's quiet hours, opt-out and pacing apply, and nobody gets it twice; the
-    delivery counts are those rows' states.
+    delivery counts are those rows' states. ``submission_key`` is the one-time key of the
+    form or API call that sent it: the same send submitted again finds this row instead of
+    making a second announcement.
     """
 
     __tablename__ = "announcements"
+    __table_args__ = (UniqueConstraint("author", "submission_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(16))  # "province:51", "commune:23356"
@@ -678,6 +681,7 @@ class Announcement(Base):
     segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submission_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class OfficerQuestion(Base):

@@ -2,10 +2,11 @@
 
 Staff search the audit log by commune, dossier and product, and see only the entries of
 their province or commune. Writers of the log name the entity they changed ("dossier" 12,
-"officer_invite" 3, "evaluation_round" 7…); :func:`fill_audit_place` runs as each entry is
-inserted and looks the places up from that entity, so every writer — and every action added
-later — is findable without repeating the lookup. A writer that knows better (an import,
-which concerns the whole province) sets the columns itself and they are kept.
+"officer_invite" 3, "evaluation_round" 7, "announcement" 2, "officer_question" 5…);
+:func:`fill_audit_place` runs as each entry is inserted and looks the places up from that
+entity, so every writer — and every action added later — is findable without repeating the
+lookup. A writer that knows better (an import, which concerns the whole province) sets the
+columns itself and they are kept.
 """
 
 from __future__ import annotations
@@ -38,11 +39,41 @@ def _scope_place(entry: _Placed, scope: str) -> None:
         entry.commune_code = entry.commune_code or code
 
 
+def _question_place(connection: Connection, entry: _Placed, question_id: int) -> None:
+    """A producer's question belongs to its commune, province and dossier (if it names one)."""
+    row = _one(
+        connection,
+        "SELECT commune_code, province_code, dossier_id FROM officer_questions WHERE id = :id",
+        id=question_id,
+    )
+    if row is not None:
+        entry.commune_code = entry.commune_code or row[0]
+        entry.province_code = entry.province_code or row[1]
+        entry.dossier_id = entry.dossier_id or row[2]
+
+
+def _announcement_place(connection: Connection, entry: _Placed, announcement_id: int) -> None:
+    """An announcement belongs to the scope it was sent from: a commune account's to its
+    commune (and so its province), a province account's to the province alone."""
+    row = _one(
+        connection,
+        "SELECT scope, province_code FROM announcements WHERE id = :id",
+        id=announcement_id,
+    )
+    if row is not None:
+        _scope_place(entry, row[0])
+        entry.province_code = entry.province_code or row[1]
+
+
 def fill_audit_place(connection: Connection, entry: _Placed) -> None:
     """Fill the place columns ``entry`` leaves empty from the entity it names."""
     facts = {**(entry.before or {}), **(entry.after or {})}
     number = int(entry.entity_id) if entry.entity_id.isdigit() else None
     kind = entry.entity_type
+    if kind == "officer_question" and number is not None:
+        _question_place(connection, entry, number)
+    if kind == "announcement" and number is not None:
+        _announcement_place(connection, entry, number)
     if kind == "dossier" and number is not None and entry.dossier_id is None:
         entry.dossier_id = number
     if kind == "product" and number is not None and entry.product_id is None:

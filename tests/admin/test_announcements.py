@@ -14,15 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import questions
+from bot.admin.scope import Scope
 from bot.alerts.dispatch import Dispatcher, Pacer
 from bot.alerts.timing import AlertConfig
+from bot.announcements import Audience, Segment, recipients
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.db.models import (
     AlertOptOut,
+    Announcement,
     AuditEntry,
     Certificate,
     ChannelAccount,
+    Dossier,
     OfficerAssignment,
     OutboxMessage,
     Person,
@@ -244,3 +248,157 @@ async def test_the_api_previews_sends_lists_and_answers(
         answered = await api.post(path, json={"answer": "Tra loi."})
         assert answered.json()["answer"] == "Tra loi."
         assert (await api.post(path, json={"answer": "Lan nua"})).status_code == 404
+
+
+async def test_the_same_send_posted_twice_makes_one_announcement_and_one_message_each(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A double click or a form sent again from the browser's history carries the form's
+    one-time key, as an API call retried with its Idempotency-Key does: one announcement."""
+    async with sessionmaker() as session, session.begin():
+        other = await producer(session, "A", "z-a", Channel.ZALO, XOP, [])
+    clerk = await login(admin_url, "tinh51")
+    try:
+        page = await clerk.get("/admin/announcements")
+        key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
+        assert key is not None
+        form = {
+            "csrf_token": csrf(page.text),
+            "submission_key": key.group(1),
+            "body": TEXT,
+            "communes": XOP,
+        }
+        preview = await clerk.post("/admin/announcements", data={**form, "action": "preview"})
+        assert f'name="submission_key" value="{key.group(1)}"' in preview.text  # kept
+        first = await clerk.post("/admin/announcements", data={**form, "action": "send"})
+        again = await clerk.post("/admin/announcements", data={**form, "action": "send"})
+        assert first.status_code == again.status_code == 303
+        assert first.headers["location"] == again.headers["location"]  # the same announcement
+        fresh = await clerk.get(first.headers["location"])
+        assert key.group(1) not in fresh.text  # a new form: a new key
+    finally:
+        await clerk.aclose()
+    token = await api_token(sessionmaker, "tinh51")
+    async with httpx.AsyncClient(
+        base_url=f"{admin_url}/api/v1", headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        call = {"body": "Tap huan ngay 5/1", "segment": {"communes": [XOP]}}
+        retried = {"Idempotency-Key": "5b7e0c1e-retry"}
+        sent = await api.post("/announcements", json=call, headers=retried)
+        repeated = await api.post("/announcements", json=call, headers=retried)
+        assert sent.status_code == repeated.status_code == 201
+        assert repeated.json() == sent.json()
+        assert repeated.json()["states"] == {"pending": 2}
+        unkeyed = await api.post("/announcements", json=call)  # no key: a new announcement
+        assert unkeyed.json()["id"] != sent.json()["id"]
+        too_long = {"Idempotency-Key": "k" * 65}
+        assert (await api.post("/announcements", json=call, headers=too_long)).status_code == 422
+    async with sessionmaker() as session:
+        made = (await session.scalars(select(Announcement).order_by(Announcement.id))).all()
+        rows = (await session.execute(select(OutboxMessage.dedupe_key))).scalars().all()
+        audited = (
+            await session.scalars(
+                select(AuditEntry.entity_id).where(AuditEntry.action == "announcement.send")
+            )
+        ).all()
+    assert [a.body for a in made] == [TEXT, "Tap huan ngay 5/1", "Tap huan ngay 5/1"]
+    assert len(rows) == len(set(rows)) == 3 * 2  # each person once per announcement
+    assert sorted(audited) == sorted(str(a.id) for a in made)  # each send audited once
+    assert sorted({int(key.split(":")[2]) for key in rows}) == sorted([other, seeded.owner])
+
+
+async def segment_member(
+    session: AsyncSession,
+    name: str,
+    commune: str,
+    *,
+    group: str = "food",
+    product_set: int | None = None,
+    stars: int | None = None,
+    certificate: str = "valid",
+    status: str = "in_preparation",
+) -> int:
+    """A producer with one product of ``group`` and ``product_set``, a certificate of
+    ``stars`` (if any) and a dossier in ``status``."""
+    person = Person(full_name=name, language="vi", consent_at=datetime.now(UTC))
+    session.add(person)
+    await session.flush()
+    subject = Subject(
+        owner_person_id=person.id, subject_type="household", name=f"Hộ {name}",
+        commune_code=commune,
+    )  # fmt: skip
+    session.add(subject)
+    await session.flush()
+    product = Product(
+        subject_id=subject.id, name=f"SP {name}", group_code=group, product_set=product_set
+    )
+    session.add(product)
+    await session.flush()
+    if stars is not None:
+        session.add(
+            Certificate(
+                product_id=product.id,
+                stars=stars,
+                issuing_level="province",
+                issuing_authority="UBND tỉnh Quảng Ngãi",
+                issued_on=date(2025, 1, 10),
+                expires_on=date(2028, 1, 10),
+                status=certificate,
+            )
+        )
+    session.add(
+        Dossier(product_id=product.id, kind="new", status=status, commune_code=commune, year=2026)
+    )
+    return person.id
+
+
+async def test_segments_by_group_set_stars_status_and_officers_reach_exactly_their_people(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        honey = await segment_member(
+            session, "Mật ong", XOP, product_set=4, stars=3, status="certified"
+        )
+        wine = await segment_member(
+            session, "Rượu", XOP, group="drink", product_set=14, stars=4,
+            status="submitted_to_commune",
+        )  # fmt: skip
+        tea = await segment_member(session, "Chè", SON_HA, group="drink", product_set=13)
+        revoked = await segment_member(
+            session, "Quế", SON_HA, group="herbal", stars=5, certificate="revoked"
+        )
+        hanoi = await segment_member(
+            session, "Cốm", "00070", group="drink", product_set=14, stars=4,
+            status="submitted_to_commune",
+        )  # fmt: skip
+        officers = {}
+        for name, commune in (("Xốp", XOP), ("Sơn Hà", SON_HA), ("Hoàn Kiếm", "00070")):
+            officer = Person(full_name=f"Cán bộ {name}", role="officer", language="vi")
+            session.add(officer)
+            await session.flush()
+            session.add(OfficerAssignment(person_id=officer.id, commune_code=commune))
+            officers[name] = officer.id
+    province = Scope.parse("province:51")
+    today = datetime.now(TZ).date()
+    expected = {
+        Segment(): [honey, wine, tea, revoked],
+        Segment(group="drink"): [wine, tea],  # Hà Nội's drink is outside the province
+        Segment(group="herbal"): [revoked],
+        Segment(product_set=14): [wine],
+        Segment(product_set=13, communes=(XOP,)): [],
+        Segment(stars=4): [wine],
+        Segment(stars=3): [honey],
+        Segment(stars=5): [],  # the only 5-star certificate was revoked
+        Segment(dossier_status="submitted_to_commune"): [wine],
+        Segment(dossier_status="certified", group="drink"): [],
+        Segment(audience=Audience.OFFICERS): [officers["Xốp"], officers["Sơn Hà"]],
+        Segment(audience=Audience.OFFICERS, communes=(SON_HA,)): [officers["Sơn Hà"]],
+    }
+    async with sessionmaker() as session:
+        for segment, people in expected.items():
+            assert await recipients(session, province, segment, today) == sorted(people), segment
+        commune = Scope.parse(f"commune:{XOP}")
+        assert await recipients(session, commune, Segment(group="drink"), today) == [wine]
+        assert await recipients(session, Scope.parse("province:01"), Segment(stars=4), today) == [
+            hanoi
+        ]

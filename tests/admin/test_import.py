@@ -25,7 +25,13 @@ BROKEN = {
     7: ("thiếu tên sản phẩm", {"product": ""}),
     333: ("nhóm “Nhóm 9” không có", {"group": "Nhóm 9"}),
     1500: ("hạng sao “2”: chỉ công nhận 3, 4 hoặc 5 sao", {"stars": "2"}),
-    4001: ("ngày quyết định “31/02/2024”", {"date": "31/02/2024"}),
+    # An unreadable cell is refused with the forms that are accepted.
+    2500: ("hạng sao “bốn” không đọc được: ghi 3, 4 hoặc 5 (vd. “4”, “4 sao”", {"stars": "bốn"}),
+    4001: (
+        "ngày quyết định “31/02/2024” không đọc được: ghi ngày/tháng/năm (vd. 12/05/2022) "
+        "hoặc năm (vd. 2022)",
+        {"date": "31/02/2024"},
+    ),
     9000: ("không tìm thấy xã “Xã Không Có”", {"commune": "Xã Không Có"}),
     9999: ("không thuộc phạm vi", {"commune": "00070"}),
 }

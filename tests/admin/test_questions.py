@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import questions
+from bot import audit, questions
+from bot.admin.scope import Scope
 from bot.alerts.dispatch import Dispatcher, Pacer
 from bot.alerts.service import run_pass
 from bot.alerts.timing import AlertConfig
@@ -26,7 +27,7 @@ from bot.db.models import OfficerQuestion, OutboxMessage
 from bot.engine import Engine
 from bot.messages import Channel as Ch
 from bot.messages import FileKind, FileReceived
-from tests.admin.conftest import SON_HA, Seeded, csrf, login
+from tests.admin.conftest import SON_HA, XOP, Seeded, csrf, login
 from tests.builders import Chat, Clock, idea_script
 from tests.journeys import invite_code, signed_up
 from tests.standins import ZALO_TOKEN, TelegramStandIn, ZaloStandIn, serve
@@ -123,6 +124,22 @@ async def test_a_question_on_zalo_reaches_the_officer_on_telegram_and_the_inbox_
     assert "Không có câu hỏi nào" in again
     await clerk.aclose()
     await other.aclose()
+
+    # The answer from the bot is in the audit, once, for the commune and its province.
+    async with sessionmaker() as session:
+        question = (await session.scalars(select(OfficerQuestion))).one()
+        found = {
+            scope: [
+                line.sentence
+                for line in await audit.search_audit(
+                    session, Scope.parse(scope), audit.AuditQuery(action="question."), timezone=TZ
+                )
+            ]
+            for scope in (f"commune:{XOP}", "province:51", "province:01")
+        }
+    said = f"{question.answered_by} trả lời câu hỏi số {question.id} của chủ thể."
+    assert question.answered_by
+    assert found == {f"commune:{XOP}": [said], "province:51": [said], "province:01": []}
 
 
 async def test_a_question_about_a_dossier_is_kept_with_it(

@@ -30,6 +30,7 @@ from bot.oa_delivery import AlertRoutes, Route, record_receipt, tracking_id
 from bot.oa_tokens import SecretBox, TokenError
 from bot.settings import Settings
 from tests.admin.conftest import PASSWORD, SECRET_KEY, Seeded, csrf, login, seeded
+from tests.admin.test_audit import found_in_audit
 from tests.admin.test_browser import ARTIFACTS
 from tests.platforms.test_zalo_oa import oa_api, token_store
 from tests.standins import (
@@ -378,3 +379,32 @@ async def test_the_pages_template_wins_over_the_setting_which_stays_a_fallback(
     assert expiry[0].route == Route.OA_TEMPLATE
     assert expiry[0].template == Template("301299", EXPECTED_PARAMS)
     assert opening[0].template == setting["round_opening"]
+
+
+async def test_the_oa_settings_are_found_in_the_audit_once_in_words(
+    app_url: str, clerk: httpx.AsyncClient, oa_api: tuple[ZaloOAStandIn, str]
+) -> None:
+    """A template mapped, a template removed and the OA granted are the province's staff
+    actions: each is found once in /admin/audit, said in words, by the province alone."""
+    assert (
+        "notice=" in (await post_form(clerk, "/admin/zalo-oa/templates", GOOD)).headers["location"]
+    )
+    await post_form(clerk, "/admin/zalo-oa/templates/cert_expiry/remove", {})
+    start = await post_form(clerk, "/admin/zalo-oa/grant", {})
+    async with httpx.AsyncClient() as browser:
+        back = await browser.get(start.headers["location"])  # Zalo's consent page
+    callback = urlsplit(back.headers["location"])
+    assert (await clerk.get(f"{callback.path}?{callback.query}")).status_code == 200
+
+    found = await found_in_audit(clerk, action="oa.")
+    assert found == [  # newest first
+        f"Cán bộ tinh51 cấp quyền cho Zalo OA “{OA_NAME}” gửi tin.",
+        "Cán bộ tinh51 bỏ mẫu Zalo OA của tin “Nhắc giấy chứng nhận sắp hết hạn”; tin này "
+        "nay gửi qua chat.",
+        "Cán bộ tinh51 chọn mẫu Zalo OA số 301299 cho tin “Nhắc giấy chứng nhận sắp hết hạn”.",
+    ]
+    other = await login(app_url, "hanoi")
+    try:
+        assert await found_in_audit(other, action="oa.") == []
+    finally:
+        await other.aclose()
