@@ -27,6 +27,12 @@ class Source:
         if not self.document:
             raise ValueError("a source names its document")
 
+    @property
+    def citation(self) -> str:
+        """How a message cites the rule: the document without the date in brackets, and
+        the part ("QĐ 26/2026/QĐ-TTg, Điều 7.6.a"), so no sentence writes an article itself."""
+        return f"{self.document.split(' (')[0]}, {self.part}"
+
 
 QD919_2022 = "QĐ 919/QĐ-TTg (01/8/2022)"
 QD1048_2019 = "QĐ 1048/QĐ-TTg (21/8/2019)"

@@ -32,6 +32,7 @@ from ocop_rules import (
     product_sets,
     product_sets_in,
     round_windows,
+    samples_for,
     score_sheet,
     scoring_sheet,
     set_for_subgroup,
@@ -117,6 +118,16 @@ def test_an_old_subgroup_decides_the_set_only_when_it_holds_one(
     code: str, number: int | None
 ) -> None:
     assert set_for_subgroup(code) == number
+
+
+@pytest.mark.parametrize("group", ProductGroup)
+def test_samples_of_a_product_whose_set_is_not_known_are_those_of_every_set_of_its_group(
+    group: ProductGroup,
+) -> None:
+    shared = {s.samples_required for s in product_sets_in(group)}
+    assert shared == {samples_for(group)}
+    assert samples_for(group) == (0 if group is ProductGroup.TOURISM else 5)
+    assert all(samples_for(s.number) == s.samples_required for s in product_sets_in(group))
 
 
 def test_set_invariants() -> None:
