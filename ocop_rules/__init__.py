@@ -139,6 +139,7 @@ from ocop_rules._renewal import (
     reevaluation_filing,
 )
 from ocop_rules._scoring import (
+    RESCORING_SOURCE,
     SCORING_PARTS,
     CouncilResult,
     ScoringPart,
@@ -199,6 +200,7 @@ __all__ = [
     "REGISTRATION_BOXES_VI",
     "REQUIREMENTS",
     "REQUIREMENTS_QD148",
+    "RESCORING_SOURCE",
     "ROUTING",
     "SCORING_PARTS",
     "SUBJECT_TYPE_NAMES_VI",

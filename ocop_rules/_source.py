@@ -43,3 +43,6 @@ LABOUR_CODE_2019 = "Bộ luật Lao động 2019 (Luật số 45/2019/QH14), Đi
 ND13_2023 = "Nghị định 13/2023/NĐ-CP"
 DISTRICT_PLAN = "Kế hoạch OCOP 2024 huyện Sơn Hà"
 PROVINCE_PLAN = "Kế hoạch OCOP 2023–2025 tỉnh Hà Tĩnh"
+# What provincial councils do without a text in hand stating it (the reference's [P] mark):
+# neither plan above says it, so a rule of this kind cites the practice, not a plan.
+PROVINCIAL_PRACTICE = "Thực tiễn hội đồng OCOP cấp tỉnh"
