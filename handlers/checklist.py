@@ -27,7 +27,7 @@ from bot.messages import (
 )
 from handlers import conversation, returns
 from handlers.conversation import Control, State, Turn, control_of
-from handlers.i18n import N_
+from handlers.i18n import N_, Translator
 from handlers.ideas import FACTS, facts_declared
 from handlers.payloads import PayloadKind, make, parse
 from handlers.ports import DossierView, Evidence, HandlerContext, ItemView
@@ -41,6 +41,7 @@ from ocop_rules import (
     dossier_requirements,
     product_sets_in,
     requirement,
+    samples_for,
 )
 
 FLOW = "dossier"
@@ -80,7 +81,7 @@ EXPLANATIONS: dict[str, str] = {
         "materials, technology, packaging, labels, quality declaration, periodic tests, "
         "market, output and revenue."
     ),
-    "product_samples": N_("Five units of the product, packaged as sold."),
+    "product_samples": N_("{samples} units of the product, packaged as sold."),
     "upgrade_changes": N_(
         "What changed since the product was recognised, with papers that show it."
     ),
@@ -160,6 +161,13 @@ async def _load(ctx: HandlerContext, dossier: DossierView) -> tuple[_Checklist, 
     return checklist, items
 
 
+def explanation(t: Translator, dossier: DossierView, code: str) -> str:
+    """What the paper ``code`` is; the samples' line counts those the product's set asks
+    (QĐ 26, Điều 6.2.d), so the number is the rules' own."""
+    samples = samples_for(dossier.product_set or ProductGroup(dossier.group))
+    return t.gettext(EXPLANATIONS[code]).format(samples=samples)
+
+
 def _progress(items: list[ItemView], ctx: HandlerContext) -> str:
     done = sum(1 for item in items if item.state != PENDING)
     return ctx.t.gettext("{done}/{total} items").format(done=done, total=len(items))
@@ -172,7 +180,7 @@ def _ask(ctx: HandlerContext, checklist: _Checklist, items: list[ItemView], code
     lines = [
         f"{_progress(items, ctx)} · "
         + t.gettext("Do you have this paper: {name}?").format(name=item.name_vi),
-        t.gettext(EXPLANATIONS[code]),
+        explanation(t, checklist.dossier, code),
     ]
     answered = next((i for i in items if i.code == code), None)
     note = returns.note_line(t, answered) if answered is not None else None
@@ -510,7 +518,7 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
         )
     if control is Control.HELP:
         return Turn(
-            [Reply(t.gettext(EXPLANATIONS[code])), _ask(ctx, checklist, items, code)], state
+            [Reply(explanation(t, dossier, code)), _ask(ctx, checklist, items, code)], state
         )
     if control is Control.BACK:
         codes = [i.code for i in items]

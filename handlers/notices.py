@@ -37,7 +37,7 @@ OPTIONAL_KINDS: dict[str, str] = {
     "missing_items": N_("Missing papers before a deadline"),
     "officer_digest": N_("Weekly digest of waiting dossiers (officers)"),
     "announcement": N_("Announcements from the province and the commune"),
-    "commune_limit": N_("The commune's 15 working days for a dossier (officers)"),
+    "commune_limit": N_("The commune's working-day limit for a dossier (officers)"),
 }
 
 Payload = dict[str, Any]

@@ -237,10 +237,10 @@ PAPER_HELP: Mapping[str, PaperHelp] = {
     ),
     "product_samples": PaperHelp(
         N_(
-            "Count the product samples: five units, packaged and labelled as sold. The "
-            "council tastes and looks at them. Answer 1 (đủ) if the five are there, 2 "
-            "(thiếu) if fewer or without labels."
+            "Count the product samples against the number the question gives, packaged and "
+            "labelled as sold. The council tastes and looks at them. Answer 1 (đủ) if they "
+            "are all there, 2 (thiếu) if fewer or without labels."
         ),
-        N_("Say what is wrong with the samples. Example: mới có 3 mẫu, cần đủ 5 mẫu có nhãn."),
+        N_("Say what is wrong with the samples. Example: mới có 3 mẫu, các mẫu chưa dán nhãn."),
     ),
 }

@@ -25,7 +25,9 @@ from handlers.i18n import Translator
 from handlers.payloads import PayloadKind, make
 from handlers.ports import CertificateView, HandlerContext
 from ocop_rules import (
+    EXTENSION_SOURCE,
     REGISTRATION_BOXES_VI,
+    WINDOW_SOURCE,
     DossierKind,
     FilingTiming,
     may_file_reevaluation,
@@ -58,27 +60,29 @@ def filing_lines(t: Translator, cert: CertificateView, today: date, language: st
         "closes": format_day(filing.closes, language),
         "expires": format_day(filing.expires_on, language),
         "until": format_day(filing.extended_until, language) if filing.extended_until else "",
+        "window_source": WINDOW_SOURCE.citation,
+        "extension_source": EXTENSION_SOURCE.citation,
     }
     match filing.timing:
         case FilingTiming.TOO_EARLY:
             text = t.gettext(
-                "Its re-evaluation is filed with the commune from {opens} to {closes} (QĐ 26, "
-                "Điều 7.6.a); it cannot be filed before {opens}."
+                "Its re-evaluation is filed with the commune from {opens} to {closes} "
+                "({window_source}); it cannot be filed before {opens}."
             )
         case FilingTiming.OPEN:
             text = t.gettext(
                 "The re-evaluation window is open: file the dossier with the commune from "
-                "{opens} to {closes} at the latest (QĐ 26, Điều 7.6.a)."
+                "{opens} to {closes} at the latest ({window_source})."
             )
         case FilingTiming.LATE_EXTENDED:
             text = t.gettext(
                 "The re-evaluation window closed on {closes}, but as it opened before QĐ 26 "
                 "took effect you can still file: the certificate then stays valid until the "
-                "province decides, at most until {until} (QĐ 26, Điều 12.3)."
+                "province decides, at most until {until} ({extension_source})."
             )
         case FilingTiming.LATE:
             text = t.gettext(
-                "The re-evaluation window closed on {closes} (QĐ 26, Điều 7.6.a). The "
+                "The re-evaluation window closed on {closes} ({window_source}). The "
                 "certificate lapses on {expires}; after that the product needs a new "
                 "evaluation, registered with /dangky."
             )

@@ -20,6 +20,7 @@ from handlers.payloads import PayloadKind, make
 from handlers.ports import CertificateView, HandlerContext, StatusView
 from ocop_rules import (
     CYCLE_STEP_NAMES_VI,
+    EXTENSION_SOURCE,
     DossierKind,
     DossierStatus,
     LifecycleState,
@@ -30,8 +31,7 @@ from ocop_rules import (
     expiry_notice_applies,
     expiry_notice_deadline,
     extension_limit,
-    product_set,
-    product_sets_in,
+    samples_for,
 )
 
 SELF_ASSESS = make(PayloadKind.FEATURE, "selfassess")  # the registry row of /tudanhgia
@@ -57,9 +57,7 @@ def _required_missing(view: StatusView) -> list[str]:
 def samples_required(set_number: int | None, group: str) -> int:
     """How many samples go with the dossier (QĐ 26, Điều 6.2.d): the set's rule, or — for a
     product whose set is not known yet — the rule its group's sets share."""
-    if set_number is not None:
-        return product_set(set_number).samples_required
-    return product_sets_in(ProductGroup(group))[0].samples_required
+    return samples_for(set_number if set_number is not None else ProductGroup(group))
 
 
 def _next_step(view: StatusView, missing: list[str]) -> str:
@@ -212,8 +210,11 @@ def certificate_screen(
             lines.append(
                 t.gettext(
                     "It stays valid until the re-evaluation decision, at the latest {day} "
-                    "(Điều 12.3)."
-                ).format(day=format_day(extension_limit(cert.expires_on), ctx.language))
+                    "({source})."
+                ).format(
+                    day=format_day(extension_limit(cert.expires_on), ctx.language),
+                    source=EXTENSION_SOURCE.citation,
+                )
             )
         else:
             days = format_decimal((cert.expires_on - today).days, locale=ctx.language)

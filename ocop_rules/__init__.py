@@ -43,6 +43,8 @@ from ocop_rules._calendar import (
 from ocop_rules._certificates import (
     CARRYING_STATES,
     CERTIFICATE_SOURCE,
+    EXTENSION_SOURCE,
+    WINDOW_SOURCE,
     CertificateRecord,
     CertificateState,
     LifecycleState,
@@ -137,6 +139,7 @@ from ocop_rules._renewal import (
     reevaluation_filing,
 )
 from ocop_rules._scoring import (
+    RESCORING_SOURCE,
     SCORING_PARTS,
     CouncilResult,
     ScoringPart,
@@ -155,6 +158,7 @@ from ocop_rules._sets import (
     product_set,
     product_sets,
     product_sets_in,
+    samples_for,
     set_for_subgroup,
 )
 from ocop_rules._sheets import (
@@ -186,6 +190,7 @@ __all__ = [
     "COMMUNE_WORKING_DAYS",
     "CYCLE_STEP_NAMES_VI",
     "DOSSIER_COPIES",
+    "EXTENSION_SOURCE",
     "FILING_SOURCE",
     "HOLIDAYS",
     "IDEA_FIELDS",
@@ -195,11 +200,13 @@ __all__ = [
     "REGISTRATION_BOXES_VI",
     "REQUIREMENTS",
     "REQUIREMENTS_QD148",
+    "RESCORING_SOURCE",
     "ROUTING",
     "SCORING_PARTS",
     "SUBJECT_TYPE_NAMES_VI",
     "TRANSITIONS",
     "UPGRADE_SOURCE",
+    "WINDOW_SOURCE",
     "Agency",
     "AlertSchedule",
     "CertificateRecord",
@@ -292,6 +299,7 @@ __all__ = [
     "revocation_deadline",
     "round_windows",
     "route_score",
+    "samples_for",
     "score_sheet",
     "scoring_sheet",
     "set_for_subgroup",

@@ -30,6 +30,7 @@ from ocop_rules._regimes import (
     Regime,
     regime_for_dossier,
 )
+from ocop_rules._sets import SAMPLE_COUNT
 from ocop_rules._sets import product_set as _product_set
 from ocop_rules._source import QD26_2026, QD148_2023, QD1489_2025, Source, Status
 
@@ -396,7 +397,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     _evidence("awards", "Giải thưởng, bình chọn của tổ chức uy tín trong nước và quốc tế"),
     Requirement(
         "product_samples",
-        "Sản phẩm mẫu (05 sản phẩm)",
+        f"Sản phẩm mẫu ({SAMPLE_COUNT:02d} sản phẩm)",
         True,
         False,
         _NOT_TOURISM,

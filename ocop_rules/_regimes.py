@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 from ocop_rules._scoring import Score, _decimal, stars_for_score
 from ocop_rules._source import (
-    DISTRICT_PLAN,
+    PROVINCIAL_PRACTICE,
     QD26_2026,
     QD148_2023,
     QD1048_2019,
@@ -140,11 +140,14 @@ def _rule(
 
 _P, _D, _C = Level.PROVINCE, Level.DISTRICT, Level.CENTRAL
 _148 = Source(QD148_2023, "Phụ lục II, quy trình đánh giá", Status.CONFIRMED)
+# The district certifying 3★ and forwarding 70–100 to the province is QĐ 148's (and both
+# plans say so); the district certifying 3★ for a province score of 50–<70 is stated by
+# neither plan: provincial practice.
 _148_PRACTICE = Source(
-    DISTRICT_PLAN,
-    "Mục tổ chức đánh giá",
+    PROVINCIAL_PRACTICE,
+    "phân hạng của hội đồng cấp tỉnh thời QĐ 148",
     Status.PRACTICE,
-    "province scores 50–<70 are certified 3★ by the district",
+    "province scores 50–<70 are certified 3★ by the district; no plan in hand states it",
 )
 _1489 = Source(QD1489_2025, "Phụ lục II sửa đổi", Status.CONFIRMED)
 _26 = Source(QD26_2026, "Điều 4.1, 7.3.e", Status.CONFIRMED)

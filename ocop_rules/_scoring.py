@@ -1,7 +1,7 @@
 """The 100-point scoring sheet, star bands and the council's result.
 
 Bands: QĐ 148/QĐ-TTg, Phụ lục III (confirmed). The 10-point agreement rule between council
-members comes from district plans and provincial council regulations (practice).
+members is provincial council practice: no decision and no plan in hand states it.
 """
 
 from __future__ import annotations
@@ -10,12 +10,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ocop_rules._source import DISTRICT_PLAN, QD148_2023, Source, Status
+from ocop_rules._source import PROVINCIAL_PRACTICE, QD148_2023, Source, Status
 
 Score = Decimal | int | float
 
 STAR_SOURCE = Source(QD148_2023, "Phụ lục III, phân hạng sản phẩm", Status.CONFIRMED)
-RESCORING_SOURCE = Source(DISTRICT_PLAN, "Quy chế hội đồng", Status.PRACTICE)
+# Neither QĐ 148, QĐ 26 nor the plans in hand state it: a warning, never a refusal.
+RESCORING_SOURCE = Source(
+    PROVINCIAL_PRACTICE,
+    "chênh lệch điểm giữa các thành viên hội đồng",
+    Status.PRACTICE,
+    "members more than 10 points apart score again; not in QĐ 148 nor QĐ 26",
+)
 
 MAX_SCORE = Decimal(100)
 MAX_MEMBER_SPREAD = Decimal(10)

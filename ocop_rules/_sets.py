@@ -273,6 +273,14 @@ def product_sets_in(group: ProductGroup) -> tuple[ProductSet, ...]:
     return tuple(product_set for product_set in PRODUCT_SETS if product_set.group is group)
 
 
+def samples_for(product: int | ProductGroup) -> int:
+    """How many samples go with a dossier (Điều 6.2.d): the set's rule, given its number, or
+    — while a product's set is not known yet — the rule every set of its group shares."""
+    if isinstance(product, ProductGroup):
+        return product_sets_in(product)[0].samples_required
+    return product_set(product).samples_required
+
+
 def set_for_subgroup(subgroup_code: str) -> int | None:
     """The set a QĐ 148 subgroup decides, or ``None`` when it holds several (Phụ lục I).
 

@@ -1,7 +1,9 @@
-"""Every message in the code is in both catalogs, translated and not fuzzy."""
+"""Every message in the code is in both catalogs, translated and not fuzzy; no sentence writes
+a rule's fact (an article of the decision, the sample count) that ``ocop_rules`` gives."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from bot.i18n import catalog_path, translator
 from bot.messages import Channel
 from bot.settings import SUPPORTED_LOCALES
 from handlers.notices import CHANNEL_NAMES
+from ocop_rules import product_set
 
 REPO = Path(__file__).parents[1]
 
@@ -69,3 +72,58 @@ def test_every_channel_has_a_name_people_read() -> None:
     for channel in Channel:
         assert channel.value in CHANNEL_NAMES, channel
         assert "_" not in vi.gettext(CHANNEL_NAMES[channel.value]), channel
+
+
+# An article written into a sentence ("Điều 7.6.a", "Article 12"): a citation is the rule's
+# own Source, passed as a message parameter.
+ARTICLE = re.compile(r"\b(?:điều|article)\s+\d", re.IGNORECASE)
+# The sample count written out ("05 sản phẩm mẫu", "five units"): it is the set's own
+# samples_required, passed as a message parameter.
+SAMPLE_COUNT = product_set(1).samples_required
+SAMPLES = re.compile(
+    rf"(?:\b0?{SAMPLE_COUNT}\b|\bfive\b|\bnăm\b)\s+(?:\w+\s+){{0,2}}(?:units?|samples?|mẫu)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "caught"),
+    [
+        ("(QĐ 26, Điều 7.6.a)", True),
+        ("(điều 12.3)", True),
+        ("see Article 8", True),
+        ("05 sản phẩm mẫu, đóng gói như khi bán", True),
+        ("cần đủ 5 mẫu có nhãn", True),
+        ("năm sản phẩm mẫu", True),
+        ("Five units of the product", True),
+        ("prepare 5 samples", True),
+        ("({window_source})", False),
+        ("{samples} sản phẩm mẫu", False),
+        ("mới có 3 mẫu, các mẫu chưa dán nhãn", False),
+        ("5 sao", False),
+        ("năm 2025", False),
+        ("Mẫu 03", False),
+    ],
+)
+def test_a_written_article_or_sample_count_is_caught(text: str, caught: bool) -> None:
+    assert bool(ARTICLE.search(text) or SAMPLES.search(text)) is caught
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_no_sentence_writes_an_article_or_the_sample_count(locale: str) -> None:
+    """Articles and the sample count come from ocop_rules, so a change of the rules
+    changes every sentence that states them."""
+    with open(catalog_path(locale), "rb") as source:
+        catalog = read_po(source, locale=locale)
+    written = [
+        message.id
+        for message in catalog
+        if isinstance(message.id, str)
+        and message.id
+        and any(
+            pattern.search(text)
+            for pattern in (ARTICLE, SAMPLES)
+            for text in (message.id, str(message.string))
+        )
+    ]
+    assert written == []

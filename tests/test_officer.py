@@ -494,7 +494,12 @@ async def test_the_assessment_shows_the_sets_own_options_and_any_findings_lead_t
         CommuneCriterion.LOCAL_ORIGIN, {"commune_pct": 80, "province_pct": 100}, 4
     )
     assert guidance is not None
+    # Marked as the officer's guidance: the province's council scores, the commune does not.
+    assert "Chỉ để tham khảo — hội đồng cấp tỉnh chấm điểm, xã không chấm:" in shown
     assert f"tiêu chí {guidance.criterion_code} trong phiếu chấm của bộ sản phẩm" in shown
+    # 80 % of the raw material from the commune decides the option it meets on set 4's sheet.
+    assert guidance.points == 3
+    assert f"Theo thực tế đã ghi nhận: {guidance.points} điểm." in shown
     for option in guidance.options:
         assert f"• {option.label}: {option.points}" in shown
     answers = [a if a != "dat" else "can bo sung" for a in CRITERIA[3:]]  # nothing "Đạt"

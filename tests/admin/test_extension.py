@@ -94,7 +94,7 @@ async def test_a_late_filing_under_the_transition_is_extended_everywhere_until_d
     clock.now = at(date(2026, 2, 10))  # past expiry, the province has not decided yet
     shown = await chat.say("/chungnhan")
     assert VI_EXTENDED in shown
-    assert "chậm nhất đến 14/07/2026 (Điều 12.3)" in shown
+    assert "chậm nhất đến 14/07/2026 (QĐ 26/2026/QĐ-TTg, Điều 12.3)" in shown
 
     app = create_app(admin_settings)
     async with serve(app) as url:

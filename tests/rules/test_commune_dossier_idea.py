@@ -129,6 +129,34 @@ def test_the_option_labels_agree_with_the_bands() -> None:
         ] == [True] * 3
 
 
+@pytest.mark.parametrize("number", range(1, 27))
+def test_idea_and_identity_guidance_read_the_sets_own_criteria(number: int) -> None:
+    """2.1 is the idea's origin on every sheet; 5.3 is the local identity on sheets 1–25,
+    from a story like others' (0 points) to one of the local culture; the tourism sheet's
+    identity is its story (5.1), its 5.3 being the new-rural standard."""
+    idea = commune_guidance(C.IDEA_ORIGIN, {}, number)
+    identity = commune_guidance(C.LOCAL_IDENTITY, {}, number)
+    assert idea is not None
+    assert identity is not None
+    assert idea.criterion_code == "2.1"
+    assert idea.label.startswith("Nguồn gốc ý tưởng sản phẩm")
+    assert idea.options == scoring_sheet(number).criterion("2.1").options
+    points = [option.points for option in idea.options]
+    assert points == sorted(points)
+    if number == 26:
+        assert (identity.criterion_code, identity.label) == ("5.1", "Câu chuyện sản phẩm")
+        return
+    assert "phổ biến ở nhiều" in idea.options[0].label  # set 3 prints "ở nhiều, tỉnh"
+    assert any(word in idea.options[-1].label for word in ("đặc trưng", "đặc sản"))
+    assert identity.criterion_code == "5.3"
+    assert identity.label.startswith("Trí tuệ/bản sắc địa phương")
+    assert identity.options == scoring_sheet(number).criterion("5.3").options
+    assert identity.options[0].label.startswith("Giống với câu chuyện sản phẩm")
+    assert identity.options[0].points == 0
+    assert "văn hóa địa phương" in identity.options[-1].label
+    assert (identity.option_index, identity.points) == (None, None)  # the facts do not decide
+
+
 def test_no_guidance_while_the_set_is_not_known() -> None:
     assert commune_guidance(C.LOCAL_LABOUR, {"workers_total": 4, "workers_local": 4}, None) is None
     with pytest.raises(KeyError):

@@ -63,8 +63,20 @@ def test_every_status_has_a_step_and_a_transition_entry(status: DossierStatus) -
         (S.COMMUNE_ASSESSED, S.SUBMITTED_FOR_EVALUATION),
         (S.COMMUNE_ASSESSED, S.SUBMITTED_TO_COMMUNE),
         (S.SUBMITTED_FOR_EVALUATION, S.SCORED),
+        # The province's advisory body asks for the dossier to be completed (QĐ 26 Điều 7.3.a),
+        # and it comes back to the same evaluation.
+        (S.SUBMITTED_FOR_EVALUATION, S.RETURNED_FOR_COMPLETION),
+        (S.RETURNED_FOR_COMPLETION, S.SUBMITTED_FOR_EVALUATION),
         (S.SCORED, S.CERTIFIED),
         (S.SCORED, S.NOT_CERTIFIED),
+        (S.SCORED, S.SUBMITTED_FOR_EVALUATION),  # forwarded to a higher level (QĐ 148)
+        # From 90 points the province proposes the product to the central level (Điều 7.3.e),
+        # whose council scores it again or asks for it to be completed.
+        (S.SCORED, S.PROPOSED_TO_CENTRAL),
+        (S.PROPOSED_TO_CENTRAL, S.SCORED),
+        (S.PROPOSED_TO_CENTRAL, S.RETURNED_FOR_COMPLETION),
+        (S.RETURNED_FOR_COMPLETION, S.WITHDRAWN),
+        (S.PROPOSED_TO_CENTRAL, S.WITHDRAWN),
         (S.CERTIFIED, S.EXPIRING),
         (S.EXPIRING, S.RE_EVALUATION),
         (S.EXPIRING, S.EXPIRED),
@@ -82,6 +94,15 @@ def test_allowed_transitions(current: DossierStatus, target: DossierStatus) -> N
         (S.CERTIFIED, S.WITHDRAWN),
         (S.WITHDRAWN, S.IDEA_REGISTERED),
         (S.EXPIRED, S.CERTIFIED),
+        # No certificate from the proposal itself: the central level scores first.
+        (S.PROPOSED_TO_CENTRAL, S.CERTIFIED),
+        (S.PROPOSED_TO_CENTRAL, S.NOT_CERTIFIED),
+        (S.SUBMITTED_FOR_EVALUATION, S.PROPOSED_TO_CENTRAL),  # the province scores first
+        # A dossier returned for completion goes back to its evaluation, not straight to a score
+        # nor to the commune.
+        (S.RETURNED_FOR_COMPLETION, S.SCORED),
+        (S.RETURNED_FOR_COMPLETION, S.SUBMITTED_TO_COMMUNE),
+        (S.RETURNED_FOR_COMPLETION, S.CERTIFIED),
     ],
 )
 def test_refused_transitions(current: DossierStatus, target: DossierStatus) -> None:
@@ -117,6 +138,13 @@ def test_steps_of_statuses() -> None:
         (S.COMMUNE_ASSESSED, S.SUBMITTED_TO_COMMUNE, (S.SUBMITTED_TO_COMMUNE,)),
         (S.IN_PREPARATION, S.COMMUNE_ASSESSED, (S.SUBMITTED_TO_COMMUNE, S.COMMUNE_ASSESSED)),
         (S.SUBMITTED_FOR_EVALUATION, S.SUBMITTED_TO_COMMUNE, None),
+        (S.SUBMITTED_FOR_EVALUATION, S.PROPOSED_TO_CENTRAL, (S.SCORED, S.PROPOSED_TO_CENTRAL)),
+        (S.PROPOSED_TO_CENTRAL, S.CERTIFIED, (S.SCORED, S.CERTIFIED)),
+        (
+            S.RETURNED_FOR_COMPLETION,
+            S.SCORED,
+            (S.SUBMITTED_FOR_EVALUATION, S.SCORED),
+        ),
         (S.IDEA_REGISTERED, S.WITHDRAWN, None),
         (S.EXPIRED, S.CERTIFIED, None),
     ],

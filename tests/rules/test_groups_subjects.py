@@ -69,6 +69,19 @@ def test_a_source_names_its_document() -> None:
 
 
 @pytest.mark.parametrize(
+    ("document", "citation"),
+    [
+        ("QĐ 26/2026/QĐ-TTg (22/5/2026)", "QĐ 26/2026/QĐ-TTg, Điều 7.6.a"),
+        ("Kế hoạch OCOP 2024 huyện Sơn Hà", "Kế hoạch OCOP 2024 huyện Sơn Hà, Điều 7.6.a"),
+    ],
+)
+def test_a_source_is_cited_by_its_document_without_the_date_and_its_part(
+    document: str, citation: str
+) -> None:
+    assert Source(document, "Điều 7.6.a", Status.CONFIRMED).citation == citation
+
+
+@pytest.mark.parametrize(
     ("subject", "group", "eligibility"),
     [
         (SubjectType.COOPERATIVE, ProductGroup.FOOD, Eligibility.ELIGIBLE),

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ocop_rules import (
+    AGENCY_NAMES_VI,
     HOLIDAYS,
     NHOM_INFO,
     Agency,
@@ -28,10 +29,12 @@ from ocop_rules import (
     commune_deadline,
     is_working_day,
     product_code,
+    product_groups,
     product_set,
     product_sets,
     product_sets_in,
     round_windows,
+    samples_for,
     score_sheet,
     scoring_sheet,
     set_for_subgroup,
@@ -117,6 +120,43 @@ def test_an_old_subgroup_decides_the_set_only_when_it_holds_one(
     code: str, number: int | None
 ) -> None:
     assert set_for_subgroup(code) == number
+
+
+@pytest.mark.parametrize("group", ProductGroup)
+def test_samples_of_a_product_whose_set_is_not_known_are_those_of_every_set_of_its_group(
+    group: ProductGroup,
+) -> None:
+    shared = {s.samples_required for s in product_sets_in(group)}
+    assert shared == {samples_for(group)}
+    assert samples_for(group) == (0 if group is ProductGroup.TOURISM else 5)
+    assert all(samples_for(s.number) == s.samples_required for s in product_sets_in(group))
+
+
+SHARED_DECISION = SHARED_SHEETS.parent / "decision.json"
+ROMAN = ("I", "II", "III", "IV", "V", "VI")
+
+
+def test_the_26_sets_are_those_of_the_published_decision() -> None:
+    """Number, names of both annexes, group, nhóm, managing agencies and samples of every
+    set, against ``../shared/ocop/qd26/decision.json`` (Phụ lục I and II)."""
+    if not SHARED_DECISION.exists():
+        pytest.skip(f"the published decision is not beside the repository ({SHARED_DECISION})")
+    published = json.loads(SHARED_DECISION.read_text(encoding="utf-8"))["sets"]
+    group_of = {ROMAN[info.number - 1]: info.group for info in product_groups()}
+    assert [raw["no"] for raw in published] == [s.number for s in product_sets()]
+    for raw in published:
+        found = product_set(raw["no"])
+        assert found.name == raw["sheet_heading"], raw["no"]
+        for name in (raw["name"], raw["sheet_heading"], raw["phan_nhom"]):
+            assert name is None or found.named(name), (raw["no"], name)
+        assert found.group is group_of[raw["nganh_code"]], raw["no"]
+        assert (NHOM_INFO[found.nhom].number, NHOM_INFO[found.nhom].name_vi) == (
+            raw["nhom_no"],
+            raw["nhom"],
+        ), raw["no"]
+        agencies = "; ".join(AGENCY_NAMES_VI[agency] for agency in found.managing_agency)
+        assert agencies == raw["managing_agency"], raw["no"]
+        assert (found.samples_required > 0) is raw["samples_required"], raw["no"]
 
 
 def test_set_invariants() -> None:

@@ -23,7 +23,7 @@ from ocop_rules import (
     route_score,
 )
 from ocop_rules._regimes import RoutingRule
-from ocop_rules._source import Source
+from ocop_rules._source import DISTRICT_PLAN, PROVINCE_PLAN, PROVINCIAL_PRACTICE, Source
 
 BEFORE_148 = date(2023, 2, 23)
 UNDER_148 = date(2024, 6, 1)
@@ -157,6 +157,17 @@ def test_regimes_follow_each_other_in_time(day: date) -> None:
     assert order.index(regime) >= order.index(regime_on(date(2010, 1, 1)))
     if day >= date(2026, 5, 22):
         assert regime is Regime.QD26_2026
+
+
+def test_the_district_certifying_a_provincial_50_to_70_cites_practice_not_a_plan() -> None:
+    """Neither the Sơn Hà nor the Hà Tĩnh plan states it (both say only that the district
+    certifies 3★ and forwards 70–100 to the province): the reference marks it practice."""
+    routed = route_score(60, Level.PROVINCE, UNDER_148)
+    assert (routed.stars, routed.certified_by) == (3, Level.DISTRICT)
+    assert routed.source.document == PROVINCIAL_PRACTICE
+    assert routed.source.document not in (DISTRICT_PLAN, PROVINCE_PLAN)
+    assert routed.source.status is Status.PRACTICE
+    assert "50–<70" in routed.source.note
 
 
 def test_the_gap_reading_is_marked_unconfirmed() -> None:

@@ -9,11 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ocop_rules import (
+    RESCORING_SOURCE,
     SCORING_PARTS,
+    Status,
     council_result,
     is_certifiable,
     stars_for_score,
 )
+from ocop_rules._source import DISTRICT_PLAN, PROVINCE_PLAN, PROVINCIAL_PRACTICE
 
 scores = st.decimals(min_value=0, max_value=100, places=2)
 
@@ -102,6 +105,14 @@ def test_members_more_than_10_points_apart_rescore(
     result = council_result(members)
     assert result.spread == spread
     assert result.needs_rescoring is rescore
+
+
+def test_the_10_point_spread_cites_council_practice_not_a_plan() -> None:
+    """No decision and neither plan in hand states the 10-point spread: the reference calls
+    it provincial council practice, a warning and not a law."""
+    assert RESCORING_SOURCE.document == PROVINCIAL_PRACTICE
+    assert RESCORING_SOURCE.document not in (DISTRICT_PLAN, PROVINCE_PLAN)
+    assert RESCORING_SOURCE.status is Status.PRACTICE
 
 
 def test_council_result_refuses_no_scores_and_bad_scores() -> None:
