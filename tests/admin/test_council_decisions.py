@@ -5,12 +5,15 @@ ground of Điều 8, told to the producer and the commune officer once each."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +24,7 @@ from bot.db.models import (
     AuditEntry,
     Certificate,
     Dossier,
+    EvaluationResult,
     EvaluationRound,
     OfficerAssignment,
     OutboxMessage,
@@ -117,8 +121,22 @@ async def test_saving_scores_three_times_and_publishing_once_sends_exactly_one_n
     ]
     async with sessionmaker() as session:
         actions = list(await session.scalars(select(AuditEntry.action)))
+        result = await session.scalar(
+            select(EvaluationResult).where(EvaluationResult.dossier_id == seeded.xop)
+        )
     assert actions.count("council.scores") == 3
     assert actions.count("council.publish") == 1
+    assert result is not None  # the decision is stored with the result, as published
+    assert (result.decision_number, result.decision_date, result.decision_signer) == (
+        "15/QĐ-UBND",
+        date(2026, 11, 15),
+        "Phó Chủ tịch Nguyễn Văn An",
+    )
+    assert (result.stars, str(result.average_score), result.published_at is not None) == (
+        4,
+        "79.75",
+        True,
+    )
 
 
 async def test_under_50_points_closes_the_dossier_with_a_kind_word_and_the_next_round(
@@ -332,10 +350,22 @@ async def test_a_revoked_certificate_reads_revoked_on_chungnhan_xa_the_list_and_
     client = await login(admin_url, "tinh51")
     listed = (await client.get("/admin/certificates")).text
     exported = (await client.get("/admin/export/certificates.csv")).content.decode("utf-8-sig")
+    book = load_workbook(io.BytesIO((await client.get("/admin/export/certificates.xlsx")).content))
     await client.aclose()
+    async with httpx.AsyncClient(
+        base_url=f"{admin_url}/api/v1",
+        headers={"Authorization": f"Bearer {await api_token(sessionmaker, 'tinh51')}"},
+    ) as api:
+        from_api = (await api.get("/certificates", params={"state": "revoked"})).json()
     assert '<td class="state" data-state="revoked">đã thu hồi' in listed
     assert "không còn sản xuất sản phẩm" in listed
     assert "đã thu hồi,không còn sản xuất sản phẩm" in exported
+    sheet = list(book.active.iter_rows(values_only=True))
+    state = list(sheet[0]).index("Tình trạng")
+    assert [row[state] for row in sheet[1:] if "4S-09" in row] == ["đã thu hồi"]
+    assert [(c["number"], c["state"], c["status"]) for c in from_api["items"]] == [
+        ("4S-09", "revoked", "revoked")
+    ]
 
 
 async def test_the_certificate_of_a_re_evaluation_supersedes_the_one_it_renews(
@@ -363,22 +393,38 @@ async def test_the_certificate_of_a_re_evaluation_supersedes_the_one_it_renews(
     assert new.expires_on == date(2029, 11, 20)
 
 
-async def test_an_old_district_certificate_names_its_district_on_the_list(
+async def test_an_old_district_certificate_names_its_district_on_the_list_csv_and_chungnhan(
     admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
+    producer = Chat(Engine(sessionmaker, clock=Clock()))  # in Xã Xốp, once of Huyện Đắk Glei
+    await producer.sign_up()
+    await producer.register_idea("Mat ong rung", "mat ong")
     async with sessionmaker() as session, session.begin():
-        dossier = await session.get_one(Dossier, seeded.son_ha)
-        session.add(
-            Certificate(
-                product_id=dossier.product_id, number="148-3S", stars=3,
-                issuing_level="district", issuing_authority="UBND cấp huyện",
-                issued_on=date(2024, 5, 1), expires_on=date(2027, 5, 1), status="valid",
-            )
-        )  # fmt: skip
+        son_ha = await session.get_one(Dossier, seeded.son_ha)
+        xop = await session.scalar(select(Dossier).order_by(Dossier.id.desc()).limit(1))
+        assert xop is not None  # the producer's, registered after the seeded ones
+        for product_id, number in ((son_ha.product_id, "148-3S"), (xop.product_id, "148-XOP")):
+            session.add(
+                Certificate(
+                    product_id=product_id, number=number, stars=3,
+                    issuing_level="district", issuing_authority="UBND cấp huyện",
+                    issued_on=date(2024, 5, 1), expires_on=date(2027, 5, 1), status="valid",
+                )
+            )  # fmt: skip
     client = await login(admin_url, "tinh51")
     listed = (await client.get("/admin/certificates")).text
+    exported = (await client.get("/admin/export/certificates.csv")).content.decode("utf-8-sig")
     await client.aclose()
     assert '<span class="issuer">UBND huyện Sơn Hà</span>' in listed
+    rows = list(csv.reader(io.StringIO(exported)))
+    issuer = rows[0].index("Cơ quan công nhận")
+    number = rows[0].index("Số giấy chứng nhận")
+    assert {row[number]: row[issuer] for row in rows[1:]} == {
+        "148-3S": "UBND huyện Sơn Hà",
+        "148-XOP": "UBND huyện Đắk Glei",
+    }
+    shown = await producer.say("/chungnhan")
+    assert "Giấy chứng nhận số 148-XOP, do UBND huyện Đắk Glei cấp" in shown
 
 
 def test_the_central_scope_is_parsed_and_named() -> None:
