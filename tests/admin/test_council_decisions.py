@@ -1,7 +1,8 @@
 """Council results as a decision: draft scores tell no one, publishing sends one notice,
 under 50 points closes the dossier kindly, 90 and more goes to the Ministry (whose result a
 province or a central account records), no 5★ without it; revocation by the issuer on a
-ground of Điều 8, told to the producer and the commune officer once each."""
+ground of Điều 8, told to the producer and the commune officer once each; an upgrade that
+brings no more stars is refused and leaves the certificate it would upgrade in force."""
 
 from __future__ import annotations
 
@@ -391,6 +392,81 @@ async def test_the_certificate_of_a_re_evaluation_supersedes_the_one_it_renews(
         renewed = await session.get_one(Certificate, old.id)
     assert (renewed.status, renewed.superseded_by_id) == ("superseded", new.id)
     assert new.expires_on == date(2029, 11, 20)
+
+
+async def _upgrade_of(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: Seeded, stars: int
+) -> int:
+    """The Xốp dossier made an upgrade (nâng hạng) of a valid ``stars`` certificate, then
+    scored 4★ and published; the held certificate's id."""
+    async with sessionmaker() as session, session.begin():
+        dossier = await session.get_one(Dossier, seeded.xop)
+        held = Certificate(
+            product_id=dossier.product_id, number="HELD", stars=stars, issuing_level="province",
+            issuing_authority="UBND tỉnh Quảng Ngãi", issued_on=date(2025, 9, 1),
+            expires_on=date(2028, 9, 1), status="valid",
+        )  # fmt: skip
+        session.add(held)
+        await session.flush()
+        dossier.kind, dossier.certificate_id = "upgrade", held.id
+    await _score(sessionmaker, seeded.xop, 78, 80)  # 4★
+    await _publish(sessionmaker, seeded.xop)
+    return held.id
+
+
+async def test_an_upgrade_without_more_stars_keeps_the_certificate_it_would_upgrade(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    held_id = await _upgrade_of(sessionmaker, seeded, stars=4)
+    refusal = "Hồ sơ nâng hạng chỉ được cấp giấy chứng nhận khi đạt hạng sao cao hơn"
+    async with sessionmaker() as session:
+        with pytest.raises(decisions.DecisionError, match=refusal):
+            await decisions.issue_certificate(
+                session, PROVINCE, seeded.xop, "4S-10", "88/QĐ-UBND", TODAY, TODAY, NOW
+            )
+    client = await login(admin_url, "tinh51")
+    url = f"/admin/dossiers/{seeded.xop}"
+    page = await client.post(
+        f"{url}/certificate",
+        data={
+            "csrf_token": csrf((await client.get(url)).text),
+            "number": "4S-10",
+            "decision_number": "88/QĐ-UBND",
+            "issued_on": TODAY.isoformat(),
+        },
+        follow_redirects=True,
+    )
+    await client.aclose()
+    async with httpx.AsyncClient(
+        base_url=f"{admin_url}/api/v1",
+        headers={"Authorization": f"Bearer {await api_token(sessionmaker, 'tinh51')}"},
+    ) as api:
+        answer = await api.post(
+            f"/dossiers/{seeded.xop}/certificate",
+            json={"number": "4S-10", "decision_number": "88/QĐ-UBND", "issued_on": "2026-11-20"},
+        )
+    assert refusal in page.text
+    assert "kết quả 4 sao không cao hơn 4 sao của giấy chứng nhận số HELD" in page.text
+    assert (answer.status_code, refusal in answer.json()["detail"]) == (409, True)
+    async with sessionmaker() as session:
+        certificates = (await session.execute(select(Certificate.id, Certificate.status))).all()
+        dossier = await session.get_one(Dossier, seeded.xop)
+    assert [tuple(c) for c in certificates] == [(held_id, "valid")]  # no new one, none lost
+    assert dossier.status == "scored"
+    assert [m.kind for m in await _outbox(sessionmaker)] == ["council_result"]
+
+
+async def test_an_upgrade_to_more_stars_supersedes_the_certificate_it_upgrades(
+    seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    held_id = await _upgrade_of(sessionmaker, seeded, stars=3)
+    async with sessionmaker() as session, session.begin():
+        new = await decisions.issue_certificate(
+            session, PROVINCE, seeded.xop, "4S-11", "88/QĐ-UBND", TODAY, TODAY, NOW
+        )
+    async with sessionmaker() as session:
+        held = await session.get_one(Certificate, held_id)
+    assert (held.status, held.superseded_by_id, new.stars) == ("superseded", new.id, 4)
 
 
 async def test_an_old_district_certificate_names_its_district_on_the_list_csv_and_chungnhan(
