@@ -27,10 +27,12 @@ from bot.db.models import (
     Person,
 )
 from bot.engine import Engine
+from bot.i18n import translator
 from bot.invites import create_invite
 from bot.messages import Document as DocumentReply
-from ocop_rules import CommuneCriterion, commune_guidance
-from tests.builders import START, Chat, Clock
+from handlers.notices import render
+from ocop_rules import CommuneCriterion, commune_guidance, requirement
+from tests.builders import START, Chat, Clock, text_of
 from tests.test_checklist import idea, walk
 from tests.test_cli import run_cli
 
@@ -307,6 +309,11 @@ async def test_send_back_tells_the_producer_what_to_fix(
         ).one()
     assert notice.kind == "dossier_returned"
     assert notice.payload["fixes"] == [["business_registration", "Bo sung ban chup ro hon"]]
+    told = text_of(render(notice.kind, notice.payload, translator("vi"), "vi")[0])
+    assert told.splitlines() == [  # what the producer reads: the paper, and the officer's note
+        "UBND xã đề nghị anh/chị bổ sung hồ sơ “Mat ong rung Xop”:",
+        f"• {requirement('business_registration').name_vi}: Bo sung ban chup ro hon",
+    ]
     assert (item.officer_check, item.officer_note) == ("missing", "Bo sung ban chup ro hon")
     # Still the commune's: back in the queue, and the criteria wait for a complete form.
     assert "Mat ong rung Xop" in await officer.say("/choduyet")

@@ -49,8 +49,9 @@ from ocop_rules import (
     dossier_requirements,
 )
 from tests.builders import Chat, Clock
-from tests.journeys import producer_with_idea
+from tests.journeys import invite_code, producer_with_idea
 from tests.standins import ZALO_TOKEN, ZaloStandIn, serve
+from tests.test_officer import CRITERIA, form_check
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CHAT = "zalo-renewal"
@@ -271,20 +272,70 @@ async def test_the_expiry_day_message_no_longer_promises_the_stars(
     assert "/dangky" in text
 
 
-async def test_the_certificate_of_a_reevaluation_supersedes_the_one_it_renews(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, farmer: Chat
+async def test_a_reevaluation_from_the_zalo_reminder_goes_through_commune_and_province_to_4_stars(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    farmer: Chat,
+    zalo: tuple[ZaloStandIn, ZaloChannel],
 ) -> None:
+    """Issue 20, acceptance 1 as one path, no status set by hand: a certificate expiring
+    31/12/2027; on 4/7/2027 the window reminder reaches the producer on Zalo, who answers
+    its number and walks the re-evaluation checklist; the commune checks the form, assesses
+    the four items and proposes it; the province publishes 4★ and issues the certificate,
+    which supersedes the old one and runs 36 months from its decision."""
+    stand_in, channel = zalo
     old_id = await certify(sessionmaker)
-    clock.now = at(date(2027, 7, 10))
-    await farmer.press(f"d:renew:{old_id}")
+    clock.now = at(date(2027, 7, 4))
+    sender = Dispatcher(
+        sessionmaker, {Channel.ZALO: channel}, AlertConfig(), clock=clock, pacer=Pacer(1000, 0)
+    )
+    assert (await run_pass(sender)).dispatch.sent == 1
+    assert "1. Mở hồ sơ đánh giá lại" in stand_in.texts(CHAT)[-1]
+
+    reply = await farmer.say("1")
+    assert "Hồ sơ đánh giá lại cho “Mat ong rung”" in reply
     dossier = await renewal_dossier(sessionmaker)
-    decided = date(2027, 10, 15)
-    # The dossier went through the commune to the province; the council scores it (a draft,
-    # corrected once), the province publishes 4★, then issues the certificate.
-    async with sessionmaker.begin() as session:
-        found = await session.get_one(Dossier, dossier.id)
-        found.status = "submitted_for_evaluation"
+    assert (dossier.kind, dossier.certificate_id) == ("re_evaluation", old_id)
+    for _ in range(40):  # the producer answers every paper: "có", then done
+        if "đi hết các mục" in reply:
+            break
+        await farmer.say("co")
+        reply = await farmer.say("xong")
+    assert "Không còn thiếu giấy tờ bắt buộc nào" in reply
+    async with sessionmaker() as session:
+        answered = (
+            await session.execute(
+                select(DossierItem.requirement_code, DossierItem.state)
+                .where(DossierItem.dossier_id == dossier.id)
+                .order_by(DossierItem.id)
+            )
+        ).all()
+    assert [code for code, _ in answered] == reevaluation_codes()
+    assert {state for _, state in answered} == {"have"}
+
+    # The commune: the dossier waits in its queue as a re-evaluation, with its own card.
+    clock.now = at(date(2027, 7, 8))
+    officer = Chat(farmer.engine, chat="officer-renewal")
+    await officer.say(f"/canbo {await invite_code(sessionmaker, at=clock.now)}")
+    queue = await officer.say("/choduyet")
+    assert "Mat ong rung — đánh giá lại (" in queue
+    card = await officer.press(f"o:open:{dossier.id}")
+    assert "Hồ sơ “Mat ong rung”" in card
+    assert " — đánh giá lại" in card.splitlines()[0]
+    assert "Giấy tờ: chủ thể đã trả lời 20/20 mục" in card
+    assert "Anh/chị xem lại thông tin" in await form_check(officer, dossier.id)
+    assert "Đã lưu kết quả kiểm tra hình thức" in await officer.say("luu")
+    await officer.press(f"o:crit:{dossier.id}")
+    await officer.say(*CRITERIA[:-2], "08/07/2027", CRITERIA[-1], "luu")
+    assert "Gửi đề nghị lên tỉnh" in officer.last_text
+    assert "Đã ghi nhận đề nghị gửi lên tỉnh" in await officer.press(f"o:submit:{dossier.id}")
+    async with sessionmaker() as session:
+        proposed = await session.get_one(Dossier, dossier.id)
         province = (await session.get_one(Commune, dossier.commune_code)).province_code
+    assert proposed.status == "submitted_for_evaluation"
+
+    # The province: a draft corrected once, 4★ published, the certificate issued.
+    decided = date(2027, 10, 15)
     clock.now = at(decided)
     staff = Staff(1, "clerk", Scope(ScopeKind.PROVINCE, province))
     for scores in ((79, 81), (80, 81)):
@@ -298,7 +349,7 @@ async def test_the_certificate_of_a_reevaluation_supersedes_the_one_it_renews(
                 clock.now,
             )
     async with sessionmaker.begin() as session:
-        await publish_result(
+        routing = await publish_result(
             session,
             staff,
             dossier.id,
@@ -306,6 +357,7 @@ async def test_the_certificate_of_a_reevaluation_supersedes_the_one_it_renews(
             decided,
             clock.now,
         )
+    assert routing.stars == 4
     async with sessionmaker.begin() as session:
         new = await issue_certificate(
             session, staff, dossier.id, "88/GCN-OCOP", "2345/QĐ-UBND", decided, decided, clock.now
@@ -314,14 +366,16 @@ async def test_the_certificate_of_a_reevaluation_supersedes_the_one_it_renews(
     async with sessionmaker() as session:
         old = await session.get_one(Certificate, old_id)
         issued = await session.get_one(Certificate, new_id)
+        certified = await session.get_one(Dossier, dossier.id)
         notices = (
             await session.scalars(
                 select(OutboxMessage.kind).where(OutboxMessage.kind == "certificate_issued")
             )
         ).all()
     assert (old.status, old.superseded_by_id) == ("superseded", new_id)
-    assert (issued.stars, issued.status) == (4, "valid")
-    assert issued.expires_on == date(2030, 10, 15)  # 36 months after its decision
+    assert (issued.stars, issued.status, issued.dossier_id) == (4, "valid", dossier.id)
+    assert issued.expires_on == certificate_expiry(decided) == date(2030, 10, 15)
+    assert certified.status == "certified"
     assert len(notices) == 1
     shown = await farmer.say("/chungnhan")
     assert "đã được thay bằng giấy mới" in shown

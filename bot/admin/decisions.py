@@ -43,6 +43,7 @@ from handlers.communes import commune_by_code, provinces
 from ocop_rules import (
     CertificateRecord,
     CouncilResult,
+    DossierKind,
     DossierStatus,
     Level,
     RevocationGround,
@@ -518,6 +519,22 @@ async def _supersede_renewed(
     return old
 
 
+async def _check_upgrade(session: AsyncSession, dossier: Dossier, stars: int) -> None:
+    """An upgrade dossier (nâng hạng, QĐ 26 Điều 7.5) asks for a higher star than the
+    certificate it would replace: a result with no more stars is no upgrade, and issuing it
+    would supersede — and so take away — the certificate the producer holds. It is refused;
+    that certificate keeps its stars and its validity."""
+    if dossier.kind != DossierKind.UPGRADE or dossier.certificate_id is None:
+        return
+    held = await session.get(Certificate, dossier.certificate_id)
+    if held is not None and stars <= held.stars:
+        raise DecisionError(
+            f"Hồ sơ nâng hạng chỉ được cấp giấy chứng nhận khi đạt hạng sao cao hơn: kết quả "
+            f"{stars} sao không cao hơn {held.stars} sao của giấy chứng nhận số "
+            f"{held.number or '—'}. Không cấp giấy mới; giấy chứng nhận đang có được giữ nguyên."
+        )
+
+
 async def issue_certificate(
     session: AsyncSession,
     staff: Staff,
@@ -530,7 +547,8 @@ async def issue_certificate(
 ) -> Certificate:
     """Record the certificate of a published result: stars from the result, the level that
     certifies them from ``route_score`` (5★ only from the Ministry's recorded result), expiry
-    36 months on. The certificate a re-evaluation or upgrade renews is superseded by it."""
+    36 months on. The certificate a re-evaluation or upgrade renews is superseded by it; an
+    upgrade that brings no more stars is refused (:func:`_check_upgrade`)."""
     _require_issuer(staff)
     found = await scoped_dossier(session, staff.scope, dossier_id, for_update=True)
     if found is None:
@@ -546,6 +564,7 @@ async def issue_certificate(
     level_code = _certifying_level(result)
     if staff.scope.is_central and level_code != Level.CENTRAL.value:
         raise NotAllowedError("Dưới 90 điểm ở cấp Trung ương, tỉnh công nhận 3 hoặc 4 sao.")
+    await _check_upgrade(session, dossier, result.stars)
     number, decision_number = number.strip(), decision_number.strip()
     if not number or not decision_number:
         raise DecisionError("Cần số giấy chứng nhận và số quyết định.")

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from openpyxl import load_workbook
@@ -92,7 +93,7 @@ MAX_ROWS = 50_000
 MIN_STARS = 3  # 1★ and 2★ are results, not certificates (QĐ 26, Điều 4.1)
 DECISION_NUMBER_MAX = 64  # the size of ``certificates.decision_number``
 # The stored states an import reads and writes: a certificate renewed by a newer decision
-# is superseded (its successor is linked where the import knows it).
+# is superseded, and points at the certificate that renewed it.
 SUPERSEDED = CertificateRecord.SUPERSEDED.value
 REVOKED = CertificateRecord.REVOKED.value
 VALID = CertificateRecord.VALID.value
@@ -659,6 +660,43 @@ async def _plan(session: AsyncSession, rows: list[ImportRow]) -> _Plan:
     return _Plan(outcomes, products, subjects)
 
 
+async def _current_certificates(
+    session: AsyncSession, product_ids: list[int]
+) -> list[tuple[int, int]]:
+    """(product id, certificate id) of the certificates still in force — neither revoked
+    nor superseded — of the products a list renews, read before the renewals are written."""
+    found: list[tuple[int, int]] = []
+    for chunk in _chunks(product_ids):
+        found.extend(
+            (product_id, certificate_id)
+            for product_id, certificate_id in await session.execute(
+                select(Certificate.product_id, Certificate.id)
+                .where(
+                    Certificate.product_id.in_(chunk),
+                    Certificate.status.notin_((REVOKED, SUPERSEDED)),
+                )
+                .order_by(Certificate.id)
+            )
+        )
+    return found
+
+
+def _supersessions(
+    current: list[tuple[int, int]], written: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """(superseded id, id of the certificate that replaced it) for a product's chain, so
+    that every superseded certificate says which one renewed it: a certificate in force
+    before the import is replaced by the product's oldest new one, and each new one but the
+    newest by the next newer (``written`` is in decision order)."""
+    chain: dict[int, list[int]] = {}
+    for product_id, certificate_id in written:
+        chain.setdefault(product_id, []).append(certificate_id)
+    links = [(old, chain[product_id][0]) for product_id, old in current if product_id in chain]
+    for ids in chain.values():
+        links.extend(pairwise(ids))
+    return links
+
+
 def _detail(row: ImportRow) -> str:
     parts = []
     if row.old_commune is not None:
@@ -699,7 +737,8 @@ async def import_rows(
 ) -> ImportReport:
     """Write the checked rows not imported before (bulk inserts, one transaction): new
     products with their certificate, and renewals of products on record, whose earlier
-    certificates become :data:`SUPERSEDED`."""
+    certificates become :data:`SUPERSEDED`, each pointing at the certificate that renewed
+    it (``superseded_by_id``)."""
     report.dry_run = False
     plan = await _plan(session, rows)
     _report_lines(report, rows, plan)
@@ -750,22 +789,12 @@ async def import_rows(
         for row in fresh:
             product_ids[row.identity] = by_key[row.key]
     renewed_products = sorted({product_ids[row.identity] for row in renewals})
-    for chunk in _chunks(renewed_products):
-        await session.execute(
-            update(Certificate)
-            .where(
-                Certificate.product_id.in_(chunk),
-                Certificate.status.notin_((REVOKED, SUPERSEDED)),
-            )
-            .values(status=SUPERSEDED)
-        )
-    newest: dict[tuple[str, str, str], ImportRow] = {}
-    for row in sorted([*fresh, *renewals], key=lambda r: r.decision_date):
-        newest[row.identity] = row
-    written = [*fresh, *renewals]
+    current = await _current_certificates(session, renewed_products)
+    written = sorted([*fresh, *renewals], key=lambda r: r.decision_date)
+    links: list[tuple[int, int]] = []
     if written:
-        await session.execute(
-            insert(Certificate),
+        inserted = await session.scalars(
+            insert(Certificate).returning(Certificate.id, sort_by_parameter_order=True),
             [
                 {
                     "product_id": product_ids[row.identity],
@@ -775,12 +804,22 @@ async def import_rows(
                     "decision_number": row.decision_number,
                     "issued_on": row.decision_date,
                     "expires_on": certificate_expiry(row.decision_date),
-                    "status": VALID if newest[row.identity] is row else SUPERSEDED,
+                    "status": VALID,
                     "created_at": now,
                 }
                 for row in written
             ],
         )
+        ids = [
+            (product_ids[row.identity], certificate_id)
+            for row, certificate_id in zip(written, inserted, strict=True)
+        ]
+        links = _supersessions(current, ids)
+        for chunk in _chunks(links):
+            await session.execute(
+                update(Certificate),
+                [{"id": old, "status": SUPERSEDED, "superseded_by_id": new} for old, new in chunk],
+            )
     report.created_products = len(fresh)
     report.renewed = len(renewals)
     if written:
@@ -796,6 +835,7 @@ async def import_rows(
                 "created_products": report.created_products,
                 "created_subjects": report.created_subjects,
                 "renewed": report.renewed,
+                "superseded": len(links),
                 "already_present": report.already_present,
                 "errors": len(report.errors),
             },

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Certificate
+from bot.db.models import AuditEntry, Certificate, OutboxMessage
 from tests.admin.conftest import DECISION, SON_HA, XOP, Seeded, api_token, login
 
 
@@ -254,3 +254,174 @@ async def test_schemathesis_finds_no_server_error_or_schema_violation(
     text = output.decode(errors="replace")
     assert process.returncode == 0, text[-6000:]
     assert "passed" in text
+
+
+async def _proposed_to_the_ministry(client: httpx.AsyncClient, dossier_id: int) -> None:
+    """The province's council scores 90 or more and publishes: proposed to the Ministry."""
+    scored = await client.put(
+        f"/dossiers/{dossier_id}/scores",
+        json={"scores": [{"member": "A", "score": 91}, {"member": "B", "score": 94}]},
+    )
+    assert scored.status_code == 200, scored.text
+    published = await client.post(f"/dossiers/{dossier_id}/publish", json=DECISION)
+    assert published.json()["status"] == "proposed_to_central"
+
+
+async def test_the_ministrys_result_is_recorded_through_the_api_by_province_or_central(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    province = await _client(admin_url, await api_token(sessionmaker, "tinh51"))
+    central = await _client(admin_url, await api_token(sessionmaker, "bo"))
+    hanoi = await _client(admin_url, await api_token(sessionmaker, "hanoi"))
+    commune = await _client(admin_url, await api_token(sessionmaker, "xaxop"))
+    ministry = {**DECISION, "decision_number": "9/QĐ-BNNMT", "signer": "Thứ trưởng"}
+    certificate = {"number": "5S-01", "decision_number": "9/QĐ-BNNMT", "issued_on": "2026-11-28"}
+    try:
+        not_proposed = await central.post(
+            f"/dossiers/{seeded.son_ha}/central-result", json={**ministry, "score": 93}
+        )
+        assert not_proposed.status_code == 404  # the Ministry sees only proposed dossiers
+        for dossier_id in (seeded.son_ha, seeded.xop):
+            await _proposed_to_the_ministry(province, dossier_id)
+        too_early = await central.post(f"/dossiers/{seeded.son_ha}/certificate", json=certificate)
+        assert too_early.status_code == 409  # no 5★ before the Ministry's result
+        refused = {
+            "another province": await hanoi.post(
+                f"/dossiers/{seeded.son_ha}/central-result", json={**ministry, "score": 93}
+            ),
+            "a commune": await commune.post(
+                f"/dossiers/{seeded.xop}/central-result", json={**ministry, "score": 93}
+            ),
+        }
+        assert {who: r.status_code for who, r in refused.items()} == {
+            "another province": 404,
+            "a commune": 403,
+        }
+
+        # The Ministry's own account: 93 points → 5★, certified by the Ministry.
+        five = await central.post(
+            f"/dossiers/{seeded.son_ha}/central-result", json={**ministry, "score": "93.00"}
+        )
+        assert five.status_code == 200, five.text
+        assert five.json() == {
+            "status": "scored",
+            "stars": 5,
+            "certified_by": "central",
+            "forwarded_to": None,
+        }
+        issued = await central.post(f"/dossiers/{seeded.son_ha}/certificate", json=certificate)
+        assert issued.status_code == 201, issued.text
+        assert (issued.json()["stars"], issued.json()["issuing_level"]) == (5, "central")
+        assert issued.json()["issuing_authority"] == "Bộ Nông nghiệp và Môi trường"
+
+        # The province records the Ministry's result too: under 90 it certifies 4★ itself.
+        four = await province.post(
+            f"/dossiers/{seeded.xop}/central-result", json={**ministry, "score": 86}
+        )
+        assert four.json() == {
+            "status": "scored",
+            "stars": 4,
+            "certified_by": "province",
+            "forwarded_to": None,
+        }
+        by_ministry = await central.post(
+            f"/dossiers/{seeded.xop}/certificate", json={**certificate, "number": "4S-01"}
+        )
+        assert by_ministry.status_code == 403
+        by_province = await province.post(
+            f"/dossiers/{seeded.xop}/certificate", json={**certificate, "number": "4S-01"}
+        )
+        assert (by_province.status_code, by_province.json()["stars"]) == (201, 4)
+        assert by_province.json()["issuing_authority"] == "UBND tỉnh Quảng Ngãi"
+    finally:
+        for client in (province, central, hanoi, commune):
+            await client.aclose()
+    async with sessionmaker() as session:
+        audited = (
+            await session.scalars(
+                select(AuditEntry.actor_label)
+                .where(AuditEntry.action == "central.result")
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert audited == ["staff:bo", "staff:tinh51"]
+
+
+async def test_a_certificate_is_revoked_through_the_api_by_its_issuer_only(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    province = await _client(admin_url, await api_token(sessionmaker, "tinh51"))
+    central = await _client(admin_url, await api_token(sessionmaker, "bo"))
+    ground = {"ground": "production_stopped", "revoked_on": "2026-11-30", "reason": "Ngừng làm"}
+    issued_on = "2026-11-28"
+    try:
+        # A 4★ of the province (Xốp) and a 5★ of the Ministry (Sơn Hà).
+        await province.put(
+            f"/dossiers/{seeded.xop}/scores",
+            json={"scores": [{"member": "A", "score": 80}, {"member": "B", "score": 84}]},
+        )
+        await province.post(f"/dossiers/{seeded.xop}/publish", json=DECISION)
+        four = await province.post(
+            f"/dossiers/{seeded.xop}/certificate",
+            json={"number": "4S-01", "decision_number": "88/QĐ-UBND", "issued_on": issued_on},
+        )
+        await _proposed_to_the_ministry(province, seeded.son_ha)
+        await central.post(
+            f"/dossiers/{seeded.son_ha}/central-result",
+            json={**DECISION, "decision_number": "9/QĐ-BNNMT", "score": 93},
+        )
+        five = await central.post(
+            f"/dossiers/{seeded.son_ha}/certificate",
+            json={"number": "5S-01", "decision_number": "9/QĐ-BNNMT", "issued_on": issued_on},
+        )
+        four_id, five_id = four.json()["id"], five.json()["id"]
+
+        province_on_five = await province.post(f"/certificates/{five_id}/revoke", json=ground)
+        ministry_on_four = await central.post(f"/certificates/{four_id}/revoke", json=ground)
+        no_ground = await province.post(
+            f"/certificates/{four_id}/revoke", json={"revoked_on": "2026-11-30"}
+        )
+        unknown_ground = await province.post(
+            f"/certificates/{four_id}/revoke", json={**ground, "ground": "other"}
+        )
+        before_issue = await province.post(
+            f"/certificates/{four_id}/revoke", json={**ground, "revoked_on": "2026-11-01"}
+        )
+        revoked = await province.post(f"/certificates/{four_id}/revoke", json=ground)
+        twice = await province.post(f"/certificates/{four_id}/revoke", json=ground)
+        by_ministry = await central.post(
+            f"/certificates/{five_id}/revoke", json={**ground, "ground": "criteria_not_met"}
+        )
+        listed = (await province.get("/certificates")).json()["items"]
+    finally:
+        await province.aclose()
+        await central.aclose()
+    assert province_on_five.status_code == 403  # the Ministry's 5★: the province may not
+    assert "Bộ thu hồi 5 sao, tỉnh thu hồi 3 và 4 sao" in province_on_five.json()["detail"]
+    assert ministry_on_four.status_code == 404  # a province's 4★ is not in the Ministry's scope
+    assert (no_ground.status_code, unknown_ground.status_code) == (422, 422)
+    assert before_issue.status_code == 409
+    assert revoked.status_code == 200, revoked.text
+    body = revoked.json()
+    assert (body["status"], body["state"]) == ("revoked", "revoked")
+    assert (body["revocation_ground"], body["revoked_on"]) == ("production_stopped", "2026-11-30")
+    assert body["revoked_reason"] == "Ngừng làm"
+    assert twice.status_code == 409
+    assert by_ministry.status_code == 200, by_ministry.text
+    assert by_ministry.json()["revocation_ground"] == "criteria_not_met"
+    assert {c["id"]: c["state"] for c in listed} == {four_id: "revoked", five_id: "revoked"}
+    async with sessionmaker() as session:
+        notices = (
+            await session.scalars(
+                select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "certificate_revoked")
+            )
+        ).all()
+        audited = (
+            await session.scalars(
+                select(AuditEntry.actor_label)
+                .where(AuditEntry.action == "certificate.revoke")
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert len(notices) == 1  # Xốp's producer, once; Sơn Hà's product has no owner here
+    assert audited == ["staff:tinh51", "staff:bo"]

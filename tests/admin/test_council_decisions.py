@@ -1,16 +1,20 @@
 """Council results as a decision: draft scores tell no one, publishing sends one notice,
 under 50 points closes the dossier kindly, 90 and more goes to the Ministry (whose result a
 province or a central account records), no 5★ without it; revocation by the issuer on a
-ground of Điều 8, told to the producer and the commune officer once each."""
+ground of Điều 8, told to the producer and the commune officer once each; an upgrade that
+brings no more stars is refused and leaves the certificate it would upgrade in force."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +25,7 @@ from bot.db.models import (
     AuditEntry,
     Certificate,
     Dossier,
+    EvaluationResult,
     EvaluationRound,
     OfficerAssignment,
     OutboxMessage,
@@ -117,8 +122,22 @@ async def test_saving_scores_three_times_and_publishing_once_sends_exactly_one_n
     ]
     async with sessionmaker() as session:
         actions = list(await session.scalars(select(AuditEntry.action)))
+        result = await session.scalar(
+            select(EvaluationResult).where(EvaluationResult.dossier_id == seeded.xop)
+        )
     assert actions.count("council.scores") == 3
     assert actions.count("council.publish") == 1
+    assert result is not None  # the decision is stored with the result, as published
+    assert (result.decision_number, result.decision_date, result.decision_signer) == (
+        "15/QĐ-UBND",
+        date(2026, 11, 15),
+        "Phó Chủ tịch Nguyễn Văn An",
+    )
+    assert (result.stars, str(result.average_score), result.published_at is not None) == (
+        4,
+        "79.75",
+        True,
+    )
 
 
 async def test_under_50_points_closes_the_dossier_with_a_kind_word_and_the_next_round(
@@ -332,10 +351,22 @@ async def test_a_revoked_certificate_reads_revoked_on_chungnhan_xa_the_list_and_
     client = await login(admin_url, "tinh51")
     listed = (await client.get("/admin/certificates")).text
     exported = (await client.get("/admin/export/certificates.csv")).content.decode("utf-8-sig")
+    book = load_workbook(io.BytesIO((await client.get("/admin/export/certificates.xlsx")).content))
     await client.aclose()
+    async with httpx.AsyncClient(
+        base_url=f"{admin_url}/api/v1",
+        headers={"Authorization": f"Bearer {await api_token(sessionmaker, 'tinh51')}"},
+    ) as api:
+        from_api = (await api.get("/certificates", params={"state": "revoked"})).json()
     assert '<td class="state" data-state="revoked">đã thu hồi' in listed
     assert "không còn sản xuất sản phẩm" in listed
     assert "đã thu hồi,không còn sản xuất sản phẩm" in exported
+    sheet = list(book.active.iter_rows(values_only=True))
+    state = list(sheet[0]).index("Tình trạng")
+    assert [row[state] for row in sheet[1:] if "4S-09" in row] == ["đã thu hồi"]
+    assert [(c["number"], c["state"], c["status"]) for c in from_api["items"]] == [
+        ("4S-09", "revoked", "revoked")
+    ]
 
 
 async def test_the_certificate_of_a_re_evaluation_supersedes_the_one_it_renews(
@@ -363,22 +394,113 @@ async def test_the_certificate_of_a_re_evaluation_supersedes_the_one_it_renews(
     assert new.expires_on == date(2029, 11, 20)
 
 
-async def test_an_old_district_certificate_names_its_district_on_the_list(
+async def _upgrade_of(
+    sessionmaker: async_sessionmaker[AsyncSession], seeded: Seeded, stars: int
+) -> int:
+    """The Xốp dossier made an upgrade (nâng hạng) of a valid ``stars`` certificate, then
+    scored 4★ and published; the held certificate's id."""
+    async with sessionmaker() as session, session.begin():
+        dossier = await session.get_one(Dossier, seeded.xop)
+        held = Certificate(
+            product_id=dossier.product_id, number="HELD", stars=stars, issuing_level="province",
+            issuing_authority="UBND tỉnh Quảng Ngãi", issued_on=date(2025, 9, 1),
+            expires_on=date(2028, 9, 1), status="valid",
+        )  # fmt: skip
+        session.add(held)
+        await session.flush()
+        dossier.kind, dossier.certificate_id = "upgrade", held.id
+    await _score(sessionmaker, seeded.xop, 78, 80)  # 4★
+    await _publish(sessionmaker, seeded.xop)
+    return held.id
+
+
+async def test_an_upgrade_without_more_stars_keeps_the_certificate_it_would_upgrade(
     admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with sessionmaker() as session, session.begin():
-        dossier = await session.get_one(Dossier, seeded.son_ha)
-        session.add(
-            Certificate(
-                product_id=dossier.product_id, number="148-3S", stars=3,
-                issuing_level="district", issuing_authority="UBND cấp huyện",
-                issued_on=date(2024, 5, 1), expires_on=date(2027, 5, 1), status="valid",
+    held_id = await _upgrade_of(sessionmaker, seeded, stars=4)
+    refusal = "Hồ sơ nâng hạng chỉ được cấp giấy chứng nhận khi đạt hạng sao cao hơn"
+    async with sessionmaker() as session:
+        with pytest.raises(decisions.DecisionError, match=refusal):
+            await decisions.issue_certificate(
+                session, PROVINCE, seeded.xop, "4S-10", "88/QĐ-UBND", TODAY, TODAY, NOW
             )
-        )  # fmt: skip
+    client = await login(admin_url, "tinh51")
+    url = f"/admin/dossiers/{seeded.xop}"
+    page = await client.post(
+        f"{url}/certificate",
+        data={
+            "csrf_token": csrf((await client.get(url)).text),
+            "number": "4S-10",
+            "decision_number": "88/QĐ-UBND",
+            "issued_on": TODAY.isoformat(),
+        },
+        follow_redirects=True,
+    )
+    await client.aclose()
+    async with httpx.AsyncClient(
+        base_url=f"{admin_url}/api/v1",
+        headers={"Authorization": f"Bearer {await api_token(sessionmaker, 'tinh51')}"},
+    ) as api:
+        answer = await api.post(
+            f"/dossiers/{seeded.xop}/certificate",
+            json={"number": "4S-10", "decision_number": "88/QĐ-UBND", "issued_on": "2026-11-20"},
+        )
+    assert refusal in page.text
+    assert "kết quả 4 sao không cao hơn 4 sao của giấy chứng nhận số HELD" in page.text
+    assert (answer.status_code, refusal in answer.json()["detail"]) == (409, True)
+    async with sessionmaker() as session:
+        certificates = (await session.execute(select(Certificate.id, Certificate.status))).all()
+        dossier = await session.get_one(Dossier, seeded.xop)
+    assert [tuple(c) for c in certificates] == [(held_id, "valid")]  # no new one, none lost
+    assert dossier.status == "scored"
+    assert [m.kind for m in await _outbox(sessionmaker)] == ["council_result"]
+
+
+async def test_an_upgrade_to_more_stars_supersedes_the_certificate_it_upgrades(
+    seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    held_id = await _upgrade_of(sessionmaker, seeded, stars=3)
+    async with sessionmaker() as session, session.begin():
+        new = await decisions.issue_certificate(
+            session, PROVINCE, seeded.xop, "4S-11", "88/QĐ-UBND", TODAY, TODAY, NOW
+        )
+    async with sessionmaker() as session:
+        held = await session.get_one(Certificate, held_id)
+    assert (held.status, held.superseded_by_id, new.stars) == ("superseded", new.id, 4)
+
+
+async def test_an_old_district_certificate_names_its_district_on_the_list_csv_and_chungnhan(
+    admin_url: str, seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    producer = Chat(Engine(sessionmaker, clock=Clock()))  # in Xã Xốp, once of Huyện Đắk Glei
+    await producer.sign_up()
+    await producer.register_idea("Mat ong rung", "mat ong")
+    async with sessionmaker() as session, session.begin():
+        son_ha = await session.get_one(Dossier, seeded.son_ha)
+        xop = await session.scalar(select(Dossier).order_by(Dossier.id.desc()).limit(1))
+        assert xop is not None  # the producer's, registered after the seeded ones
+        for product_id, number in ((son_ha.product_id, "148-3S"), (xop.product_id, "148-XOP")):
+            session.add(
+                Certificate(
+                    product_id=product_id, number=number, stars=3,
+                    issuing_level="district", issuing_authority="UBND cấp huyện",
+                    issued_on=date(2024, 5, 1), expires_on=date(2027, 5, 1), status="valid",
+                )
+            )  # fmt: skip
     client = await login(admin_url, "tinh51")
     listed = (await client.get("/admin/certificates")).text
+    exported = (await client.get("/admin/export/certificates.csv")).content.decode("utf-8-sig")
     await client.aclose()
     assert '<span class="issuer">UBND huyện Sơn Hà</span>' in listed
+    rows = list(csv.reader(io.StringIO(exported)))
+    issuer = rows[0].index("Cơ quan công nhận")
+    number = rows[0].index("Số giấy chứng nhận")
+    assert {row[number]: row[issuer] for row in rows[1:]} == {
+        "148-3S": "UBND huyện Sơn Hà",
+        "148-XOP": "UBND huyện Đắk Glei",
+    }
+    shown = await producer.say("/chungnhan")
+    assert "Giấy chứng nhận số 148-XOP, do UBND huyện Đắk Glei cấp" in shown
 
 
 def test_the_central_scope_is_parsed_and_named() -> None:

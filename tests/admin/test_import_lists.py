@@ -189,15 +189,27 @@ async def test_a_newer_decision_renews_the_product_and_supersedes_its_certificat
         assert await session.scalar(select(func.count()).select_from(Product)) == 1
         certificates = (
             await session.execute(
-                select(Certificate.stars, Certificate.status, Certificate.expires_on).order_by(
-                    Certificate.issued_on
-                )
+                select(
+                    Certificate.id,
+                    Certificate.stars,
+                    Certificate.status,
+                    Certificate.expires_on,
+                    Certificate.superseded_by_id,
+                ).order_by(Certificate.issued_on)
             )
         ).all()
-    assert [tuple(c) for c in certificates] == [
-        (3, importer.SUPERSEDED, date(2024, 2, 1)),
-        (4, "valid", date(2027, 3, 15)),
-    ]
+    (_, *old), (new_id, *new) = certificates
+    assert old == [3, importer.SUPERSEDED, date(2024, 2, 1), new_id]  # it says what renewed it
+    assert new == [4, "valid", date(2027, 3, 15), None]
+    async with sessionmaker() as session:
+        audited = (
+            await session.scalars(
+                select(AuditEntry.after)
+                .where(AuditEntry.action == "import.products")
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert [(a or {}).get("superseded") for a in audited] == [0, 1]
     rows, report = importer.check_rows(renewed, "2024.csv", QUANG_NGAI)
     async with sessionmaker() as session, session.begin():
         again = await importer.import_rows(session, rows, report, QUANG_NGAI, "staff:t", _now())
@@ -220,15 +232,17 @@ async def test_one_list_with_a_product_and_its_re_certification(
     async with sessionmaker() as session:
         statuses = (
             await session.execute(
-                select(Certificate.decision_number, Certificate.status).order_by(
-                    Certificate.issued_on
-                )
+                select(
+                    Certificate.id,
+                    Certificate.decision_number,
+                    Certificate.status,
+                    Certificate.superseded_by_id,
+                ).order_by(Certificate.issued_on)
             )
         ).all()
-    assert [tuple(s) for s in statuses] == [
-        ("10/QĐ-UBND", importer.SUPERSEDED),
-        ("30/QĐ-UBND", "valid"),
-    ]
+    (_, *older), (newer_id, *newer) = statuses
+    assert older == ["10/QĐ-UBND", importer.SUPERSEDED, newer_id]  # the list's own renewal
+    assert newer == ["30/QĐ-UBND", "valid", None]
 
 
 async def test_a_five_star_row_is_the_ministrys_only_when_it_says_so(
