@@ -519,20 +519,30 @@ async def _supersede_renewed(
     return old
 
 
+def upgrade_refusal(dossier: Dossier, held: Certificate | None, stars: int) -> str | None:
+    """Why an upgrade dossier (nâng hạng, QĐ 26 Điều 7.5) gets no certificate for ``stars``,
+    or ``None``: an upgrade asks for a higher star than the certificate ``held``; a result
+    with no more stars is no upgrade, and issuing it would supersede — and so take away — the
+    certificate the producer holds. The page hides its form and the issue step refuses by the
+    same words."""
+    if dossier.kind != DossierKind.UPGRADE or held is None or stars > held.stars:
+        return None
+    return (
+        f"Hồ sơ nâng hạng chỉ được cấp giấy chứng nhận khi đạt hạng sao cao hơn: kết quả "
+        f"{stars} sao không cao hơn {held.stars} sao của giấy chứng nhận số "
+        f"{held.number or '—'}. Không cấp giấy mới; giấy chứng nhận đang có được giữ nguyên."
+    )
+
+
 async def _check_upgrade(session: AsyncSession, dossier: Dossier, stars: int) -> None:
-    """An upgrade dossier (nâng hạng, QĐ 26 Điều 7.5) asks for a higher star than the
-    certificate it would replace: a result with no more stars is no upgrade, and issuing it
-    would supersede — and so take away — the certificate the producer holds. It is refused;
-    that certificate keeps its stars and its validity."""
+    """Refuse an upgrade that brings no more stars (:func:`upgrade_refusal`); the held
+    certificate keeps its stars and its validity."""
     if dossier.kind != DossierKind.UPGRADE or dossier.certificate_id is None:
         return
     held = await session.get(Certificate, dossier.certificate_id)
-    if held is not None and stars <= held.stars:
-        raise DecisionError(
-            f"Hồ sơ nâng hạng chỉ được cấp giấy chứng nhận khi đạt hạng sao cao hơn: kết quả "
-            f"{stars} sao không cao hơn {held.stars} sao của giấy chứng nhận số "
-            f"{held.number or '—'}. Không cấp giấy mới; giấy chứng nhận đang có được giữ nguyên."
-        )
+    refusal = upgrade_refusal(dossier, held, stars)
+    if refusal is not None:
+        raise DecisionError(refusal)
 
 
 async def issue_certificate(

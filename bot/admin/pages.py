@@ -403,6 +403,12 @@ async def dossier_page(
     preview = None
     if detail.scores:
         preview = council_result([s.score for s in detail.scores])
+    held = next((c for c in detail.certificates if c.id == detail.dossier.certificate_id), None)
+    upgrade_refusal = (
+        decisions.upgrade_refusal(detail.dossier, held, detail.result.stars)
+        if detail.result is not None
+        else None
+    )
     return render(
         request,
         admin,
@@ -416,7 +422,9 @@ async def dossier_page(
             "can_score": staff.scope.is_province and status in decisions.SCORABLE,
             "can_record_central": (staff.scope.is_province or staff.scope.is_central)
             and status is DossierStatus.PROPOSED_TO_CENTRAL,
+            "upgrade_refusal": upgrade_refusal,
             "can_certify": status is DossierStatus.SCORED
+            and upgrade_refusal is None
             and detail.result is not None
             and detail.result.published_at is not None
             and is_certifiable(detail.result.stars)

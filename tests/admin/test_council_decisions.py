@@ -426,7 +426,10 @@ async def test_an_upgrade_without_more_stars_keeps_the_certificate_it_would_upgr
             )
     client = await login(admin_url, "tinh51")
     url = f"/admin/dossiers/{seeded.xop}"
-    page = await client.post(
+    shown = (await client.get(url)).text
+    assert f'action="{url}/certificate"' not in shown  # no form to post
+    assert refusal in shown
+    page = await client.post(  # a forged post is refused all the same
         f"{url}/certificate",
         data={
             "csrf_token": csrf((await client.get(url)).text),
