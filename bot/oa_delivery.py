@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -60,6 +60,9 @@ WINDOW = MessagingWindow(
     source="Zalo OA official article: 8 replies within 48 h of the user's last message",
 )
 RECENT_DAYS = 7
+# The ``updated_at`` of a chat's session row made by a pushed notice before the person ever
+# wrote there: long before any "recent" (the column is not nullable; no migration for it).
+NEVER_WROTE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Route(StrEnum):
@@ -226,8 +229,13 @@ class AlertRoutes:
     async def _wrote_since(
         self, session: AsyncSession, account: ChannelAccount, now: datetime
     ) -> bool:
-        # The chat's session row changes with each message the person sends (a notice with
-        # a list also touches it, which can only make the chat look more recent).
+        """Whether the person wrote in the chat within :attr:`recent`.
+
+        The chat's session row's ``updated_at`` is set by the engine's step, that is by the
+        person's own messages. The dispatcher, which keeps a pushed notice's options in the
+        row (:func:`bot.alerts.dispatch._remember_offer`), leaves it as it was; the erasure
+        moves it when it wipes the row, but deletes the person's accounts with it, so no
+        plan reads those chats again."""
         last = await session.scalar(
             select(ConversationSession.updated_at)
             .where(ConversationSession.channel == account.channel)
