@@ -41,6 +41,7 @@ from bot.db.models import (
 )
 from bot.engine import insert_for
 from bot.messages import Channel
+from handlers.onboarding import CONSENT_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,13 +245,23 @@ class AlertRoutes:
         return last is not None and now - last <= self.recent
 
     async def _template_leg(self, session: AsyncSession, person_id: int, kind: str) -> list[Leg]:
+        """The template leg, when the kind has a template and the person may get it: not
+        erased, a Vietnamese mobile number, and consent to the wording that names the OA's
+        template messages (:data:`handlers.onboarding.CONSENT_VERSION`). A consent of an
+        earlier version, or an officer's (given on an invite, naming no notices), is not
+        enough: such a person gets the alert in a chat."""
         if self.oa is None:
             return []
         template = await oa_templates.template_for(session, kind) or self.templates.get(kind)
         if template is None:
             return []
         person = await session.get(Person, person_id)
-        if person is None or person.consent_at is None or person.erased_at is not None:
+        if (
+            person is None
+            or person.consent_at is None
+            or person.consent_version != CONSENT_VERSION
+            or person.erased_at is not None
+        ):
             return []
         phone = template_phone(person.phone_e164)
         return [Leg(Route.OA_TEMPLATE, phone, template)] if phone else []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from bot.oa_delivery import (
     record_reply,
     template_phone,
 )
+from handlers.onboarding import CONSENT_VERSION
 from tests.platforms.test_zalo_oa import token_store
 from tests.standins import (
     ZALO_TOKEN,
@@ -58,6 +60,7 @@ async def farmer(
         phone_e164=phone,
         language="vi",
         consent_at=NOW - timedelta(days=400),
+        consent_version=CONSENT_VERSION,
     )
     session.add(person)
     await session.flush()
@@ -222,6 +225,32 @@ async def test_a_notice_pushed_to_the_bot_chat_does_not_count_as_the_farmer_writ
     assert second.route == Route.OA_TEMPLATE
     assert len(oa.templates) == 1
     assert len(bot.texts("z-204")) == 1  # nothing more in the Bot chat
+
+
+@pytest.mark.parametrize(
+    "consent",
+    [
+        {"consent_at": None, "consent_version": None},  # never agreed
+        {"consent_version": "1"},  # agreed to the wording that named no OA notices
+        {"erased_at": NOW - timedelta(days=1)},
+    ],
+    ids=["no consent", "consent of the old version", "erased"],
+)
+async def test_no_template_without_consent_to_it(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    platforms: tuple[ZaloOAStandIn, ZaloStandIn, str, str],
+    consent: dict[str, Any],
+) -> None:
+    oa, bot, _, _ = platforms
+    async with sessionmaker() as session, session.begin():
+        person = await farmer(session, accounts={Channel.ZALO: "z-205"})
+        for name, value in consent.items():
+            setattr(person, name, value)
+        await reminder(session, person)
+    row = await dispatch(sessionmaker, platforms)
+    assert oa.templates == []  # no template leg: the alert goes on to the Bot chat
+    assert row.route == Route.ZALO_BOT
+    assert len(bot.texts("z-205")) == 1
 
 
 async def test_a_landline_gets_no_template_and_the_window_is_data() -> None:

@@ -51,6 +51,7 @@ async def test_farmer_without_diacritics_signs_up(
     assert person.full_name == "Nguyen Van A"
     assert person.phone_e164 == "+84912345678"
     assert person.consent_at is not None
+    assert person.consent_version == "2"  # the wording that names the OA's template messages
     assert (account.channel, account.external_id, account.person_id) == (
         "console",
         "100",
