@@ -332,6 +332,39 @@ async def test_token_errors_renew_the_token_once_and_send_again(
         assert stand_in.refreshes == ["refresh-first", "refresh-r1"]
 
 
+async def test_an_expired_token_is_renewed_once_for_a_message_and_for_a_template(
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    stand_in, url = oa_api
+    first, _ = granted
+    async with httpx.AsyncClient() as http:
+        channel = ZaloOAChannel(
+            http, url, token_store(sessionmaker, http, url), template_base_url=url
+        )
+        stand_in.expire(first)  # its 25 hours ran out early: -220
+        await channel.send("8012", Reply("Xin chào"))
+        assert stand_in.texts("8012") == ["Xin chào"]
+        assert stand_in.refreshes == ["refresh-first"]
+        assert first not in stand_in.live_access  # replaced by the refresh
+        stand_in.expire("access-r1")  # the template API answers -220 as well
+        sent = await channel.send_template(
+            phone="84912345678", template_id="tpl-1", data={"ten": "Lan"}, tracking_id="ocop-1"
+        )
+        assert sent.quota_left is not None
+        assert [t["template_id"] for t in stand_in.templates] == ["tpl-1"]
+        assert stand_in.refreshes == ["refresh-first", "refresh-r1"]
+        stand_in.token_errors = 2  # -216 from the template API, again after the renewal
+        with pytest.raises(ZaloOAError) as raised:
+            await channel.send_template(
+                phone="84912345678", template_id="tpl-1", data={}, tracking_id="ocop-2"
+            )
+        assert raised.value.code == -216
+        assert stand_in.refreshes == ["refresh-first", "refresh-r1", "refresh-r2"]  # once
+    assert len(stand_in.templates) == 1
+
+
 async def test_no_interaction_for_7_days_and_quota_are_told_apart(
     oa_api: tuple[ZaloOAStandIn, str],
     sessionmaker: async_sessionmaker[AsyncSession],
