@@ -688,8 +688,16 @@ class ZaloOAStandIn(StandIn):
                 Route("/message/template", self._template, methods=["POST"]),
                 Route("/v4/oa/permission", self._permission, methods=["GET"]),
                 Route("/v2.0/oa/getoa", self._getoa, methods=["GET"]),
+                Route("/cdn/{name}", self._cdn, methods=["GET"]),
             ]
         )
+
+    async def _cdn(self, request: Request) -> Response:
+        """Zalo's CDN behind an image event's ``payload.url``: no token, 404 once expired."""
+        data = self.files.get(request.path_params["name"])
+        if data is None:
+            return Response(status_code=404)
+        return Response(data, media_type="image/jpeg")  # what a CDN claims, whatever it holds
 
     @staticmethod
     def _error(code: int, message: str) -> JSONResponse:
@@ -828,6 +836,13 @@ def oa_event(user: str, event_name: str, **fields: Any) -> dict[str, Any]:
 def oa_text(user: str, text: str) -> dict[str, Any]:
     """``user_send_text`` from ``user``."""
     return oa_event(user, "user_send_text", message={"msg_id": str(next(_oa_ids)), "text": text})
+
+
+def oa_image(user: str, url: str) -> dict[str, Any]:
+    """``user_send_image`` from ``user``: the photo behind ``url`` on Zalo's CDN."""
+    attachment = {"type": "image", "payload": {"thumbnail": url, "url": url}}
+    message = {"msg_id": str(next(_oa_ids)), "text": "", "attachments": [attachment]}
+    return oa_event(user, "user_send_image", message=message)
 
 
 def oa_submit_info(user: str, phone: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
 
 from bot import oa_inbox
 from bot.channels import RetryLaterError
@@ -23,6 +24,8 @@ from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError, sign
 from bot.db.models import (
     ChannelAccount,
     ConversationSession,
+    DossierItem,
+    EvidenceFile,
     OutboxMessage,
     Person,
     ProcessedEvent,
@@ -35,6 +38,7 @@ from bot.oa_delivery import tracking_id
 from bot.oa_tokens import SecretBox, TokenStore
 from bot.settings import Settings
 from tests.admin.conftest import SECRET_KEY
+from tests.builders import png
 from tests.standins import (
     OA_APP_ID,
     OA_APP_SECRET,
@@ -44,6 +48,7 @@ from tests.standins import (
     ZaloOAStandIn,
     ZaloStandIn,
     oa_event,
+    oa_image,
     oa_settings,
     oa_submit_info,
     oa_text,
@@ -201,14 +206,8 @@ async def test_a_signature_under_either_secret_is_accepted(
     assert "trợ lý tự động" in stand_in.texts("8002")[0]
 
 
-async def test_sign_up_and_idea_registration_run_on_the_oa_with_quick_replies(
-    client: httpx.AsyncClient,
-    oa_api: tuple[ZaloOAStandIn, str],
-    sessionmaker: async_sessionmaker[AsyncSession],
-    granted: tuple[str, str],
-) -> None:
-    stand_in, _ = oa_api
-    user = "7345678901234567890"  # beyond 2**53: kept as text
+async def sign_up_on_oa(client: httpx.AsyncClient, stand_in: ZaloOAStandIn, user: str) -> None:
+    """Run SCRIPT's sign-up on the OA: the consent by quick reply, the phone shared."""
     for line in SCRIPT:
         sends = stand_in.sent(user)
         if line == PHONE_ANSWER:
@@ -224,6 +223,17 @@ async def test_sign_up_and_idea_registration_run_on_the_oa_with_quick_replies(
         else:
             body = oa_text(user, line)
         assert (await post_oa(client, body)).status_code == 200
+
+
+async def test_sign_up_and_idea_registration_run_on_the_oa_with_quick_replies(
+    client: httpx.AsyncClient,
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    stand_in, _ = oa_api
+    user = "7345678901234567890"  # beyond 2**53: kept as text
+    await sign_up_on_oa(client, stand_in, user)
     assert await stored(sessionmaker) == EXPECTED
     for line in idea("Mat ong rung Xop", "mat ong"):
         assert (await post_oa(client, oa_text(user, line))).status_code == 200
@@ -239,6 +249,41 @@ async def test_sign_up_and_idea_registration_run_on_the_oa_with_quick_replies(
     assert any(call.params["buttons"] for call in calls)
     # a list longer than five options goes as numbered text, answered by its number
     assert any("6. " in call.params["text"] for call in calls)
+
+
+async def test_a_photo_sent_to_the_oa_is_kept_as_bytes_with_its_checklist_item(
+    client: httpx.AsyncClient,
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    stand_in, url = oa_api
+    user = "8013"
+    await sign_up_on_oa(client, stand_in, user)
+    for line in [*idea("Mat ong rung Xop", "mat ong"), "/hoso", "co"]:
+        assert (await post_oa(client, oa_text(user, line))).status_code == 200
+    photo = png(4, 3)
+    stand_in.files["giay-phep.jpg"] = photo  # the CDN claims JPEG for everything
+    assert (await post_oa(client, oa_image(user, f"{url}/cdn/giay-phep.jpg"))).status_code == 200
+    assert "Đã nhận (1 tệp)" in stand_in.texts(user)[-1]
+    await post_oa(client, oa_image(user, f"{url}/cdn/expired.jpg"))  # 404 by now
+    assert "chưa tải được tệp" in stand_in.texts(user)[-1]
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(EvidenceFile, DossierItem)
+                .join(DossierItem, DossierItem.id == EvidenceFile.dossier_item_id)
+                .options(undefer(EvidenceFile.content))
+            )
+        ).all()
+    ((evidence, item),) = rows
+    assert (evidence.channel, evidence.media_type, evidence.size_bytes) == (
+        "zalo_oa",
+        "image/png",  # read from the bytes, not the CDN's claim
+        len(photo),
+    )
+    assert evidence.content == photo
+    assert item.state == "have"
 
 
 async def test_a_redelivered_event_is_handled_once(
