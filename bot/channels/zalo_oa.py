@@ -21,6 +21,13 @@ token once and try again; -32 is a rate limit; -230 means the user has not inter
 of at most five options go as quick-reply buttons (``oa.query.show``); more are written as
 a numbered list by :func:`bot.render.degrade` (``Capabilities.max_buttons``). The phone
 question goes as its text, then Zalo's ``request_user_info`` card.
+
+The messaging window counts messages: each message posted to ``/message/cs`` is told to
+``on_sent`` (the phone question is two). The official article says a reply in the window
+must reference the user's message id, but no field of ``/message/cs`` for it is documented
+(UNCONFIRMED): none is sent, since an unknown field could get every reply refused; the
+user's last message is kept with the window (``ZaloOAChat.last_msg_id``: ``msg:<msg_id>``)
+for when it is.
 """
 
 from __future__ import annotations
@@ -400,7 +407,7 @@ class ZaloOAChannel:
         self._base = base_url.rstrip("/")
         self._template_base = template_base_url.rstrip("/")
         self.tokens = tokens
-        self.on_sent = on_sent  # counts the free replies of the user's window
+        self.on_sent = on_sent  # counts the free replies of the user's window, one a message
 
     async def send_template(
         self, *, phone: str, template_id: str, data: dict[str, str], tracking_id: str
@@ -483,8 +490,8 @@ class ZaloOAChannel:
                     limited = error.code == OACode.RATE_LIMIT
                     raise RetryLaterError(str(error), rate_limited=limited) from None
                 raise
-        if self.on_sent is not None:
-            await self.on_sent(chat_id)
+            if self.on_sent is not None:  # each message posted is one reply of the window
+                await self.on_sent(chat_id)
 
     async def download(self, file: FileReceived, limit: int) -> bytes:
         """The bytes behind a photo's CDN link (no token in it), read up to ``limit``: the

@@ -447,6 +447,28 @@ async def test_choices_become_quick_replies_up_to_five_and_the_phone_a_request_c
     assert card.params["template_type"] == "request_user_info"
 
 
+async def test_the_phone_question_spends_two_replies_of_the_window(
+    client: httpx.AsyncClient,
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    """Zalo counts the messages the OA sends in the window: the phone question is its text
+    and the request card, two messages."""
+    stand_in, _ = oa_api
+    user = "8014"
+    for line in SCRIPT[: SCRIPT.index(PHONE_ANSWER) - 1]:  # up to the name
+        await post_oa(client, oa_text(user, line if line != "co" else "Có"))
+    before = len(stand_in.sent(user))
+    await post_oa(client, oa_text(user, SCRIPT[SCRIPT.index(PHONE_ANSWER) - 1]))  # the name
+    turn = stand_in.sent(user)[before:]
+    assert [call.params["template_type"] for call in turn] == [None, "request_user_info"]
+    async with sessionmaker() as session:
+        window = await session.scalar(select(ZaloOAChat).where(ZaloOAChat.user_id == user))
+    assert window is not None
+    assert window.replies_since == 2  # since the name, the last message the user sent
+
+
 async def test_a_template_receipt_marks_its_alert_delivered(
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
