@@ -37,6 +37,7 @@ from bot.messages import Option, PhoneRequest, Reply
 from bot.oa_delivery import tracking_id
 from bot.oa_tokens import SecretBox, TokenStore
 from bot.settings import Settings
+from bot.web import create_app, webhooks_first
 from tests.admin.conftest import SECRET_KEY
 from tests.builders import png
 from tests.standins import (
@@ -551,3 +552,31 @@ async def test_an_event_left_unhandled_is_handled_by_the_sweep(
     assert await oa_inbox.handle_pending(sessionmaker, handle, now) == 1
     assert seen == [stale]  # the fresh one is still being handled by its webhook
     assert await oa_inbox.handle_pending(sessionmaker, handle, now) == 0  # marked handled
+
+
+async def test_an_event_left_behind_by_a_process_is_answered_by_the_web_apps_sweep(
+    settings: Settings,
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    """A process kept the event and died before handling it; the next web app's sweep
+    handles it through the real path: the person gets the reply, the event is marked."""
+    stand_in, _ = oa_api
+    body = oa_text("8022", "/start")
+    event_id = f"msg:{body['message']['msg_id']}"
+    left_at = datetime.now(UTC) - oa_inbox.STALE_AFTER - timedelta(seconds=30)
+    assert await oa_inbox.keep(sessionmaker, event_id=event_id, body=body, at=left_at)
+    assert stand_in.texts("8022") == []
+    async with serve(webhooks_first(create_app(settings))):
+        await inbox_handled(sessionmaker)
+        await replies_delivered(sessionmaker, retries_too=False)
+    assert "trợ lý tự động" in stand_in.texts("8022")[0]
+    async with sessionmaker() as session:
+        kept = await session.scalar(select(ZaloOAInboxEvent))
+        window = await session.scalar(select(ZaloOAChat))
+    assert kept is not None
+    assert kept.handled_at is not None
+    assert window is not None
+    assert window.user_id == "8022"  # the window opened by the sweep's handling too
+    assert await count(sessionmaker, ProcessedEvent) == 1
