@@ -24,7 +24,7 @@ from bot.channel_checks import check_channels
 from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel, ZaloError
-from bot.channels.zalo_oa import ZaloOAError
+from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
@@ -114,12 +114,10 @@ async def _oa_token_lines(settings: Settings, database: AsyncEngine, lines: list
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         sessionmaker = build_engine(database, settings).sessionmaker
         tokens = oa_tokens(settings, http, sessionmaker)
-        state = await tokens.state() if tokens is not None else None
-        if state is None:
+        if tokens is None or (state := await tokens.state()) is None:
             lines.append("zalo oa token: none granted")
             return ["Zalo OA has no token: grant access from the admin page"]
-        channel = oa_channel(settings, http, sessionmaker)
-        assert channel is not None  # noqa: S101 - the token store exists, so does the channel
+        channel = ZaloOAChannel(http, settings.zalo_oa_api_base_url, tokens)
         try:
             name = await channel.oa_name()
         except (ZaloOAError, TokenError) as error:
