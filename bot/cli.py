@@ -24,10 +24,12 @@ from bot.channel_checks import check_channels
 from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel, ZaloError
+from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
 from bot.messages import Channel
+from bot.oa_tokens import TokenError
 from bot.polling import poll_telegram, poll_zalo
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
 from bot.runtime import (
@@ -102,15 +104,29 @@ def _oa_state(settings: Settings) -> str:
 
 
 async def _oa_token_lines(settings: Settings, database: AsyncEngine, lines: list[str]) -> list[str]:
-    """Add the OA token's state to ``lines``; return the problems it shows."""
+    """Add the OA token's state to ``lines``; return the problems it shows.
+
+    The token is shown to Zalo (the OA's profile, as the grant page reads its name), since
+    a token revoked or replaced before its expiry looks healthy in the database; a -216 or
+    -220 renews it once, as every call does. A token Zalo refuses is the one problem told."""
     if settings.ocop_secret_key is None:
         return ["OCOP_SECRET_KEY is required to keep the Zalo OA tokens"]
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        tokens = oa_tokens(settings, http, build_engine(database, settings).sessionmaker)
-        state = await tokens.state() if tokens is not None else None
-    if state is None:
-        lines.append("zalo oa token: none granted")
-        return ["Zalo OA has no token: grant access from the admin page"]
+        sessionmaker = build_engine(database, settings).sessionmaker
+        tokens = oa_tokens(settings, http, sessionmaker)
+        if tokens is None or (state := await tokens.state()) is None:
+            lines.append("zalo oa token: none granted")
+            return ["Zalo OA has no token: grant access from the admin page"]
+        channel = ZaloOAChannel(http, settings.zalo_oa_api_base_url, tokens)
+        try:
+            name = await channel.oa_name()
+        except (ZaloOAError, TokenError) as error:
+            lines.append(f"zalo oa token: refused ({error})")
+            return [
+                f"Zalo OA token refused by Zalo: {error}; grant access again from the admin page"
+            ]
+        state = await tokens.state() or state  # after a renewal the check may have made
+    lines.append(f"zalo oa: {name or '(no name)'}")
     lines.append(f"zalo oa token: access valid until {state.access_expires_at:%Y-%m-%d %H:%M} UTC")
     problems = []
     if state.refresh_failing:

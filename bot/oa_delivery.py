@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +41,7 @@ from bot.db.models import (
 )
 from bot.engine import insert_for
 from bot.messages import Channel
+from handlers.onboarding import CONSENT_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,9 @@ WINDOW = MessagingWindow(
     source="Zalo OA official article: 8 replies within 48 h of the user's last message",
 )
 RECENT_DAYS = 7
+# The ``updated_at`` of a chat's session row made by a pushed notice before the person ever
+# wrote there: long before any "recent" (the column is not nullable; no migration for it).
+NEVER_WROTE = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Route(StrEnum):
@@ -226,8 +230,13 @@ class AlertRoutes:
     async def _wrote_since(
         self, session: AsyncSession, account: ChannelAccount, now: datetime
     ) -> bool:
-        # The chat's session row changes with each message the person sends (a notice with
-        # a list also touches it, which can only make the chat look more recent).
+        """Whether the person wrote in the chat within :attr:`recent`.
+
+        The chat's session row's ``updated_at`` is set by the engine's step, that is by the
+        person's own messages. The dispatcher, which keeps a pushed notice's options in the
+        row (:func:`bot.alerts.dispatch._remember_offer`), leaves it as it was; the erasure
+        moves it when it wipes the row, but deletes the person's accounts with it, so no
+        plan reads those chats again."""
         last = await session.scalar(
             select(ConversationSession.updated_at)
             .where(ConversationSession.channel == account.channel)
@@ -236,13 +245,23 @@ class AlertRoutes:
         return last is not None and now - last <= self.recent
 
     async def _template_leg(self, session: AsyncSession, person_id: int, kind: str) -> list[Leg]:
+        """The template leg, when the kind has a template and the person may get it: not
+        erased, a Vietnamese mobile number, and consent to the wording that names the OA's
+        template messages (:data:`handlers.onboarding.CONSENT_VERSION`). A consent of an
+        earlier version, or an officer's (given on an invite, naming no notices), is not
+        enough: such a person gets the alert in a chat."""
         if self.oa is None:
             return []
         template = await oa_templates.template_for(session, kind) or self.templates.get(kind)
         if template is None:
             return []
         person = await session.get(Person, person_id)
-        if person is None or person.consent_at is None or person.erased_at is not None:
+        if (
+            person is None
+            or person.consent_at is None
+            or person.consent_version != CONSENT_VERSION
+            or person.erased_at is not None
+        ):
             return []
         phone = template_phone(person.phone_e164)
         return [Leg(Route.OA_TEMPLATE, phone, template)] if phone else []

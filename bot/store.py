@@ -39,6 +39,7 @@ from bot.question_store import QuestionQueries
 from handlers.assessment import MISSING as RETURNED  # the check of an item sent back
 from handlers.issuers import shown_issuer
 from handlers.notices import LINK_CODE
+from handlers.onboarding import CONSENT_VERSION
 from handlers.ports import (
     CertificateView,
     ClaimOffer,
@@ -298,7 +299,7 @@ class SqlStore(OfficerQueries, QuestionQueries):
                 "language": producer.language,
                 "role": "producer",
                 "consent_at": producer.consent_at,
-                "consent_version": "1",
+                "consent_version": CONSENT_VERSION,
                 "created_at": created,
             },
         )

@@ -115,8 +115,16 @@ def parse_date(text: str) -> date:
         raise InvalidAnswerError(N_("That date does not exist. For example: 15/08/2026")) from None
 
 
+# The number types a Zalo account can be made with: a landline (and a 1900/1800 number)
+# receives no Zalo message, so the OA's template notices could never reach it.
+MOBILE_TYPES = frozenset(
+    {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
 def parse_phone(text: str) -> str:
-    """A Vietnamese phone number, returned in E.164 ("0912 345 678" → "+84912345678")."""
+    """A Vietnamese mobile phone number, returned in E.164 ("0912 345 678" →
+    "+84912345678"); a landline is refused with a request for the mobile used for Zalo."""
     try:
         number = phonenumbers.parse(text, "VN")
     except phonenumbers.NumberParseException:
@@ -129,5 +137,12 @@ def parse_phone(text: str) -> str:
     ):
         raise InvalidAnswerError(
             N_("Please type a Vietnamese phone number, for example: 0912345678")
+        )
+    if phonenumbers.number_type(number) not in MOBILE_TYPES:
+        raise InvalidAnswerError(
+            N_(
+                "That is not a mobile number: please type the mobile number you use for Zalo, "
+                "for example: 0912345678"
+            )
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

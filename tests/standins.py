@@ -630,8 +630,10 @@ class ZaloOAStandIn(StandIn):
     answer reports the daily quota left) and OAuth v4's ``/v4/oa/permission`` and
     ``/v4/oa/access_token`` (a code exchanged once, against its PKCE verifier) as
     documented: every refusal is HTTP 200 with ``error != 0`` — -216 for an unknown access
-    token, -220 for an expired one, -230 for a user who has not interacted for 7 days, -32
-    once the quota is spent — and refresh tokens are single use (a spent one is refused).
+    token, -220 for an expired one (:meth:`expire`), on the template API too, -230 for a
+    user who has not interacted for 7 days, -32 once the quota is spent — and refresh
+    tokens are single use (a spent one is refused). A refresh replaces the pair: the access
+    token it replaced stops working (-216).
 
     Sends are logged as ``sendMessage`` calls with ``chat_id`` (the user id), ``text``,
     ``buttons`` (the quick replies' titles and payloads) and ``template_type``.
@@ -639,13 +641,14 @@ class ZaloOAStandIn(StandIn):
 
     live_access: dict[str, bool] = field(default_factory=dict)  # token → expired?
     live_refresh: set[str] = field(default_factory=set)
+    issued_with: dict[str, str] = field(default_factory=dict)  # refresh → its pair's access
     refreshes: list[str] = field(default_factory=list)  # the refresh tokens spent, in turn
     refused_refreshes: int = 0
     refresh_latency: float = 0.0  # seconds a refresh takes (to overlap two of them)
     fail_refresh: bool = False  # answer every refresh with an error
     silent_users: set[str] = field(default_factory=set)  # no interaction for 7 days: -230
     quota_left: int | None = None  # sends left before -32
-    token_errors: int = 0  # answer this many more sends with -216
+    token_errors: int = 0  # answer this many more calls with -216
     templates: list[dict[str, Any]] = field(default_factory=list)  # template messages sent
     template_refusals: dict[str, int] = field(default_factory=dict)  # phone → error code
     template_quota_left: int = OA_DAILY_QUOTA  # the daily quota each answer reports
@@ -657,7 +660,24 @@ class ZaloOAStandIn(StandIn):
         access, refresh = f"access-{name}", f"refresh-{name}"
         self.live_access[access] = False
         self.live_refresh.add(refresh)
+        self.issued_with[refresh] = access
         return access, refresh
+
+    def expire(self, access: str) -> None:
+        """Let ``access`` run out (its 25 hours): calls with it are answered -220."""
+        self.live_access[access] = True
+
+    def _token_refused(self, request: Request) -> JSONResponse | None:
+        """The token error a call with this ``access_token`` header meets, if any: -216 for
+        a token Zalo does not know (or no longer: replaced by a refresh), -220 for an
+        expired one. The same on every endpoint, the template API included."""
+        token = request.headers.get("access_token", "")
+        if token not in self.live_access or self.token_errors > 0:
+            self.token_errors = max(self.token_errors - 1, 0)
+            return self._error(-216, "Access token is invalid")
+        if self.live_access[token]:
+            return self._error(-220, "Access token has expired")
+        return None
 
     def app(self) -> Starlette:
         """The ASGI app serving both hosts' paths (base URLs point at it)."""
@@ -668,20 +688,24 @@ class ZaloOAStandIn(StandIn):
                 Route("/message/template", self._template, methods=["POST"]),
                 Route("/v4/oa/permission", self._permission, methods=["GET"]),
                 Route("/v2.0/oa/getoa", self._getoa, methods=["GET"]),
+                Route("/cdn/{name}", self._cdn, methods=["GET"]),
             ]
         )
+
+    async def _cdn(self, request: Request) -> Response:
+        """Zalo's CDN behind an image event's ``payload.url``: no token, 404 once expired."""
+        data = self.files.get(request.path_params["name"])
+        if data is None:
+            return Response(status_code=404)
+        return Response(data, media_type="image/jpeg")  # what a CDN claims, whatever it holds
 
     @staticmethod
     def _error(code: int, message: str) -> JSONResponse:
         return JSONResponse({"error": code, "message": message})  # HTTP 200, as documented
 
     async def _cs(self, request: Request) -> JSONResponse:
-        token = request.headers.get("access_token", "")
-        if token not in self.live_access or self.token_errors > 0:
-            self.token_errors = max(self.token_errors - 1, 0)
-            return self._error(-216, "Access token is invalid")
-        if self.live_access[token]:
-            return self._error(-220, "Access token has expired")
+        if (refused := self._token_refused(request)) is not None:
+            return refused
         body = await request.json()
         user = str(body.get("recipient", {}).get("user_id", ""))
         message = body.get("message", {})
@@ -714,9 +738,8 @@ class ZaloOAStandIn(StandIn):
 
     async def _template(self, request: Request) -> JSONResponse:
         """``POST /message/template`` (ZBS): a phone as ``84…``, all parameters as text."""
-        token = request.headers.get("access_token", "")
-        if token not in self.live_access:
-            return self._error(-216, "Access token is invalid")
+        if (refused := self._token_refused(request)) is not None:
+            return refused
         body = await request.json()
         phone, data = str(body.get("phone", "")), body.get("template_data")
         if not phone.startswith("84") or not phone.isdigit() or not body.get("template_id"):
@@ -752,9 +775,8 @@ class ZaloOAStandIn(StandIn):
 
     async def _getoa(self, request: Request) -> JSONResponse:
         """The OA's profile (``/v2.0/oa/getoa``): its id and name."""
-        token = request.headers.get("access_token", "")
-        if token not in self.live_access:
-            return self._error(-216, "Access token is invalid")
+        if (refused := self._token_refused(request)) is not None:
+            return refused
         data = {"oa_id": OA_ID, "name": OA_NAME, "description": "", "is_verified": True}
         return JSONResponse({"error": 0, "message": "Success", "data": data})
 
@@ -787,6 +809,7 @@ class ZaloOAStandIn(StandIn):
             self.refused_refreshes += 1
             return JSONResponse({"error": OA_BAD_REFRESH, "error_name": "Invalid refresh token"})
         self.live_refresh.discard(refresh)  # single use
+        self.live_access.pop(self.issued_with.pop(refresh, ""), None)  # replaced: now -216
         self.refreshes.append(refresh)
         access, new_refresh = self.grant(f"r{len(self.refreshes)}")
         return JSONResponse(
@@ -813,6 +836,13 @@ def oa_event(user: str, event_name: str, **fields: Any) -> dict[str, Any]:
 def oa_text(user: str, text: str) -> dict[str, Any]:
     """``user_send_text`` from ``user``."""
     return oa_event(user, "user_send_text", message={"msg_id": str(next(_oa_ids)), "text": text})
+
+
+def oa_image(user: str, url: str) -> dict[str, Any]:
+    """``user_send_image`` from ``user``: the photo behind ``url`` on Zalo's CDN."""
+    attachment = {"type": "image", "payload": {"thumbnail": url, "url": url}}
+    message = {"msg_id": str(next(_oa_ids)), "text": "", "attachments": [attachment]}
+    return oa_event(user, "user_send_image", message=message)
 
 
 def oa_submit_info(user: str, phone: str) -> dict[str, Any]:

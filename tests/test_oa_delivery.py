@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +26,7 @@ from bot.oa_delivery import (
     record_reply,
     template_phone,
 )
+from handlers.onboarding import CONSENT_VERSION
 from tests.platforms.test_zalo_oa import token_store
 from tests.standins import (
     ZALO_TOKEN,
@@ -58,6 +60,7 @@ async def farmer(
         phone_e164=phone,
         language="vi",
         consent_at=NOW - timedelta(days=400),
+        consent_version=CONSENT_VERSION,
     )
     session.add(person)
     await session.flush()
@@ -70,9 +73,11 @@ async def farmer(
     return person
 
 
-async def reminder(session: AsyncSession, person: Person) -> OutboxMessage:
+async def reminder(
+    session: AsyncSession, person: Person, *, days_before: int = 150
+) -> OutboxMessage:
     row = OutboxMessage(
-        dedupe_key=f"cert_expiry:c1:v1:2027-03-01:{person.id}",
+        dedupe_key=f"cert_expiry:c1:v1:{days_before}:{person.id}",
         recipient_person_id=person.id,
         kind="cert_expiry",
         payload={
@@ -80,7 +85,7 @@ async def reminder(session: AsyncSession, person: Person) -> OutboxMessage:
             "product": "Mat ong rung Xop",
             "stars": 4,
             "expires_on": "2027-07-29",
-            "days_before": 150,
+            "days_before": days_before,
             "must_send": False,
             "due_on": "2027-03-01",
         },
@@ -117,9 +122,9 @@ async def dispatch(
         report = await dispatcher.run_once()
     assert report.sent == 1
     async with sessionmaker() as session:
-        row = await session.scalar(select(OutboxMessage))
+        row = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
     assert row is not None
-    return row
+    return row  # the latest alert
 
 
 async def test_a_farmer_silent_for_200_days_gets_the_reminder_as_a_template_by_phone(
@@ -187,6 +192,65 @@ async def test_a_refused_template_falls_back_to_the_bot_chat_once(
     assert row.route == Route.ZALO_BOT
     assert oa.templates == []
     assert len(bot.texts("z-202")) == 1
+
+
+@pytest.mark.parametrize("wrote_days_ago", [200, None])
+async def test_a_notice_pushed_to_the_bot_chat_does_not_count_as_the_farmer_writing(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    platforms: tuple[ZaloOAStandIn, ZaloStandIn, str, str],
+    wrote_days_ago: int | None,
+) -> None:
+    """A farmer silent for 200 days (or who never wrote in the Bot chat) receives one
+    reminder in the Bot chat, which keeps its options with the chat; the next reminder
+    still goes as the template, since the farmer has not written."""
+    oa, bot, _, _ = platforms
+    async with sessionmaker() as session, session.begin():
+        person = await farmer(session, accounts={Channel.ZALO: "z-204"})
+        if wrote_days_ago is not None:
+            wrote = NOW - timedelta(days=wrote_days_ago)
+            session.add(ConversationSession(channel="zalo", chat_id="z-204", updated_at=wrote))
+        await reminder(session, person, days_before=150)
+    oa.template_refusals["84912345678"] = -124  # this once: the Bot chat takes it
+    first = await dispatch(sessionmaker, platforms)
+    assert first.route == Route.ZALO_BOT
+    assert len(bot.texts("z-204")) == 1
+    async with sessionmaker() as session:
+        chat = await session.scalar(select(ConversationSession))
+    assert chat is not None
+    assert chat.data  # the notice's options are kept with the chat
+    del oa.template_refusals["84912345678"]
+    async with sessionmaker() as session, session.begin():
+        await reminder(session, person, days_before=120)
+    second = await dispatch(sessionmaker, platforms)
+    assert second.route == Route.OA_TEMPLATE
+    assert len(oa.templates) == 1
+    assert len(bot.texts("z-204")) == 1  # nothing more in the Bot chat
+
+
+@pytest.mark.parametrize(
+    "consent",
+    [
+        {"consent_at": None, "consent_version": None},  # never agreed
+        {"consent_version": "1"},  # agreed to the wording that named no OA notices
+        {"erased_at": NOW - timedelta(days=1)},
+    ],
+    ids=["no consent", "consent of the old version", "erased"],
+)
+async def test_no_template_without_consent_to_it(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    platforms: tuple[ZaloOAStandIn, ZaloStandIn, str, str],
+    consent: dict[str, Any],
+) -> None:
+    oa, bot, _, _ = platforms
+    async with sessionmaker() as session, session.begin():
+        person = await farmer(session, accounts={Channel.ZALO: "z-205"})
+        for name, value in consent.items():
+            setattr(person, name, value)
+        await reminder(session, person)
+    row = await dispatch(sessionmaker, platforms)
+    assert oa.templates == []  # no template leg: the alert goes on to the Bot chat
+    assert row.route == Route.ZALO_BOT
+    assert len(bot.texts("z-205")) == 1
 
 
 async def test_a_landline_gets_no_template_and_the_window_is_data() -> None:

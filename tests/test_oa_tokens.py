@@ -22,7 +22,16 @@ from bot.oa_tokens import SealError, SecretBox, TokenError
 from tests.admin.conftest import SECRET_KEY
 from tests.builders import Clock
 from tests.platforms.test_zalo_oa import token_store
-from tests.standins import OA_APP_ID, OA_APP_SECRET, OA_ID, REPO, ZaloOAStandIn, serve
+from tests.standins import (
+    OA_APP_ID,
+    OA_APP_SECRET,
+    OA_BAD_REFRESH,
+    OA_ID,
+    OA_NAME,
+    REPO,
+    ZaloOAStandIn,
+    serve,
+)
 from tests.test_cli import run_cli
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -136,7 +145,20 @@ async def test_a_failed_refresh_keeps_the_old_pair_and_doctor_reports_it(
     assert (box.open(row.access_token), box.open(row.refresh_token)) == (old, "refresh-first")
     assert row.refresh_error is not None
     assert "refused" in row.refresh_error
-    result = run_cli(
+    result = await doctor(database_url, url)
+    assert "zalo oa: configured" in result.stdout
+    assert f"zalo oa: {OA_NAME}" in result.stdout  # Zalo still takes the old token
+    assert "zalo oa token: access valid until" in result.stdout
+    assert "problem: Zalo OA token refresh failed at" in result.stdout
+    assert OA_APP_SECRET not in result.stdout
+    assert result.returncode == 1
+
+
+async def doctor(database_url: str, url: str) -> subprocess.CompletedProcess[str]:
+    """``ocop-bot doctor`` with the OA pointed at its stand-in at ``url`` (run in a thread,
+    so the stand-in in this event loop answers it)."""
+    return await asyncio.to_thread(
+        run_cli,
         "doctor",
         DATABASE_URL=database_url,
         OCOP_SECRET_KEY=SECRET_KEY,
@@ -144,12 +166,47 @@ async def test_a_failed_refresh_keeps_the_old_pair_and_doctor_reports_it(
         ZALO_OA_APP_ID=OA_APP_ID,
         ZALO_OA_APP_SECRET=OA_APP_SECRET,
         ZALO_OA_SECRET_KEY="oa-webhook-secret-key",
+        ZALO_OA_API_BASE_URL=url,
+        ZALO_OA_OAUTH_BASE_URL=url,
     )
-    assert "zalo oa: configured" in result.stdout
-    assert "zalo oa token: access valid until" in result.stdout
-    assert "problem: Zalo OA token refresh failed at" in result.stdout
-    assert OA_APP_SECRET not in result.stdout
+
+
+async def test_doctor_shows_the_token_to_zalo_and_renews_an_expired_one_once(
+    oauth: tuple[ZaloOAStandIn, str],
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, url = oauth
+    access = await granted(stand_in, sessionmaker, url, Clock(datetime.now(UTC)))
+    stand_in.expire(access)  # Zalo answers -220 although the stored date is ahead
+    result = await doctor(database_url, url)
+    assert f"zalo oa: {OA_NAME}" in result.stdout, result.stdout + result.stderr
+    assert "problem:" not in result.stdout
+    assert result.returncode == 0
+    assert stand_in.refreshes == ["refresh-first"]  # renewed once, and kept
+    async with sessionmaker() as session:
+        row = await session.scalar(select(ZaloOAToken))
+    assert row is not None
+    assert SecretBox(SECRET_KEY.encode()).open(row.access_token) == "access-r1"
+
+
+async def test_doctor_reports_a_token_zalo_refuses_in_one_line(
+    oauth: tuple[ZaloOAStandIn, str],
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    stand_in, url = oauth
+    access = await granted(stand_in, sessionmaker, url, Clock(datetime.now(UTC)))
+    del stand_in.live_access[access]  # revoked at Zalo: -216, though not expired here
+    stand_in.fail_refresh = True  # and the renewal is refused too
+    result = await doctor(database_url, url)
+    problems = [line for line in result.stdout.splitlines() if line.startswith("problem:")]
+    assert problems == [
+        "problem: Zalo OA token refused by Zalo: refresh refused: "
+        f"{OA_BAD_REFRESH} Invalid refresh token; grant access again from the admin page"
+    ]
     assert result.returncode == 1
+    assert stand_in.refused_refreshes == 1  # renewed once, not more
 
 
 async def test_doctor_says_when_no_oa_token_was_granted(database_url: str) -> None:

@@ -51,6 +51,7 @@ async def test_farmer_without_diacritics_signs_up(
     assert person.full_name == "Nguyen Van A"
     assert person.phone_e164 == "+84912345678"
     assert person.consent_at is not None
+    assert person.consent_version == "2"  # the wording that names the OA's template messages
     assert (account.channel, account.external_id, account.person_id) == (
         "console",
         "100",
@@ -135,6 +136,23 @@ async def test_invalid_phone_keeps_earlier_answers(chat: Chat) -> None:
     assert "Bước 3/5" in reply
     back = await chat.say("quay lai")
     assert "Câu trả lời hiện tại: Nguyen Van A" in back
+
+
+@pytest.mark.parametrize("landline", ["028 3823 4567", "0236 3123 456"])
+async def test_a_landline_is_refused_kindly_asking_for_the_mobile_used_for_zalo(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession], landline: str
+) -> None:
+    """A landline gets no Zalo message, so the OA's notices could never reach it."""
+    await chat.say("/start", "co", "Nguyen Van A")
+    reply = await chat.say(landline)
+    assert "Đây không phải số di động, anh/chị gõ giúp số di động đang dùng Zalo" in reply
+    assert "Bước 3/5" in reply  # the same question again, the draft kept
+    moved_on = await chat.say("0912 345 678")
+    assert "Bước 4/5" in moved_on
+    await chat.say("xa xop", "hop tac xa", "HTX Mat ong Xop")
+    async with sessionmaker() as session:
+        person = (await session.execute(select(Person))).scalar_one()
+    assert (person.full_name, person.phone_e164) == ("Nguyen Van A", "+84912345678")
 
 
 async def test_go_back_before_the_last_answer_changes_an_earlier_one(

@@ -45,7 +45,7 @@ from bot.db.vocab import OutboxState
 from bot.i18n import translator
 from bot.logs import chat_hash
 from bot.messages import Channel, Outbound
-from bot.oa_delivery import AlertRoutes, Leg, Route
+from bot.oa_delivery import NEVER_WROTE, AlertRoutes, Leg, Route
 from bot.render import degrade
 from handlers.notices import URGENT_KINDS, render
 from handlers.offers import options_of, push
@@ -534,7 +534,11 @@ async def _remember_offer(
 ) -> None:
     """Keep the options of a sent notice with the chat, in the transaction that records it
     sent: a typed number then answers it while it is the latest list, and its words days
-    later (handlers.offers). The row lock orders this with the chat's own messages."""
+    later (handlers.offers). The row lock orders this with the chat's own messages.
+
+    The row's ``updated_at`` is left as it was: only the person's own messages move it
+    (the engine's step), and the delivery plan reads it as when they last wrote
+    (:meth:`bot.oa_delivery.AlertRoutes.plan`); a notice we pushed is not their message."""
     channel, chat = claim.channel or "", claim.chat_id or ""
     row = await session.scalar(
         select(ConversationSession)
@@ -542,13 +546,15 @@ async def _remember_offer(
         .where(ConversationSession.chat_id == chat)
         .with_for_update()
     )
-    if row is None:
+    if row is None:  # the person never wrote in this chat
         data = push({}, offered, now)
-        session.add(ConversationSession(channel=channel, chat_id=chat, data=data, updated_at=now))
+        session.add(
+            ConversationSession(channel=channel, chat_id=chat, data=data, updated_at=NEVER_WROTE)
+        )
         return
     row.data = push(dict(row.data or {}), offered, now)
     row.version += 1
-    row.updated_at = now
+    row.updated_at = ConversationSession.updated_at  # SET updated_at = updated_at: kept
 
 
 async def status_counts(session: AsyncSession) -> list[tuple[str, str, int]]:

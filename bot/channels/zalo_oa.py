@@ -21,6 +21,13 @@ token once and try again; -32 is a rate limit; -230 means the user has not inter
 of at most five options go as quick-reply buttons (``oa.query.show``); more are written as
 a numbered list by :func:`bot.render.degrade` (``Capabilities.max_buttons``). The phone
 question goes as its text, then Zalo's ``request_user_info`` card.
+
+The messaging window counts messages: each message posted to ``/message/cs`` is told to
+``on_sent`` (the phone question is two). The official article says a reply in the window
+must reference the user's message id, but no field of ``/message/cs`` for it is documented
+(UNCONFIRMED): none is sent, since an unknown field could get every reply refused; the
+user's last message is kept with the window (``ZaloOAChat.last_msg_id``: ``msg:<msg_id>``)
+for when it is.
 """
 
 from __future__ import annotations
@@ -400,7 +407,7 @@ class ZaloOAChannel:
         self._base = base_url.rstrip("/")
         self._template_base = template_base_url.rstrip("/")
         self.tokens = tokens
-        self.on_sent = on_sent  # counts the free replies of the user's window
+        self.on_sent = on_sent  # counts the free replies of the user's window, one a message
 
     async def send_template(
         self, *, phone: str, template_id: str, data: dict[str, str], tracking_id: str
@@ -423,32 +430,22 @@ class ZaloOAChannel:
         return read_template_answer(answer)
 
     async def oa_name(self) -> str | None:
-        """The OA's name from its profile (``GET /v2.0/oa/getoa``); None when Zalo gives
-        none. Refusals raise :class:`ZaloOAError`."""
-        token = await self.tokens.current()
-        try:
-            response = await self._client.get(
-                f"{self._base}/v2.0/oa/getoa", headers={"access_token": token}
-            )
-            body = response.json()
-        except httpx.HTTPError as error:
-            raise ZaloOAError(NO_ANSWER, type(error).__name__) from None
-        except ValueError:
-            raise ZaloOAError(response.status_code, "not JSON") from None
-        if not isinstance(body, dict):
-            raise ZaloOAError(NO_ANSWER, "not an object")
-        if int(body.get("error", 0) or 0):
-            raise ZaloOAError(int(body["error"]), str(body.get("message", "")))
-        data = body.get("data")
+        """The OA's name from its profile (``GET /v2.0/oa/getoa``), which also shows that
+        Zalo accepts the access token (renewed once on -216/-220); None when Zalo gives no
+        name. Refusals raise :class:`ZaloOAError`, a failed renewal
+        :class:`bot.oa_tokens.TokenError`."""
+        data = await self.call("/v2.0/oa/getoa", None)
         name = data.get("name") if isinstance(data, dict) else None
         return str(name) if name else None
 
-    async def call(self, path: str, payload: dict[str, Any], *, base: str | None = None) -> Any:
-        """POST ``payload`` to ``path`` with the access token; renew it once on -216/-220.
-        Returns the answer's ``data``; raises :class:`ZaloOAError`."""
+    async def call(
+        self, path: str, payload: dict[str, Any] | None, *, base: str | None = None
+    ) -> Any:
+        """POST ``payload`` to ``path`` (GET it when None) with the access token; renew it
+        once on -216/-220. Returns the answer's ``data``; raises :class:`ZaloOAError`."""
         token = await self.tokens.current()
         for renewed in (False, True):
-            body = await self._post(f"{base or self._base}{path}", payload, token)
+            body = await self._request(f"{base or self._base}{path}", payload, token)
             code = int(body.get("error", 0) or 0)
             if code == 0:
                 return body.get("data")
@@ -458,9 +455,15 @@ class ZaloOAChannel:
             raise ZaloOAError(code, str(body.get("message", "")))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _post(self, url: str, payload: dict[str, Any], token: str) -> dict[str, Any]:
+    async def _request(
+        self, url: str, payload: dict[str, Any] | None, token: str
+    ) -> dict[str, Any]:
+        headers = {"access_token": token}
         try:
-            response = await self._client.post(url, json=payload, headers={"access_token": token})
+            if payload is None:
+                response = await self._client.get(url, headers=headers)
+            else:
+                response = await self._client.post(url, json=payload, headers=headers)
             body = response.json()
         except httpx.HTTPError as error:
             raise ZaloOAError(NO_ANSWER, type(error).__name__) from None
@@ -487,8 +490,8 @@ class ZaloOAChannel:
                     limited = error.code == OACode.RATE_LIMIT
                     raise RetryLaterError(str(error), rate_limited=limited) from None
                 raise
-        if self.on_sent is not None:
-            await self.on_sent(chat_id)
+            if self.on_sent is not None:  # each message posted is one reply of the window
+                await self.on_sent(chat_id)
 
     async def download(self, file: FileReceived, limit: int) -> bytes:
         """The bytes behind a photo's CDN link (no token in it), read up to ``limit``: the

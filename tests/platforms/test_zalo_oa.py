@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
 
 from bot import oa_inbox
 from bot.channels import RetryLaterError
@@ -23,6 +24,8 @@ from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError, sign
 from bot.db.models import (
     ChannelAccount,
     ConversationSession,
+    DossierItem,
+    EvidenceFile,
     OutboxMessage,
     Person,
     ProcessedEvent,
@@ -34,7 +37,9 @@ from bot.messages import Option, PhoneRequest, Reply
 from bot.oa_delivery import tracking_id
 from bot.oa_tokens import SecretBox, TokenStore
 from bot.settings import Settings
+from bot.web import create_app, webhooks_first
 from tests.admin.conftest import SECRET_KEY
+from tests.builders import png
 from tests.standins import (
     OA_APP_ID,
     OA_APP_SECRET,
@@ -44,6 +49,7 @@ from tests.standins import (
     ZaloOAStandIn,
     ZaloStandIn,
     oa_event,
+    oa_image,
     oa_settings,
     oa_submit_info,
     oa_text,
@@ -201,14 +207,8 @@ async def test_a_signature_under_either_secret_is_accepted(
     assert "trợ lý tự động" in stand_in.texts("8002")[0]
 
 
-async def test_sign_up_and_idea_registration_run_on_the_oa_with_quick_replies(
-    client: httpx.AsyncClient,
-    oa_api: tuple[ZaloOAStandIn, str],
-    sessionmaker: async_sessionmaker[AsyncSession],
-    granted: tuple[str, str],
-) -> None:
-    stand_in, _ = oa_api
-    user = "7345678901234567890"  # beyond 2**53: kept as text
+async def sign_up_on_oa(client: httpx.AsyncClient, stand_in: ZaloOAStandIn, user: str) -> None:
+    """Run SCRIPT's sign-up on the OA: the consent by quick reply, the phone shared."""
     for line in SCRIPT:
         sends = stand_in.sent(user)
         if line == PHONE_ANSWER:
@@ -224,6 +224,17 @@ async def test_sign_up_and_idea_registration_run_on_the_oa_with_quick_replies(
         else:
             body = oa_text(user, line)
         assert (await post_oa(client, body)).status_code == 200
+
+
+async def test_sign_up_and_idea_registration_run_on_the_oa_with_quick_replies(
+    client: httpx.AsyncClient,
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    stand_in, _ = oa_api
+    user = "7345678901234567890"  # beyond 2**53: kept as text
+    await sign_up_on_oa(client, stand_in, user)
     assert await stored(sessionmaker) == EXPECTED
     for line in idea("Mat ong rung Xop", "mat ong"):
         assert (await post_oa(client, oa_text(user, line))).status_code == 200
@@ -239,6 +250,41 @@ async def test_sign_up_and_idea_registration_run_on_the_oa_with_quick_replies(
     assert any(call.params["buttons"] for call in calls)
     # a list longer than five options goes as numbered text, answered by its number
     assert any("6. " in call.params["text"] for call in calls)
+
+
+async def test_a_photo_sent_to_the_oa_is_kept_as_bytes_with_its_checklist_item(
+    client: httpx.AsyncClient,
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    stand_in, url = oa_api
+    user = "8013"
+    await sign_up_on_oa(client, stand_in, user)
+    for line in [*idea("Mat ong rung Xop", "mat ong"), "/hoso", "co"]:
+        assert (await post_oa(client, oa_text(user, line))).status_code == 200
+    photo = png(4, 3)
+    stand_in.files["giay-phep.jpg"] = photo  # the CDN claims JPEG for everything
+    assert (await post_oa(client, oa_image(user, f"{url}/cdn/giay-phep.jpg"))).status_code == 200
+    assert "Đã nhận (1 tệp)" in stand_in.texts(user)[-1]
+    await post_oa(client, oa_image(user, f"{url}/cdn/expired.jpg"))  # 404 by now
+    assert "chưa tải được tệp" in stand_in.texts(user)[-1]
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(EvidenceFile, DossierItem)
+                .join(DossierItem, DossierItem.id == EvidenceFile.dossier_item_id)
+                .options(undefer(EvidenceFile.content))
+            )
+        ).all()
+    ((evidence, item),) = rows
+    assert (evidence.channel, evidence.media_type, evidence.size_bytes) == (
+        "zalo_oa",
+        "image/png",  # read from the bytes, not the CDN's claim
+        len(photo),
+    )
+    assert evidence.content == photo
+    assert item.state == "have"
 
 
 async def test_a_redelivered_event_is_handled_once(
@@ -332,6 +378,39 @@ async def test_token_errors_renew_the_token_once_and_send_again(
         assert stand_in.refreshes == ["refresh-first", "refresh-r1"]
 
 
+async def test_an_expired_token_is_renewed_once_for_a_message_and_for_a_template(
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    stand_in, url = oa_api
+    first, _ = granted
+    async with httpx.AsyncClient() as http:
+        channel = ZaloOAChannel(
+            http, url, token_store(sessionmaker, http, url), template_base_url=url
+        )
+        stand_in.expire(first)  # its 25 hours ran out early: -220
+        await channel.send("8012", Reply("Xin chào"))
+        assert stand_in.texts("8012") == ["Xin chào"]
+        assert stand_in.refreshes == ["refresh-first"]
+        assert first not in stand_in.live_access  # replaced by the refresh
+        stand_in.expire("access-r1")  # the template API answers -220 as well
+        sent = await channel.send_template(
+            phone="84912345678", template_id="tpl-1", data={"ten": "Lan"}, tracking_id="ocop-1"
+        )
+        assert sent.quota_left is not None
+        assert [t["template_id"] for t in stand_in.templates] == ["tpl-1"]
+        assert stand_in.refreshes == ["refresh-first", "refresh-r1"]
+        stand_in.token_errors = 2  # -216 from the template API, again after the renewal
+        with pytest.raises(ZaloOAError) as raised:
+            await channel.send_template(
+                phone="84912345678", template_id="tpl-1", data={}, tracking_id="ocop-2"
+            )
+        assert raised.value.code == -216
+        assert stand_in.refreshes == ["refresh-first", "refresh-r1", "refresh-r2"]  # once
+    assert len(stand_in.templates) == 1
+
+
 async def test_no_interaction_for_7_days_and_quota_are_told_apart(
     oa_api: tuple[ZaloOAStandIn, str],
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -367,6 +446,28 @@ async def test_choices_become_quick_replies_up_to_five_and_the_phone_a_request_c
     assert first.params["buttons"] == [(o.label, o.label) for o in options]
     assert question.params["text"] == "Số điện thoại của anh/chị?"
     assert card.params["template_type"] == "request_user_info"
+
+
+async def test_the_phone_question_spends_two_replies_of_the_window(
+    client: httpx.AsyncClient,
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    """Zalo counts the messages the OA sends in the window: the phone question is its text
+    and the request card, two messages."""
+    stand_in, _ = oa_api
+    user = "8014"
+    for line in SCRIPT[: SCRIPT.index(PHONE_ANSWER) - 1]:  # up to the name
+        await post_oa(client, oa_text(user, line if line != "co" else "Có"))
+    before = len(stand_in.sent(user))
+    await post_oa(client, oa_text(user, SCRIPT[SCRIPT.index(PHONE_ANSWER) - 1]))  # the name
+    turn = stand_in.sent(user)[before:]
+    assert [call.params["template_type"] for call in turn] == [None, "request_user_info"]
+    async with sessionmaker() as session:
+        window = await session.scalar(select(ZaloOAChat).where(ZaloOAChat.user_id == user))
+    assert window is not None
+    assert window.replies_since == 2  # since the name, the last message the user sent
 
 
 async def test_a_template_receipt_marks_its_alert_delivered(
@@ -451,3 +552,31 @@ async def test_an_event_left_unhandled_is_handled_by_the_sweep(
     assert await oa_inbox.handle_pending(sessionmaker, handle, now) == 1
     assert seen == [stale]  # the fresh one is still being handled by its webhook
     assert await oa_inbox.handle_pending(sessionmaker, handle, now) == 0  # marked handled
+
+
+async def test_an_event_left_behind_by_a_process_is_answered_by_the_web_apps_sweep(
+    settings: Settings,
+    oa_api: tuple[ZaloOAStandIn, str],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    granted: tuple[str, str],
+) -> None:
+    """A process kept the event and died before handling it; the next web app's sweep
+    handles it through the real path: the person gets the reply, the event is marked."""
+    stand_in, _ = oa_api
+    body = oa_text("8022", "/start")
+    event_id = f"msg:{body['message']['msg_id']}"
+    left_at = datetime.now(UTC) - oa_inbox.STALE_AFTER - timedelta(seconds=30)
+    assert await oa_inbox.keep(sessionmaker, event_id=event_id, body=body, at=left_at)
+    assert stand_in.texts("8022") == []
+    async with serve(webhooks_first(create_app(settings))):
+        await inbox_handled(sessionmaker)
+        await replies_delivered(sessionmaker, retries_too=False)
+    assert "trợ lý tự động" in stand_in.texts("8022")[0]
+    async with sessionmaker() as session:
+        kept = await session.scalar(select(ZaloOAInboxEvent))
+        window = await session.scalar(select(ZaloOAChat))
+    assert kept is not None
+    assert kept.handled_at is not None
+    assert window is not None
+    assert window.user_id == "8022"  # the window opened by the sweep's handling too
+    assert await count(sessionmaker, ProcessedEvent) == 1
