@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
 
 from bot.channels.console import CAPABILITIES as CONSOLE
-from bot.db.models import ConversationSession
+from bot.db.models import ConversationSession, DossierItem, EvidenceFile
 from bot.engine import Engine
 from bot.messages import (
     Capabilities,
@@ -86,6 +88,20 @@ def facts_script(**changes: str) -> dict[str, str]:
 
 # The same facts by position, for scripts that stand for a channel's messages.
 FACTS = ["/hoso", "Hoa rung", "80", "100", "5", "5", "1", "bo qua", "luu"]
+
+
+async def kept_evidence(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> list[tuple[EvidenceFile, DossierItem]]:
+    """Every evidence file kept, with its bytes loaded, and the checklist item it belongs to:
+    what a photo sent in a chat left in the database."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(EvidenceFile, DossierItem)
+            .join(DossierItem, DossierItem.id == EvidenceFile.dossier_item_id)
+            .options(undefer(EvidenceFile.content))
+        )
+        return [(evidence, item) for evidence, item in rows]
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 120, 40)) -> bytes:

@@ -23,7 +23,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -58,6 +58,20 @@ class Trouble(StrEnum):
     SERVER_ERROR = "server_error"
     NO_ANSWER = "no_answer"
     RATE_LIMIT = "rate_limit"
+
+
+def zalo_cdn(files: Mapping[str, bytes]) -> Route:
+    """Zalo's CDN behind an image event's ``payload.url`` (Bot Platform and OA alike):
+    ``/cdn/<name>`` with no token, 404 once a link has expired, and always claiming JPEG
+    whatever it holds, as a CDN does."""
+
+    async def serve(request: Request) -> Response:
+        data = files.get(request.path_params["name"])
+        if data is None:
+            return Response(status_code=404)
+        return Response(data, media_type="image/jpeg")
+
+    return Route("/cdn/{name}", serve, methods=["GET"])
 
 
 @dataclass
@@ -336,15 +350,9 @@ class ZaloStandIn(StandIn):
         return Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._handle, methods=["POST"]),
-                Route("/cdn/{name}", self._cdn, methods=["GET"]),
+                zalo_cdn(self.files),
             ]
         )
-
-    async def _cdn(self, request: Request) -> Response:
-        data = self.files.get(request.path_params["name"])
-        if data is None:
-            return Response(status_code=404)
-        return Response(data, media_type="image/jpeg")  # what a CDN claims, whatever it holds
 
     @staticmethod
     def _error(code: int, description: str, status: int = 200) -> JSONResponse:
@@ -688,16 +696,9 @@ class ZaloOAStandIn(StandIn):
                 Route("/message/template", self._template, methods=["POST"]),
                 Route("/v4/oa/permission", self._permission, methods=["GET"]),
                 Route("/v2.0/oa/getoa", self._getoa, methods=["GET"]),
-                Route("/cdn/{name}", self._cdn, methods=["GET"]),
+                zalo_cdn(self.files),
             ]
         )
-
-    async def _cdn(self, request: Request) -> Response:
-        """Zalo's CDN behind an image event's ``payload.url``: no token, 404 once expired."""
-        data = self.files.get(request.path_params["name"])
-        if data is None:
-            return Response(status_code=404)
-        return Response(data, media_type="image/jpeg")  # what a CDN claims, whatever it holds
 
     @staticmethod
     def _error(code: int, message: str) -> JSONResponse:

@@ -16,7 +16,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import undefer
 
 from bot import oa_inbox
 from bot.channels import RetryLaterError
@@ -24,8 +23,6 @@ from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError, sign
 from bot.db.models import (
     ChannelAccount,
     ConversationSession,
-    DossierItem,
-    EvidenceFile,
     OutboxMessage,
     Person,
     ProcessedEvent,
@@ -39,7 +36,7 @@ from bot.oa_tokens import SecretBox, TokenStore
 from bot.settings import Settings
 from bot.web import create_app, webhooks_first
 from tests.admin.conftest import SECRET_KEY
-from tests.builders import png
+from tests.builders import kept_evidence, png
 from tests.standins import (
     OA_APP_ID,
     OA_APP_SECRET,
@@ -269,15 +266,7 @@ async def test_a_photo_sent_to_the_oa_is_kept_as_bytes_with_its_checklist_item(
     assert "Đã nhận (1 tệp)" in stand_in.texts(user)[-1]
     await post_oa(client, oa_image(user, f"{url}/cdn/expired.jpg"))  # 404 by now
     assert "chưa tải được tệp" in stand_in.texts(user)[-1]
-    async with sessionmaker() as session:
-        rows = (
-            await session.execute(
-                select(EvidenceFile, DossierItem)
-                .join(DossierItem, DossierItem.id == EvidenceFile.dossier_item_id)
-                .options(undefer(EvidenceFile.content))
-            )
-        ).all()
-    ((evidence, item),) = rows
+    ((evidence, item),) = await kept_evidence(sessionmaker)
     assert (evidence.channel, evidence.media_type, evidence.size_bytes) == (
         "zalo_oa",
         "image/png",  # read from the bytes, not the CDN's claim

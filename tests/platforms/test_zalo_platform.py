@@ -12,18 +12,17 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import undefer
 
 from bot.channels import RetryLaterError
 from bot.channels.zalo import ZaloChannel, ZaloError
 from bot.db.engine import create_sessionmaker
-from bot.db.models import ChannelAccount, DossierItem, EvidenceFile, OfficerAssignment, Person
+from bot.db.models import ChannelAccount, OfficerAssignment, Person
 from bot.engine import Engine
 from bot.messages import Channel, Reply
 from bot.polling import poll_zalo
 from bot.runtime import Runtime
 from bot.settings import Settings
-from tests.builders import png
+from tests.builders import kept_evidence, png
 from tests.standins import (
     ZALO_TOKEN,
     ZaloStandIn,
@@ -164,15 +163,7 @@ async def test_a_zalo_photo_is_kept_as_bytes_with_its_checklist_item(
     stand_in.files["not-a-photo.jpg"] = b"<html>not an image</html>"
     await post_zalo(client, zalo_image("z-320", f"{url}/cdn/not-a-photo.jpg"))
     assert "ảnh, tệp PDF" in stand_in.texts("z-320")[-1]
-    async with sessionmaker() as session:
-        rows = (
-            await session.execute(
-                select(EvidenceFile, DossierItem)
-                .join(DossierItem, DossierItem.id == EvidenceFile.dossier_item_id)
-                .options(undefer(EvidenceFile.content))
-            )
-        ).all()
-    ((evidence, item),) = rows
+    ((evidence, item),) = await kept_evidence(sessionmaker)
     assert (evidence.channel, evidence.media_type, evidence.size_bytes) == (
         "zalo",
         "image/png",
