@@ -111,6 +111,31 @@ async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
     assert row.access_expires_at == late() + timedelta(seconds=90000)
 
 
+async def test_two_doctor_processes_due_to_refresh_at_once_spend_the_refresh_token_once(
+    oauth: tuple[ZaloOAStandIn, str],
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The same race with two operating-system processes: two ``ocop-bot doctor`` runs
+    started together, each with its own interpreter and connections, both finding the token
+    inside its refresh margin while Zalo takes 3 s over the first refresh."""
+    stand_in, url = oauth
+    # granted 24 h 50 min ago for 25 h: 10 minutes left, inside the 30-minute margin
+    ago = Clock(datetime.now(UTC) - timedelta(hours=24, minutes=50))
+    await granted(stand_in, sessionmaker, url, ago)
+    stand_in.refresh_latency = 3.0  # the second process starts while the first waits on Zalo
+    results = await asyncio.gather(doctor(database_url, url), doctor(database_url, url))
+    for result in results:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"zalo oa: {OA_NAME}" in result.stdout
+    assert stand_in.refreshes == ["refresh-first"]  # spent once, by one of the two
+    assert stand_in.refused_refreshes == 0
+    async with sessionmaker() as session:
+        row = await session.scalar(select(ZaloOAToken))
+    assert row is not None
+    assert SecretBox(SECRET_KEY.encode()).open(row.refresh_token) == "refresh-r1"
+
+
 async def test_a_token_refused_by_zalo_is_renewed_once_for_both_callers(
     oauth: tuple[ZaloOAStandIn, str], sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
