@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import questions
-from bot.audit import AuditAction, record
 from bot.db.models import Person
 from handlers.ports import OpenQuestion, QuestionReceipt
 
@@ -54,22 +53,13 @@ class QuestionQueries:
         inbox is); False when not theirs or answered."""
         officer = await self._session.get(Person, person_id)
         by = officer.full_name if officer is not None and officer.full_name else ""
-        done = await questions.answer(
+        return await questions.answer(
             self._session,
             question_id=question_id,
             body=body,
             by=by,
             now=self._now,
             allowed=questions.for_officer(person_id),
+            actor=by or None,
+            actor_person_id=person_id,
         )
-        if done:
-            record(
-                self._session,
-                AuditAction.QUESTION_ANSWER,
-                actor=by or None,
-                actor_person_id=person_id,
-                entity=("officer_question", question_id),
-                at=self._now,
-                after={"answer": body},
-            )
-        return done

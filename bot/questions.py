@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import AuditAction, record
 from bot.db.models import (
     ChannelAccount,
     Dossier,
@@ -191,9 +192,12 @@ async def answer(
     by: str,
     now: datetime,
     allowed: ColumnElement[bool],
+    actor: str | None,
+    actor_person_id: int | None = None,
 ) -> bool:
-    """Record the answer and queue it to the producer; False when the question is not
-    in ``allowed`` (another commune's, say) or was already answered."""
+    """Record the answer, queue it to the producer and audit it as ``actor``'s (an
+    officer's ``/traloi``, the admin inbox and the API alike); False when the question is
+    not in ``allowed`` (another commune's, say) or was already answered."""
     question = await session.scalar(
         select(OfficerQuestion)
         .where(OfficerQuestion.id == question_id)
@@ -213,6 +217,15 @@ async def answer(
                 due_at=now,
             )
         )
+    record(
+        session,
+        AuditAction.QUESTION_ANSWER,
+        actor=actor,
+        actor_person_id=actor_person_id,
+        entity=("officer_question", question.id),
+        at=now,
+        after={"answer": body},
+    )
     await session.flush()
     return True
 

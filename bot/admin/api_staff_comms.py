@@ -14,8 +14,6 @@ from bot.admin.accounts import Staff
 from bot.admin.api_common import BODY_ERRORS, ERRORS, ContextDep, Id, Line, StaffDep
 from bot.admin.scope import ScopeKind
 from bot.admin.staff_comms import answerer, inbox_scope
-from bot.audit import AuditAction
-from bot.db.models import AuditEntry
 from ocop_rules import DossierStatus
 
 comms_api = APIRouter()
@@ -191,18 +189,9 @@ async def answer(
             by=answerer(staff),
             now=now,
             allowed=inbox_scope(staff.scope),
+            actor=staff.actor,
         )
         if not done:
             raise HTTPException(404, "No unanswered question with this id in the scope")
-        session.add(
-            AuditEntry(
-                actor_label=staff.actor,
-                action=AuditAction.QUESTION_ANSWER,
-                entity_type="officer_question",
-                entity_id=str(question_id),
-                after={"answer": body.answer},
-                at=now,
-            )
-        )
         (row,) = await questions.inbox(session, inbox_scope(staff.scope), question_id=question_id)
     return QuestionOut.model_validate(row, from_attributes=True)

@@ -32,8 +32,7 @@ from bot.admin.pages import (
     render,
 )
 from bot.admin.scope import Scope, ScopeKind
-from bot.audit import AuditAction
-from bot.db.models import AuditEntry, OfficerQuestion
+from bot.db.models import OfficerQuestion
 from ocop_rules import DossierStatus
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -256,18 +255,8 @@ async def post_answer(
             by=answerer(staff),
             now=now,
             allowed=inbox_scope(staff.scope),
+            actor=staff.actor,
         )
-        if done:
-            session.add(
-                AuditEntry(
-                    actor_label=staff.actor,
-                    action=AuditAction.QUESTION_ANSWER,
-                    entity_type="officer_question",
-                    entity_id=str(question_id),
-                    after={"answer": body},
-                    at=now,
-                )
-            )
     if not done:
         return _back("/admin/inbox", error="Câu hỏi này không tìm thấy hoặc đã được trả lời.")
     return _back("/admin/inbox", notice=f"Đã gửi câu trả lời cho câu hỏi #{question_id}.")
