@@ -11,8 +11,9 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import AuditEntry, Certificate, OutboxMessage
+from bot.db.models import Certificate, OutboxMessage
 from tests.admin.conftest import DECISION, SON_HA, XOP, Seeded, api_token, login
+from tests.test_officer import audit
 
 
 async def _client(url: str, token: str) -> httpx.AsyncClient:
@@ -336,14 +337,7 @@ async def test_the_ministrys_result_is_recorded_through_the_api_by_province_or_c
     finally:
         for client in (province, central, hanoi, commune):
             await client.aclose()
-    async with sessionmaker() as session:
-        audited = (
-            await session.scalars(
-                select(AuditEntry.actor_label)
-                .where(AuditEntry.action == "central.result")
-                .order_by(AuditEntry.id)
-            )
-        ).all()
+    audited = [entry.actor_label for entry in await audit(sessionmaker, "central.result")]
     assert audited == ["staff:bo", "staff:tinh51"]
 
 
@@ -416,12 +410,6 @@ async def test_a_certificate_is_revoked_through_the_api_by_its_issuer_only(
                 select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "certificate_revoked")
             )
         ).all()
-        audited = (
-            await session.scalars(
-                select(AuditEntry.actor_label)
-                .where(AuditEntry.action == "certificate.revoke")
-                .order_by(AuditEntry.id)
-            )
-        ).all()
+    audited = [entry.actor_label for entry in await audit(sessionmaker, "certificate.revoke")]
     assert len(notices) == 1  # Xốp's producer, once; Sơn Hà's product has no owner here
     assert audited == ["staff:tinh51", "staff:bo"]

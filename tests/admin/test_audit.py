@@ -3,8 +3,6 @@ person, dossier, product, commune and day, said in Vietnamese sentences."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import audit, questions
 from bot.admin.scope import Scope
-from bot.cli import main
 from bot.db.models import (
     AuditEntry,
     Certificate,
@@ -40,6 +37,7 @@ from tests.admin.conftest import (
     login,
     seed_dossier,
 )
+from tests.admin.test_cli_admin import run_ocop_bot
 
 
 @pytest.mark.parametrize("action", list(audit.AuditAction))
@@ -94,15 +92,6 @@ async def found_in_audit(client: httpx.AsyncClient, **params: str) -> list[str]:
     ]
 
 
-async def _cli(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, *argv: str, stdin: str = ""
-) -> int:
-    """``ocop-bot`` run as the operator runs it, against the web app's database."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    return await asyncio.to_thread(main, list(argv))
-
-
 async def test_staff_actions_are_found_in_words_once(
     admin_url: str,
     database_url: str,
@@ -118,9 +107,12 @@ async def test_staff_actions_are_found_in_words_once(
     new_account = ("admin", "create-user", "thuky51", "--scope", "province:51")
     password = PASSWORD + "\n"
     assert (
-        await _cli(monkeypatch, database_url, *new_account, "--password-stdin", stdin=password) == 0
+        await run_ocop_bot(
+            monkeypatch, database_url, *new_account, "--password-stdin", stdin=password
+        )
+        == 0
     )
-    assert await _cli(monkeypatch, database_url, "admin", "token", "thuky51") == 0
+    assert await run_ocop_bot(monkeypatch, database_url, "admin", "token", "thuky51") == 0
     clerk = await login(admin_url, "thuky51")
     logout = await clerk.post(
         "/admin/logout", data={"csrf_token": csrf((await clerk.get("/admin")).text)}

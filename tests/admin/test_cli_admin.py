@@ -14,9 +14,10 @@ from bot.cli import main
 from bot.db.models import Product, StaffAccount
 
 
-async def _run(
+async def run_ocop_bot(
     monkeypatch: pytest.MonkeyPatch, database_url: str, *argv: str, stdin: str = ""
 ) -> int:
+    """``ocop-bot`` run as the operator runs it, against the web app's database."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
     return await asyncio.to_thread(main, list(argv))
@@ -29,15 +30,15 @@ async def test_create_user_token_and_import(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    ok = await _run(
+    ok = await run_ocop_bot(
         monkeypatch, database_url, "admin", "create-user", "Tinh51", "--scope", "province:51",
         "--password-stdin", stdin="mat-khau-dai-2026\n",
     )  # fmt: skip
-    bad_scope = await _run(
+    bad_scope = await run_ocop_bot(
         monkeypatch, database_url, "admin", "create-user", "x", "--scope", "province:99",
         "--password-stdin", stdin="mat-khau-dai-2026\n",
     )  # fmt: skip
-    weak = await _run(
+    weak = await run_ocop_bot(
         monkeypatch, database_url, "admin", "create-user", "y", "--scope", "commune:23356",
         "--password-stdin", stdin="short\n",
     )  # fmt: skip
@@ -45,7 +46,7 @@ async def test_create_user_token_and_import(
     err = capsys.readouterr().err
     assert "no province has the code '99'" in err
     assert "at least 10 characters" in err
-    assert await _run(monkeypatch, database_url, "admin", "token", "tinh51") == 0
+    assert await run_ocop_bot(monkeypatch, database_url, "admin", "token", "tinh51") == 0
     token = capsys.readouterr().out.strip()
     assert token.startswith("ocop_")
     async with sessionmaker() as session:
@@ -64,13 +65,13 @@ async def test_create_user_token_and_import(
         encoding="utf-8",
     )
     dry_run = ("admin", "import", str(sheet), "--scope", "province:51")
-    assert await _run(monkeypatch, database_url, *dry_run) == 0
+    assert await run_ocop_bot(monkeypatch, database_url, *dry_run) == 0
     dry = capsys.readouterr().out
     assert "line 3: không tìm thấy xã" in dry
     assert "line 4: old commune name, read as: Xã Đức Hòa, Huyện Mộ Đức → Xã Mộ Đức" in dry
     assert "dry run" in dry
     for _ in range(2):
-        assert await _run(monkeypatch, database_url, *dry_run, "--apply") == 0
+        assert await run_ocop_bot(monkeypatch, database_url, *dry_run, "--apply") == 0
     second = capsys.readouterr().out
     assert "created 0 products and 0 subjects; 2 were already present" in second
     async with sessionmaker() as session:

@@ -372,26 +372,39 @@ async def test_a_revoked_certificate_reads_revoked_on_chungnhan_xa_the_list_and_
 async def test_the_certificate_of_a_re_evaluation_supersedes_the_one_it_renews(
     seeded: Seeded, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with sessionmaker() as session, session.begin():
-        dossier = await session.get_one(Dossier, seeded.xop)
-        old = Certificate(
-            product_id=dossier.product_id, number="OLD", stars=3, issuing_level="district",
-            issuing_authority="UBND cấp huyện", issued_on=date(2024, 1, 10),
-            expires_on=date(2027, 1, 10), status="valid",
-        )  # fmt: skip
-        session.add(old)
-        await session.flush()
-        dossier.kind, dossier.certificate_id = "re_evaluation", old.id
-    await _score(sessionmaker, seeded.xop, 80, 82)
-    await _publish(sessionmaker, seeded.xop)
+    old = Certificate(
+        number="OLD", stars=3, issuing_level="district", issuing_authority="UBND cấp huyện",
+        issued_on=date(2024, 1, 10), expires_on=date(2027, 1, 10), status="valid",
+    )  # fmt: skip
+    old_id = await _renewal_of(sessionmaker, seeded, "re_evaluation", old, scores=(80, 82))
     async with sessionmaker() as session, session.begin():
         new = await decisions.issue_certificate(
             session, PROVINCE, seeded.xop, "NEW", "88/QĐ-UBND", TODAY, TODAY, NOW
         )
     async with sessionmaker() as session:
-        renewed = await session.get_one(Certificate, old.id)
+        renewed = await session.get_one(Certificate, old_id)
     assert (renewed.status, renewed.superseded_by_id) == ("superseded", new.id)
     assert new.expires_on == date(2029, 11, 20)
+
+
+async def _renewal_of(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    seeded: Seeded,
+    kind: str,
+    held: Certificate,
+    scores: tuple[int, int],
+) -> int:
+    """The Xốp dossier made a ``kind`` renewal (đánh giá lại, nâng hạng) of ``held``, a
+    certificate of its product, then scored ``scores`` and published; the held one's id."""
+    async with sessionmaker() as session, session.begin():
+        dossier = await session.get_one(Dossier, seeded.xop)
+        held.product_id = dossier.product_id
+        session.add(held)
+        await session.flush()
+        dossier.kind, dossier.certificate_id = kind, held.id
+    await _score(sessionmaker, seeded.xop, *scores)
+    await _publish(sessionmaker, seeded.xop)
+    return held.id
 
 
 async def _upgrade_of(
@@ -399,19 +412,12 @@ async def _upgrade_of(
 ) -> int:
     """The Xốp dossier made an upgrade (nâng hạng) of a valid ``stars`` certificate, then
     scored 4★ and published; the held certificate's id."""
-    async with sessionmaker() as session, session.begin():
-        dossier = await session.get_one(Dossier, seeded.xop)
-        held = Certificate(
-            product_id=dossier.product_id, number="HELD", stars=stars, issuing_level="province",
-            issuing_authority="UBND tỉnh Quảng Ngãi", issued_on=date(2025, 9, 1),
-            expires_on=date(2028, 9, 1), status="valid",
-        )  # fmt: skip
-        session.add(held)
-        await session.flush()
-        dossier.kind, dossier.certificate_id = "upgrade", held.id
-    await _score(sessionmaker, seeded.xop, 78, 80)  # 4★
-    await _publish(sessionmaker, seeded.xop)
-    return held.id
+    held = Certificate(
+        number="HELD", stars=stars, issuing_level="province",
+        issuing_authority="UBND tỉnh Quảng Ngãi", issued_on=date(2025, 9, 1),
+        expires_on=date(2028, 9, 1), status="valid",
+    )  # fmt: skip
+    return await _renewal_of(sessionmaker, seeded, "upgrade", held, scores=(78, 80))  # 4★
 
 
 async def test_an_upgrade_without_more_stars_keeps_the_certificate_it_would_upgrade(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.admin import importer
 from bot.admin.scope import Scope
 from bot.db.models import AuditEntry, Certificate, Product, Subject
+from tests.test_officer import audit
 
 KHANH_HOA = Scope.parse("province:56")  # Ninh Sơn district (Ninh Thuận) is Khánh Hòa's now
 HEADER = ["STT", "Tên sản phẩm", "Tên chủ thể", "Xã, thị trấn", "Nhóm sản phẩm", "Hạng sao",
@@ -201,15 +202,8 @@ async def test_a_newer_decision_renews_the_product_and_supersedes_its_certificat
     (_, *old), (new_id, *new) = certificates
     assert old == [3, importer.SUPERSEDED, date(2024, 2, 1), new_id]  # it says what renewed it
     assert new == [4, "valid", date(2027, 3, 15), None]
-    async with sessionmaker() as session:
-        audited = (
-            await session.scalars(
-                select(AuditEntry.after)
-                .where(AuditEntry.action == "import.products")
-                .order_by(AuditEntry.id)
-            )
-        ).all()
-    assert [(a or {}).get("superseded") for a in audited] == [0, 1]
+    audited = await audit(sessionmaker, "import.products")
+    assert [(entry.after or {}).get("superseded") for entry in audited] == [0, 1]
     rows, report = importer.check_rows(renewed, "2024.csv", QUANG_NGAI)
     async with sessionmaker() as session, session.begin():
         again = await importer.import_rows(session, rows, report, QUANG_NGAI, "staff:t", _now())
