@@ -60,12 +60,12 @@ def _eligibility_note(value: Any, _data: Data) -> str | None:
     return None
 
 
-# Answers that say there is nothing, typed where a name is needed.
 # The version of the consent question's wording, kept with each person's consent. "2" names
 # the province's Official Account and its template messages to the phone; a consent of an
 # earlier version never covered those, so no template is sent on it.
 CONSENT_VERSION = "2"
 
+# Answers that say there is nothing, typed where a name is needed.
 NOT_A_NAME = frozenset(
     {"khong", "khong co", "chua co", "chua", "ko", "none", "khong biet", "bo qua"}
 )
