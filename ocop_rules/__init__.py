@@ -130,6 +130,7 @@ from ocop_rules._regimes import (
 )
 from ocop_rules._renewal import (
     FILING_SOURCE,
+    UPGRADE_RESULT_SOURCE,
     UPGRADE_SOURCE,
     Filing,
     FilingTiming,
@@ -137,6 +138,7 @@ from ocop_rules._renewal import (
     may_file_reevaluation,
     may_upgrade,
     reevaluation_filing,
+    upgrade_certifies,
 )
 from ocop_rules._scoring import (
     RESCORING_SOURCE,
@@ -205,6 +207,7 @@ __all__ = [
     "SCORING_PARTS",
     "SUBJECT_TYPE_NAMES_VI",
     "TRANSITIONS",
+    "UPGRADE_RESULT_SOURCE",
     "UPGRADE_SOURCE",
     "WINDOW_SOURCE",
     "Agency",
@@ -309,5 +312,6 @@ __all__ = [
     "subgroup",
     "subject_eligibility",
     "transition_deadline",
+    "upgrade_certifies",
     "working_day",
 ]

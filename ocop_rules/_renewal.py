@@ -10,7 +10,10 @@ whose filing time could not meet Điều 7.6.a keeps its certificate until the a
 decides, at most 180 days after expiry. The bot reads "could not meet" as: the window had
 already opened when QĐ 26 took effect (22/05/2026), so part of it fell under the old rules.
 An upgrade (nâng hạng) has no window: the producer registers it whenever the product has
-developed (Điều 7.5), while the certificate is valid.
+developed (Điều 7.5), while the certificate is valid. Its result gives a new certificate only
+for a higher star than the one held: the decision does not say what a result of no more stars
+does, and the bot reads the word itself — such a result is no upgrade, and the certificate
+held stays (marked unconfirmed).
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ from ocop_rules._source import QD26_2026, Source, Status
 
 FILING_SOURCE = Source(QD26_2026, "Điều 7.6.a; Điều 12.3", Status.CONFIRMED)
 UPGRADE_SOURCE = Source(QD26_2026, "Điều 7.5", Status.CONFIRMED)
+UPGRADE_RESULT_SOURCE = Source(
+    QD26_2026,
+    "Điều 7.5",
+    Status.UNCONFIRMED,
+    "an upgrade's result is certified only for a higher star; a reading of the word",
+)
 
 
 class FilingTiming(StrEnum):
@@ -73,6 +82,13 @@ def reevaluation_filing(expires_on: date, on: date) -> Filing:
 def may_file_reevaluation(filing: Filing) -> bool:
     """Whether a re-evaluation dossier may be opened with this timing."""
     return filing.timing in (FilingTiming.OPEN, FilingTiming.LATE_EXTENDED)
+
+
+def upgrade_certifies(held_stars: int, stars: int) -> bool:
+    """Whether an upgrade's result of ``stars`` replaces the certificate of ``held_stars``
+    it upgrades: only a higher star does (:data:`UPGRADE_RESULT_SOURCE`); otherwise no new
+    certificate is issued and the one held keeps its stars and its validity."""
+    return stars > held_stars
 
 
 def may_upgrade(stars: int, expires_on: date, on: date) -> bool:

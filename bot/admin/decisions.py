@@ -41,6 +41,7 @@ from bot.db.models import (
 from bot.dossier_changes import advance, queue_owner_notice
 from handlers.communes import commune_by_code, provinces
 from ocop_rules import (
+    UPGRADE_RESULT_SOURCE,
     CertificateRecord,
     CouncilResult,
     DossierKind,
@@ -54,6 +55,7 @@ from ocop_rules import (
     is_certifiable,
     route_score,
     status_path,
+    upgrade_certifies,
 )
 
 # Scores are entered and corrected while the dossier waits for the council's decision.
@@ -525,10 +527,11 @@ def upgrade_refusal(dossier: Dossier, held: Certificate | None, stars: int) -> s
     with no more stars is no upgrade, and issuing it would supersede — and so take away — the
     certificate the producer holds. The page hides its form and the issue step refuses by the
     same words."""
-    if dossier.kind != DossierKind.UPGRADE or held is None or stars > held.stars:
+    if dossier.kind != DossierKind.UPGRADE or held is None or upgrade_certifies(held.stars, stars):
         return None
     return (
-        f"Hồ sơ nâng hạng chỉ được cấp giấy chứng nhận khi đạt hạng sao cao hơn: kết quả "
+        f"Hồ sơ nâng hạng chỉ được cấp giấy chứng nhận khi đạt hạng sao cao hơn "
+        f"({UPGRADE_RESULT_SOURCE.citation}, cách hiểu chưa được xác nhận): kết quả "
         f"{stars} sao không cao hơn {held.stars} sao của giấy chứng nhận số "
         f"{held.number or '—'}. Không cấp giấy mới; giấy chứng nhận đang có được giữ nguyên."
     )

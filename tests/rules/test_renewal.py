@@ -9,13 +9,16 @@ import pytest
 
 from ocop_rules import (
     REGISTRATION_BOXES_VI,
+    UPGRADE_RESULT_SOURCE,
     DossierKind,
     FilingTiming,
+    Status,
     dossier_requirements,
     extension_applies,
     may_file_reevaluation,
     may_upgrade,
     reevaluation_filing,
+    upgrade_certifies,
 )
 
 EXPIRES = date(2027, 12, 31)  # window 04/07/2027 – 02/09/2027
@@ -54,6 +57,16 @@ def test_an_upgrade_needs_a_valid_certificate_below_five_stars() -> None:
     assert may_upgrade(4, EXPIRES, date(2026, 1, 1))
     assert not may_upgrade(5, EXPIRES, date(2026, 1, 1))
     assert not may_upgrade(3, EXPIRES, EXPIRES + timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("held", "result", "certifies"), [(3, 4, True), (3, 5, True), (4, 4, False), (4, 3, False)]
+)
+def test_an_upgrade_replaces_the_certificate_held_only_with_a_higher_star(
+    held: int, result: int, certifies: bool
+) -> None:
+    assert upgrade_certifies(held, result) is certifies
+    assert UPGRADE_RESULT_SOURCE.status is Status.UNCONFIRMED  # a reading, told as guidance
 
 
 @pytest.mark.parametrize("kind", list(DossierKind))
