@@ -15,6 +15,12 @@ asyncpg adapter — the driver interface SQLAlchemy itself executes on, which al
 connection's transaction and keeps asyncpg's prepared statements — without the execution
 context and result objects above it.
 
+A driver's error leaves either path as SQLAlchemy's own execution would raise it: wrapped in
+the matching :class:`sqlalchemy.exc.DBAPIError` (``OperationalError``, ``IntegrityError``…),
+and, when it tells of a lost connection, with that connection invalidated so the pool opens
+a new one. Raw, the driver's error did not look like a database failure to the webhook,
+which then acknowledged an update it had not handled instead of asking for it again.
+
 It takes only what it can run faithfully: statements whose every value is given by the
 caller (no column default or ``onupdate`` for SQLAlchemy to fill in), with no expanding
 ``IN`` parameters. Anything else is refused when first prepared, so a mistake shows in the
@@ -24,6 +30,7 @@ with the same method, is what the others are tested against.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +38,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -70,7 +78,12 @@ class DirectStatements:
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
         """Run ``statement``; its rows (none for a statement that returns none)."""
         prepared = prepare(statement, tuple(params), self._dialect)
-        return prepared.read(await self._driver.fetch_all(prepared.sql, prepared.values(params)))
+        values = prepared.values(params)
+        try:
+            rows = await self._driver.fetch_all(prepared.sql, values)
+        except sqlite3.Error as error:
+            raise _wrapped(error, prepared, values, sqlite3.Error, self._dialect) from error
+        return prepared.read(rows)
 
 
 class CursorStatements:
@@ -82,9 +95,19 @@ class CursorStatements:
 
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
         """Run ``statement``; its rows (none for a statement that returns none)."""
-        prepared = prepare(statement, tuple(params), self._connection.dialect)
+        dialect = self._connection.dialect
+        prepared = prepare(statement, tuple(params), dialect)
         values = prepared.values(params)
-        return prepared.read(await self._connection.run_sync(_cursor_rows, prepared, values))
+        try:
+            rows = await self._connection.run_sync(_cursor_rows, prepared, values)
+        except dialect.loaded_dbapi.Error as error:
+            raw = await self._connection.get_raw_connection()
+            lost = dialect.is_disconnect(error, raw.dbapi_connection, None)
+            if lost:
+                await self._connection.invalidate(error)
+            base = dialect.loaded_dbapi.Error
+            raise _wrapped(error, prepared, values, base, dialect, lost) from error
+        return prepared.read(rows)
 
 
 def _cursor_rows(connection: Connection, prepared: Prepared, values: Sequence[Any]) -> Any:
@@ -94,6 +117,20 @@ def _cursor_rows(connection: Connection, prepared: Prepared, values: Sequence[An
         return cursor.fetchall() if prepared.row_type else ()
     finally:
         cursor.close()
+
+
+def _wrapped(
+    error: Exception,
+    prepared: Prepared,
+    values: Sequence[Any],
+    base: type[Exception],
+    dialect: Dialect,
+    lost: bool = False,
+) -> BaseException:
+    """``error`` as SQLAlchemy's execution raises it (see the module's text)."""
+    return DBAPIError.instance(
+        prepared.sql, values, error, base, connection_invalidated=lost, dialect=dialect
+    )
 
 
 async def statements_for(connection: AsyncConnection) -> Statements:
