@@ -154,6 +154,31 @@ async def write_connection(
         await asyncio.shield(asyncio.ensure_future(connection.close()))
 
 
+@asynccontextmanager
+async def single_statement(
+    engine: AsyncEngine, gate: AbstractAsyncContextManager[Any]
+) -> AsyncIterator[AsyncConnection]:
+    """A connection for one write statement that needs no transaction of its own (a
+    statement is atomic by itself), holding ``gate`` while it runs.
+
+    On PostgreSQL it runs in autocommit: the statement commits as it ends, and the
+    transaction's BEGIN and COMMIT, two more round trips on the database and through the
+    driver, are not sent. Elsewhere it is :func:`write_connection` (on SQLite the kept
+    connection, whose transaction is cheap and in-process).
+    """
+    if engine.dialect.name != "postgresql":
+        async with write_connection(engine, gate) as connection:
+            yield connection
+        return
+    connection = engine.connect()
+    try:
+        async with gate:
+            await connection.start()
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+    finally:
+        await asyncio.shield(asyncio.ensure_future(connection.close()))
+
+
 _KEPT: weakref.WeakKeyDictionary[Engine, AsyncConnection] = weakref.WeakKeyDictionary()
 
 

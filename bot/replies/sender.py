@@ -12,7 +12,7 @@ scan hands the chat to one process once its earlier rows are gone or their lease
 **Sending.** One task per chat with replies to send sends them one at a time, in ``id``
 order, and deletes each row once the platform took it before sending the next: a process
 killed at any moment leaves each chat at most its one message in flight to be said again.
-The deletes of all chats go in one transaction per batch. Leases are renewed while held
+The deletes of all chats go in one statement per batch. Leases are renewed while held
 (:data:`LEASE` / 3), so a live process keeps its chats and a dead one's are taken over by
 the next scan after :data:`LEASE`.
 
@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.alerts.dispatch import Dispatcher, Pacer, describe, permanent
 from bot.channels import ChatUnreachableError, RetryLaterError, Sender
 from bot.db.direct import Statements
-from bot.db.engine import write_connection, write_gate
+from bot.db.engine import single_statement, write_connection, write_gate
 from bot.db.models import ChannelAccount, ReplyRow
 from bot.db.vocab import ReplyState
 from bot.logs import chat_hash
@@ -319,7 +319,8 @@ class ReplySender:
     # -- background loops -------------------------------------------------------------------
 
     async def flush_forever(self, stop: asyncio.Event) -> None:
-        """Delete the rows sent, in one transaction per batch, until ``stop``."""
+        """Delete the rows sent, one statement per batch (:func:`single_statement`), until
+        ``stop``."""
         while not (stop.is_set() and not self._finished):
             if not self._finished:
                 await _either(self._flush, stop, None)
@@ -327,7 +328,7 @@ class ReplySender:
                 continue
             batch, self._finished = self._finished, []
             try:
-                async with write_connection(self.database, self.gate) as connection:
+                async with single_statement(self.database, self.gate) as connection:
                     await connection.execute(
                         delete(ReplyRow).where(ReplyRow.id.in_([row for row, _ in batch]))
                     )
