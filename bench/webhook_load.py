@@ -24,7 +24,9 @@ reported: **webhook** (POST sent → its answer) and **reply** (POST sent → th
 at the stand-in, which takes ``--latency-ms`` to take a message, as Telegram's servers
 do). A reply that never arrives is **lost**. Reports updates/s, both latencies'
 percentiles, lost replies, errors, the server's CPU per update (and as a ratio to a fixed
-reference loop, comparable across machines and hours) and peak RSS. ``--short`` runs a few
+reference loop, comparable across machines and hours), on PostgreSQL the database
+processes' CPU per update too (measured the same way; on one machine they share its
+cores with the server and this load), and peak RSS. ``--short`` runs a few
 seconds for CI and fails on a lost reply or a webhook p99 not below the reply p99.
 
     python bench/webhook_load.py --chats 200 --seconds 20 --latency-ms 150
@@ -52,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import make_url
 
 REPO = Path(__file__).parents[1]
 sys.path.insert(0, str(REPO))
@@ -202,6 +205,27 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _database_cpu_seconds(database: str) -> float:
+    """User + system CPU time so far of the PostgreSQL processes serving ``database``.
+
+    On a machine of two cores the database's processes take about as much CPU as the bot
+    server: reporting only the server's left the ceiling unexplained. A backend that ends
+    within the window takes its last figures with it; the bot's pool keeps its
+    connections open through a run, so that is rare.
+    """
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if command.startswith("postgres: ") and f" {database} " in command:
+                total += _cpu_seconds(int(entry.name))
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    return total
+
+
 def reference_loop_seconds() -> float:
     """Seconds this machine takes for a fixed pure-Python loop, best of three.
 
@@ -243,16 +267,24 @@ def _collector_still() -> Iterator[None]:
         gc.unfreeze()
 
 
-async def _run(url: str, stand_in: TelegramStandIn, load: Load, pid: int) -> dict[str, float | str]:
+async def _run(
+    url: str, stand_in: TelegramStandIn, load: Load, pid: int, database: str | None
+) -> dict[str, float | str]:
     with _collector_still():
-        return await _measure(url, stand_in, load, pid)
+        return await _measure(url, stand_in, load, pid, database)
 
 
 async def _measure(
-    url: str, stand_in: TelegramStandIn, load: Load, pid: int
+    url: str, stand_in: TelegramStandIn, load: Load, pid: int, database: str | None
 ) -> dict[str, float | str]:
     started = time.monotonic()
     cpu = asyncio.create_task(_cpu_in_window(partial(_cpu_seconds, pid), load, started))
+    # PostgreSQL's processes (SQLite works inside the server's).
+    database_cpu = (
+        asyncio.create_task(_cpu_in_window(partial(_database_cpu_seconds, database), load, started))
+        if database
+        else None
+    )
     # This process: the chats and the stand-in.
     own_cpu = asyncio.create_task(_cpu_in_window(time.process_time, load, started))
     # aiohttp rather than httpx because the client shares this process (and one of the
@@ -266,6 +298,10 @@ async def _measure(
         )
     server_cpu, generator_cpu = await cpu, await own_cpu
     latencies = load.latencies
+    updates = max(1, len(latencies))
+    database_ms: dict[str, float] = {}
+    if database_cpu is not None:
+        database_ms["database_cpu_ms_per_update"] = 1000 * await database_cpu / updates
     ms = [1000 * value for value in latencies] or [float("nan")]
     webhook_ms = [1000 * value for value in load.webhook] or [float("nan")]
     step_p99 = {step: 1000 * _percentile(values, 0.99) for step, values in load.by_step.items()}
@@ -285,6 +321,7 @@ async def _measure(
         if slowest is None
         else f"{SCRIPT[slowest] if slowest >= 0 else 'menu'!r}, p99 {step_p99[slowest]:.1f} ms",
         "server_cpu_ms_per_update": 1000 * server_cpu / max(1, len(latencies)),
+        **database_ms,
         "load_generator_cpu_ms_per_update": 1000 * generator_cpu / max(1, len(latencies)),
         "errors": len(load.errors),
         "error_kinds": ", ".join(sorted(set(load.errors))[:5]) or "none",
@@ -311,9 +348,10 @@ async def run(
         url = f"http://127.0.0.1:{port}/webhooks/telegram"
         try:
             paced_load = Load(chats, seconds, warmup, rate, connections=connections)
-            paced = await _run(url, stand_in, paced_load, process.pid)
+            database = make_url(database_url).database if "postgres" in database_url else None
+            paced = await _run(url, stand_in, paced_load, process.pid, database)
             full_load = Load(chats, seconds, warmup, None, connections=connections)
-            saturated = await _run(url, stand_in, full_load, process.pid)
+            saturated = await _run(url, stand_in, full_load, process.pid, database)
             rss = _peak_rss_mib(process.pid)
         finally:
             process.send_signal(signal.SIGTERM)
@@ -385,6 +423,9 @@ def main() -> int:
     for name, result in results.items():
         per_update = float(result["server_cpu_ms_per_update"])
         result["server_cpu_per_update_vs_reference_loop"] = per_update / (1000 * reference)
+        if "database_cpu_ms_per_update" in result:
+            database = float(result["database_cpu_ms_per_update"])
+            result["database_cpu_per_update_vs_reference_loop"] = database / (1000 * reference)
         _report(name, result, target_rate)
     failed = any(
         result["errors"]
