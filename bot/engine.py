@@ -35,7 +35,7 @@ import asyncio
 import heapq
 import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -43,14 +43,14 @@ from functools import cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, event, func, or_, select, update
+from sqlalchemy import Executable, and_, bindparam, delete, event, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, object_session
 
 from bot.cleaning import clean_inbound
-from bot.db.direct import Statements, statements_for
+from bot.db.direct import Statements, self_contained, statements_for
 from bot.db.engine import write_connection, write_gate, write_transaction
 from bot.db.models import (
     ChannelAccount,
@@ -64,6 +64,7 @@ from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.messages import Capabilities, Channel, Document, Inbound, Outbound, Reply
 from bot.render import coalesce, degrade
+from bot.replies.outbox import first_reply_insert
 from bot.store import SqlStore, profile_columns
 from handlers import router
 from handlers.conversation import State
@@ -85,10 +86,13 @@ class DurableReplies(Protocol):
         *,
         address: str,
         now: datetime,
-    ) -> object:
+        joined: tuple[Executable, Mapping[str, Any]] | None = None,
+    ) -> object | None:
         """Write ``replies`` of ``inbound``'s step with the step, to be sent to ``address``
         (the chat id as the platform gave it; ``inbound`` is cleaned); a token for
-        :meth:`committed`."""
+        :meth:`committed`. With ``joined`` (a statement from
+        :func:`bot.replies.outbox.first_reply_insert` and its other parameters), the first
+        reply is written by that statement, and None tells that it wrote nothing."""
         ...
 
     def committed(self, token: object) -> None:
@@ -351,10 +355,6 @@ class Engine:
                     [part for reply in outgoing for part in degrade(reply, capabilities, ctx.t)],
                     capabilities,
                 )
-                if durable is not None:
-                    token = await durable.record(
-                        statements, inbound, replies, address=address, now=now
-                    )
                 saved = {
                     "row_id": row.id,
                     "flow": turn.state.flow,
@@ -365,7 +365,18 @@ class Engine:
                     "version": row.version + 1,
                     "updated_at": ctx.now,
                 }
-                await self._save(statements, hot, inbound, saved, now)
+                # On PostgreSQL the save and the first reply are one statement: the
+                # reply's INSERT was a round trip of its own on every step.
+                joined = None
+                if self.shared and durable is not None and replies:
+                    joined = (hot.save_in_order_and_reply, self._in_order(inbound, saved, now))
+                if durable is not None:
+                    token = await durable.record(
+                        statements, inbound, replies, address=address, now=now, joined=joined
+                    )
+                    if token is None:  # the save found an earlier event waiting
+                        raise EarlierEventError(elsewhere=True)
+                await self._save(statements, hot, inbound, saved, now, stored=joined is not None)
             if durable is not None:
                 durable.committed(token)
             if self.after_commit is not None and orm and orm[0].info.get(NOTICE_QUEUED):
@@ -472,36 +483,41 @@ class Engine:
         inbound: Inbound,
         saved: dict[str, Any],
         now: datetime,
+        *,
+        stored: bool = False,
     ) -> None:
-        """Store the chat's new session row, the step's last statement; raise
-        :class:`EarlierEventError` (the step is then rolled back) when an earlier event of
-        the chat is waiting, here or (PostgreSQL) in another process.
+        """Store the chat's new session row, the step's last statement (unless ``stored``
+        already, with the first reply); raise :class:`EarlierEventError` (the step is then
+        rolled back) when an earlier event of the chat is waiting, here or (PostgreSQL) in
+        another process.
 
         On PostgreSQL one statement does three things: it deletes this event's arrival,
         looks for an earlier arrival of the chat, and saves the row only when there is
         none — a step's order check costs no round trip of its own."""
         if not self.shared:
             await statements.rows(hot.save_session, saved)
-        else:
-            at, key = inbound.order
-            stored = await statements.rows(
-                hot.save_in_order,
-                {
-                    **saved,
-                    "arrival_channel": inbound.channel.value,
-                    "arrival_chat": inbound.chat_id,
-                    "arrival_event": inbound.event_id,
-                    "since": now - ARRIVAL_STALE,
-                    "before_at": at,
-                    "same_at": at,
-                    "before_key": key,
-                },
-            )
-            if not stored:
-                raise EarlierEventError(elsewhere=True)
+        elif not stored and not await statements.rows(
+            hot.save_in_order, self._in_order(inbound, saved, now)
+        ):
+            raise EarlierEventError(elsewhere=True)
         # Last, nearest the commit: an earlier event of this process read meanwhile.
         if self.locks.earlier_waiting((inbound.channel, inbound.chat_id), inbound.order):
             raise EarlierEventError(elsewhere=False)
+
+    @staticmethod
+    def _in_order(inbound: Inbound, saved: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The parameters of the save that keeps the chat's order (PostgreSQL)."""
+        at, key = inbound.order
+        return {
+            **saved,
+            "arrival_channel": inbound.channel.value,
+            "arrival_chat": inbound.chat_id,
+            "arrival_event": inbound.event_id,
+            "since": now - ARRIVAL_STALE,
+            "before_at": at,
+            "same_at": at,
+            "before_key": key,
+        }
 
     async def mark_unreachable(self, channel: Channel, chat_id: str) -> None:
         """Record that a chat blocked the bot; alerts skip unreachable accounts."""
@@ -583,6 +599,11 @@ class HotStatements:
     announce: Any  # the rest: order across processes (PostgreSQL)
     applied: Any
     save_in_order: Any
+    save_in_order_and_reply: Any  # and the step's first reply, in the same statement
+
+
+# What a step saves of the chat's session row.
+_SAVED = ("person_id", "flow", "step", "data", "language", "version", "updated_at")
 
 
 @cache
@@ -631,6 +652,7 @@ def hot_statements(dialect: str) -> HotStatements:
         .cte("first_delivery")
     )
     profile, profile_read = profile_columns()
+    columns = sessions.__table__.c
     session_row = (
         dialect_insert(dialect, sessions)
         .on_conflict_do_update(
@@ -676,4 +698,14 @@ def hot_statements(dialect: str) -> HotStatements:
         .where(~earlier.exists())
         .add_cte(own_arrival)
         .returning(sessions.id),
+        save_in_order_and_reply=self_contained(
+            first_reply_insert(
+                update(sessions)
+                .where(sessions.id == bindparam("row_id"))
+                .where(~earlier.exists())
+                .values({name: bindparam(name, type_=columns[name].type) for name in _SAVED})
+                .returning(sessions.id)
+                .cte("saved")
+            ).add_cte(own_arrival)
+        ),
     )

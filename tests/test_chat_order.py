@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.console import CAPABILITIES
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.models import ChatArrival, ConversationSession, Person, Subject
+from bot.db.models import ChatArrival, ConversationSession, Person, ReplyRow, Subject
 from bot.engine import Engine, KeyedLocks
 from bot.messages import Inbound, content_from_text
+from bot.replies.sender import ReplySender
 from tests.builders import Clock, inbound
 from tests.conftest import is_postgres
 
@@ -63,6 +64,35 @@ async def assert_signed_up(sessionmaker: async_sessionmaker[AsyncSession]) -> No
     assert arrivals == 0  # every applied event left the arrivals
 
 
+class RecordOnly(ReplySender):
+    """Keeps each step's replies with the step, as ``serve`` does (on PostgreSQL the save
+    and the first reply are one statement), and sends none."""
+
+    def committed(self, token: object) -> None:
+        """Nothing goes out here: the rows are what the test reads."""
+
+
+async def assert_replies_in_order(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Each applied step left its replies once, in the chat's order: none from a step that
+    stepped back for an earlier event, whose transaction was rolled back."""
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(ReplyRow.chat_id, ReplyRow.event_id)
+                .where(ReplyRow.chat_id.not_like("warm-%"))
+                .order_by(ReplyRow.id)
+            )
+        ).all()
+    by_chat: dict[str, list[int]] = {}
+    for chat, event_id in rows:
+        events = by_chat.setdefault(chat, [])
+        number = int(event_id.removeprefix("ev-"))
+        if not events or events[-1] != number:
+            events.append(number)
+    assert len(by_chat) == CHATS
+    assert all(events == sorted(events) and len(events) == 9 for events in by_chat.values())
+
+
 async def test_the_holder_sees_an_earlier_event_that_came_after_it() -> None:
     locks = KeyedLocks()
     entered: list[tuple[int, str]] = []
@@ -85,28 +115,37 @@ async def test_the_holder_sees_an_earlier_event_that_came_after_it() -> None:
     assert len(locks) == 0
 
 
+@pytest.mark.parametrize("durable", [False, True], ids=["replies-returned", "replies-kept"])
 async def test_an_earlier_event_arriving_during_a_later_ones_step_goes_first(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], durable: bool
 ) -> None:
     """Each chat's messages come in reverse order, each a moment after the previous, while
     the one before is still being handled: the later steps step back and all land right."""
     engine = Engine(sessionmaker, clock=Clock())
+    kept = RecordOnly(engine.database, {}, engine.clock) if durable else None
 
     async def reversed_arrivals(number: int) -> None:
         events = sign_up(f"rev-{number}", number)
         tasks = []
         for event in reversed(events):
-            tasks.append(asyncio.create_task(engine.handle(event, CAPABILITIES)))
+            handled = engine.handle(event, CAPABILITIES, durable=kept)
+            tasks.append(asyncio.create_task(handled))
             await asyncio.sleep(0)
         await asyncio.gather(*tasks)
 
     await asyncio.gather(*(reversed_arrivals(n) for n in range(CHATS)))
     await assert_signed_up(sessionmaker)
     assert len(engine.locks) == 0
+    if durable:
+        await assert_replies_in_order(sessionmaker)
 
 
 def _serve_in_thread(
-    database_url: str, events: list[Inbound], start: threading.Barrier, errors: list[BaseException]
+    database_url: str,
+    events: list[Inbound],
+    start: threading.Barrier,
+    errors: list[BaseException],
+    durable: bool,
 ) -> None:
     """One "process": its own event loop, database pool and locks, posting ``events`` at
     once when every process is ready."""
@@ -115,11 +154,14 @@ def _serve_in_thread(
         database = create_engine(database_url)
         try:
             engine = Engine(create_sessionmaker(database), clock=Clock())
+            kept = RecordOnly(database, {}, engine.clock) if durable else None
             # A running server's pool is open: warm this one on chats of its own.
             warm = [inbound(content_from_text("menu"), chat=f"warm-{n}") for n in range(8)]
             await asyncio.gather(*(engine.handle(event, CAPABILITIES) for event in warm))
             await asyncio.to_thread(start.wait)
-            await asyncio.gather(*(engine.handle(event, CAPABILITIES) for event in events))
+            await asyncio.gather(
+                *(engine.handle(event, CAPABILITIES, durable=kept) for event in events)
+            )
         finally:
             await database.dispose()
 
@@ -130,8 +172,9 @@ def _serve_in_thread(
 
 
 @pytest.mark.skipif(not is_postgres(), reason="several processes share PostgreSQL, not SQLite")
+@pytest.mark.parametrize("durable", [False, True], ids=["replies-returned", "replies-kept"])
 async def test_two_processes_apply_interleaved_events_of_one_chat_in_order(
-    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession], durable: bool
 ) -> None:
     """Two engines with their own loops, threads, pools and locks stand for two ``serve``
     processes; each chat's messages are dealt to them alternately, in reverse order, and
@@ -143,7 +186,7 @@ async def test_two_processes_apply_interleaved_events_of_one_chat_in_order(
     start = threading.Barrier(2)
     errors: list[BaseException] = []
     threads = [
-        threading.Thread(target=_serve_in_thread, args=(database_url, mine, start, errors))
+        threading.Thread(target=_serve_in_thread, args=(database_url, mine, start, errors, durable))
         for mine in dealt
     ]
     for thread in threads:
@@ -152,3 +195,5 @@ async def test_two_processes_apply_interleaved_events_of_one_chat_in_order(
         await asyncio.to_thread(thread.join, 60)
     assert errors == []
     await assert_signed_up(sessionmaker)
+    if durable:
+        await assert_replies_in_order(sessionmaker)

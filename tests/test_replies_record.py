@@ -6,30 +6,44 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import Executable, bindparam, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.console import CAPABILITIES as CONSOLE
+from bot.db import direct as db_direct
 from bot.db.direct import statements_for
-from bot.db.engine import write_connection, write_gate
-from bot.db.models import ReplyRow
+from bot.db.engine import create_sessionmaker, write_connection, write_gate
+from bot.db.models import ConversationSession, ReplyRow
 from bot.db.vocab import ReplyState
+from bot.engine import Engine
 from bot.messages import Channel, Reply, content_from_text
+from bot.replies.outbox import first_reply_insert
 from bot.replies.sender import LEASE, ReplySender
 from tests.builders import START, inbound
+from tests.conftest import is_postgres
 
 CHAT = "700"
 
 
-async def record(engine: AsyncEngine, sender: ReplySender, count: int) -> bool:
-    """Record ``count`` replies of a new event of the chat, committed; whether leased."""
+async def record(
+    engine: AsyncEngine,
+    sender: ReplySender,
+    count: int,
+    joined: tuple[Executable, dict[str, Any]] | None = None,
+) -> bool | None:
+    """Record ``count`` replies of a new event of the chat, committed; whether leased
+    (None when ``joined`` wrote nothing)."""
     event = inbound(content_from_text("menu"), chat=CHAT, channel=Channel.TELEGRAM)
     replies = [Reply(f"tin {n}") for n in range(count)]
     async with write_connection(engine, write_gate(engine)) as connection:
         statements = await statements_for(connection)
-        token = await sender.record(statements, event, replies, address=CHAT, now=START)
-    return bool(token.leased)  # type: ignore[attr-defined]
+        token = await sender.record(
+            statements, event, replies, address=CHAT, now=START, joined=joined
+        )
+    return None if token is None else bool(token.leased)  # type: ignore[attr-defined]
 
 
 async def left(engine: AsyncEngine, state: ReplyState, *, until: timedelta) -> None:
@@ -99,3 +113,62 @@ async def test_a_failed_row_does_not_count(engine: AsyncEngine) -> None:
     await left(engine, ReplyState.FAILED, until=timedelta(0))
     sender = ReplySender(engine, {}, lambda: START)
     assert await record(engine, sender, 1)
+
+
+# A write of the caller's that the first reply goes with: here a row only when ``go`` is 1.
+JOINED = first_reply_insert(select(literal(1).label("one")).where(bindparam("go") == 1).cte("gate"))
+
+
+async def test_a_joined_statement_writes_the_first_reply_and_the_others_follow_it(
+    engine: AsyncEngine,
+) -> None:
+    sender = ReplySender(engine, {}, lambda: START)
+    assert await record(engine, sender, 3, joined=(JOINED, {"go": 1}))
+    assert await rows(engine) == [("sending", START + LEASE)] * 3
+
+
+async def test_a_joined_statement_that_writes_nothing_leaves_no_reply(engine: AsyncEngine) -> None:
+    sender = ReplySender(engine, {}, lambda: START)
+    assert await record(engine, sender, 2, joined=(JOINED, {"go": 0})) is None
+    assert await rows(engine) == []
+
+
+async def test_a_joined_statement_needs_a_reply_to_go_with(engine: AsyncEngine) -> None:
+    sender = ReplySender(engine, {}, lambda: START)
+    with pytest.raises(ValueError, match="needs a reply"):
+        await record(engine, sender, 0, joined=(JOINED, {"go": 1}))
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the save and the reply join on PostgreSQL")
+async def test_on_postgresql_a_step_saves_and_writes_its_first_reply_in_one_statement(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    through = db_direct._cursor_rows
+
+    def counted(connection: Any, prepared: Any, values: Any) -> Any:
+        sent.append(prepared.sql)
+        return through(connection, prepared, values)
+
+    monkeypatch.setattr(db_direct, "_cursor_rows", counted)
+    conversation = Engine(create_sessionmaker(engine), clock=lambda: START)
+    kept = ReplySender(engine, {}, lambda: START)
+    kept.committed = lambda token: None  # type: ignore[method-assign] # nothing goes out
+    first = inbound(content_from_text("/start"), chat=CHAT, channel=Channel.TELEGRAM)
+    await conversation.handle(first, CONSOLE, durable=kept)
+    sent.clear()
+    answer = inbound(content_from_text("co"), chat=CHAT, channel=Channel.TELEGRAM)
+    replies = await conversation.handle(answer, CONSOLE, durable=kept)
+    assert replies
+    assert len(sent) == 2  # the event with the session row; the save with the first reply
+    assert "INSERT INTO reply_outbox" in sent[1]
+    assert "UPDATE conversation_sessions" in sent[1]
+    async with engine.connect() as connection:
+        step = await connection.scalar(
+            select(ConversationSession.step).where(ConversationSession.chat_id == CHAT)
+        )
+        kept_rows = await connection.scalar(
+            select(func.count()).select_from(ReplyRow).where(ReplyRow.event_id == answer.event_id)
+        )
+    assert step == "full_name"
+    assert kept_rows == len(replies)

@@ -187,12 +187,27 @@ class Prepared:
         ]
 
 
+_SELF_CONTAINED = "ocop_self_contained"
+
+
+def self_contained(statement: Executable) -> Executable:
+    """``statement``, marked as naming in itself every value it writes.
+
+    It is then compiled without the parameters' names as columns to write. With them,
+    SQLAlchemy also writes a parameter to any column of the same name that a nested
+    (CTE) INSERT or UPDATE leaves out, so a save of the session row joined with an insert
+    of a reply would have set the row's ``channel`` from the reply's.
+    """
+    return statement.execution_options(**{_SELF_CONTAINED: True})
+
+
 @lru_cache(maxsize=512)
 def prepare(statement: Executable, names: tuple[str, ...], dialect: Dialect) -> Prepared:
     """Compile ``statement`` for ``dialect`` with the parameters ``names`` (once per key)."""
     if not isinstance(statement, ClauseElement):
         raise TypeError("only SQL expression statements can run directly")
-    compiled = statement.compile(dialect=dialect, column_keys=list(names))
+    contained = statement.get_execution_options().get(_SELF_CONTAINED, False)
+    compiled = statement.compile(dialect=dialect, column_keys=None if contained else list(names))
     if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
         raise TypeError("only statements with positional placeholders can run directly")
     if compiled.insert_prefetch or compiled.update_prefetch:

@@ -2,8 +2,9 @@
 
 **Recording.** A step writes its replies to ``reply_outbox`` in its own transaction
 (:meth:`ReplySender.record`, through the engine's built-once statements; the first reply's
-INSERT also looks at what of the chat waits). When nothing of
-the chat is waiting but what this process is sending, the rows are written already leased
+INSERT also looks at what of the chat waits, and on PostgreSQL saves the step too:
+:mod:`bot.replies.outbox`). When nothing of the chat is waiting but what this process is
+sending, the rows are written already leased
 to this process (``sending`` until ``next_attempt_at``) and, once the step is committed,
 queued in memory: no claim transaction stands between a commit and its reply. Otherwise
 (rows left by a crash, or sent by another process) they are written ``pending``, and the
@@ -29,11 +30,12 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, case, delete, exists, insert, select, update
+from sqlalchemy import Executable, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.dispatch import Dispatcher, Pacer, describe, permanent
@@ -45,6 +47,7 @@ from bot.db.vocab import ReplyState
 from bot.logs import chat_hash
 from bot.messages import Channel, Inbound, Outbound
 from bot.replies.codec import decode, encode
+from bot.replies.outbox import FIRST_REPLY, NEXT_REPLY
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -54,50 +57,6 @@ MAX_ATTEMPTS = 8
 SCAN_SECONDS = 1.0
 SCAN_BATCH = 200  # chats looked at per scan
 ChatKey = tuple[str, str]  # (channel, chat id)
-
-_INSERT = insert(ReplyRow).returning(ReplyRow.id)
-# A step's first reply, in one statement with the look at what of the chat waits: it is
-# written leased (``sending`` until the lease's end) unless a row of the chat other than a
-# failed one — or, with ``free`` = ``sending``, other than one this process is sending —
-# waits, and then ``pending`` from now on (see the module's text).
-_GIVEN = (
-    "channel",
-    "chat_id",
-    "address",
-    "event_id",
-    "kind",
-    "body",
-    "content",
-    "attempts",
-    "last_error",
-    "created_at",
-    "failed_at",
-)
-_COLUMNS = ReplyRow.__table__.c
-_WAITING = exists().where(
-    ReplyRow.channel == bindparam("channel"),
-    ReplyRow.chat_id == bindparam("chat_id"),
-    ReplyRow.state != bindparam("failed"),
-    ReplyRow.state != bindparam("free"),
-)
-_INSERT_FIRST = (
-    insert(ReplyRow)
-    .from_select(
-        [*_GIVEN, "state", "next_attempt_at"],
-        select(
-            *(bindparam(name, type_=_COLUMNS[name].type) for name in _GIVEN),
-            case(
-                (_WAITING, bindparam("pending", type_=_COLUMNS.state.type)),
-                else_=bindparam("sending", type_=_COLUMNS.state.type),
-            ),
-            case(
-                (_WAITING, bindparam("now", type_=_COLUMNS.next_attempt_at.type)),
-                else_=bindparam("until", type_=_COLUMNS.next_attempt_at.type),
-            ),
-        ),
-    )
-    .returning(ReplyRow.id, ReplyRow.state)
-)
 
 
 @dataclass(slots=True)
@@ -145,11 +104,18 @@ class ReplySender:
         *,
         address: str,
         now: datetime,
-    ) -> object:
+        joined: tuple[Executable, Mapping[str, Any]] | None = None,
+    ) -> object | None:
         """Write ``replies`` with the step; leased to this process when nothing of the chat
-        waits elsewhere (see the module's text)."""
+        waits elsewhere (see the module's text).
+
+        ``joined`` is a statement that writes the first reply together with a write of the
+        caller's (:func:`bot.replies.outbox.first_reply_insert`), and that write's
+        parameters; when it writes no reply, nothing is written and the answer is None."""
         key = (inbound.channel.value, inbound.chat_id)
         if not replies:
+            if joined is not None:
+                raise ValueError("a joined statement needs a reply to write")
             return _Recorded(key, (), leased=True)
         sending, until = ReplyState.SENDING.value, now + self.lease
         items: list[_Item] = []
@@ -170,9 +136,11 @@ class ReplySender:
             }
             if not items:  # the first decides, for the step's every reply
                 free = sending if key in self._chats else ReplyState.FAILED.value
-                (row,) = await statements.rows(
-                    _INSERT_FIRST,
+                statement, theirs = joined if joined is not None else (FIRST_REPLY, {})
+                written = await statements.rows(
+                    statement,
                     {
+                        **theirs,
                         **given,
                         "failed": ReplyState.FAILED.value,
                         "free": free,
@@ -182,11 +150,14 @@ class ReplySender:
                         "until": until,
                     },
                 )
+                if not written:
+                    return None
+                (row,) = written
                 leased = row.state == ReplyState.SENDING
                 state, at = (sending, until) if leased else (ReplyState.PENDING.value, now)
             else:
                 (row,) = await statements.rows(
-                    _INSERT, {**given, "state": state, "next_attempt_at": at}
+                    NEXT_REPLY, {**given, "state": state, "next_attempt_at": at}
                 )
             items.append(_Item(row.id, address, reply))
         return _Recorded(key, tuple(items), leased)
