@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import Pool
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from tests.standins import REPO
@@ -120,6 +121,15 @@ def sqlalchemy_positional_asyncpg() -> str | None:
     return None
 
 
+def sqlalchemy_pool_invalidate() -> str | None:
+    names = _parameters(Pool._invalidate)
+    if names != ["self", "connection", "exception", "_checkin"]:
+        return f"takes {names}, not (connection, exception, _checkin)"
+    if "_invalidate_time" not in inspect.getsource(Pool._invalidate):
+        return "no longer marks the pool's older connections for recycling"
+    return None
+
+
 INTERNALS: dict[str, Callable[[], str | None]] = {
     "aiosqlite.Connection._execute (bot/db/sqlite_inline.py overrides it)": aiosqlite_execute,
     "aiosqlite's calls all go through Connection._execute": aiosqlite_calls_go_through_execute,
@@ -129,6 +139,9 @@ INTERNALS: dict[str, Callable[[], str | None]] = {
     "TypeEngine.dialect_impl().bind_processor/result_processor": sqlalchemy_type_processors,
     "Executable.exported_columns of RETURNING and SELECT": sqlalchemy_exported_columns,
     "asyncpg's dialect, positional": sqlalchemy_positional_asyncpg,
+    "Pool._invalidate(connection, exception, _checkin) after a lost connection": (
+        sqlalchemy_pool_invalidate
+    ),
 }
 
 

@@ -17,9 +17,10 @@ context and result objects above it.
 
 A driver's error leaves either path as SQLAlchemy's own execution would raise it: wrapped in
 the matching :class:`sqlalchemy.exc.DBAPIError` (``OperationalError``, ``IntegrityError``…),
-and, when it tells of a lost connection, with that connection invalidated so the pool opens
-a new one. Raw, the driver's error did not look like a database failure to the webhook,
-which then acknowledged an update it had not handled instead of asking for it again.
+and, when it tells of a lost connection, with that connection invalidated and the pool's
+older ones recycled at their next checkout (``Pool._invalidate``). Raw, the driver's error
+did not look like a database failure to the webhook, which then acknowledged an update it
+had not handled instead of asking for it again.
 
 It takes only what it can run faithfully: statements whose every value is given by the
 caller (no column default or ``onupdate`` for SQLAlchemy to fill in), with no expanding
@@ -104,6 +105,9 @@ class CursorStatements:
             raw = await self._connection.get_raw_connection()
             lost = dialect.is_disconnect(error, raw.dbapi_connection, None)
             if lost:
+                # As SQLAlchemy's execution does: the pool's other connections went to the
+                # same server, and are opened anew at their next checkout.
+                self._connection.sync_engine.pool._invalidate(raw, error, _checkin=False)
                 await self._connection.invalidate(error)
             base = dialect.loaded_dbapi.Error
             raise _wrapped(error, prepared, values, base, dialect, lost) from error
