@@ -461,12 +461,14 @@ class Engine:
             try:
                 async with self.database.connect() as connection:
                     # One statement, in autocommit: its own BEGIN and COMMIT were two more
-                    # round trips (its rows are independent of each other anyway).
+                    # round trips (its rows are independent of each other anyway). A lone
+                    # arrival, the most common, goes the built-once way.
                     autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                    await autocommit.execute(
-                        hot_statements(connection.dialect.name).announce,
-                        [params for params, _ in batch],
-                    )
+                    announce = hot_statements(connection.dialect.name).announce
+                    if len(batch) == 1:
+                        await (await statements_for(autocommit)).rows(announce, batch[0][0])
+                    else:
+                        await autocommit.execute(announce, [params for params, _ in batch])
             except Exception as error:  # each waiting event gets it
                 for _, future in batch:
                     if not future.done():

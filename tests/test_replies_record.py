@@ -160,9 +160,12 @@ async def test_on_postgresql_a_step_saves_and_writes_its_first_reply_in_one_stat
     answer = inbound(content_from_text("co"), chat=CHAT, channel=Channel.TELEGRAM)
     replies = await conversation.handle(answer, CONSOLE, durable=kept)
     assert replies
-    assert len(sent) == 2  # the event with the session row; the save with the first reply
-    assert "INSERT INTO reply_outbox" in sent[1]
-    assert "UPDATE conversation_sessions" in sent[1]
+    # Before the step, its arrival, told to other processes; then the step's own two: the
+    # event with the session row, and the save with the first reply.
+    assert sent[0].startswith("INSERT INTO chat_arrivals")
+    assert len(sent) == 3
+    assert "INSERT INTO reply_outbox" in sent[2]
+    assert "UPDATE conversation_sessions" in sent[2]
     async with engine.connect() as connection:
         step = await connection.scalar(
             select(ConversationSession.step).where(ConversationSession.chat_id == CHAT)

@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Executable, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import ARRAY, Executable, Integer, any_, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.alerts.dispatch import Dispatcher, Pacer, describe, permanent
 from bot.channels import ChatUnreachableError, RetryLaterError, Sender
-from bot.db.direct import Statements
+from bot.db.direct import Statements, statements_for
 from bot.db.engine import single_statement, write_connection, write_gate
 from bot.db.models import ChannelAccount, ReplyRow
 from bot.db.vocab import ReplyState
@@ -300,9 +300,7 @@ class ReplySender:
             batch, self._finished = self._finished, []
             try:
                 async with single_statement(self.database, self.gate) as connection:
-                    await connection.execute(
-                        delete(ReplyRow).where(ReplyRow.id.in_([row for row, _ in batch]))
-                    )
+                    await _delete_sent(connection, [row for row, _ in batch])
             except Exception:
                 log.warning("sent replies not recorded; trying again", exc_info=True)
                 self._finished = batch + self._finished
@@ -393,6 +391,19 @@ class ReplySender:
         """Wait until this process has nothing left to send (tests and shutdown)."""
         while self._workers:
             await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
+
+# The rows sent, on PostgreSQL: one statement built once, the ids as one array. With
+# ``IN``, each batch size was a statement of its own for SQLAlchemy to build and look up.
+_DELETE_SENT = delete(ReplyRow).where(ReplyRow.id == any_(bindparam("ids", type_=ARRAY(Integer))))
+
+
+async def _delete_sent(connection: AsyncConnection, ids: list[int]) -> None:
+    """Delete the rows ``ids`` (sent) on ``connection``."""
+    if connection.dialect.name == "postgresql":
+        await (await statements_for(connection)).rows(_DELETE_SENT, {"ids": ids})
+    else:
+        await connection.execute(delete(ReplyRow).where(ReplyRow.id.in_(ids)))
 
 
 async def _either(event: asyncio.Event, stop: asyncio.Event, seconds: float | None) -> None:
