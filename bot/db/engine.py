@@ -144,14 +144,8 @@ async def write_connection(
             async with connection.begin():
                 yield connection
         return
-    connection = engine.connect()
-    try:
-        async with gate:
-            await connection.start()
-            async with connection.begin():
-                yield connection
-    finally:
-        await asyncio.shield(asyncio.ensure_future(connection.close()))
+    async with _pooled(engine, gate) as connection, connection.begin():
+        yield connection
 
 
 @asynccontextmanager
@@ -170,11 +164,21 @@ async def single_statement(
         async with write_connection(engine, gate) as connection:
             yield connection
         return
+    async with _pooled(engine, gate) as connection:
+        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@asynccontextmanager
+async def _pooled(
+    engine: AsyncEngine, gate: AbstractAsyncContextManager[Any]
+) -> AsyncIterator[AsyncConnection]:
+    """A connection taken from the pool once ``gate`` is held, and closed after the gate is
+    free again (see :func:`write_connection`)."""
     connection = engine.connect()
     try:
         async with gate:
             await connection.start()
-            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
     finally:
         await asyncio.shield(asyncio.ensure_future(connection.close()))
 
