@@ -31,12 +31,15 @@ from bot.db.sqlite_inline import InlineConnection, inline_creator
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # PostgreSQL: write transactions one process runs at a time (:func:`write_gate`), and its
-# pool, which keeps that many connections open plus a few for reads. Without the cap,
-# every webhook in flight took a connection of its own: past the pool's size each one was
-# opened for the step and closed after it, a new connection (and its prepared statements)
-# per update, and the database's processes competed for the same cores as the bot's.
+# pool. Without the cap, every webhook in flight took a connection of its own: past the
+# pool's size each one was opened for the step and closed after it, a new connection (and
+# its prepared statements) per update, and the database's processes competed for the same
+# cores as the bot's. The pool keeps twice the writers open, plus a few for reads: a
+# writer's connection goes back only after the gate has let the next writer in
+# (:func:`write_connection`), and with the writers plus a few, the benchmark still opened
+# and closed connections beyond the pool (48 backends in a run that needs 28).
 POSTGRES_WRITERS = 16
-POSTGRES_POOL_SIZE = POSTGRES_WRITERS + 4
+POSTGRES_POOL_SIZE = 2 * POSTGRES_WRITERS + 4
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
