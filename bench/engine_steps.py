@@ -1,7 +1,8 @@
 """The conversation engine alone: CPU and SQL statements per committed step, no HTTP.
 
 Chats walk the sign-up conversation (nine steps and a "menu") through ``Engine.handle`` on
-a fresh database, one step after another, each step committed as in production. Reports the
+a fresh database, one step after another, each step committed with its replies as in
+production (written to ``reply_outbox``, not sent). Reports the
 statements per step by kind, the CPU per step, and that CPU as a ratio to a fixed
 pure-Python loop (``sum(range(10**6))``, ``reference_ms``) timed after each chat, so runs
 on machines of different speed (or on one shared machine at different hours) compare. The
@@ -40,6 +41,7 @@ from bench.webhook_load import migrate  # noqa: E402
 from bot.db import direct as db_direct  # noqa: E402
 from bot.db.engine import create_engine  # noqa: E402
 from bot.db.sqlite_inline import InlineConnection  # noqa: E402
+from bot.replies.sender import ReplySender  # noqa: E402
 from bot.runtime import build_engine, event_loop_factory, settle_heap  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from tests.builders import SIGN_UP, Chat  # noqa: E402
@@ -48,7 +50,18 @@ STEPS = [*SIGN_UP, "menu"]
 _chat_ids = itertools.count(12_345_000)
 
 
-async def _walk(engine: Any, chats: int, reference_loop: int) -> tuple[float, float]:
+class _KeptOnly(ReplySender):
+    """Keeps each step's replies with the step, as ``serve`` does (on PostgreSQL the first
+    one in the statement that saves the step), and sends none: sending is the webhook
+    benchmark's part."""
+
+    def committed(self, token: object) -> None:
+        """Nothing goes out."""
+
+
+async def _walk(
+    engine: Any, kept: ReplySender, chats: int, reference_loop: int
+) -> tuple[float, float]:
     """CPU seconds of the chats' steps, and of the reference loops run between them.
 
     Timing the reference between the chats, rather than once before or after, makes both
@@ -61,7 +74,7 @@ async def _walk(engine: Any, chats: int, reference_loop: int) -> tuple[float, fl
         # Each chat its own phone: with one number for all, every sign-up after the first
         # became an account-linking request, and the saving step was not measured at all.
         steps = [step.replace("0912345678", f"09{chat % 10**8:08d}") for step in STEPS]
-        await Chat(engine, chat=str(chat)).say(*steps)
+        await Chat(engine, chat=str(chat), durable=kept).say(*steps)
         middle = time.process_time()
         sum(range(reference_loop))
         spent, reference = spent + middle - began, reference + time.process_time() - middle
@@ -102,9 +115,10 @@ async def run(
 
     settle_heap()
     try:
-        await _walk(engine, warmup, 0)
+        kept = _KeptOnly(database, {}, engine.clock)
+        await _walk(engine, kept, warmup, 0)
         statements.clear()
-        cpu, reference = await _walk(engine, chats, reference_loop)
+        cpu, reference = await _walk(engine, kept, chats, reference_loop)
     finally:
         InlineConnection.fetch_all = direct  # type: ignore[method-assign]
         db_direct._cursor_rows = cursor

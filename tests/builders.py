@@ -15,7 +15,7 @@ from sqlalchemy.orm import undefer
 
 from bot.channels.console import CAPABILITIES as CONSOLE
 from bot.db.models import ConversationSession, DossierItem, EvidenceFile
-from bot.engine import Engine
+from bot.engine import DurableReplies, Engine
 from bot.messages import (
     Capabilities,
     Channel,
@@ -173,6 +173,7 @@ class Chat:
     channel: Channel = Channel.CONSOLE
     transcript: list[str] = field(default_factory=list)
     last: list[Outbound] = field(default_factory=list)
+    durable: DurableReplies | None = None  # keeps the replies with each step, as serve does
 
     async def say(self, *lines: str) -> str:
         """Send typed lines; return the text of the replies to the last one."""
@@ -183,7 +184,7 @@ class Chat:
     async def send(self, content: Content) -> list[Outbound]:
         """Send any content."""
         event = inbound(content, chat=self.chat, channel=self.channel, at=self.engine.clock())
-        self.last = await self.engine.handle(event, self.capabilities) or []
+        self.last = await self.engine.handle(event, self.capabilities, durable=self.durable) or []
         self.transcript.extend(text_of(reply) for reply in self.last)
         return self.last
 
