@@ -320,9 +320,9 @@ async def _measure(
         "slowest_step": "none"
         if slowest is None
         else f"{SCRIPT[slowest] if slowest >= 0 else 'menu'!r}, p99 {step_p99[slowest]:.1f} ms",
-        "server_cpu_ms_per_update": 1000 * server_cpu / max(1, len(latencies)),
+        "server_cpu_ms_per_update": 1000 * server_cpu / updates,
         **database_ms,
-        "load_generator_cpu_ms_per_update": 1000 * generator_cpu / max(1, len(latencies)),
+        "load_generator_cpu_ms_per_update": 1000 * generator_cpu / updates,
         "errors": len(load.errors),
         "error_kinds": ", ".join(sorted(set(load.errors))[:5]) or "none",
     }

@@ -679,6 +679,10 @@ def hot_statements(dialect: str) -> HotStatements:
         .scalar_subquery(),
         0,
     ).label("seen_version")
+    save_session = update(sessions).where(sessions.id == bindparam("row_id"))
+    # Saved only when no earlier event of the chat waits (PostgreSQL).
+    in_order = save_session.where(~earlier.exists())
+    saved_values = {name: bindparam(name, type_=columns[name].type) for name in _SAVED}
     return HotStatements(
         first_delivery=first_delivery,
         session_row=session_row.returning(*session_columns, *profile_read),
@@ -688,26 +692,17 @@ def hot_statements(dialect: str) -> HotStatements:
             seen_version,
             select(recorded.c.id).scalar_subquery().label("first_delivery"),
         ),
-        save_session=update(sessions).where(sessions.id == bindparam("row_id")),
+        save_session=save_session,
         announce=dialect_insert(dialect, ChatArrival).on_conflict_do_nothing(
             index_elements=["channel", "event_id"]
         ),
         applied=delete(ChatArrival)
         .where(ChatArrival.channel == bindparam("channel"))
         .where(ChatArrival.event_id == bindparam("event_id")),
-        save_in_order=update(sessions)
-        .where(sessions.id == bindparam("row_id"))
-        .where(~earlier.exists())
-        .add_cte(own_arrival)
-        .returning(sessions.id),
+        save_in_order=in_order.add_cte(own_arrival).returning(sessions.id),
         save_in_order_and_reply=self_contained(
             first_reply_insert(
-                update(sessions)
-                .where(sessions.id == bindparam("row_id"))
-                .where(~earlier.exists())
-                .values({name: bindparam(name, type_=columns[name].type) for name in _SAVED})
-                .returning(sessions.id)
-                .cte("saved")
+                in_order.values(saved_values).returning(sessions.id).cte("saved")
             ).add_cte(own_arrival)
         ),
     )

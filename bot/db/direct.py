@@ -99,9 +99,10 @@ class CursorStatements:
         dialect = self._connection.dialect
         prepared = prepare(statement, tuple(params), dialect)
         values = prepared.values(params)
+        base = dialect.loaded_dbapi.Error
         try:
             rows = await self._connection.run_sync(_cursor_rows, prepared, values)
-        except dialect.loaded_dbapi.Error as error:
+        except base as error:
             raw = await self._connection.get_raw_connection()
             lost = dialect.is_disconnect(error, raw.dbapi_connection, None)
             if lost:
@@ -109,7 +110,6 @@ class CursorStatements:
                 # same server, and are opened anew at their next checkout.
                 self._connection.sync_engine.pool._invalidate(raw, error, _checkin=False)
                 await self._connection.invalidate(error)
-            base = dialect.loaded_dbapi.Error
             raise _wrapped(error, prepared, values, base, dialect, lost) from error
         return prepared.read(rows)
 
