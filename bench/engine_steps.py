@@ -44,19 +44,10 @@ from bot.db.sqlite_inline import InlineConnection  # noqa: E402
 from bot.replies.sender import ReplySender  # noqa: E402
 from bot.runtime import build_engine, event_loop_factory, settle_heap  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from tests.builders import SIGN_UP, Chat  # noqa: E402
+from tests.builders import SIGN_UP, Chat, RecordOnly  # noqa: E402
 
 STEPS = [*SIGN_UP, "menu"]
 _chat_ids = itertools.count(12_345_000)
-
-
-class _KeptOnly(ReplySender):
-    """Keeps each step's replies with the step, as ``serve`` does (on PostgreSQL the first
-    one in the statement that saves the step), and sends none: sending is the webhook
-    benchmark's part."""
-
-    def committed(self, token: object) -> None:
-        """Nothing goes out."""
 
 
 async def _walk(
@@ -115,7 +106,7 @@ async def run(
 
     settle_heap()
     try:
-        kept = _KeptOnly(database, {}, engine.clock)
+        kept = RecordOnly(database, {}, engine.clock)
         await _walk(engine, kept, warmup, 0)
         statements.clear()
         cpu, reference = await _walk(engine, kept, chats, reference_loop)

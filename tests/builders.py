@@ -28,6 +28,7 @@ from bot.messages import (
     Reply,
     content_from_text,
 )
+from bot.replies.sender import ReplySender
 from handlers.conversation import SUMMARY
 
 _ids = itertools.count(1)
@@ -161,6 +162,14 @@ class Clock:
     def advance(self, **delta: float) -> None:
         """Move the clock forward."""
         self.now += timedelta(**delta)
+
+
+class RecordOnly(ReplySender):
+    """Keeps each step's replies with the step, as ``serve`` does (on PostgreSQL the first
+    one in the statement that saves the step), and sends none."""
+
+    def committed(self, token: object) -> None:
+        """Nothing goes out: the rows are what is read."""
 
 
 @dataclass

@@ -17,8 +17,7 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ChatArrival, ConversationSession, Person, ReplyRow, Subject
 from bot.engine import Engine, KeyedLocks
 from bot.messages import Inbound, content_from_text
-from bot.replies.sender import ReplySender
-from tests.builders import Clock, inbound
+from tests.builders import Clock, RecordOnly, inbound
 from tests.conftest import is_postgres
 
 CHATS = 6
@@ -62,14 +61,6 @@ async def assert_signed_up(sessionmaker: async_sessionmaker[AsyncSession]) -> No
     assert subjects == {f"HTX {n}" for n in range(CHATS)}
     assert versions == {9}
     assert arrivals == 0  # every applied event left the arrivals
-
-
-class RecordOnly(ReplySender):
-    """Keeps each step's replies with the step, as ``serve`` does (on PostgreSQL the save
-    and the first reply are one statement), and sends none."""
-
-    def committed(self, token: object) -> None:
-        """Nothing goes out here: the rows are what the test reads."""
 
 
 async def assert_replies_in_order(sessionmaker: async_sessionmaker[AsyncSession]) -> None:

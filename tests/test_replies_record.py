@@ -22,7 +22,7 @@ from bot.engine import Engine
 from bot.messages import Channel, Reply, content_from_text
 from bot.replies.outbox import first_reply_insert
 from bot.replies.sender import LEASE, ReplySender
-from tests.builders import START, inbound
+from tests.builders import START, RecordOnly, inbound
 from tests.conftest import is_postgres
 
 CHAT = "700"
@@ -152,8 +152,7 @@ async def test_on_postgresql_a_step_saves_and_writes_its_first_reply_in_one_stat
 
     monkeypatch.setattr(db_direct, "_cursor_rows", counted)
     conversation = Engine(create_sessionmaker(engine), clock=lambda: START)
-    kept = ReplySender(engine, {}, lambda: START)
-    kept.committed = lambda token: None  # type: ignore[method-assign] # nothing goes out
+    kept = RecordOnly(engine, {}, lambda: START)
     first = inbound(content_from_text("/start"), chat=CHAT, channel=Channel.TELEGRAM)
     await conversation.handle(first, CONSOLE, durable=kept)
     sent.clear()
