@@ -280,7 +280,7 @@ class CommuneAssessment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
     officer_person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("people.id", ondelete="SET NULL")
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
     form_check: Mapped[str | None] = mapped_column(String(16))
     meeting_date: Mapped[date | None] = mapped_column(Date)
@@ -288,7 +288,7 @@ class CommuneAssessment(Base):
     conclusion: Mapped[str | None] = mapped_column(String(16))
     decided_at: Mapped[datetime | None]
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
-    report_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    report_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -373,7 +373,7 @@ class Certificate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
     number: Mapped[str | None] = mapped_column(String(64))
     stars: Mapped[int]
     issuing_level: Mapped[str] = mapped_column(String(16))
@@ -388,7 +388,7 @@ class Certificate(Base):
     revocation_ground: Mapped[str | None] = mapped_column(String(CODE))  # RevocationGround
     revoked_on: Mapped[date | None] = mapped_column(Date)
     # The certificate of the re-evaluation or upgrade that replaced this one.
-    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), index=True)
     # Điều 12.3: valid past expiry until the authority decides, at most 180 days.
     extended_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -411,7 +411,7 @@ class OfficerInvite(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("people.id", ondelete="SET NULL")
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
     revoked_at: Mapped[datetime | None]
 
@@ -437,7 +437,7 @@ class OfficerAssignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code"), index=True)
-    invite_id: Mapped[int | None] = mapped_column(ForeignKey("officer_invites.id"))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("officer_invites.id"), index=True)
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
