@@ -142,14 +142,27 @@ async def download(token: str, state: StateDep) -> Response:
 
 
 UNREADABLE = "webhook payload not understood; acknowledged"
-# A failure that another delivery may not meet: the database or the network was away.
-TRANSIENT: tuple[type[BaseException], ...] = (
+_AWAY: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,
     OSError,
     TimeoutError,
 )
+
+
+def transient(error: BaseException) -> bool:
+    """Whether another delivery may not meet ``error``: the database or the network was
+    away, or the connection was lost, whatever class its error has.
+
+    A server that terminated a connection while it was idle leaves its FATAL error unread
+    until the next statement: asyncpg then raises ``InternalClientError`` ("cannot switch
+    to state …") and drops the connection, which SQLAlchemy raises as an ``InternalError``
+    with ``connection_invalidated`` — a lost connection the webhook acknowledged.
+    """
+    if isinstance(error, _AWAY):
+        return True
+    return isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated
 
 
 async def _process(runtime: Runtime, inbound: Inbound) -> Response | None:
@@ -163,10 +176,10 @@ async def _process(runtime: Runtime, inbound: Inbound) -> Response | None:
     extra = {"channel": inbound.channel.value, "event_id": inbound.event_id}
     try:
         await runtime.process(inbound)
-    except TRANSIENT:
-        log.exception("event not handled; the platform will deliver it again", extra=extra)
-        return Response(status_code=503)
-    except Exception:
+    except Exception as error:
+        if transient(error):
+            log.exception("event not handled; the platform will deliver it again", extra=extra)
+            return Response(status_code=503)
         log.exception("event not handled; acknowledged", extra=extra)
     return None
 
@@ -263,7 +276,9 @@ async def zalo_oa_webhook(request: Request) -> Response:
             sessions, now = runtime.engine.sessionmaker, runtime.engine.clock()
             if await oa_inbox.keep(sessions, event_id=event.event_id, body=body, at=now):
                 state.oa_tasks.start(_handle_oa(runtime, event))
-    except TRANSIENT:
+    except Exception as error:
+        if not transient(error):
+            raise
         log.exception("zalo oa event not kept; Zalo will deliver it again")
         return Response(status_code=503)
     return Response(status_code=200)
@@ -286,7 +301,9 @@ async def _handle_oa_body(runtime: Runtime, inbound: Inbound) -> bool:
             at=inbound.at,
             msg_id=inbound.event_id,
         )
-    except TRANSIENT:
+    except Exception as error:
+        if not transient(error):
+            raise
         log.warning("zalo oa event left for the next sweep", extra={"event_id": inbound.event_id})
         return False
     return await _process(runtime, inbound) is None

@@ -4,19 +4,23 @@ again, where a raw driver error made it acknowledge an update it had not handled
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 import sqlalchemy.exc
 from sqlalchemy import insert, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.db.direct import statements_for
+from bot.db.engine import create_engine
 from bot.db.models import ProcessedEvent
 from bot.engine import hot_statements
-from bot.web import TRANSIENT
+from bot.web import transient
 from tests.conftest import is_postgres
 from tests.standins import TelegramStandIn, telegram_text
 from tests.test_channels import (  # noqa: F401 - fixtures, found by name
@@ -54,16 +58,101 @@ async def test_a_lost_connection_raises_a_transient_error_and_is_not_used_again(
     async with engine.connect() as connection:
         statements = await statements_for(connection)
         await _drop_connections(engine)
-        with pytest.raises(TRANSIENT) as raised:
+        with pytest.raises(sqlalchemy.exc.DBAPIError) as raised:
             async with connection.begin():
                 await statements.rows(
                     hot_statements("postgresql").applied, {"channel": "zalo", "event_id": "1"}
                 )
-        assert isinstance(raised.value, sqlalchemy.exc.DBAPIError)
+        assert transient(raised.value)
         assert raised.value.connection_invalidated
         assert connection.invalidated
     async with engine.connect() as fresh:  # the pool opens a new one
         assert (await fresh.execute(text("SELECT 1"))).scalar() == 1
+
+
+@contextlib.asynccontextmanager
+async def _late_end_of_stream(engine: AsyncEngine) -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """A URL to the test's database through a relay that passes on everything the server
+    sends but its end of stream, which it holds until the bot's side writes again; and the
+    event set when the server has closed.
+
+    That is the order a client may read a terminated backend's last words in: the FATAL
+    error while idle, the end of the stream only after its next statement went out.
+    """
+    closed = asyncio.Event()
+    url = engine.url
+    pumps: set[asyncio.Task[None]] = set()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def from_server(reader: asyncio.StreamReader, bot_side: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            bot_side.write(data)
+            await bot_side.drain()
+        closed.set()
+
+    async def from_bot(
+        reader: asyncio.StreamReader, server: asyncio.StreamWriter, bot_side: asyncio.StreamWriter
+    ) -> None:
+        while data := await reader.read(65536):
+            if closed.is_set():
+                bot_side.close()
+                return
+            server.write(data)
+            await server.drain()
+        server.close()
+
+    async def relay(bot_reader: asyncio.StreamReader, bot_side: asyncio.StreamWriter) -> None:
+        server_reader, server = await asyncio.open_connection(url.host, url.port or 5432)
+        writers.extend((bot_side, server))
+        for pump in (from_server(server_reader, bot_side), from_bot(bot_reader, server, bot_side)):
+            pumps.add(asyncio.ensure_future(pump))
+
+    listener = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        yield url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False), closed
+    finally:
+        listener.close()
+        for task in pumps:
+            task.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        for writer in writers:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        await listener.wait_closed()
+
+
+async def _one_statement(connection: AsyncConnection, path: str) -> None:
+    """One transaction of one statement, by the built-once path or by SQLAlchemy's."""
+    statements = await statements_for(connection)
+    async with connection.begin():
+        if path == "built-once statement":
+            event = {"channel": "zalo", "event_id": "1"}
+            await statements.rows(hot_statements("postgresql").applied, event)
+        else:
+            await connection.execute(text("SELECT 1"))
+
+
+@postgres_only
+@pytest.mark.parametrize("path", ["built-once statement", "SQLAlchemy's execution"])
+async def test_a_server_gone_while_the_connection_was_idle_is_a_lost_connection(
+    engine: AsyncEngine, path: str
+) -> None:
+    async with _late_end_of_stream(engine) as (url, server_closed):
+        relayed = create_engine(url)
+        try:
+            async with relayed.connect() as connection:
+                await connection.get_raw_connection()  # opened before the server goes
+                await _drop_connections(engine)
+                await asyncio.wait_for(server_closed.wait(), 10)
+                await asyncio.sleep(0.05)  # the bot's side reads the FATAL error, no more
+                with pytest.raises(sqlalchemy.exc.DBAPIError) as raised:
+                    await _one_statement(connection, path)
+                assert transient(raised.value)
+                assert raised.value.connection_invalidated
+        finally:
+            await relayed.dispose()
 
 
 async def test_a_refused_statement_raises_what_core_raises(engine: AsyncEngine) -> None:
