@@ -314,6 +314,12 @@ class TelegramStandIn(StandIn):
                 "file_size": len(self.files[file_id]),
                 "file_path": f"photos/{file_id}",
             }
+        elif method in ("sendMessage", "sendDocument") and not _integer(chat):
+            # What Telegram answers for a chat id that is no chat (a malformed update's).
+            return JSONResponse(
+                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+                400,
+            )
         elif method in ("sendMessage", "sendDocument"):
             result = {
                 "message_id": next(self._ids),
@@ -406,7 +412,15 @@ async def serve(app: Any) -> AsyncIterator[str]:
     """Run ``app`` with uvicorn on a free loopback port in this event loop; yield its URL."""
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            # A request a test left stalled (a slow chat) is cancelled at the end, not
+            # waited for: uvicorn waits for every request in flight by default.
+            timeout_graceful_shutdown=1,
         )
     )
     task = asyncio.create_task(server.serve())
@@ -424,6 +438,11 @@ async def serve(app: Any) -> AsyncIterator[str]:
 
 
 _update_ids = itertools.count(1000)
+
+
+def _integer(text: str) -> bool:
+    """Whether ``text`` is a Telegram chat id (an integer, maybe negative)."""
+    return text.removeprefix("-").isdigit()
 
 
 def telegram_user(chat: str, name: str = "Lan") -> dict[str, Any]:
