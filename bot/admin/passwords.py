@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-# Verified against when the username is unknown, so both answers take as long.
-_DUMMY_HASH = _HASHER.hash("not a real password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both answers take as long; made
+    at the first login, not at import, where it cost every process (every CLI command)
+    some 130 ms of Argon2."""
+    return _HASHER.hash("not a real password")
 
 
 class WeakPasswordError(ValueError):
@@ -34,7 +41,7 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; an unknown account (``None``) costs the same time."""
     try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
