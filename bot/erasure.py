@@ -40,7 +40,6 @@ from bot.db.models import (
     AuditEntry,
     Certificate,
     ChannelAccount,
-    ChatArrival,
     ConversationSession,
     Document,
     Dossier,
@@ -53,7 +52,6 @@ from bot.db.models import (
     OutboxMessage,
     Person,
     Product,
-    ReplyRow,
     Subject,
 )
 from handlers.conversation import Kind
@@ -67,9 +65,8 @@ log = logging.getLogger(__name__)
 TYPED_IDEA_ANSWERS = EARLIER_TYPED_ANSWERS | frozenset(
     name for name, step in IDEA_STEPS.items() if step.kind is Kind.TEXT
 )
-# Every table whose rows erasure deletes or overwrites, and the two that hold a person's
-# words only in transit (a webhook's kept payload until its step, a reply until it is
-# sent): the ones whose dead row versions a PostgreSQL vacuum must clear.
+# Every table whose rows erasure deletes or overwrites: the ones whose dead row versions a
+# PostgreSQL vacuum must clear.
 TOUCHED_TABLES: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]  # mapped classes carry their Table
     for model in (
@@ -87,8 +84,6 @@ TOUCHED_TABLES: tuple[Table, ...] = tuple(
         InviteAttempt,
         ConversationSession,
         AuditEntry,
-        ChatArrival,
-        ReplyRow,
     )
 )
 

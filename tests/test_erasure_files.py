@@ -15,10 +15,8 @@ from sqlalchemy import make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import cli
-from bot.channels.console import CAPABILITIES as CONSOLE
-from bot.db.models import Certificate, ChatArrival, Dossier, Person, Product, Subject
+from bot.db.models import Certificate, Dossier, Person, Product, Subject
 from bot.engine import Engine
-from bot.messages import Channel, Command, Inbound, Outbound
 from tests.builders import Chat, Clock
 from tests.conftest import is_postgres
 
@@ -189,33 +187,3 @@ async def test_a_certified_product_keeps_the_name_its_decision_publishes(
         product = (await session.execute(select(Product))).scalar_one()
     assert product.name == TYPED["product_name"]
     assert product.description is None
-
-
-@pytest.mark.skipif(not is_postgres(), reason="reads PostgreSQL's data files")
-async def test_a_kept_webhook_payload_is_gone_from_postgres_data_files_after_the_vacuum_command(
-    database_url: str,
-    engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A webhook's payload holds what the person typed; kept until its step, its dead row
-    version stays in the table's file until the vacuum rewrites it."""
-    typed = "Mat ong rung cua chi Lan o ban Xop 0912 777 123"
-    body = json.dumps({"event_name": "message.text.received", "message": {"text": typed}})
-    conversations = Engine(sessionmaker, clock=Clock())
-    inbound = Inbound(
-        Channel.ZALO, "z-kept", "z-kept", None, "kept-1", Clock().now, Command("start", "")
-    )
-    await conversations.keep(inbound, body)
-    assert await conversations.handle(inbound, CONSOLE, _ignore, kept=True)
-    async with sessionmaker() as session:
-        assert (await session.scalars(select(ChatArrival.id))).all() == []
-    needle = typed.encode()
-    assert any(needle in data for data in await _postgres_files(engine))  # a dead row version
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    assert await asyncio.to_thread(cli.main, ["vacuum"]) == 0
-    assert not any(needle in data for data in await _postgres_files(engine))
-
-
-async def _ignore(_replies: list[Outbound]) -> None:
-    """Replies go nowhere: the test reads the database's files."""
