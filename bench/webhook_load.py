@@ -18,10 +18,9 @@ Two runs, each after a warm-up that is not measured:
   so the latency target can only be met by a paced load.
 
 The chats share at most ``--connections`` HTTP connections (Telegram's ``max_connections``
-of a webhook is 40 by default). The bot answers a webhook once the event is kept, runs its
-step right after (``bot/inbox``), and sends the replies once the step and they are committed
-(``bot/replies``), so two latencies are reported: **webhook** (POST sent → its answer) and
-**reply** (POST sent → the bot's reply
+of a webhook is 40 by default). The bot answers a webhook once the step and its replies are
+committed, and sends the replies afterwards (``bot/replies``), so two latencies are
+reported: **webhook** (POST sent → its answer) and **reply** (POST sent → the bot's reply
 at the stand-in, which takes ``--latency-ms`` to take a message, as Telegram's servers
 do). A reply that never arrives is **lost**. Reports updates/s, both latencies'
 percentiles, lost replies, errors, the server's CPU per update (and as a ratio to a fixed

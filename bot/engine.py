@@ -23,10 +23,6 @@ applied in their platform's order, whichever process holds them. Only a chat who
 really arrive together pays (a step run twice); an event that arrives after a later one
 was committed is applied after it, as nothing can be undone.
 
-A webhook's event is kept first (:meth:`Engine.keep`: its arrival, with the payload, on
-both databases) and handled after the webhook's answer (:mod:`bot.inbox`); its step removes
-the arrival in the transaction that saves it.
-
 Given :class:`DurableReplies` (``serve`` and ``poll``), the replies are also written in the
 step's transaction, and sent after the commit by a sender that outlives a crash
 (:mod:`bot.replies`); without it (the console, tests) they are handed to ``deliver``.
@@ -50,18 +46,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Executable, and_, bindparam, delete, event, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, object_session
 
 from bot.cleaning import clean_inbound
 from bot.db.direct import Statements, self_contained, statements_for
-from bot.db.engine import (
-    first_in,
-    single_statement,
-    write_connection,
-    write_gate,
-    write_transaction,
-)
+from bot.db.engine import write_connection, write_gate, write_transaction
 from bot.db.models import (
     ChannelAccount,
     ChatArrival,
@@ -268,31 +258,24 @@ class Engine:
         capabilities: Capabilities,
         deliver: Deliver | None = None,
         durable: DurableReplies | None = None,
-        *,
-        kept: bool = False,
     ) -> list[Outbound] | None:
         """Handle ``inbound`` and return the replies fitted to ``capabilities``.
 
         ``deliver``, when given, is awaited with the replies after the commit and while the
         chat is still locked, so replies of consecutive messages never overtake each other.
         ``durable``, when given, keeps the replies with the step and sends them after the
-        commit, in the chat's order. ``kept``: the event was kept already (:meth:`keep`),
-        and its step removes it. None when the event is a redelivery that was already
+        commit, in the chat's order. None when the event is a redelivery that was already
         handled.
         """
         address = inbound.chat_id  # replies go to the id the platform gave
         inbound = clean_inbound(inbound)  # the one place platform text is cleaned
         # Told to other processes while it waits here, once: the arrival stays until the
         # step that applies it.
-        announced = None
-        if self.shared and not kept:
-            announced = asyncio.ensure_future(self._announce(inbound))
+        announced = asyncio.ensure_future(self._announce(inbound)) if self.shared else None
         pause = _RETRY_FIRST
         while True:
             try:
-                return await self._step(
-                    inbound, address, capabilities, deliver, durable, announced, kept=kept
-                )
+                return await self._step(inbound, address, capabilities, deliver, durable, announced)
             except EarlierEventError as earlier:
                 if earlier.elsewhere:  # in this process it waits in the lock already
                     await asyncio.sleep(pause)
@@ -306,8 +289,6 @@ class Engine:
         deliver: Deliver | None,
         durable: DurableReplies | None,
         announced: asyncio.Future[None] | None,
-        *,
-        kept: bool,
     ) -> list[Outbound] | None:
         """One try of :meth:`handle` under the chat's lock; :class:`EarlierEventError`
         (rolled back) when an earlier event of the chat must go first.
@@ -334,7 +315,7 @@ class Engine:
                 now = self.clock()
                 row = await self._first_delivery(statements, hot, inbound, now)
                 if row is None:
-                    if self.shared or kept:  # its arrival, written again, goes (see _save)
+                    if self.shared:  # its arrival, written again, goes (see _save)
                         await statements.rows(
                             hot.applied,
                             {"channel": inbound.channel.value, "event_id": inbound.event_id},
@@ -395,9 +376,7 @@ class Engine:
                     )
                     if token is None:  # the save found an earlier event waiting
                         raise EarlierEventError(elsewhere=True)
-                await self._save(
-                    statements, hot, inbound, saved, now, stored=joined is not None, kept=kept
-                )
+                await self._save(statements, hot, inbound, saved, now, stored=joined is not None)
             if durable is not None:
                 durable.committed(token)
             if self.after_commit is not None and orm and orm[0].info.get(NOTICE_QUEUED):
@@ -451,32 +430,11 @@ class Engine:
             )
         return result
 
-    async def keep(self, inbound: Inbound, body: str) -> None:
-        """Commit ``inbound`` as its chat's arrival with the platform's ``body``, so that
-        it is handled even if this process dies before its step (:mod:`bot.inbox`); then
-        :meth:`handle` it with ``kept``. A redelivery finds its row there already.
-
-        Events that come together are kept together, in one statement; on SQLite they go
-        through the write gate before the steps waiting there, as a webhook's answer waits
-        for them."""
-        await self._announce(clean_inbound(inbound), body)
-
-    async def forget(self, channel: Channel, event_id: str) -> None:
-        """Remove a kept event (``event_id`` as kept, cleaned) whose step cannot go better
-        another time: it failed on the event's content or on a bug, not on the database or
-        the network."""
-        async with single_statement(self.database, self.gate) as connection:
-            await (await statements_for(connection)).rows(
-                hot_statements(connection.dialect.name).applied,
-                {"channel": channel.value, "event_id": event_id},
-            )
-
-    async def _announce(self, inbound: Inbound, body: str | None = None) -> None:
+    async def _announce(self, inbound: Inbound) -> None:
         """Record, committed, that this process holds ``inbound`` of its chat (see the
-        module's text), with the webhook's ``body`` when it is kept (:meth:`keep`); a
-        redelivery finds its row there already. Arrivals are written together, several
-        events in one statement, so that telling the others is quick even when many events
-        came at once."""
+        module's text); a redelivery finds its row there already. Arrivals are written
+        together, several events in one statement, so that telling the others is quick
+        even when many events came at once."""
         at, key = inbound.order
         future = asyncio.get_running_loop().create_future()
         self._arrivals.append(
@@ -488,7 +446,6 @@ class Engine:
                     "order_at": at,
                     "order_key": key,
                     "arrived_at": self.clock(),
-                    "body": body,
                 },
                 future,
             )
@@ -502,7 +459,16 @@ class Engine:
         while self._arrivals:
             batch, self._arrivals = self._arrivals, []
             try:
-                await self._write_batch([params for params, _ in batch])
+                async with self.database.connect() as connection:
+                    # One statement, in autocommit: its own BEGIN and COMMIT were two more
+                    # round trips (its rows are independent of each other anyway). A lone
+                    # arrival, the most common, goes the built-once way.
+                    autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    announce = hot_statements(connection.dialect.name).announce
+                    if len(batch) == 1:
+                        await (await statements_for(autocommit)).rows(announce, batch[0][0])
+                    else:
+                        await autocommit.execute(announce, [params for params, _ in batch])
             except Exception as error:  # each waiting event gets it
                 for _, future in batch:
                     if not future.done():
@@ -511,29 +477,6 @@ class Engine:
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)
-
-    async def _write_batch(self, batch: list[dict[str, Any]]) -> None:
-        """Insert the arrivals of ``batch``, committed. A lone arrival, the most common,
-        goes the built-once way."""
-        announce = hot_statements(self.database.dialect.name).announce
-        if not self.shared:  # SQLite: before the steps waiting at the gate
-            async with write_connection(self.database, first_in(self.gate)) as connection:
-                await self._insert(connection, announce, batch)
-            return
-        async with self.database.connect() as connection:
-            # One statement, in autocommit: its own BEGIN and COMMIT were two more round
-            # trips (its rows are independent of each other anyway).
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await self._insert(autocommit, announce, batch)
-
-    @staticmethod
-    async def _insert(
-        connection: AsyncConnection, announce: Executable, batch: list[dict[str, Any]]
-    ) -> None:
-        if len(batch) == 1:
-            await (await statements_for(connection)).rows(announce, batch[0])
-        else:
-            await connection.execute(announce, batch)
 
     async def _save(
         self,
@@ -544,22 +487,17 @@ class Engine:
         now: datetime,
         *,
         stored: bool = False,
-        kept: bool = False,
     ) -> None:
         """Store the chat's new session row, the step's last statement (unless ``stored``
-        already, with the first reply), and remove the event's arrival; raise
-        :class:`EarlierEventError` (the step is then rolled back) when an earlier event of
-        the chat is waiting, here or (PostgreSQL) in another process.
+        already, with the first reply); raise :class:`EarlierEventError` (the step is then
+        rolled back) when an earlier event of the chat is waiting, here or (PostgreSQL) in
+        another process.
 
         On PostgreSQL one statement does three things: it deletes this event's arrival,
         looks for an earlier arrival of the chat, and saves the row only when there is
         none — a step's order check costs no round trip of its own."""
         if not self.shared:
             await statements.rows(hot.save_session, saved)
-            if kept:
-                await statements.rows(
-                    hot.applied, {"channel": inbound.channel.value, "event_id": inbound.event_id}
-                )
         elif not stored and not await statements.rows(
             hot.save_in_order, self._in_order(inbound, saved, now)
         ):
@@ -660,7 +598,7 @@ class HotStatements:
     session_row: Any
     first_delivery_and_session: Any  # both in one (PostgreSQL)
     save_session: Any
-    announce: Any  # the rest: order across processes (PostgreSQL), kept events (both)
+    announce: Any  # the rest: order across processes (PostgreSQL)
     applied: Any
     save_in_order: Any
     save_in_order_and_reply: Any  # and the step's first reply, in the same statement

@@ -170,10 +170,9 @@ class Runtime:
     # How alerts choose between the chat and the OA's template (None: the latest chat).
     alert_routes: AlertRoutes | None = None
 
-    async def process(self, inbound: Inbound, *, kept: bool = False) -> bool:
+    async def process(self, inbound: Inbound) -> bool:
         """Handle one event and send its replies (through the reply sender when one
-        runs); False for a redelivery. ``kept``: a webhook kept it first
-        (:meth:`bot.engine.Engine.keep`).
+        runs); False for a redelivery.
 
         A photo or document is fetched first, outside the chat's lock and transaction
         (:mod:`bot.files`), so the handlers keep the bytes with the evidence."""
@@ -199,11 +198,9 @@ class Runtime:
                 )
 
         if self.replies is not None:
-            handled = await self.engine.handle(
-                inbound, sender.capabilities, durable=self.replies, kept=kept
-            )
+            handled = await self.engine.handle(inbound, sender.capabilities, durable=self.replies)
         else:
-            handled = await self.engine.handle(inbound, sender.capabilities, deliver, kept=kept)
+            handled = await self.engine.handle(inbound, sender.capabilities, deliver)
         if log.isEnabledFor(logging.INFO):  # the chat's hash is not free; skip it unlogged
             log.info(
                 "event handled" if handled is not None else "duplicate event",

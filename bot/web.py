@@ -3,11 +3,10 @@
 Everything is assembled in the lifespan from the settings: database engine, conversation
 engine, the one ``httpx.AsyncClient`` and the one Telegram bot. Webhooks answer 403 unless
 the platform's secret header matches (compared in constant time) and store nothing then;
-otherwise they keep the event, committed, and answer 200; the event is handled right after,
-and its replies are sent after its step's commit (:mod:`bot.inbox`, :mod:`bot.replies`).
-Payloads we do not understand are answered 200 too (logged with their traceback), so
-platforms do not redeliver forever; only a database or network failure while keeping the
-event answers 503, to be delivered again.
+otherwise they handle the event — committed, with its replies, before the answer, which
+does not wait for the replies to be sent (:mod:`bot.replies`) — and reply 200, also for
+payloads we do not understand or cannot handle (logged with their traceback), so platforms do
+not redeliver forever; only a database or network failure answers 503, to be delivered again.
 """
 
 from __future__ import annotations
@@ -17,14 +16,13 @@ import contextlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 
 import httpx
+import sqlalchemy.exc
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
@@ -50,7 +48,6 @@ from bot.channels.zalo_oa import Receipt, Unfollowed, ZaloOAChannel, read_event,
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.db.models import Document as StoredDocument
-from bot.inbox import Inbox, Reader, handle_kept, sweeping, transient
 from bot.links import download_headers
 from bot.messages import Channel, Inbound
 from bot.oa_delivery import record_inbound, record_receipt
@@ -77,10 +74,6 @@ class AppState:
     zalo: ZaloChannel | None
     zalo_oa: ZaloOAChannel | None = None
     oa_tasks: oa_inbox.Tasks = field(default_factory=oa_inbox.Tasks)
-    inbox: Inbox = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.inbox = Inbox(self.runtime)
 
 
 def check_webhook_settings(settings: Settings) -> None:
@@ -149,6 +142,27 @@ async def download(token: str, state: StateDep) -> Response:
 
 
 UNREADABLE = "webhook payload not understood; acknowledged"
+_AWAY: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    OSError,
+    TimeoutError,
+)
+
+
+def transient(error: BaseException) -> bool:
+    """Whether another delivery may not meet ``error``: the database or the network was
+    away, or the connection was lost, whatever class its error has.
+
+    A server that terminated a connection while it was idle leaves its FATAL error unread
+    until the next statement: asyncpg then raises ``InternalClientError`` ("cannot switch
+    to state …") and drops the connection, which SQLAlchemy raises as an ``InternalError``
+    with ``connection_invalidated`` — a lost connection the webhook acknowledged.
+    """
+    if isinstance(error, _AWAY):
+        return True
+    return isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated
 
 
 async def _process(runtime: Runtime, inbound: Inbound) -> Response | None:
@@ -175,38 +189,31 @@ async def _process(runtime: Runtime, inbound: Inbound) -> Response | None:
 # each update's CPU (bench/webhook_load.py).
 
 
-def _telegram_event(
-    telegram: TelegramChannel, body: dict[str, Any], now: datetime
-) -> tuple[Inbound | None, Update | None]:
-    """The event of a Telegram update, and the update when it took PTB's objects to read."""
-    inbound = telegram_text_inbound(body, now)
-    if inbound is not None:
-        return inbound, None
-    update = Update.de_json(body, telegram.bot)  # anything but plain text
-    return telegram_inbound(update, now), update
-
-
 async def telegram_webhook(request: Request) -> Response:
     """Receive one Telegram update."""
     state: AppState = request.app.state.ocop
     secret = request.headers.get("x-telegram-bot-api-secret-token")
-    telegram = state.telegram
-    if telegram is None or not _secret_matches(state.settings.telegram_webhook_secret, secret):
+    if state.telegram is None or not _secret_matches(
+        state.settings.telegram_webhook_secret, secret
+    ):
         return Response(status_code=403)
+    update: Update | None = None
     try:
-        raw, body = await _json(request)
-        inbound, update = (None, None)
-        if body:
-            inbound, update = _telegram_event(telegram, body, state.runtime.engine.clock())
+        body = await _json(request)
+        now = state.runtime.engine.clock()
+        inbound = telegram_text_inbound(body, now) if body else None
+        if inbound is None and body:  # anything but plain text: through PTB's objects
+            update = Update.de_json(body, state.telegram.bot)
+            inbound = telegram_inbound(update, now)
     except Exception:
         log.exception(UNREADABLE, extra={"channel": Channel.TELEGRAM.value})
         return Response(status_code=200)
-    if inbound is None:
-        return Response(status_code=200)
-    after = None
-    if update is not None:  # a button press is answered; text needs no answer
-        after = partial(_acknowledge, telegram, update)
-    return await _take(state, inbound, raw, after)
+    if inbound is not None:
+        if (failed := await _process(state.runtime, inbound)) is not None:
+            return failed
+        if update is not None:  # a button press is answered; text needs no answer
+            await _acknowledge(state.telegram, update)
+    return Response(status_code=200)
 
 
 async def zalo_webhook(request: Request) -> Response:
@@ -216,43 +223,13 @@ async def zalo_webhook(request: Request) -> Response:
     if state.zalo is None or not _secret_matches(state.settings.zalo_webhook_secret, secret):
         return Response(status_code=403)
     try:
-        raw, body = await _json(request)
+        body = await _json(request)
         inbound = zalo_inbound(body, state.runtime.engine.clock()) if body else None
     except Exception:
         log.exception(UNREADABLE, extra={"channel": Channel.ZALO.value})
         return Response(status_code=200)
-    if inbound is None:
-        return Response(status_code=200)
-    return await _take(state, inbound, raw)
-
-
-async def _take(
-    state: AppState,
-    inbound: Inbound,
-    raw: str,
-    after: Callable[[], Awaitable[None]] | None = None,
-) -> Response:
-    """Keep ``inbound`` and answer, handling it after the answer (:mod:`bot.inbox`); when
-    the inbox is full, handle it first. ``after`` is awaited once it is handled."""
-    runtime = state.runtime
-    extra = {"channel": inbound.channel.value, "event_id": inbound.event_id}
-    try:
-        await runtime.engine.keep(inbound, raw)
-    except Exception as error:
-        if transient(error):
-            log.exception("event not kept; the platform will deliver it again", extra=extra)
-            return Response(status_code=503)
-        log.exception("event not kept; handled before the answer", extra=extra)
-        if (failed := await _process(runtime, inbound)) is not None:
-            return failed
-    else:
-        if not state.inbox.full():
-            state.inbox.start(inbound, after)
-            return Response(status_code=200)
-        if not await handle_kept(runtime, inbound):
-            return Response(status_code=503)
-    if after is not None:
-        await after()
+    if inbound is not None and (failed := await _process(state.runtime, inbound)) is not None:
+        return failed
     return Response(status_code=200)
 
 
@@ -451,8 +428,7 @@ def create_app(settings: Settings) -> FastAPI:
                 ) as dispatcher,
             ):
                 slow_bulk_on_rate_limits(replies, dispatcher)
-                state = app.state.ocop
-                async with sweeping(state.inbox, kept_reader(state)), oa_inbox_running(state):
+                async with oa_inbox_running(app.state.ocop):
                     yield
         finally:
             if telegram is not None:
@@ -493,27 +469,12 @@ def admin_context(settings: Settings, runtime: Runtime) -> AdminContext:
     )
 
 
-async def _json(request: Request) -> tuple[str, dict[str, Any] | None]:
-    """The request's body as text, and the JSON object it holds (None if it holds none)."""
-    raw = (await request.body()).decode()
+async def _json(request: Request) -> dict[str, Any] | None:
     try:
-        body = json.loads(raw)
+        body = await request.json()
     except ValueError:
-        return raw, None
-    return raw, body if isinstance(body, dict) else None
-
-
-def kept_reader(state: AppState) -> Reader:
-    """How the inbox reads a kept body again (:func:`bot.inbox.sweep`)."""
-
-    def read(channel: Channel, body: dict[str, Any], received_at: datetime) -> Inbound | None:
-        if channel == Channel.TELEGRAM and state.telegram is not None:
-            return _telegram_event(state.telegram, body, received_at)[0]
-        if channel == Channel.ZALO:
-            return zalo_inbound(body, received_at)
         return None
-
-    return read
+    return body if isinstance(body, dict) else None
 
 
 async def _acknowledge(channel: TelegramChannel, update: Update) -> None:

@@ -23,7 +23,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.db.models import ChatArrival, ReplyRow
+from bot.db.models import ReplyRow
 from bot.db.vocab import ReplyState
 from bot.settings import Settings, load_settings
 
@@ -60,17 +60,13 @@ class Trouble(StrEnum):
     RATE_LIMIT = "rate_limit"
 
 
-def zalo_cdn(stand_in: StandIn) -> Route:
+def zalo_cdn(files: Mapping[str, bytes]) -> Route:
     """Zalo's CDN behind an image event's ``payload.url`` (Bot Platform and OA alike):
     ``/cdn/<name>`` with no token, 404 once a link has expired, and always claiming JPEG
-    whatever it holds, as a CDN does; each download is recorded, and takes
-    ``stand_in.file_delay`` seconds."""
+    whatever it holds, as a CDN does."""
 
     async def serve(request: Request) -> Response:
-        name = request.path_params["name"]
-        stand_in.downloads.append(name)
-        await asyncio.sleep(stand_in.file_delay)
-        data = stand_in.files.get(name)
+        data = files.get(request.path_params["name"])
         if data is None:
             return Response(status_code=404)
         return Response(data, media_type="image/jpeg")
@@ -110,8 +106,6 @@ class StandIn:
     sent_event: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     files: dict[str, bytes] = field(default_factory=dict)  # what chats sent, by name
-    downloads: list[str] = field(default_factory=list)  # the files fetched, by name
-    file_delay: float = 0.0  # seconds a file download takes (a slow CDN)
     webhook_url: str = ""  # set by setWebhook: getUpdates is refused meanwhile
     latency: float = 0.0  # seconds each send takes before the platform has it and answers
     _arrivals: dict[str, asyncio.Event] = field(default_factory=dict)  # chat → a send came
@@ -362,7 +356,7 @@ class ZaloStandIn(StandIn):
         return Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._handle, methods=["POST"]),
-                zalo_cdn(self),
+                zalo_cdn(self.files),
             ]
         )
 
@@ -536,33 +530,15 @@ def zalo_image(chat: str, photo_url: str, caption: str | None = None) -> dict[st
     return zalo_event(chat, "message.image.received", **fields)
 
 
-async def kept_events_handled(
-    sessionmaker: async_sessionmaker[AsyncSession], within: float = 30.0
-) -> None:
-    """Wait until every event a webhook kept is handled (its step committed) or forgotten:
-    a webhook is answered once its event is kept, before its step."""
-    deadline = time.monotonic() + within
-    kept = select(func.count()).select_from(ChatArrival).where(ChatArrival.body.is_not(None))
-    while True:
-        async with sessionmaker() as session:
-            unhandled = await session.scalar(kept)
-        if not unhandled:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{unhandled} kept events still unhandled after {within} s")
-        await asyncio.sleep(0.01)
-
-
 async def replies_delivered(
     sessionmaker: async_sessionmaker[AsyncSession],
     within: float = 30.0,
     *,
     retries_too: bool = True,
 ) -> None:
-    """Wait until the bot has handled every event a webhook kept, and sent, or given up,
-    every reply its committed steps kept: a webhook is answered once its event is kept,
-    before its step and its replies. Without ``retries_too``, a reply that failed once and
-    waits to be tried again counts as done."""
+    """Wait until the bot has sent, or given up, every reply its committed steps kept: a
+    webhook is answered once its step is committed, before its replies go out. Without
+    ``retries_too``, a reply that failed once and waits to be tried again counts as done."""
     deadline = time.monotonic() + within
     while True:
         query = (
@@ -572,7 +548,6 @@ async def replies_delivered(
         )
         if not retries_too:
             query = query.where(ReplyRow.attempts == 0)
-        await kept_events_handled(sessionmaker, deadline - time.monotonic())
         async with sessionmaker() as session:
             unsent = await session.scalar(query)
         if not unsent:
@@ -740,7 +715,7 @@ class ZaloOAStandIn(StandIn):
                 Route("/message/template", self._template, methods=["POST"]),
                 Route("/v4/oa/permission", self._permission, methods=["GET"]),
                 Route("/v2.0/oa/getoa", self._getoa, methods=["GET"]),
-                zalo_cdn(self),
+                zalo_cdn(self.files),
             ]
         )
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
@@ -84,71 +83,7 @@ def _begin_immediate(connection: Connection) -> None:
         cursor.close()
 
 
-class WriteGate:
-    """A lock whose waiters go in turn, except those that ask to go :meth:`first`.
-
-    SQLite's writers queue here, a step after the other. The webhooks only keep the events
-    they answer for (:meth:`bot.engine.Engine.keep`, one short insert for all of them); behind
-    every step already waiting, their answer would wait as long as the steps do, which is
-    what keeping was for not to do. The lock is handed straight to the next waiter, so no
-    newcomer slips in between.
-    """
-
-    def __init__(self) -> None:
-        self._held = False
-        self._first: deque[asyncio.Future[None]] = deque()
-        self._next: deque[asyncio.Future[None]] = deque()
-
-    def locked(self) -> bool:
-        """Whether a writer holds the gate."""
-        return self._held
-
-    async def __aenter__(self) -> None:
-        await self._acquire(self._next)
-
-    async def __aexit__(self, *_: object) -> None:
-        self._release()
-
-    @asynccontextmanager
-    async def first(self) -> AsyncIterator[None]:
-        """Hold the gate before any writer that waits in turn."""
-        await self._acquire(self._first)
-        try:
-            yield
-        finally:
-            self._release()
-
-    async def _acquire(self, lane: deque[asyncio.Future[None]]) -> None:
-        if not self._held and not self._first and not self._next:
-            self._held = True
-            return
-        future = asyncio.get_running_loop().create_future()
-        lane.append(future)
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():  # handed the gate, then cancelled
-                self._release()
-            elif future in lane:
-                lane.remove(future)
-            raise
-
-    def _release(self) -> None:
-        for lane in (self._first, self._next):
-            while lane:
-                future = lane.popleft()
-                if not future.done():
-                    future.set_result(None)  # the gate stays held, by that waiter now
-                    return
-        self._held = False
-
-
-def first_in(gate: AbstractAsyncContextManager[Any]) -> AbstractAsyncContextManager[Any]:
-    """``gate``, held before the writers that wait in turn where it has such a lane."""
-    return gate.first() if isinstance(gate, WriteGate) else gate
-
-
-_GATES: weakref.WeakKeyDictionary[AsyncEngine, WriteGate | asyncio.Semaphore] = (
+_GATES: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock | asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -169,7 +104,7 @@ def write_gate(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
         return nullcontext()
     gate = _GATES.get(engine)
     if gate is None:
-        gate = WriteGate() if name == "sqlite" else asyncio.Semaphore(POSTGRES_WRITERS)
+        gate = asyncio.Lock() if name == "sqlite" else asyncio.Semaphore(POSTGRES_WRITERS)
         _GATES[engine] = gate
     return gate
 

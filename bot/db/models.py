@@ -572,10 +572,7 @@ class ChatArrival(Base):
     Written and committed before the event waits for its chat, and deleted in the step
     that applies it, so a process about to commit a step can see that another process
     holds an earlier event of the same chat and let that one go first
-    (:mod:`bot.engine`); on PostgreSQL, where several processes share the database, for
-    every event. A webhook's event is written with its ``body`` on both databases
-    (:mod:`bot.inbox`): the webhook is answered once the row is committed, and an event
-    whose process died before applying it is handled from its body later.
+    (:mod:`bot.engine`). Used on PostgreSQL, where several processes share the database.
     """
 
     __tablename__ = "chat_arrivals"
@@ -591,7 +588,6 @@ class ChatArrival(Base):
     order_at: Mapped[int] = mapped_column(BigInteger)
     order_key: Mapped[str] = mapped_column(Text)
     arrived_at: Mapped[datetime]
-    body: Mapped[str | None] = mapped_column(Text)  # the webhook's payload, as received
 
 
 class ReplyRow(Base):
