@@ -52,6 +52,7 @@ from bot.db.models import (
     OutboxMessage,
     Person,
     Product,
+    ReplyRow,
     Subject,
 )
 from handlers.conversation import Kind
@@ -65,7 +66,8 @@ log = logging.getLogger(__name__)
 TYPED_IDEA_ANSWERS = EARLIER_TYPED_ANSWERS | frozenset(
     name for name, step in IDEA_STEPS.items() if step.kind is Kind.TEXT
 )
-# Every table whose rows erasure deletes or overwrites: the ones whose dead row versions a
+# Every table whose rows erasure deletes or overwrites, and the replies (which repeat what
+# the person typed, and are deleted once sent): the ones whose dead row versions a
 # PostgreSQL vacuum must clear.
 TOUCHED_TABLES: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]  # mapped classes carry their Table
@@ -84,6 +86,7 @@ TOUCHED_TABLES: tuple[Table, ...] = tuple(
         InviteAttempt,
         ConversationSession,
         AuditEntry,
+        ReplyRow,
     )
 )
 

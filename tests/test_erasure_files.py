@@ -11,12 +11,13 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, select, text
+from sqlalchemy import delete, make_url, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import cli
-from bot.db.models import Certificate, Dossier, Person, Product, Subject
+from bot.db.models import Certificate, Dossier, Person, Product, ReplyRow, Subject
 from bot.engine import Engine
+from bot.replies.sender import ReplySender
 from tests.builders import Chat, Clock
 from tests.conftest import is_postgres
 
@@ -187,3 +188,33 @@ async def test_a_certified_product_keeps_the_name_its_decision_publishes(
         product = (await session.execute(select(Product))).scalar_one()
     assert product.name == TYPED["product_name"]
     assert product.description is None
+
+
+class _SentByNobody(ReplySender):
+    """Records each step's replies as ``serve`` does, and sends none: the test deletes
+    them as the sender does once the platform took them."""
+
+    def committed(self, token: object) -> None:
+        """Nothing is queued."""
+
+
+@pytest.mark.skipif(not is_postgres(), reason="reads PostgreSQL's data files")
+async def test_sent_replies_leave_nothing_typed_in_postgres_data_files_after_the_vacuum_command(
+    database_url: str,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reply repeats what the person typed ("Thank you, <name>! … <phone>"); sent, its row
+    is deleted, and its dead version stays in the table's file until the vacuum."""
+    clock = Clock()
+    chat = Chat(Engine(sessionmaker, clock=clock), durable=_SentByNobody(engine, {}, clock))
+    await chat.say(*SIGN_UP)
+    await _erase(chat)
+    async with sessionmaker() as session, session.begin():
+        bodies = (await session.scalars(select(ReplyRow.body))).all()
+        assert any(TYPED["full_name"] in json.dumps(body) for body in bodies)
+        await session.execute(delete(ReplyRow))  # all sent
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert await asyncio.to_thread(cli.main, ["vacuum"]) == 0
+    assert _found(await _postgres_files(engine)) == []
