@@ -1,5 +1,5 @@
 """Allow ``python -m bot`` as a synonym of the ``ocop-bot`` console script."""
 
-from bot.cli import main
+from bot.cli import run
 
-raise SystemExit(main())
+run()
