@@ -41,8 +41,9 @@ from bench.webhook_load import migrate  # noqa: E402
 from bot.db import direct as db_direct  # noqa: E402
 from bot.db.engine import create_engine  # noqa: E402
 from bot.db.sqlite_inline import InlineConnection  # noqa: E402
+from bot.eventloop import event_loop_factory  # noqa: E402
 from bot.replies.sender import ReplySender  # noqa: E402
-from bot.runtime import build_engine, event_loop_factory, settle_heap  # noqa: E402
+from bot.runtime import build_engine, settle_heap  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from tests.builders import SIGN_UP, Chat, RecordOnly  # noqa: E402
 

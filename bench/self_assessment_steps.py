@@ -26,7 +26,8 @@ sys.path.insert(0, str(REPO))
 
 from bench.webhook_load import migrate  # noqa: E402
 from bot.db.engine import create_engine  # noqa: E402
-from bot.runtime import build_engine, event_loop_factory, settle_heap  # noqa: E402
+from bot.eventloop import event_loop_factory  # noqa: E402
+from bot.runtime import build_engine, settle_heap  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from tests.builders import SIGN_UP, Chat, idea_script  # noqa: E402
 

@@ -59,7 +59,7 @@ from sqlalchemy import make_url
 REPO = Path(__file__).parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.runtime import event_loop_factory  # noqa: E402
+from bot.eventloop import event_loop_factory  # noqa: E402
 from tests.standins import TelegramStandIn, free_port, serve, start_bot_server  # noqa: E402
 
 SECRET = "bench-secret"

@@ -2,6 +2,11 @@
 
 Every subcommand reads settings first; a bad setting prints one line and exits 2. A command
 that needs the database refuses an out-of-date schema with a hint to run ``ocop-bot migrate``.
+
+:data:`COMMANDS` says which commands exist, their arguments and the function that runs each,
+named as ``module:function`` and imported only when that command runs. Importing every
+command's module cost each command a second or more before it did anything: ``officer
+invite`` loaded the web app, the channels and the spreadsheet importer it never uses.
 """
 
 from __future__ import annotations
@@ -9,51 +14,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import sys
-import threading
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import UTC, datetime
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from typing import Any, NoReturn, cast
 
-import httpx
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import __version__, cli_admin, cli_alerts, cli_officers, erasure
-from bot.alerts.service import alerts_running
-from bot.channel_checks import check_channels
-from bot.channels.console import ConsoleChannel, inbound_from_line
-from bot.channels.telegram import TelegramChannel, make_bot
-from bot.channels.zalo import ZaloChannel, ZaloError
-from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError
+from bot import __version__
 from bot.db import schema
 from bot.db.engine import create_engine
-from bot.logs import configure as configure_logs
-from bot.messages import Channel
-from bot.oa_tokens import TokenError
-from bot.polling import poll_telegram, poll_zalo
-from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import (
-    Runtime,
-    alert_routes,
-    build_engine,
-    event_loop_factory,
-    oa_channel,
-    oa_tokens,
-    settle_heap,
-)
+from bot.eventloop import event_loop_factory
 from bot.settings import Settings, SettingsError, get_settings
-from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app, webhooks_first
 
 EXIT_OK = 0
 EXIT_UNHEALTHY = 1
 EXIT_USAGE = 2
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+Arguments = Callable[[argparse.ArgumentParser], None]
 
 
-def _mask(secret: object | None) -> str:
-    return "(not set)" if secret is None else "****"
+class CliError(Exception):
+    """A command cannot run; ``str(error)`` is the one line to print."""
 
 
 async def cmd_version(_settings: Settings, _args: argparse.Namespace) -> int:
@@ -77,127 +61,7 @@ async def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
         await engine.dispose()
 
 
-async def cmd_vacuum(settings: Settings, _args: argparse.Namespace) -> int:
-    """Clear erased personal data out of the database files (run after erasures)."""
-    engine = create_engine(settings.database_url)
-    try:
-        tables = await erasure.reclaim(engine)
-    finally:
-        await engine.dispose()
-    if tables:
-        print(f"Rewrote {len(tables)} tables: {', '.join(tables)}.")
-    else:
-        print("SQLite: write-ahead log folded into the database file and emptied.")
-    return EXIT_OK
-
-
-OA_VARIABLES = ("ZALO_OA_ID", "ZALO_OA_APP_ID", "ZALO_OA_APP_SECRET", "ZALO_OA_SECRET_KEY")
-
-
-def _oa_state(settings: Settings) -> str:
-    """The OA channel's configuration in one phrase: on, off, or which variables are missing."""
-    missing = settings.zalo_oa_missing
-    if not missing:
-        return "configured"
-    if len(missing) == len(OA_VARIABLES):
-        return "not configured"
-    return f"incomplete (missing {', '.join(missing)})"
-
-
-async def _oa_token_lines(settings: Settings, database: AsyncEngine, lines: list[str]) -> list[str]:
-    """Add the OA token's state to ``lines``; return the problems it shows.
-
-    The token is shown to Zalo (the OA's profile, as the grant page reads its name), since
-    a token revoked or replaced before its expiry looks healthy in the database; a -216 or
-    -220 renews it once, as every call does. A token Zalo refuses is the one problem told."""
-    if settings.ocop_secret_key is None:
-        return ["OCOP_SECRET_KEY is required to keep the Zalo OA tokens"]
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        sessionmaker = build_engine(database, settings).sessionmaker
-        tokens = oa_tokens(settings, http, sessionmaker)
-        if tokens is None or (state := await tokens.state()) is None:
-            lines.append("zalo oa token: none granted")
-            return ["Zalo OA has no token: grant access from the admin page"]
-        channel = ZaloOAChannel(http, settings.zalo_oa_api_base_url, tokens)
-        try:
-            name = await channel.oa_name()
-        except (ZaloOAError, TokenError) as error:
-            lines.append(f"zalo oa token: refused ({error})")
-            return [
-                f"Zalo OA token refused by Zalo: {error}; grant access again from the admin page"
-            ]
-        state = await tokens.state() or state  # after a renewal the check may have made
-    lines.append(f"zalo oa: {name or '(no name)'}")
-    lines.append(f"zalo oa token: access valid until {state.access_expires_at:%Y-%m-%d %H:%M} UTC")
-    problems = []
-    if state.refresh_failing:
-        when = f"{state.refresh_failed_at:%Y-%m-%d %H:%M} UTC"
-        problems.append(f"Zalo OA token refresh failed at {when}: {state.refresh_error}")
-    if state.access_expires_at <= datetime.now(UTC):
-        problems.append("Zalo OA access token has expired")
-    return problems
-
-
-async def cmd_doctor(settings: Settings, _args: argparse.Namespace) -> int:
-    """Print a settings summary, check the database and each configured channel (``getMe``,
-    ``getWebhookInfo``); exit 1 with the reasons, one line each, if unhealthy."""
-    problems: list[str] = []
-    database = settings.database_url.split("://", 1)[0]
-    lines = [
-        f"database: {database}",
-        f"timezone: {settings.ocop_timezone}",
-        f"locale: {settings.ocop_locale}",
-        f"telegram: {'configured' if settings.telegram_configured else 'not configured'}",
-        f"telegram token: {_mask(settings.telegram_bot_token)}",
-        f"telegram webhook secret: {_mask(settings.telegram_webhook_secret)}",
-        f"telegram proxy: {'set' if settings.telegram_proxy_url else '(not set)'}",
-        f"zalo: {'configured' if settings.zalo_configured else 'not configured'}",
-        f"zalo token: {_mask(settings.zalo_bot_token)}",
-        f"zalo webhook secret: {_mask(settings.zalo_webhook_secret)}",
-        f"zalo oa: {_oa_state(settings)}",
-        f"zalo oa app secret: {_mask(settings.zalo_oa_app_secret)}",
-        f"zalo oa signature key: {_mask(settings.zalo_oa_secret_key)}",
-        f"public base url: {settings.public_base_url or '(not set)'}",
-    ]
-    if settings.zalo_oa_missing and len(settings.zalo_oa_missing) < len(OA_VARIABLES):
-        problems.append(f"Zalo OA half configured: set {', '.join(settings.zalo_oa_missing)}")
-    engine = create_engine(settings.database_url)
-    try:
-        state = await schema.schema_state(engine)
-    except Exception as error:
-        problems.append(f"database unreachable: {type(error).__name__}")
-    else:
-        lines.append(f"schema: {state.current or 'empty'} (expected {state.head})")
-        if not state.is_current:
-            problems.append("schema is not current: run `ocop-bot migrate`")
-        if state.is_current and settings.zalo_oa_configured:
-            problems += await _oa_token_lines(settings, engine, lines)
-    finally:
-        await engine.dispose()
-    if (
-        settings.telegram_configured
-        and settings.public_base_url
-        and not (settings.telegram_webhook_secret)
-    ):
-        problems.append("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
-    if settings.zalo_configured and settings.public_base_url and not settings.zalo_webhook_secret:
-        problems.append("ZALO_WEBHOOK_SECRET is required to serve Zalo webhooks")
-    channels = await check_channels(settings)
-    lines += channels.lines
-    problems += channels.problems
-    for line in lines:
-        print(line)
-    for problem in problems:
-        print(f"problem: {problem}")
-    print("healthy" if not problems else "unhealthy")
-    return EXIT_OK if not problems else EXIT_UNHEALTHY
-
-
-class CliError(Exception):
-    """A command cannot run; ``str(error)`` is the one line to print."""
-
-
-async def _open_database(settings: Settings) -> AsyncEngine:
+async def open_database(settings: Settings) -> AsyncEngine:
     """An engine on a database whose schema is current, or a :class:`CliError`."""
     engine = create_engine(settings.database_url)
     try:
@@ -211,304 +75,170 @@ async def _open_database(settings: Settings) -> AsyncEngine:
     return engine
 
 
-PROMPT = "> "
+# -- the commands' arguments ---------------------------------------------------------------
 
 
-def _lines_of_stdin() -> asyncio.Queue[str | None]:
-    """Standard input, line by line, read on a daemon thread (None at its end).
-
-    A daemon thread, not the loop's executor: Ctrl+C then ends the chat at once, where an
-    executor thread blocked in ``readline`` would hold the exit until Enter was pressed.
-    """
-    loop = asyncio.get_running_loop()
-    lines: asyncio.Queue[str | None] = asyncio.Queue()
-
-    def read() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, None)
-
-    threading.Thread(target=read, name="console-input", daemon=True).start()
-    return lines
+def _none(_parser: argparse.ArgumentParser) -> None:
+    """A command without arguments."""
 
 
-async def _console(settings: Settings, user: str, name: str | None) -> int:
-    database = await _open_database(settings)
-    try:
-        engine = build_engine(database, settings)
-        console = ConsoleChannel()
-        interactive = sys.stdin.isatty()
-        if interactive:
-            print("Trợ lý OCOP — gõ “xin chào” để bắt đầu, Ctrl+D hoặc Ctrl+C để thoát.")
-        lines = _lines_of_stdin()
-        while True:
-            if interactive:
-                print(PROMPT, end="", flush=True)
-            line = await lines.get()
-            if line is None:
-                return EXIT_OK
-            inbound = inbound_from_line(line, user, name, engine.clock)
-            for reply in await engine.handle(inbound, console.capabilities) or []:
-                await console.send(user, reply)
-    finally:
-        await database.dispose()
+def _chat(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", default="console", help="chat and user id")
+    parser.add_argument("--name", default=None, help="display name")
 
 
-async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
-    """Talk to the bot in this terminal (reads standard input line by line)."""
-    return await _console(settings, args.user, args.name)
+def _listen(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
 
 
-async def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
-    """Migrate, then run the bot the way the settings call for.
-
-    With a channel token and PUBLIC_BASE_URL: serve the webhooks. With a token and no public
-    address: long polling. With no token: the console chat.
-    """
-    await cmd_migrate(settings, args)
-    if settings.telegram_configured or settings.zalo_configured:
-        if settings.public_base_url:
-            return await cmd_serve(settings, args)
-        return await cmd_poll(settings, args)
-    return await _console(settings, "console", None)
+def _actions(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[Any]:
+    return parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
 
-async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Serve the webhooks and health checks over HTTP."""
-    try:
-        app = create_app(settings)
-    except ConfigurationError as error:
-        raise CliError(str(error)) from None
-    await (await _open_database(settings)).dispose()
-    configure_logs(settings.ocop_log_level)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            webhooks_first(app),
-            host=args.host,
-            port=args.port,
-            log_config=None,
-            access_log=False,
-            # The admin login decides whose X-Forwarded-For to believe (OCOP_TRUSTED_PROXIES);
-            # uvicorn's own rewrite would believe any local peer.
-            proxy_headers=False,
-        )
+def _set_webhook(channel: str) -> Arguments:
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        _actions(parser).add_parser("set-webhook", help=f"register the {channel} webhook")
+
+    return arguments
+
+
+def _zalo_oa(parser: argparse.ArgumentParser) -> None:
+    _actions(parser).add_parser("grant", help="keep the OA's token pair, read from standard input")
+
+
+def _officer(parser: argparse.ArgumentParser) -> None:
+    actions = _actions(parser)
+    new = actions.add_parser("invite", help="print a one-time invite code for a commune")
+    new.add_argument("--commune", required=True, help="commune code or name")
+    new.add_argument("--name", default=None, help="the officer's name")
+    gone = actions.add_parser("revoke", help="revoke an open invite")
+    gone.add_argument("invite", help="invite number or code")
+    actions.add_parser("list", help="list invites")
+
+
+def _admin(parser: argparse.ArgumentParser) -> None:
+    actions = _actions(parser)
+    new = actions.add_parser("create-user", help="create a province or commune staff account")
+    new.add_argument("username")
+    new.add_argument(
+        "--scope", required=True, help="province:<code>, commune:<code> or central (the Ministry)"
     )
-    settle_heap()
-    await server.serve()
-    return EXIT_OK
-
-
-async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
-    """Fetch updates by long polling (Telegram, and Zalo when configured)."""
-    if not (settings.telegram_configured or settings.zalo_configured):
-        raise CliError("set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN to poll a channel")
-    configure_logs(settings.ocop_log_level)
-    database = await _open_database(settings)
-    engine = build_engine(database, settings)
-    runtime = Runtime(engine)
-    tasks = []
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        if settings.telegram_bot_token is not None:
-            bot = make_bot(
-                settings.telegram_bot_token.get_secret_value(),
-                settings.telegram_api_base_url,
-                proxy=settings.telegram_proxy_url,
-            )
-            await bot.initialize()
-            telegram = TelegramChannel(bot)
-            runtime.senders[Channel.TELEGRAM] = telegram
-            tasks.append(poll_telegram(telegram, runtime))
-        if settings.zalo_bot_token is not None:
-            zalo = ZaloChannel(
-                http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
-            )
-            runtime.senders[Channel.ZALO] = zalo
-            tasks.append(poll_zalo(zalo, runtime))
-        # The OA has no polling (webhooks only); while polling it still carries alerts.
-        if (zalo_oa := oa_channel(settings, http, engine.sessionmaker, engine.clock)) is not None:
-            runtime.senders[Channel.ZALO_OA] = zalo_oa
-            runtime.alert_routes = alert_routes(settings, zalo_oa)
-        settle_heap()
-        try:
-            async with (
-                replies_running(runtime) as replies,
-                alerts_running(
-                    runtime, settings.alert_config(), enabled=settings.ocop_alerts
-                ) as dispatcher,
-            ):
-                slow_bulk_on_rate_limits(replies, dispatcher)
-                await asyncio.gather(*tasks)
-        finally:
-            await database.dispose()
-    return EXIT_OK
-
-
-async def cmd_telegram_set_webhook(settings: Settings, _args: argparse.Namespace) -> int:
-    """Register PUBLIC_BASE_URL/webhooks/telegram with Telegram, with the secret."""
-    if settings.telegram_bot_token is None or settings.public_base_url is None:
-        raise CliError("set TELEGRAM_BOT_TOKEN and PUBLIC_BASE_URL first")
-    if settings.telegram_webhook_secret is None:
-        raise CliError("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
-    bot = make_bot(
-        settings.telegram_bot_token.get_secret_value(),
-        settings.telegram_api_base_url,
-        proxy=settings.telegram_proxy_url,
+    new.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
     )
-    async with bot:
-        await bot.set_webhook(
-            f"{settings.public_base_url}/webhooks/telegram",
-            secret_token=settings.telegram_webhook_secret.get_secret_value(),
-            allowed_updates=["message", "callback_query"],
-        )
-    print("Telegram webhook set.")
-    return EXIT_OK
+    issue = actions.add_parser("token", help="print a new API token for a staff account")
+    issue.add_argument("username")
+    load = actions.add_parser("import", help="import a published list of OCOP products")
+    load.add_argument("file", help=".xlsx or .csv")
+    load.add_argument("--scope", required=True, help="province:<code> the list belongs to")
+    load.add_argument("--apply", action="store_true", help="write (without it: dry run)")
 
 
-async def cmd_zalo_set_webhook(settings: Settings, _args: argparse.Namespace) -> int:
-    """Register PUBLIC_BASE_URL/webhooks/zalo with Zalo, with the secret."""
-    if settings.zalo_bot_token is None or settings.public_base_url is None:
-        raise CliError("set ZALO_BOT_TOKEN and PUBLIC_BASE_URL first")
-    if settings.zalo_webhook_secret is None:
-        raise CliError("ZALO_WEBHOOK_SECRET is required to serve Zalo webhooks")
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        zalo = ZaloChannel(
-            http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
-        )
-        try:
-            await zalo.call(
-                "setWebhook",
-                {
-                    "url": f"{settings.public_base_url}/webhooks/zalo",
-                    "secret_token": settings.zalo_webhook_secret.get_secret_value(),
-                },
-            )
-        except ZaloError as error:
-            raise CliError(str(error)) from None
-    print("Zalo webhook set.")
-    return EXIT_OK
+def _alerts(parser: argparse.ArgumentParser) -> None:
+    actions = _actions(parser)
+    actions.add_parser("run", help="sweep and send every 30 s until stopped (worker)")
+    once = actions.add_parser("run-once", help="one sweep and dispatch, then exit")
+    once.add_argument("--now", default=None, help="the clock, e.g. 2027-01-05T08:00+07:00")
+    actions.add_parser("status", help="alerts by kind and state")
 
 
-async def cmd_zalo_oa_grant(settings: Settings, _args: argparse.Namespace) -> int:
-    """Keep the OA's first token pair, read from standard input (never from arguments,
-    which shell histories and process lists show): the access token, the refresh token and
-    optionally the access token's lifetime in seconds, one a line, as Zalo's API explorer
-    gives them."""
-    if not settings.zalo_oa_configured:
-        raise CliError(f"set {', '.join(settings.zalo_oa_missing)} first")
-    lines = [line.strip() for line in sys.stdin.read().splitlines() if line.strip()]
-    if len(lines) not in (2, 3) or (len(lines) == 3 and not lines[2].isdigit()):
-        raise CliError("give the access token, the refresh token and its lifetime, one a line")
-    database = await _open_database(settings)
-    try:
-        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-            tokens = oa_tokens(settings, http, build_engine(database, settings).sessionmaker)
-            if tokens is None:
-                raise CliError("OCOP_SECRET_KEY is required to keep the Zalo OA tokens")
-            lifetime = lines[2] if len(lines) == 3 else "90000"
-            await tokens.grant(access_token=lines[0], refresh_token=lines[1], expires_in=lifetime)
-    finally:
-        await database.dispose()
-    print("Zalo OA tokens kept.")
-    return EXIT_OK
+def _calendar(parser: argparse.ArgumentParser) -> None:
+    actions = _actions(parser)
+    add = actions.add_parser("add", help="add a round")
+    add.add_argument("--province", required=True, help="province code or name")
+    add.add_argument("--name", required=True)
+    change = actions.add_parser("change", help="change a round's dates")
+    change.add_argument("round", type=int)
+    for round_dates in (add, change):
+        round_dates.add_argument("--opens", help="opening day")
+        round_dates.add_argument("--deadline", help="registration (dossier) deadline")
+        round_dates.add_argument("--commune-deadline", dest="commune_deadline")
+        round_dates.add_argument("--council-from", dest="council_from")
+        round_dates.add_argument("--council-to", dest="council_to")
+    listing = actions.add_parser("list", help="list rounds")
+    listing.add_argument("--province", default=None)
+    remove = actions.add_parser("remove", help="remove a round")
+    remove.add_argument("round", type=int)
 
 
-async def cmd_officer(settings: Settings, args: argparse.Namespace) -> int:
-    """``officer invite|revoke|list``."""
-    database = await _open_database(settings)
-    try:
-        return await cli_officers.ACTIONS[args.action](settings, database, args)
-    except cli_officers.CommuneNotFoundError as error:
-        raise CliError(error.args[0]) from None
-    finally:
-        await database.dispose()
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """One command: its help line, the function that runs it (``module:function``,
+    imported only when the command runs) and its arguments."""
+
+    help: str
+    target: str
+    arguments: Arguments = _none
 
 
-async def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
-    """``admin create-user|token|import``."""
-    database = await _open_database(settings)
-    try:
-        return await cli_admin.ACTIONS[args.action](settings, database, args)
-    except cli_admin.AdminCommandError as error:
-        raise CliError(str(error)) from None
-    finally:
-        await database.dispose()
-
-
-async def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
-    """``alerts run|run-once|status`` and ``calendar add|list|change|remove``."""
-    database = await _open_database(settings)
-    action = cli_alerts.calendar if args.command == "calendar" else cli_alerts.alerts
-    try:
-        return await action(settings, database, args)
-    except cli_alerts.AlertsCommandError as error:
-        raise CliError(str(error)) from None
-    finally:
-        await database.dispose()
-
-
-COMMANDS: dict[str, tuple[Command, str]] = {
-    "version": (cmd_version, "print the version"),
-    "migrate": (cmd_migrate, "create or upgrade the database schema"),
-    "doctor": (cmd_doctor, "check settings, database and channels"),
-    "vacuum": (cmd_vacuum, "clear erased personal data out of the database files"),
-    "chat": (cmd_chat, "talk to the bot in this terminal"),
-    "serve": (cmd_serve, "serve the Telegram and Zalo webhooks over HTTP"),
-    "poll": (cmd_poll, "fetch Telegram/Zalo updates by long polling"),
-    "start": (cmd_start, "migrate and start the bot (console chat when no token is set)"),
+COMMANDS: dict[str, CommandSpec] = {
+    "version": CommandSpec("print the version", "bot.cli:cmd_version"),
+    "migrate": CommandSpec("create or upgrade the database schema", "bot.cli:cmd_migrate"),
+    "doctor": CommandSpec("check settings, database and channels", "bot.cli_bot:cmd_doctor"),
+    "vacuum": CommandSpec(
+        "clear erased personal data out of the database files", "bot.cli_bot:cmd_vacuum"
+    ),
+    "chat": CommandSpec("talk to the bot in this terminal", "bot.cli_bot:cmd_chat", _chat),
+    "serve": CommandSpec(
+        "serve the Telegram and Zalo webhooks over HTTP", "bot.cli_bot:cmd_serve", _listen
+    ),
+    "poll": CommandSpec("fetch Telegram/Zalo updates by long polling", "bot.cli_bot:cmd_poll"),
+    "start": CommandSpec(
+        "migrate and start the bot (console chat when no token is set)",
+        "bot.cli_bot:cmd_start",
+        _listen,
+    ),
+    "telegram": CommandSpec(
+        "telegram setup", "bot.cli_bot:cmd_telegram_set_webhook", _set_webhook("telegram")
+    ),
+    "zalo": CommandSpec("zalo setup", "bot.cli_bot:cmd_zalo_set_webhook", _set_webhook("zalo")),
+    "zalo-oa": CommandSpec(
+        "zalo official account setup", "bot.cli_bot:cmd_zalo_oa_grant", _zalo_oa
+    ),
+    "officer": CommandSpec("invite commune officers", "bot.cli_officers:command", _officer),
+    "admin": CommandSpec(
+        "staff accounts and imports for the admin web", "bot.cli_admin:command", _admin
+    ),
+    "alerts": CommandSpec("send due alerts", "bot.cli_alerts:command", _alerts),
+    "calendar": CommandSpec(
+        "evaluation rounds per province", "bot.cli_calendar:command", _calendar
+    ),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand that works today."""
+    """The argument parser with every command of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="ocop-bot", description="Trợ lý OCOP — chatbot for the OCOP programme."
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    parsers = {
-        name: subcommands.add_parser(name, help=help_text, description=help_text)
-        for name, (_, help_text) in COMMANDS.items()
-    }
-    parsers["chat"].add_argument("--user", default="console", help="chat and user id")
-    parsers["chat"].add_argument("--name", default=None, help="display name")
-    for name in ("serve", "start"):
-        parsers[name].add_argument("--host", default="127.0.0.1", help="address to listen on")
-        parsers[name].add_argument("--port", type=int, default=8000, help="port to listen on")
-    for channel, handler in (
-        ("telegram", cmd_telegram_set_webhook),
-        ("zalo", cmd_zalo_set_webhook),
-    ):
-        group = subcommands.add_parser(channel, help=f"{channel} setup")
-        actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-        actions.add_parser("set-webhook", help=f"register the {channel} webhook")
-        group.set_defaults(handler=handler)
-    oa = subcommands.add_parser("zalo-oa", help="zalo official account setup")
-    oa_actions = oa.add_subparsers(dest="action", metavar="ACTION", required=True)
-    oa_actions.add_parser("grant", help="keep the OA's token pair, read from standard input")
-    oa.set_defaults(handler=cmd_zalo_oa_grant)
-    cli_officers.add_parser(subcommands)
-    subcommands.choices["officer"].set_defaults(handler=cmd_officer)
-    cli_admin.add_parser(subcommands)
-    subcommands.choices["admin"].set_defaults(handler=cmd_admin)
-    cli_alerts.add_parsers(subcommands)
-    for name in ("alerts", "calendar"):
-        subcommands.choices[name].set_defaults(handler=cmd_alerts)
+    for name, spec in COMMANDS.items():
+        spec.arguments(subcommands.add_parser(name, help=spec.help, description=spec.help))
     return parser
 
 
+def load(target: str) -> Command:
+    """The function ``module:function`` names, its module imported now."""
+    module, _, name = target.partition(":")
+    return cast(Command, getattr(importlib.import_module(module), name))
+
+
 def run() -> NoReturn:
-    """The ``ocop-bot`` program and ``python -m bot``: :func:`main` in a process of its own.
+    """The ``ocop-bot`` program and ``python -m bot``: :func:`main` in a process of its own,
+    with what the imports built frozen (``freeze``)."""
+    raise SystemExit(main(freeze=True))
 
-    What the imports built lives until the process ends, and the collector walked all of it
-    again as the process ended: about half a second of every command's exit, after its
-    work was done. Frozen (``gc.freeze``), it is left out of every collection, that last
-    one included; what the command itself makes is collected as usual.
+
+def main(argv: Sequence[str] | None = None, *, freeze: bool = False) -> int:
+    """Run the command line ``argv`` (the program's arguments when None); its exit code.
+
+    ``freeze``: once the command's module is imported, keep everything built so far out of
+    the garbage collector (``gc.freeze``). The collector walked all of it again as the
+    process ended, about half a second of a command's exit after its work was done; what
+    the command itself makes is collected as usual. Only for a process that ends with the
+    command.
     """
-    gc.freeze()
-    raise SystemExit(main())
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line ``argv`` (the program's arguments when None); its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -519,7 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"ocop-bot: {error}", file=sys.stderr)
         return EXIT_USAGE
-    command: Command = getattr(args, "handler", None) or COMMANDS[args.command][0]
+    command = load(COMMANDS[args.command].target)
+    if freeze:
+        gc.freeze()
     try:
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             return runner.run(command(settings, args))

@@ -16,6 +16,7 @@ from bot.admin import importer
 from bot.admin.accounts import UsernameTakenError, create_staff, issue_token
 from bot.admin.passwords import WeakPasswordError
 from bot.admin.scope import Scope, ScopeError
+from bot.cli import CliError, open_database
 from bot.db.engine import write_gate
 from bot.settings import Settings
 
@@ -102,24 +103,15 @@ async def import_file(_settings: Settings, database: AsyncEngine, args: argparse
     return 0
 
 
-def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``admin create-user|token|import``."""
-    group = subcommands.add_parser("admin", help="staff accounts and imports for the admin web")
-    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    new = actions.add_parser("create-user", help="create a province or commune staff account")
-    new.add_argument("username")
-    new.add_argument(
-        "--scope", required=True, help="province:<code>, commune:<code> or central (the Ministry)"
-    )
-    new.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
-    )
-    issue = actions.add_parser("token", help="print a new API token for a staff account")
-    issue.add_argument("username")
-    load = actions.add_parser("import", help="import a published list of OCOP products")
-    load.add_argument("file", help=".xlsx or .csv")
-    load.add_argument("--scope", required=True, help="province:<code> the list belongs to")
-    load.add_argument("--apply", action="store_true", help="write (without it: dry run)")
-
-
 ACTIONS = {"create-user": create_user, "token": token, "import": import_file}
+
+
+async def command(settings: Settings, args: argparse.Namespace) -> int:
+    """``admin create-user|token|import``."""
+    database = await open_database(settings)
+    try:
+        return await ACTIONS[args.action](settings, database, args)
+    except AdminCommandError as error:
+        raise CliError(str(error)) from None
+    finally:
+        await database.dispose()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.cli import CliError, open_database
 from bot.db.engine import write_gate
 from bot.invites import create_invite, deep_link, list_invites, revoke_invite
 from bot.settings import Settings
@@ -113,16 +114,15 @@ async def list_all(_settings: Settings, database: AsyncEngine, _args: argparse.N
     return await _in_transaction(database, work)
 
 
-def add_parser(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``officer invite|revoke|list``."""
-    group = subcommands.add_parser("officer", help="invite commune officers")
-    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
-    new = actions.add_parser("invite", help="print a one-time invite code for a commune")
-    new.add_argument("--commune", required=True, help="commune code or name")
-    new.add_argument("--name", default=None, help="the officer's name")
-    gone = actions.add_parser("revoke", help="revoke an open invite")
-    gone.add_argument("invite", help="invite number or code")
-    actions.add_parser("list", help="list invites")
-
-
 ACTIONS = {"invite": invite, "revoke": revoke, "list": list_all}
+
+
+async def command(settings: Settings, args: argparse.Namespace) -> int:
+    """``officer invite|revoke|list``."""
+    database = await open_database(settings)
+    try:
+        return await ACTIONS[args.action](settings, database, args)
+    except CommuneNotFoundError as error:
+        raise CliError(error.args[0]) from None
+    finally:
+        await database.dispose()

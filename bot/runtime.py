@@ -6,7 +6,6 @@ sent replies; it is built inside their entry points, never at import time.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 from collections.abc import Callable
@@ -111,21 +110,6 @@ def alert_routes(settings: Settings, oa: ZaloOAChannel | None) -> AlertRoutes:
     return AlertRoutes(
         oa, settings.oa_templates if oa else {}, recent=timedelta(days=settings.zalo_recent_days)
     )
-
-
-def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop where it is installed (every platform but Windows), else None
-    for asyncio's own.
-
-    uvloop runs the same coroutines with its sockets, timers and callbacks in C; uvicorn,
-    aiohttp and asyncpg all support it. A process of many short webhooks spends a good
-    part of its time in exactly that machinery.
-    """
-    try:
-        import uvloop  # noqa: PLC0415 - optional by platform
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
 
 
 # The collector's youngest generation is collected after this many more container objects
