@@ -16,7 +16,7 @@ import asyncio
 import gc
 import importlib
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
 
@@ -73,6 +73,23 @@ async def open_database(settings: Settings) -> AsyncEngine:
         await engine.dispose()
         raise CliError("the database schema is not current: run `ocop-bot migrate` first")
     return engine
+
+
+async def on_database(
+    action: Callable[[Settings, AsyncEngine, argparse.Namespace], Awaitable[int]],
+    settings: Settings,
+    args: argparse.Namespace,
+    refused: type[Exception] | tuple[type[Exception], ...] = (),
+) -> int:
+    """Run ``action`` on a current database (:func:`open_database`), closed after it; its
+    ``refused`` errors are a :class:`CliError`, their text the line to print."""
+    database = await open_database(settings)
+    try:
+        return await action(settings, database, args)
+    except refused as error:
+        raise CliError(str(error)) from None
+    finally:
+        await database.dispose()
 
 
 # -- the commands' arguments ---------------------------------------------------------------

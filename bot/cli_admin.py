@@ -16,7 +16,7 @@ from bot.admin import importer
 from bot.admin.accounts import UsernameTakenError, create_staff, issue_token
 from bot.admin.passwords import WeakPasswordError
 from bot.admin.scope import Scope, ScopeError
-from bot.cli import CliError, open_database
+from bot.cli import on_database
 from bot.db.engine import write_gate
 from bot.settings import Settings
 
@@ -108,10 +108,4 @@ ACTIONS = {"create-user": create_user, "token": token, "import": import_file}
 
 async def command(settings: Settings, args: argparse.Namespace) -> int:
     """``admin create-user|token|import``."""
-    database = await open_database(settings)
-    try:
-        return await ACTIONS[args.action](settings, database, args)
-    except AdminCommandError as error:
-        raise CliError(str(error)) from None
-    finally:
-        await database.dispose()
+    return await on_database(ACTIONS[args.action], settings, args, AdminCommandError)

@@ -18,7 +18,7 @@ from bot.alerts.service import run_forever, run_pass
 from bot.channels import Sender
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel
-from bot.cli import CliError, open_database
+from bot.cli import on_database
 from bot.db.engine import create_sessionmaker
 from bot.logs import configure as configure_logs
 from bot.messages import Channel
@@ -114,10 +114,4 @@ async def alerts(settings: Settings, database: AsyncEngine, args: argparse.Names
 
 async def command(settings: Settings, args: argparse.Namespace) -> int:
     """``alerts run|run-once|status``."""
-    database = await open_database(settings)
-    try:
-        return await alerts(settings, database, args)
-    except AlertsCommandError as error:
-        raise CliError(str(error)) from None
-    finally:
-        await database.dispose()
+    return await on_database(alerts, settings, args, AlertsCommandError)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.alerts.calendar import RoundError, add_round, change_round, list_rounds, remove_round
-from bot.cli import CliError, open_database
+from bot.cli import CliError, on_database
 from bot.db.engine import create_sessionmaker, write_gate
 from bot.settings import Settings
 from handlers.communes import search_communes
@@ -54,14 +54,10 @@ def _dates(args: argparse.Namespace) -> dict[str, date | None]:
 
 async def command(settings: Settings, args: argparse.Namespace) -> int:
     """Add, list, change or remove evaluation rounds."""
-    database = await open_database(settings)
-    try:
-        return await _calendar(database, args)
-    finally:
-        await database.dispose()
+    return await on_database(_calendar, settings, args)
 
 
-async def _calendar(database: AsyncEngine, args: argparse.Namespace) -> int:
+async def _calendar(_settings: Settings, database: AsyncEngine, args: argparse.Namespace) -> int:
     sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(database)
     now = datetime.now(UTC)
     async with write_gate(database), sessions() as session, session.begin():

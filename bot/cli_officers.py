@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cli import CliError, open_database
+from bot.cli import on_database
 from bot.db.engine import write_gate
 from bot.invites import create_invite, deep_link, list_invites, revoke_invite
 from bot.settings import Settings
@@ -119,10 +119,4 @@ ACTIONS = {"invite": invite, "revoke": revoke, "list": list_all}
 
 async def command(settings: Settings, args: argparse.Namespace) -> int:
     """``officer invite|revoke|list``."""
-    database = await open_database(settings)
-    try:
-        return await ACTIONS[args.action](settings, database, args)
-    except CommuneNotFoundError as error:
-        raise CliError(error.args[0]) from None
-    finally:
-        await database.dispose()
+    return await on_database(ACTIONS[args.action], settings, args, CommuneNotFoundError)

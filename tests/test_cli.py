@@ -32,6 +32,20 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_python(code: str, *args: str) -> str:
+    """What ``python -c code args`` prints, in a fresh process that imports this checkout."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_version_and_help_list_only_working_commands() -> None:
     version = run_cli("version")
     assert version.returncode == 0
@@ -158,16 +172,7 @@ def test_the_program_keeps_what_its_imports_built_out_of_the_collector() -> None
         "sys.argv = ['ocop-bot', 'version']\n"
         "runpy.run_module('bot', run_name='__main__')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    version, counts = result.stdout.splitlines()
+    version, counts = run_python(probe).splitlines()
     assert version.startswith("ocop-bot ")
     frozen, collected = map(int, counts.split())
     assert frozen > 50_000  # the libraries' and ours
@@ -192,16 +197,7 @@ def test_a_command_imports_only_what_it_runs() -> None:
     heavy = ["bot.web", "bot.admin.importer", "bot.channels.telegram", "uvicorn"]
 
     def loaded(command: str) -> set[str]:
-        result = subprocess.run(
-            [sys.executable, "-c", probe, command, *heavy],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        return set(result.stdout.split())
+        return set(run_python(probe, command, *heavy).split())
 
     assert loaded("officer") == set()
     assert loaded("calendar") == set()
