@@ -8,7 +8,6 @@ SHA-256 is stored. People type codes on phones, so case, spaces and dashes are i
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,12 +16,10 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AuditEntry, OfficerInvite, Person
+from handlers.invite_codes import ALPHABET, CODE_LENGTH, normalise
 
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 10
 VALID_FOR = timedelta(days=7)
 MAX_WRONG_PER_HOUR = 5
-_NOT_CODE = re.compile(r"[\s\-_.]+")
 
 
 def new_code() -> str:
@@ -30,20 +27,9 @@ def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def normalise(code: str) -> str:
-    """The code as typed, without case, spaces or dashes."""
-    return _NOT_CODE.sub("", code).upper()
-
-
 def code_hash(code: str) -> str:
     """What the database stores of a code."""
     return hashlib.sha256(normalise(code).encode()).hexdigest()
-
-
-def looks_like_code(text: str) -> bool:
-    """Whether ``text`` could be an invite code (used to route ``/start <code>``)."""
-    value = normalise(text)
-    return len(value) == CODE_LENGTH and all(ch in ALPHABET for ch in value)
 
 
 def deep_link(bot_username: str, code: str) -> str:

@@ -45,6 +45,7 @@ from handlers.features import (
     Conversation,
     Feature,
 )
+from handlers.invite_codes import looks_like_code
 from handlers.onboarding import ONBOARDING
 from handlers.payloads import PayloadKind, make, parse
 from handlers.ports import HandlerContext, Profile
@@ -173,7 +174,12 @@ async def _route(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if invited:  # for this message only
         state.data = {k: v for k, v in state.data.items() if k != NAME_INVITED}
     code = _invite_code(content)
-    if code is not None and (state.flow is None or not isinstance(content, Text)):
+    if code is not None and (
+        state.flow is None
+        or not isinstance(content, Text)
+        # "canbo <code>" typed in the sign-up the greeting opened: no answer of it
+        or (state.flow == ONBOARDING.name and looks_like_code(code))
+    ):
         if state.flow is not None:
             conversation.leave(state)
         return await officer.accept_invite(ctx, state, code)

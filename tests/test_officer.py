@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.zalo import CAPABILITIES as ZALO
 from bot.db.models import (
     AlertOptOut,
     AuditEntry,
@@ -329,6 +330,33 @@ async def test_the_code_works_as_command_deep_link_or_plain_words(
         assignment = (await session.scalars(select(OfficerAssignment))).one()
         person = await session.get_one(Person, assignment.person_id)
     assert (assignment.commune_code, person.role, person.full_name) == (XOP, "officer", "Hoa")
+
+
+@pytest.mark.parametrize("answered", [(), ("dong y",), ("dong y", "Nguyen Thi Hoa")])
+async def test_an_officer_who_greeted_first_is_let_in_by_the_code_typed_in_the_sign_up(
+    engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], answered: tuple[str, ...]
+) -> None:
+    """ "xin chào" opens the producer's sign-up; the invite typed there, as Zalo users type
+    it, is the invite, not an answer (it was saved as the officer's full name)."""
+    officer = Chat(engine, chat="900", capabilities=ZALO)
+    code = await new_code(sessionmaker)
+    await officer.say("xin chao", *answered)
+    spaced = f"{code[:5].lower()} {code[5:].lower()}"
+    assert "Chào mừng anh/chị" in await officer.say(f"canbo {spaced}")
+    async with sessionmaker() as session:
+        assignment = (await session.scalars(select(OfficerAssignment))).one()
+        person = await session.get_one(Person, assignment.person_id)
+    assert (assignment.commune_code, person.role, person.full_name) == (XOP, "officer", "Hoa")
+    assert await officer.where() == (None, None)
+
+
+async def test_a_name_that_starts_with_can_bo_is_still_a_name_in_the_sign_up(
+    engine: Engine,
+) -> None:
+    producer = Chat(engine, chat="901", capabilities=ZALO)
+    await producer.say("xin chao", "dong y")
+    assert "Bước 3/5" in await producer.say("Can Bo Anh Tuan")  # not an invite's shape
+    assert "Mã mời" not in producer.last_text
 
 
 async def test_expired_reused_revoked_and_guessed_codes_are_refused(
