@@ -14,6 +14,7 @@ sentence of what to type plus the way out, with earlier answers kept.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -99,13 +100,19 @@ class Control(StrEnum):
     SKIP = "skip"
 
 
+# Not "dung": folded, "dừng" (stop) and "đúng" (right) are the same word, and people type
+# it for "đúng" far more often — to confirm a summary, or that a cooperative is theirs,
+# which the bot then took for "stop". "dừng" written with its marks still stops.
 CONTROL_WORDS: Mapping[str, Control] = {
-    **dict.fromkeys(("huy", "cancel", "thoat", "dung", "stop", "huy bo"), Control.CANCEL),
+    **dict.fromkeys(("huy", "cancel", "thoat", "stop", "huy bo"), Control.CANCEL),
     **dict.fromkeys(("quay lai", "back", "lui", "tro lai", "quaylai"), Control.BACK),
     **dict.fromkeys(("tro giup", "help", "giup", "huong dan", "?", "trogiup"), Control.HELP),
     **dict.fromkeys(("menu", "start", "bat dau", "trang chu"), Control.MENU),
     **dict.fromkeys(("bo qua", "skip", "boqua"), Control.SKIP),
 }
+
+
+_STOP_MARKED = frozenset({"dừng", "dừng lại"})
 
 
 def control_of(content: Content) -> Control | None:
@@ -116,6 +123,8 @@ def control_of(content: Content) -> Control | None:
         picked = parse(content.payload)
         return CONTROL_WORDS.get(picked.part(0)) if picked.kind is PayloadKind.CONTROL else None
     if isinstance(content, Text):
+        if unicodedata.normalize("NFC", content.text).strip(" .!").lower() in _STOP_MARKED:
+            return Control.CANCEL
         return CONTROL_WORDS.get(fold(content.text).strip(" .!"))
     return None
 
@@ -943,12 +952,19 @@ async def _handle_summary(
     if picked == EDIT:
         state.step = EDIT_PICK
         return Turn([_edit_menu(flow, answers, t)], state)
-    if control_of(content) is Control.BACK:
+    control = control_of(content)
+    if control is Control.BACK:
         history = list(state.data.get("_history", []))
         if history:
             state.step = history.pop()
             state.data = {**state.data, "_history": history}
             return Turn([prompt(flow, flow.step(state.step), answers, t)], state)
+    if control is Control.HELP:  # the answers are just above: only what to type, and the list
+        told = t.gettext(
+            "Type “Lưu” to save these answers, “Sửa” to change one of them, or “Hủy” to stop "
+            "(your answers are kept). You can also type an option's number."
+        )
+        return Turn([Reply(told, summary(flow, answers, t).choices)], state)
     return Turn(
         [
             Reply(t.gettext("Please choose “Save” or “Change an answer”.")),
@@ -972,9 +988,16 @@ def _handle_edit_pick(
         result = match_option(text, [(t.gettext(s.label or s.prompt),) for s in steps])
         index = result.index if isinstance(result, Matched) else -1
     if index < 0:
-        if control_of(content) is Control.BACK:
+        control = control_of(content)
+        if control is Control.BACK:
             state.step = SUMMARY
             return Turn([summary(flow, answers, t)], state)
+        if control is Control.HELP:
+            told = t.gettext(
+                "Type the number or the name of the answer to change, or “Quay lại” to see "
+                "your answers again."
+            )
+            return Turn([Reply(told, _edit_menu(flow, answers, t).choices)], state)
         return Turn(
             [
                 Reply(t.gettext("Please pick the answer to change, or type its number.")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -104,6 +105,21 @@ async def test_a_name_match_folds_the_sign_up_subject_into_the_listed_one(
         ).all()
     # One subject, the listed one, with the kind the producer chose at sign-up.
     assert owned == [("HTX Mật ong Xốp", "cooperative")]
+
+
+@pytest.mark.parametrize("typed", ["Đúng", "dung"])
+async def test_right_typed_at_the_claim_claims_it(
+    engine_: Engine, sessionmaker: async_sessionmaker[AsyncSession], typed: str
+) -> None:
+    """ "Đây có phải cơ sở của bạn không?" — "Đúng" was folded into the stop word "dừng":
+    the listed cooperative, its 4★ product and their reminders were lost."""
+    await _import(sessionmaker)
+    chat = Chat(engine_, chat="210")
+    assert "“HTX Mật ong Xốp” ở Xã Xốp" in await chat.sign_up(phone="0977000111")
+    assert "Xong rồi" in await chat.say(typed)
+    async with sessionmaker() as session:
+        person_id = (await session.execute(select(Person.id))).scalar_one()
+    assert (await _subjects(sessionmaker))["HTX Mật ong Xốp"] == person_id
 
 
 async def test_an_old_or_made_up_claim_button_claims_nothing(

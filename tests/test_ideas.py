@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.zalo import CAPABILITIES as ZALO
 from bot.db.models import Dossier, OfficerAssignment, OutboxMessage, Person, Product
 from bot.engine import Engine
 from handlers.conversation import SUMMARY
@@ -86,6 +87,50 @@ async def test_edit_a_field_from_the_summary(
     async with sessionmaker() as session:
         product = (await session.execute(select(Product))).scalar_one()
     assert product.description == "Mat ong hoa ca phe"
+
+
+async def test_help_at_the_summary_and_at_the_answer_to_change_then_a_number_still_picks(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    """On Zalo the summary's list is the only button: "tro giup" there says what to type,
+    once, keeps the list, and the number picked after it is still the list's."""
+    zalo = Chat(Engine(sessionmaker, clock=clock), chat="zalo-help", capabilities=ZALO)
+    await _idea_until(zalo, SUMMARY)
+    told = await zalo.say("tro giup")
+    assert "“Lưu” để lưu" in told
+    assert "Mô tả:" not in told  # the answers are just above, not sent again
+    assert "1. Lưu" in told
+    assert await zalo.where() == ("idea", SUMMARY)
+    assert "Anh/chị muốn sửa mục nào?" in await zalo.say("2")  # "Sửa", by its number
+    told = await zalo.say("tro giup")
+    assert "gõ số hoặc tên mục muốn sửa" in told
+    numbers = {label: number for number, label in re.findall(r"(\d+)\. (.+)", told)}
+    assert "Mô tả" in numbers
+    await zalo.say(numbers["Mô tả"])
+    assert await zalo.where() == ("idea", "description")
+    assert "Mô tả: Mat ong hoa ca phe" in await zalo.say("Mat ong hoa ca phe")
+    await zalo.say("luu")
+    async with sessionmaker() as session:
+        product = (await session.execute(select(Product))).scalar_one()
+    assert product.description == "Mat ong hoa ca phe"
+
+
+@pytest.mark.parametrize("typed", ["Đúng", "dung", "đúng"])
+async def test_right_typed_at_the_summary_saves_it(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession], typed: str
+) -> None:
+    """ "Thông tin đã đúng chưa?" — "Đúng": folded, it was the stop word "dừng", and the
+    idea was not saved."""
+    await _idea_until(chat, SUMMARY)
+    await chat.say(typed)
+    assert await chat.where() == (None, None)
+    async with sessionmaker() as session:
+        assert (await session.execute(select(Product.name))).scalar_one() == "Mat ong rung Xop"
+
+
+async def test_stop_written_with_its_marks_still_stops(chat: Chat) -> None:
+    await _idea_until(chat, SUMMARY)
+    assert "Đã dừng" in await chat.say("Dừng")
 
 
 async def test_cancel_mid_way_and_resume_days_later(chat: Chat, clock: Clock) -> None:
