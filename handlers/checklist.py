@@ -492,7 +492,10 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     """Handle one message while the checklist is open."""
     t = ctx.t
     assert ctx.profile is not None  # noqa: S101 - the router asks for sign-up first
-    if state.step == "pick":
+    if state.step == "pick":  # which product's dossier: nothing entered yet to keep
+        if control_of(content) in (Control.CANCEL, Control.MENU, Control.BACK):
+            state.flow = state.step = None
+            return Turn([Reply(t.gettext("All right."))], state, done=True)
         picked = parse(content.payload) if isinstance(content, ChoicePicked) else None
         if picked and picked.kind is PayloadKind.CHECKLIST and picked.part(1).isdigit():
             return await start(ctx, state, int(picked.part(1)))

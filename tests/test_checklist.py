@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.zalo import CAPABILITIES as ZALO
 from bot.db.models import DossierItem, EvidenceFile, Product, Subject
 from bot.engine import Engine
 from bot.messages import FileKind, FileReceived
@@ -266,3 +267,19 @@ async def test_the_registration_number_is_asked_with_its_paper_not_at_sign_up(
     assert subject.business_registration_no == "0101234567"
     assert item is not None
     assert item.state == "have"
+
+
+@pytest.mark.parametrize("typed", ["huy", "Hủy", "menu", "quay lai"])
+async def test_the_question_of_which_products_dossier_can_be_left(
+    sessionmaker: async_sessionmaker[AsyncSession], typed: str
+) -> None:
+    """Two ideas: /hoso asks which product's dossier, and "Hủy" or "Menu" there left it
+    only by a number (the question came again)."""
+    chat = Chat(Engine(sessionmaker, clock=Clock()), capabilities=ZALO)
+    await chat.sign_up()
+    await chat.say(*idea("Mat ong rung Xop", "mat ong"), *idea("Tra shan tuyet Xop", "tra"))
+    assert "Tra shan tuyet Xop" in await chat.say("/hoso")
+    assert await chat.where() == ("dossier", "pick")
+    left = await chat.say(typed)
+    assert await chat.where() == (None, None)
+    assert "Đăng ký ý tưởng sản phẩm" in left  # the menu
