@@ -168,6 +168,8 @@ class Step:
     # them ("htx mat ong Xop": the kind of producer and its name); None when it does not.
     # The later answers pass their own questions' checks, or are asked as usual.
     together: Callable[[str, Data], Data | None] | None = None
+    # A yes/no question's own words, read before the usual yes and no (parse_yes_no).
+    meant: Mapping[str, bool] | None = None
 
     @property
     def counted_as(self) -> str:
@@ -523,7 +525,7 @@ def _parse_text(step: Step, text: str, data: Data, t: Translator) -> Any:
         case Kind.TEXT:
             return " ".join(text.split())
         case Kind.YES_NO:
-            return parse_yes_no(text)
+            return parse_yes_no(text, step.meant)
         case Kind.COUNT:
             return parse_count(text)
         case Kind.PERCENT:

@@ -238,6 +238,14 @@ STEPS: dict[str, Step] = {
             "A new product and one already on sale are registered on different forms. "
             "Answer “có” if you do not sell it yet, “không” if you already do."
         ),
+        # "chưa" answers the "chưa bán" of the question: not yet on sale, so new; "rồi",
+        # already sold. The usual words read them the other way round.
+        meant={
+            **dict.fromkeys(("chua", "chua ban", "chua ban ra", "chua co ban", "moi"), True),
+            **dict.fromkeys(("san pham moi", "chua ban ra thi truong", "chua ban lan nao"), True),
+            **dict.fromkeys(("roi", "ban roi", "da ban", "da ban roi", "dang ban"), False),
+            **dict.fromkeys(("co ban", "co ban roi", "da ban ra thi truong", "cu"), False),
+        },
     ),
     "description": Step(
         "description",

@@ -7,6 +7,7 @@ Each returns the value or raises :class:`InvalidAnswerError` carrying a message 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -47,12 +48,16 @@ _INTEGER = re.compile(r"^\s*(\d{1,7})\s*(nguoi|lao dong|ng)?\s*$")
 _DATE = re.compile(r"^\s*(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{2}|\d{4})\s*$")
 
 
-def parse_yes_no(text: str) -> bool:
+def parse_yes_no(text: str, meant: Mapping[str, bool] | None = None) -> bool:
     """Read yes or no: "có", "co", "ok" → True; "không", "ko", "chưa" → False.
 
     "1" and "2" pick "Có" and "Không" where the channel shows them as a numbered list.
+    ``meant``: what words mean for this question before the usual ones, where its wording
+    turns them round ("chưa" is yes to "is it new, not yet on sale?").
     """
     key = _without_politeness(words_key(text))
+    if meant is not None and key in meant:
+        return meant[key]
     if key in YES_WORDS:
         return True
     if key in NO_WORDS:

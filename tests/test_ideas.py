@@ -133,6 +133,19 @@ async def test_stop_written_with_its_marks_still_stops(chat: Chat) -> None:
     assert "Đã dừng" in await chat.say("Dừng")
 
 
+@pytest.mark.parametrize(
+    ("typed", "new"),
+    [("chua", "Có"), ("chưa bán", "Có"), ("co", "Có"), ("roi", "Không"), ("da ban roi", "Không")],
+)
+async def test_not_yet_on_sale_is_a_new_product(chat: Chat, typed: str, new: str) -> None:
+    """ "Đây có phải sản phẩm mới, chưa bán ra thị trường không?" — "chưa" (not yet sold)
+    was stored as "not new", and "rồi" as new."""
+    await _idea_until(chat, "is_new_product")
+    await chat.say(typed)
+    assert await chat.where() == ("idea", "description")
+    assert f"Sản phẩm mới: {new}" in await chat.say("Mat ong nuoi trong rung")
+
+
 async def test_cancel_mid_way_and_resume_days_later(chat: Chat, clock: Clock) -> None:
     await _idea_until(chat, "description")
     await chat.say("huy")
