@@ -373,6 +373,8 @@ async def _outside(
         return Turn(_help(ctx), state)
     if control is Control.MENU:
         return Turn([menu(ctx)], state)
+    if control is not None:  # "Hủy", "Quay lại" after a screen: nothing to undo, not "unclear"
+        return Turn([menu(ctx, ctx.t.gettext("All right, back to the main menu."))], state)
     if (
         invited
         and control is None

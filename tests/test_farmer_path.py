@@ -106,6 +106,20 @@ async def test_help_says_how_to_answer_the_question_at_hand(chat: Chat) -> None:
     assert named.splitlines()[0] != new.splitlines()[0]
 
 
+@pytest.mark.parametrize("typed", ["huy", "Quay lại", "bo qua"])
+async def test_a_control_word_after_a_screen_is_not_taken_for_nonsense(
+    chat: Chat, typed: str
+) -> None:
+    """ "Hủy" or "Quay lại" after a screen (the status, a card) has nothing to undo: the
+    menu, as for "Menu", not "Xin lỗi, mình chưa hiểu"."""
+    await chat.sign_up()
+    await chat.say("/trangthai")
+    answered = await chat.say(typed)
+    assert "chưa hiểu" not in answered
+    assert "về trình đơn chính" in answered
+    assert "Đăng ký ý tưởng sản phẩm" in answered
+
+
 async def test_help_after_sign_up_names_the_commands(chat: Chat) -> None:
     await chat.sign_up()
     helped = await chat.say("tro giup")
