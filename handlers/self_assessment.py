@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from bot.messages import Channel, ChoicePicked, Content, Document, Option, Outbound, Reply, Text
 from handlers.conversation import Control, State, Turn, control_of
-from handlers.i18n import Translator
+from handlers.i18n import N_, Translator
 from handlers.payloads import PayloadKind, make, parse
 from handlers.ports import DossierView, HandlerContext, SelfAssessmentView
 from handlers.self_assessment_form import DOCX, self_assessment_docx
@@ -37,6 +37,10 @@ from ocop_rules import (
 
 FLOW = "selfassess"
 PICK, SET, ASK, SUMMARY, EDIT = "pick", "set", "ask", "summary", "edit"
+_EDIT_HELP = N_(
+    "Type the number of the criterion to change, for example 2.3, or “Quay lại” to see the "
+    "result again."
+)
 BUTTON_FIT = 40  # a longer answer is written in the message and its button carries the number
 SKIP = make(PayloadKind.CONTROL, "bo qua")
 
@@ -521,6 +525,10 @@ async def advance(ctx: HandlerContext, state: State, content: Content) -> Turn:
     if state.step == SUMMARY:
         return await _on_summary(ctx, state, dossier, set_number, picked)
     if state.step == EDIT:
+        if control is Control.BACK:  # to the result the change was asked from
+            return await _open(ctx, state, dossier, set_number)
+        if control is Control.HELP:
+            return Turn([Reply(t.gettext(_EDIT_HELP))], state)
         return await _on_edit(ctx, state, dossier.dossier_id, set_number, content)
     return await _on_answer(ctx, state, dossier.dossier_id, set_number, content, control, picked)
 
@@ -540,10 +548,7 @@ async def _on_summary(
         return await _open(ctx, state, dossier, set_number)
     if action == "edit":
         state.step = EDIT
-        return Turn(
-            [Reply(t.gettext("Type the number of the criterion to change, for example 2.3."))],
-            state,
-        )
+        return Turn([Reply(t.gettext(_EDIT_HELP))], state)
     if action == "redo":
         view = await ctx.store.start_self_assessment(
             ctx.profile.person_id, dossier.dossier_id, set_number

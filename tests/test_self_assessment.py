@@ -240,6 +240,25 @@ async def test_an_answer_changed_from_the_summary_changes_the_total(
     assert "100/100" in result, result
 
 
+async def test_back_and_help_at_which_criterion_to_change_are_not_taken_for_a_number(
+    engine_clock: tuple[Engine, Clock],
+) -> None:
+    """ "Quay lại" and "Trợ giúp" after "Sửa" were read as criteria ("Bảng điểm không có
+    tiêu chí quay lai")."""
+    producer = await honey_producer(engine_clock[0])
+    result = await walk(producer, {"4.1": "lowest"})
+    change = next(line.split(".")[0] for line in result.splitlines() if "Sửa" in line)
+    await producer.say(change)
+    helped = await producer.say("tro giup")
+    assert "không có tiêu chí" not in helped
+    assert "“Quay lại” để xem lại kết quả" in helped
+    back = await producer.say("quay lai")
+    assert "không có tiêu chí" not in back
+    assert back.splitlines()[0] == result.splitlines()[0]  # the result again
+    await producer.say(change)
+    assert criterion_asked(await producer.say("4.1")) == "4.1"
+
+
 async def test_the_idea_registration_suggests_the_local_share_answers(
     engine_clock: tuple[Engine, Clock],
 ) -> None:
