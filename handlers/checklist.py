@@ -203,13 +203,22 @@ def _next_pending(items: list[ItemView], after: str | None = None) -> str | None
     return next((i.code for i in ordered if i.state == PENDING), None)
 
 
+def _next_missing(items: list[ItemView], after: str | None = None) -> str | None:
+    """The next paper answered "Chưa có" after ``after`` (from the first when None), not
+    round again: a pass over them ends at the last one."""
+    codes = [i.code for i in items]
+    start = codes.index(after) + 1 if after in codes else 0
+    return next((i.code for i in items[start:] if i.state == MISSING), None)
+
+
 def _next_item(dossier: DossierView, items: list[ItemView], after: str | None = None) -> str | None:
     """The next paper to ask: a pending one, else one the commune returned that the
-    producer has not answered again yet."""
+    producer has not answered again yet, else one still missing — once every paper is
+    answered, /hoso goes over those again, so a paper got since can be said and shown."""
     following = _next_pending(items, after)
     if following is None and returns.is_returned(dossier, items):
         return returns.next_returned(items, after)
-    return following
+    return following if following is not None else _next_missing(items, after)
 
 
 def _finished(
@@ -380,6 +389,14 @@ async def _open(ctx: HandlerContext, state: State, dossier: DossierView) -> Turn
     if code is None:
         return _finished(ctx, state, checklist, items, [])
     state.step = code
+    revisiting = all(i.state != PENDING for i in items) and not returns.is_returned(dossier, items)
+    if revisiting:  # every paper answered: over those still missing again
+        again = ctx.t.gettext(
+            "Dossier for “{product}”: I will ask again about each paper you did not have yet. "
+            "Once you have one, choose “Đã có” and send its photo."
+        ).format(product=dossier.product_name)
+        report = missing_report(ctx, checklist, items)
+        return Turn([report, Reply(again), _ask(ctx, checklist, items, code)], state)
     intro = ctx.t.gettext("Dossier for “{product}”: I will ask about each paper in turn.").format(
         product=dossier.product_name
     )

@@ -283,3 +283,34 @@ async def test_the_question_of_which_products_dossier_can_be_left(
     left = await chat.say(typed)
     assert await chat.where() == (None, None)
     assert "Đăng ký ý tưởng sản phẩm" in left  # the menu
+
+
+async def test_a_paper_answered_not_yet_can_be_said_held_later_with_its_photo(
+    chat: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Once every paper was answered, /hoso only listed what was missing: a paper got
+    since could not be said held, nor its photo sent. It now goes over those again, once."""
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    first = await walk(chat, answers={r.code: "chua" for r in REQUIREMENTS}, photos={})
+    again = await chat.say("/hoso")
+    assert "Còn thiếu" in again  # what is missing, as before
+    assert "mình hỏi lại từng giấy tờ anh/chị chưa có" in again
+    got = current_item(again)
+    assert got == first[0]
+    await chat.say("co")
+    await chat.send(FileReceived(FileKind.PHOTO, "photo-later", "image/jpeg", 200_000))
+    reply = await chat.say("xong")
+    asked_again = [got]
+    while "đi hết các mục" not in reply:  # the others, each once, then the end
+        asked_again.append(current_item(reply))
+        reply = await chat.say("chua")
+    assert asked_again == first
+    assert await chat.where() == (None, None)
+    async with sessionmaker() as session:
+        item = (
+            await session.scalars(select(DossierItem).where(DossierItem.requirement_code == got))
+        ).one()
+        kept = select(EvidenceFile).where(EvidenceFile.dossier_item_id == item.id)
+        photos = (await session.scalars(kept)).all()
+    assert (item.state, len(photos)) == ("have", 1)
