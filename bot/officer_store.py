@@ -479,6 +479,15 @@ class OfficerQueries:
         ).first()
         return None if row is None else int(row[0].id)
 
+    async def registration_code_known(self, code: str) -> bool:
+        """Whether any product has the registration code ``code``, in any commune."""
+        found = await self._session.scalar(
+            select(Product.id)
+            .where(func.upper(Product.registration_code) == code.strip().upper())
+            .limit(1)
+        )
+        return found is not None
+
     async def record_denied(self, person_id: int, action: str, target: str) -> None:
         """Audit an attempt to act on something outside the officer's communes."""
         log.warning("officer action outside their communes refused", extra={"action": action})

@@ -335,13 +335,27 @@ async def _denied(ctx: HandlerContext, action: str, target: str) -> list[Outboun
     return [Reply(ctx.t.gettext("This dossier is not in your commune, so I cannot open it."))]
 
 
-async def open_by_code(ctx: HandlerContext, state: State, code: str) -> Turn:
-    """A typed registration code ("OCOP-51-2026-0001") opens that dossier's card."""
+async def open_by_code(ctx: HandlerContext, state: State, typed: str) -> Turn:
+    """A typed registration code ("OCOP-51-2026-0001", or "ocop-51-2026-1") opens that
+    dossier's card. A code no product has is a typo, told as such: refused and audited as
+    another commune's, it looked like an attempt on someone else's dossier."""
     assert ctx.profile is not None  # noqa: S101 - officers only
+    code = registration_code(typed)
     dossier_id = await ctx.store.dossier_id_by_code(ctx.profile.person_id, code)
-    if dossier_id is None:
+    if dossier_id is not None:
+        return await act(ctx, state, "open", dossier_id)
+    if await ctx.store.registration_code_known(code):
         return Turn(await _denied(ctx, "open_code", code[:64]), state)
-    return await act(ctx, state, "open", dossier_id)
+    unknown = ctx.t.gettext(
+        "No dossier has the code {code}. Please check it, or type /choduyet for the list."
+    ).format(code=code)
+    return Turn([Reply(unknown)], state)
+
+
+def registration_code(typed: str) -> str:
+    """``typed`` written as the codes are made: "ocop-51-2026-2" → "OCOP-51-2026-0002"."""
+    province, year, number = (int(part) for part in typed.strip().split("-")[1:])
+    return f"OCOP-{province:02d}-{year}-{number:04d}"
 
 
 async def act(ctx: HandlerContext, state: State, action: str, dossier_id: int) -> Turn:

@@ -552,6 +552,10 @@ class OfficerStore(Protocol):
         """The dossier of a registration code in the officer's communes, or None."""
         ...
 
+    async def registration_code_known(self, code: str) -> bool:
+        """Whether any product has the registration code ``code``, in any commune."""
+        ...
+
     async def record_denied(self, person_id: int, action: str, target: str) -> None:
         """Audit an attempt to act on something outside the officer's communes."""
         ...

@@ -26,6 +26,7 @@ from bot.db.models import (
     OfficerInvite,
     OutboxMessage,
     Person,
+    Product,
 )
 from bot.engine import Engine
 from bot.i18n import translator
@@ -431,6 +432,32 @@ async def test_another_communes_dossier_is_refused_by_id_replay_and_code(
         "open_code",
     ]
     assert sum("outside their communes" in r.getMessage() for r in caplog.records) == 7
+
+
+async def test_a_code_typed_short_opens_the_card_and_a_mistyped_one_is_no_intrusion(
+    producer: Chat,
+    officer: Chat,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """ "OCOP-51-2026-2" for the officer's own "…-0002" was refused as another commune's,
+    and every typo left an "officer.denied" audit line and a warning."""
+    await register_and_walk(producer)
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    async with sessionmaker() as session:
+        dossier = await session.get_one(Dossier, dossier_id)
+        product = await session.get_one(Product, dossier.product_id)
+    assert product.registration_code is not None
+    _, province, year, number = product.registration_code.split("-")
+    card = await officer.say(f"ocop-{province}-{year}-{int(number)}")
+    assert product.name in card
+    caplog.set_level(logging.WARNING)
+    typo = await officer.say(f"OCOP-{province}-{int(year) - 1}-{number}")
+    assert "Không có hồ sơ nào mang mã" in typo
+    assert "không thuộc xã" not in typo
+    assert await audit(sessionmaker, "officer.denied") == []
+    assert not [r for r in caplog.records if "outside their communes" in r.getMessage()]
 
 
 async def test_a_producer_cannot_use_officer_buttons(
