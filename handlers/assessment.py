@@ -586,7 +586,7 @@ async def _save_assessment(ctx: HandlerContext, answers: Data) -> list[Outbound]
 
 ASSESS_FLOW = Flow(
     ASSESS,
-    N_("Commune assessment"),
+    N_("Assess the four criteria"),
     ASSESS_STEPS,
     _save_assessment,
     intro=N_(

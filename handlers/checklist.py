@@ -186,13 +186,15 @@ def _ask(ctx: HandlerContext, checklist: _Checklist, items: list[ItemView], code
     note = returns.note_line(t, answered) if answered is not None else None
     if note is not None:
         lines.insert(1, note)
+    # The same number means the same answer on every paper (on Zalo the number is the
+    # button): the one paper a product may not need has its own option last.
     rows = [
         (Option(t.gettext("Yes, I have it"), _answer(code, "have")),),
         (Option(t.gettext("Not yet"), _answer(code, "missing")),),
+        (Option(t.gettext("What is missing?"), MISSING_LIST),),
     ]
     if item.allows_not_applicable:
         rows.append((Option(t.gettext("Does not apply to my product"), _answer(code, "na")),))
-    rows.append((Option(t.gettext("What is missing?"), MISSING_LIST),))
     return Reply("\n".join(lines), tuple(rows))
 
 
@@ -447,8 +449,8 @@ def _pick(content: Content, ctx: HandlerContext, code: str) -> str | None:
     if words in ("xong", "done", "tiep", "tiep theo"):
         return _answer(code, "done")
     options = [
-        (ctx.t.gettext("Yes, I have it"), "co", "da co", "roi"),
-        (ctx.t.gettext("Not yet"), "chua", "chua co", "khong"),
+        (ctx.t.gettext("Yes, I have it"), "co", "da co", "roi", "co roi", "da co roi", "co a"),
+        (ctx.t.gettext("Not yet"), "chua", "chua co", "khong", "chua co a", "chua a", "khong co"),
         (ctx.t.gettext("Does not apply to my product"), "khong ap dung", "ko ap dung"),
     ]
     result = match_option(content.text, options)

@@ -941,7 +941,7 @@ async def _handle_summary(
     picked = pick(
         content,
         {
-            SAVE: (N_("Save"), "luu", "dong y", "xac nhan", "ok", "dung"),
+            SAVE: (N_("Save"), "luu", "dong y", "xac nhan", "ok", "dung", "dung roi", "chuan"),
             EDIT: (N_("Change an answer"), "sua", "thay doi"),
         },
         t,

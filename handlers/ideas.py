@@ -464,7 +464,7 @@ async def _declare(ctx: HandlerContext, data: Data) -> list[Outbound]:
 
 FACTS = Flow(
     name=FACTS_FLOW,
-    title=N_("About the product"),
+    title=N_("Dossier checklist"),
     intro=N_(
         "Before the papers, seven short questions about the product, asked only once: the "
         "commune assesses these four things (raw material, labour, idea, local identity)."

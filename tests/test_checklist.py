@@ -314,3 +314,42 @@ async def test_a_paper_answered_not_yet_can_be_said_held_later_with_its_photo(
         kept = select(EvidenceFile).where(EvidenceFile.dossier_item_id == item.id)
         photos = (await session.scalars(kept)).all()
     assert (item.state, len(photos)) == ("have", 1)
+
+
+async def test_each_number_means_the_same_answer_on_every_paper_on_zalo(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """ "3" was "Còn thiếu gì?" on every paper but the one a product may not need, where it
+    was "not needed": typed out of habit, it took the paper off the missing list. Papers
+    are answered as people say it ("có rồi", "chưa có ạ")."""
+    chat = Chat(Engine(sessionmaker, clock=Clock()), capabilities=ZALO)
+    await chat.sign_up()
+    await chat.register_idea("Mat ong rung", "mat ong")
+    await chat.say("/hoso")
+    if (await chat.where())[0] == "facts":
+        await chat.answer(facts_script())
+    reply = await chat.say("/hoso")
+    lists: list[list[str]] = []
+    while "đi hết các mục" not in reply:
+        assert len(lists) < 40, reply  # a refused answer asks the same paper again
+        current_item(reply)
+        lists.append([line for line in reply.splitlines() if line[:2] in ("1.", "2.", "3.", "4.")])
+        reply = await chat.say("co roi" if len(lists) % 2 else "chua co a")
+        if "“Xong”" in reply:
+            reply = await chat.say("xong")
+    first_three = ["1. Đã có", "2. Chưa có", "3. Còn thiếu gì?"]
+    assert len(lists) > 5
+    assert all(shown[:3] == first_three for shown in lists)
+    assert ["4. Sản phẩm của tôi không cần giấy này"] in [shown[3:] for shown in lists]
+
+
+async def test_stopping_the_products_questions_names_the_menu_entry_that_resumes_them(
+    chat: Chat,
+) -> None:
+    await chat.sign_up()
+    await chat.say("dang ky")
+    await chat.answer(idea_script())
+    await chat.say("/hoso")
+    assert (await chat.where())[0] == "facts"
+    assert "chọn lại “Hồ sơ sản phẩm” để làm tiếp" in await chat.say("huy")
+    assert "Hồ sơ sản phẩm" in await chat.say("menu")  # the entry is there, by that name

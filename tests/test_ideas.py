@@ -115,7 +115,7 @@ async def test_help_at_the_summary_and_at_the_answer_to_change_then_a_number_sti
     assert product.description == "Mat ong hoa ca phe"
 
 
-@pytest.mark.parametrize("typed", ["Đúng", "dung", "đúng"])
+@pytest.mark.parametrize("typed", ["Đúng", "dung", "đúng", "dung roi"])
 async def test_right_typed_at_the_summary_saves_it(
     chat: Chat, sessionmaker: async_sessionmaker[AsyncSession], typed: str
 ) -> None:

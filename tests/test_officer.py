@@ -291,6 +291,19 @@ async def test_an_item_needing_more_evidence_still_lets_the_commune_propose_and_
     assert len(await audit(sessionmaker, "commune.assess")) == 2
 
 
+async def test_stopping_the_assessment_names_the_option_that_resumes_it(
+    producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await register_and_walk(producer)
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    await form_check(officer, dossier_id)
+    await officer.say("luu")
+    assert "Đánh giá 4 tiêu chí" in await officer.press(f"o:open:{dossier_id}")  # the option
+    await officer.press(f"o:crit:{dossier_id}")
+    assert "chọn lại “Đánh giá 4 tiêu chí” để làm tiếp" in await officer.say("huy")
+
+
 async def test_send_back_tells_the_producer_what_to_fix(
     producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
