@@ -127,3 +127,13 @@ def test_no_sentence_writes_an_article_or_the_sample_count(locale: str) -> None:
         )
     ]
     assert written == []
+
+
+def test_the_vietnamese_catalog_calls_the_bot_minh_and_the_person_anh_chi() -> None:
+    """One voice everywhere: the claim question said "bạn", the forwarded questions "Tôi"."""
+    with open(catalog_path("vi"), "rb") as source:
+        catalog = read_po(source, locale="vi")
+    for message in catalog:
+        text = message.string if isinstance(message.string, str) else " ".join(message.string)
+        assert not re.search(r"\bbạn\b", text, re.IGNORECASE), message.id
+        assert not re.search(r"(^|[.!?] )Tôi\b", text), message.id

@@ -111,7 +111,7 @@ async def test_a_name_match_folds_the_sign_up_subject_into_the_listed_one(
 async def test_right_typed_at_the_claim_claims_it(
     engine_: Engine, sessionmaker: async_sessionmaker[AsyncSession], typed: str
 ) -> None:
-    """ "Đây có phải cơ sở của bạn không?" — "Đúng" was folded into the stop word "dừng":
+    """ "Đây có phải cơ sở của anh/chị không?" — "Đúng" was folded into the stop word "dừng":
     the listed cooperative, its 4★ product and their reminders were lost."""
     await _import(sessionmaker)
     chat = Chat(engine_, chat="210")
