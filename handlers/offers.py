@@ -133,7 +133,12 @@ def _current(data: Data) -> tuple[list[str], list[str], bool] | None:
 
 
 def _again(labels: list[str], payloads: list[str], t: Translator) -> Again:
-    lead = t.gettext("Please type a number from 1 to {count}.").format(count=len(labels))
+    if len(labels) == 1:
+        lead = t.gettext("Please type 1 to choose it, or “Menu” for the main menu.")
+    else:
+        lead = t.gettext(
+            "Please type a number from 1 to {count}, or “Menu” for the main menu."
+        ).format(count=len(labels))
     options = tuple(
         (Option(label, payload),) for label, payload in zip(labels, payloads, strict=True)
     )

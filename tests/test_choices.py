@@ -30,6 +30,7 @@ FALLBACKS = (
     "thuộc tin nhắn cũ",
     "thuộc câu hỏi trước",
     "gõ một số từ 1 đến",
+    "gõ 1 để chọn",
     "chọn một trong các câu trả lời",
 )
 _phones = (f"09{n:08d}" for n in itertools.count(10000001))

@@ -36,7 +36,13 @@ from tests.standins import (
 )
 
 SECRET = "zalo-journey-secret"
-FALLBACKS = ("chưa hiểu", "thuộc tin nhắn cũ", "thuộc câu hỏi trước", "gõ một số từ 1 đến")
+FALLBACKS = (
+    "chưa hiểu",
+    "thuộc tin nhắn cũ",
+    "thuộc câu hỏi trước",
+    "gõ một số từ 1 đến",
+    "gõ 1 để chọn",
+)
 _LINE = re.compile(r"^(\d+)\. (.+)$")
 
 
