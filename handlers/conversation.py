@@ -125,8 +125,23 @@ def control_of(content: Content) -> Control | None:
     if isinstance(content, Text):
         if unicodedata.normalize("NFC", content.text).strip(" .!").lower() in _STOP_MARKED:
             return Control.CANCEL
-        return CONTROL_WORDS.get(fold(content.text).strip(" .!"))
+        key = fold(content.text).strip(" .!")
+        return CONTROL_WORDS.get(key) or CONTROL_WORDS.get(_without_particles(key))
     return None
+
+
+# Said around a control word: "quay lại đi", "thôi hủy", "trợ giúp với" (a name is never
+# only these, so the answer typed "quay lai di" was saved as the product's name).
+_PARTICLES_AFTER = (" di", " nhe", " nha", " a", " voi", " giup", " giup minh", " giup em")
+_PARTICLES_BEFORE = ("thoi ", "cho ", "xin ")
+
+
+def _without_particles(key: str) -> str:
+    for particle in _PARTICLES_BEFORE:
+        key = key.removeprefix(particle)
+    for particle in _PARTICLES_AFTER:
+        key = key.removesuffix(particle)
+    return key
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,10 @@ _NOT_NAMES_BEGINNING = ("xin chao", "chao ban", "chao em", "chao anh", "chao chi
 _NOT_NAMES = frozenset({"chao", "hello", "hi", "thanks", "tam biet", "luu", "xong", "sua", "giu"})
 
 
+# What opens the idea's form, typed again at its first question ("1" from the menu, then
+# "dang ky"): not a name.
+_OPENING_WORDS = frozenset({"dang ky", "dangky", "dang ky y tuong", "dang ky san pham", "y tuong"})
+
 # Words of a sentence asking to register ("tôi muốn đăng ký sản phẩm mật ong"), not a name.
 _ASKING = ("dang ky", "y tuong", "muon", "toi")
 
@@ -167,6 +171,11 @@ STEPS: dict[str, Step] = {
         label=N_("Product name"),
         max_length=150,
         resets=("product_kind", "product_set", "group", "set_in_group"),
+        check=lambda value, _data: (
+            N_("That is how to open this form, not the product's name.")
+            if words_key(value) in _OPENING_WORDS
+            else None
+        ),
         help=N_(
             "The name you sell the product under, or plan to: it is printed on the "
             "registration form, and its words often tell me the product's kind. "

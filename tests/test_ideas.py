@@ -146,6 +146,23 @@ async def test_not_yet_on_sale_is_a_new_product(chat: Chat, typed: str, new: str
     assert f"Sản phẩm mới: {new}" in await chat.say("Mat ong nuoi trong rung")
 
 
+async def test_the_forms_own_opening_words_and_a_polite_back_are_not_saved_as_the_name(
+    chat: Chat,
+) -> None:
+    """ "1" from the menu, then "dang ky" (the name was "dang ky"); "quay lai di" at the
+    next question (it replaced the name)."""
+    await chat.sign_up()
+    await chat.say("dang ky")
+    refused = await chat.say("dang ky")
+    assert "chưa phải tên sản phẩm" in refused
+    assert await chat.where() == ("idea", "product_name")
+    await chat.say("Mat ong rung Xop")
+    assert await chat.where() != ("idea", "product_name")
+    back = await chat.say("quay lai di")
+    assert await chat.where() == ("idea", "product_name")
+    assert "Mat ong rung Xop" in back  # the answer shown, kept
+
+
 async def test_cancel_mid_way_and_resume_days_later(chat: Chat, clock: Clock) -> None:
     await _idea_until(chat, "description")
     await chat.say("huy")
