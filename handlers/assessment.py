@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from bot.messages import Document, Option, Outbound, Reply
-from handlers.conversation import Choice, Data, Flow, Kind, Step
+from handlers.conversation import SUBJECT, Choice, Data, Flow, Kind, Step
 from handlers.i18n import N_, Translator
 from handlers.ideas import ORIGIN_CHOICES
 from handlers.paper_checks import PAPER_HELP
@@ -195,6 +195,7 @@ def form_check_seed(view: OfficerDossier, asked: list[str]) -> Data:
     by_code = {i.code: i for i in view.items}
     return {
         "_dossier": view.dossier.dossier_id,
+        SUBJECT: subject_of(view),
         "_items": {
             code: [by_code[code].state, by_code[code].evidence_count]
             if code in by_code
@@ -607,4 +608,15 @@ def assess_seed(view: OfficerDossier, today: date) -> Data:
         conclusion, _ = CONCLUSION_STEPS[CommuneCriterion(criterion.criterion)]
         declared[conclusion] = criterion.conclusion
         declared.update({k: v for k, v in criterion.facts.items() if k in declared})
-    return {"_dossier": view.dossier.dossier_id, "_declared": declared, "_today": today.isoformat()}
+    return {
+        "_dossier": view.dossier.dossier_id,
+        SUBJECT: subject_of(view),
+        "_declared": declared,
+        "_today": today.isoformat(),
+    }
+
+
+def subject_of(view: OfficerDossier) -> str:
+    """The dossier as the officer's flows name it: the product, and its code when it has one."""
+    code = view.dossier.registration_code
+    return f"{view.dossier.product_name} ({code})" if code else view.dossier.product_name

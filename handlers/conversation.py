@@ -431,9 +431,20 @@ def _option(t: Translator, label: str, step: str, value: str) -> Option:
     return Option(t.gettext(label), make(PayloadKind.CHOICE, step, value))
 
 
+# A seed's key naming what the flow is about ("Mat ong rung Xop (OCOP-51-2026-0002)"),
+# shown with its opening and its summary: an officer may have two dossiers open at once.
+SUBJECT = "_subject"
+
+
+def _about(data: Data, line: str) -> str:
+    """``line``, after the name of what the flow is about when its data has one."""
+    subject = data.get(SUBJECT)
+    return f"“{subject}” · {line}" if subject and line else line
+
+
 def summary(flow: Flow, data: Data, t: Translator) -> Reply:
     """All answers, and the choice to save, change or cancel."""
-    lines = [t.gettext("Please check your answers:")]
+    lines = [_about(data, t.gettext("Please check your answers:"))]
     for step in flow.applicable(data):
         label = t.gettext(step.label or step.prompt)
         lines.append(f"• {label}: {display_answer(step, data.get(step.name), data, t)}")
@@ -711,7 +722,7 @@ def start(flow: Flow, state: State, t: Translator, now: datetime, seed: Data | N
         raise ValueError(f"flow {flow.name} has no steps")
     state.step = first.name
     lead = t.gettext(flow.intro) if flow.intro else ""
-    return Turn([prompt(flow, first, seed, t, lead)], state)
+    return Turn([prompt(flow, first, seed, t, _about(seed, lead))], state)
 
 
 def continue_draft(

@@ -304,6 +304,24 @@ async def test_stopping_the_assessment_names_the_option_that_resumes_it(
     assert "chọn lại “Đánh giá 4 tiêu chí” để làm tiếp" in await officer.say("huy")
 
 
+async def test_the_form_check_and_the_assessment_name_their_dossier(
+    producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """An officer with two dossiers open from two reminders could not tell which one a
+    flow was about: neither its first question nor its summary named the product."""
+    await register_and_walk(producer)
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    async with sessionmaker() as session:
+        dossier = await session.get_one(Dossier, dossier_id)
+        product = await session.get_one(Product, dossier.product_id)
+    named = f"“Mat ong rung Xop ({product.registration_code})” · "
+    assert (await officer.press(f"o:form:{dossier_id}")).startswith(named)
+    assert named in await form_check(officer, dossier_id)  # its summary
+    await officer.say("luu")
+    assert (await officer.press(f"o:crit:{dossier_id}")).startswith(named)
+
+
 async def test_send_back_tells_the_producer_what_to_fix(
     producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
