@@ -136,6 +136,16 @@ async def register_and_walk(producer: Chat) -> None:
     await walk(producer, answers={"awards": "chua"}, photos={"business_registration": 1})
 
 
+async def officer_of_a_walked_dossier(
+    producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
+) -> int:
+    """The producer's honey dossier walked, the officer let in by an invite: its id."""
+    await register_and_walk(producer)
+    await officer.say(f"/canbo {await new_code(sessionmaker)}")
+    (dossier_id,) = await dossier_ids(sessionmaker)
+    return dossier_id
+
+
 async def test_end_to_end_on_the_console(
     producer: Chat,
     officer: Chat,
@@ -257,9 +267,7 @@ async def test_end_to_end_on_the_console(
 async def test_an_item_needing_more_evidence_still_lets_the_commune_propose_and_reopen(
     producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await register_and_walk(producer)
-    await officer.say(f"/canbo {await new_code(sessionmaker)}")
-    (dossier_id,) = await dossier_ids(sessionmaker)
+    dossier_id = await officer_of_a_walked_dossier(producer, officer, sessionmaker)
     await form_check(officer, dossier_id)
     await officer.say("luu")
     await officer.press(f"o:crit:{dossier_id}")
@@ -294,9 +302,7 @@ async def test_an_item_needing_more_evidence_still_lets_the_commune_propose_and_
 async def test_stopping_the_assessment_names_the_option_that_resumes_it(
     producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await register_and_walk(producer)
-    await officer.say(f"/canbo {await new_code(sessionmaker)}")
-    (dossier_id,) = await dossier_ids(sessionmaker)
+    dossier_id = await officer_of_a_walked_dossier(producer, officer, sessionmaker)
     await form_check(officer, dossier_id)
     await officer.say("luu")
     assert "Đánh giá 4 tiêu chí" in await officer.press(f"o:open:{dossier_id}")  # the option
@@ -309,9 +315,7 @@ async def test_the_form_check_and_the_assessment_name_their_dossier(
 ) -> None:
     """An officer with two dossiers open from two reminders could not tell which one a
     flow was about: neither its first question nor its summary named the product."""
-    await register_and_walk(producer)
-    await officer.say(f"/canbo {await new_code(sessionmaker)}")
-    (dossier_id,) = await dossier_ids(sessionmaker)
+    dossier_id = await officer_of_a_walked_dossier(producer, officer, sessionmaker)
     async with sessionmaker() as session:
         dossier = await session.get_one(Dossier, dossier_id)
         product = await session.get_one(Product, dossier.product_id)
@@ -325,9 +329,7 @@ async def test_the_form_check_and_the_assessment_name_their_dossier(
 async def test_send_back_tells_the_producer_what_to_fix(
     producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    await register_and_walk(producer)
-    await officer.say(f"/canbo {await new_code(sessionmaker)}")
-    (dossier_id,) = await dossier_ids(sessionmaker)
+    dossier_id = await officer_of_a_walked_dossier(producer, officer, sessionmaker)
     reply = await form_check(officer, dossier_id, missing={"Giấy đăng ký kinh doanh"})
     assert "Hồ sơ còn thiếu giấy tờ" in reply
     await officer.say("tra lai", "luu")
@@ -473,9 +475,7 @@ async def test_a_code_typed_short_opens_the_card_and_a_mistyped_one_is_no_intrus
 ) -> None:
     """ "OCOP-51-2026-2" for the officer's own "…-0002" was refused as another commune's,
     and every typo left an "officer.denied" audit line and a warning."""
-    await register_and_walk(producer)
-    await officer.say(f"/canbo {await new_code(sessionmaker)}")
-    (dossier_id,) = await dossier_ids(sessionmaker)
+    dossier_id = await officer_of_a_walked_dossier(producer, officer, sessionmaker)
     async with sessionmaker() as session:
         dossier = await session.get_one(Dossier, dossier_id)
         product = await session.get_one(Product, dossier.product_id)
@@ -613,9 +613,7 @@ async def test_the_communes_receipt_is_the_first_accepted_form_check_and_never_m
     """The 15 working days of QĐ 26, Điều 7.2 (and the officer's day-10 and day-14
     reminders) run from the commune's receipt: a returned form check does not start them,
     the first accepted one does, and the proposal to the province does not move it."""
-    await register_and_walk(producer)
-    await officer.say(f"/canbo {await new_code(sessionmaker)}")
-    (dossier_id,) = await dossier_ids(sessionmaker)
+    dossier_id = await officer_of_a_walked_dossier(producer, officer, sessionmaker)
     await form_check(officer, dossier_id, missing={"Giấy đăng ký kinh doanh"})
     await officer.say("tra lai", "luu")
     assert await received_on(sessionmaker, dossier_id) is None

@@ -34,15 +34,9 @@ from tests.standins import (
     start_bot_server,
     zalo_text,
 )
+from tests.test_choices import FALLBACKS  # what the bot says when it did not understand
 
 SECRET = "zalo-journey-secret"
-FALLBACKS = (
-    "chưa hiểu",
-    "thuộc tin nhắn cũ",
-    "thuộc câu hỏi trước",
-    "gõ một số từ 1 đến",
-    "gõ 1 để chọn",
-)
 _LINE = re.compile(r"^(\d+)\. (.+)$")
 
 
