@@ -155,9 +155,13 @@ def could_be_a_product_name(text: str) -> bool:
 
 
 def asks_to_register(text: str) -> bool:
-    """Whether the message says, in a sentence, that the person wants to register."""
+    """Whether the message says, in a sentence, that the person wants to register.
+
+    "toi" is "tôi" (I) as often as "tỏi" (garlic): written with its mark, "Tỏi Lý Sơn" is a
+    product's name, not a sentence about oneself."""
     words = f" {words_key(text)} "
-    return any(f" {word} " in words for word in _ASKING)
+    asking = _ASKING if "tỏi" not in text.lower() else tuple(w for w in _ASKING if w != "toi")
+    return any(f" {word} " in words for word in asking)
 
 
 # The set's questions are one counted question: the words, the short list they find, and

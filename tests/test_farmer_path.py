@@ -17,7 +17,7 @@ from bot.i18n import translator
 from bot.messages import Reply
 from bot.render import BUTTON_LABEL_MAX, degrade
 from handlers.checklist import EXPLANATIONS
-from handlers.conversation import Flow, counted, prompt
+from handlers.conversation import SUMMARY, Flow, counted, prompt
 from handlers.features import CONVERSATIONS
 from handlers.ideas import IDEA
 from handlers.onboarding import ONBOARDING
@@ -292,6 +292,18 @@ async def test_a_product_name_typed_right_after_sign_up_starts_its_registration(
     asked = await chat.say("Mat ong rung Xop")
     assert await chat.where() == ("idea", "product_set")
     assert "Bước 2/4" in asked
+
+
+async def test_garlic_typed_right_after_sign_up_is_a_name_not_a_sentence_about_oneself(
+    chat: Chat,
+) -> None:
+    """ "Tỏi Lý Sơn" folds to "toi ly son", and "toi" ("tôi") made it a sentence asking to
+    register: the form opened at the name question, and the name had to be typed again."""
+    await chat.sign_up()
+    await chat.say("Tỏi Lý Sơn")
+    assert await chat.where() != ("idea", "product_name")
+    assert (await chat.where())[0] == "idea"
+    assert "Tỏi Lý Sơn" in await chat.answer({**idea_script(), "product_name": "-"}, until=SUMMARY)
 
 
 @pytest.mark.parametrize("name", ["Sua bo tuoi Xop", "Chao au tau", "Che"])
