@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import httpx
 from telegram.error import InvalidToken, TelegramError
 
-from bot.channels.telegram import make_bot
 from bot.channels.zalo import NO_ANSWER, ZaloChannel, ZaloCode, ZaloError
+from bot.runtime import telegram_bot
 from bot.settings import Settings
 
 CHECK_TIMEOUT = httpx.Timeout(15.0, connect=10.0)
@@ -37,13 +37,9 @@ def _webhook_line(channel: str, url: str) -> str:
 
 async def check_telegram(settings: Settings, report: ChannelReport) -> None:
     """``getMe`` and ``getWebhookInfo`` on Telegram, through the configured proxy."""
-    if settings.telegram_bot_token is None:
+    bot = telegram_bot(settings)
+    if bot is None:
         return
-    bot = make_bot(
-        settings.telegram_bot_token.get_secret_value(),
-        settings.telegram_api_base_url,
-        proxy=settings.telegram_proxy_url,
-    )
     try:
         await bot.initialize()  # calls getMe
         info = await bot.get_webhook_info()

@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.alerts.dispatch import Dispatcher, status_counts
 from bot.alerts.service import run_forever, run_pass
 from bot.channels import Sender
-from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.cli import on_database
 from bot.db.engine import create_sessionmaker
 from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.oa_delivery import AlertRoutes
-from bot.runtime import alert_routes, oa_channel
+from bot.runtime import alert_routes, oa_channel, telegram_bot
 from bot.settings import Settings
 from bot.web import HTTP_TIMEOUT
 
@@ -52,13 +52,8 @@ async def channel_senders(
     senders: dict[Channel, Sender] = {}
     routes = None
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        bot = None
-        if settings.telegram_bot_token is not None:
-            bot = make_bot(
-                settings.telegram_bot_token.get_secret_value(),
-                settings.telegram_api_base_url,
-                proxy=settings.telegram_proxy_url,
-            )
+        bot = telegram_bot(settings)
+        if bot is not None:
             await bot.initialize()
             senders[Channel.TELEGRAM] = TelegramChannel(bot)
         if settings.zalo_bot_token is not None:

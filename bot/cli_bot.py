@@ -21,7 +21,7 @@ from bot import erasure
 from bot.alerts.service import alerts_running
 from bot.channel_checks import check_channels
 from bot.channels.console import ConsoleChannel, inbound_from_line
-from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, ZaloError
 from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError
 from bot.cli import EXIT_OK, EXIT_UNHEALTHY, CliError, cmd_migrate, open_database
@@ -32,7 +32,15 @@ from bot.messages import Channel
 from bot.oa_tokens import TokenError
 from bot.polling import poll_telegram, poll_zalo
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import Runtime, alert_routes, build_engine, oa_channel, oa_tokens, settle_heap
+from bot.runtime import (
+    Runtime,
+    alert_routes,
+    build_engine,
+    oa_channel,
+    oa_tokens,
+    settle_heap,
+    telegram_bot,
+)
 from bot.settings import Settings
 from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app, webhooks_first
 
@@ -254,12 +262,7 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
     runtime = Runtime(engine)
     tasks = []
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        if settings.telegram_bot_token is not None:
-            bot = make_bot(
-                settings.telegram_bot_token.get_secret_value(),
-                settings.telegram_api_base_url,
-                proxy=settings.telegram_proxy_url,
-            )
+        if (bot := telegram_bot(settings)) is not None:
             await bot.initialize()
             telegram = TelegramChannel(bot)
             runtime.senders[Channel.TELEGRAM] = telegram
@@ -291,15 +294,11 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
 
 async def cmd_telegram_set_webhook(settings: Settings, _args: argparse.Namespace) -> int:
     """Register PUBLIC_BASE_URL/webhooks/telegram with Telegram, with the secret."""
-    if settings.telegram_bot_token is None or settings.public_base_url is None:
+    bot = telegram_bot(settings)
+    if bot is None or settings.public_base_url is None:
         raise CliError("set TELEGRAM_BOT_TOKEN and PUBLIC_BASE_URL first")
     if settings.telegram_webhook_secret is None:
         raise CliError("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
-    bot = make_bot(
-        settings.telegram_bot_token.get_secret_value(),
-        settings.telegram_api_base_url,
-        proxy=settings.telegram_proxy_url,
-    )
     async with bot:
         await bot.set_webhook(
             f"{settings.public_base_url}/webhooks/telegram",

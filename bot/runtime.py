@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram.ext import ExtBot
 
 from bot.channels import ChatUnreachableError, Sender
+from bot.channels.telegram import make_bot
 from bot.channels.zalo_oa import ZaloOAChannel
 from bot.db.engine import create_sessionmaker
 from bot.engine import DurableReplies, Engine, KeyedLocks
@@ -102,6 +104,17 @@ def oa_channel(
         tokens,
         template_base_url=settings.zalo_oa_template_base_url,
         on_sent=replied,
+    )
+
+
+def telegram_bot(settings: Settings) -> ExtBot[int] | None:
+    """The Telegram bot the settings configure, through their proxy; None without a token."""
+    if settings.telegram_bot_token is None:
+        return None
+    return make_bot(
+        settings.telegram_bot_token.get_secret_value(),
+        settings.telegram_api_base_url,
+        proxy=settings.telegram_proxy_url,
     )
 
 

@@ -39,7 +39,7 @@ from bot.admin.context import AdminContext
 from bot.admin.headers import SecurityHeaders
 from bot.admin.sessions import SessionSigner
 from bot.alerts.service import alerts_running
-from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram import text_inbound as telegram_text_inbound
 from bot.channels.telegram import to_inbound as telegram_inbound
 from bot.channels.zalo import ZaloChannel
@@ -52,7 +52,7 @@ from bot.links import download_headers
 from bot.messages import Channel, Inbound
 from bot.oa_delivery import record_inbound, record_receipt
 from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
-from bot.runtime import Runtime, alert_routes, build_engine, oa_channel
+from bot.runtime import Runtime, alert_routes, build_engine, oa_channel, telegram_bot
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -393,12 +393,7 @@ def create_app(settings: Settings) -> FastAPI:
         engine = build_engine(database, settings)
         runtime = Runtime(engine)
         telegram = zalo = None
-        if settings.telegram_bot_token is not None:
-            bot = make_bot(
-                settings.telegram_bot_token.get_secret_value(),
-                settings.telegram_api_base_url,
-                proxy=settings.telegram_proxy_url,
-            )
+        if (bot := telegram_bot(settings)) is not None:
             try:
                 await bot.initialize()
             except NetworkError:
