@@ -14,7 +14,6 @@ sentence of what to type plus the way out, with earlier answers kept.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -56,7 +55,7 @@ from handlers.parsing import (
 )
 from handlers.payloads import PayloadKind, make, parse
 from handlers.ports import Changes
-from handlers.textmatch import Ambiguous, Matched, fold, match_option
+from handlers.textmatch import Ambiguous, Matched, accent_key, fold, match_option
 
 Data = dict[str, Any]
 # What a chat's state keeps when it leaves a flow: drafts to resume, the greeting already
@@ -112,7 +111,7 @@ CONTROL_WORDS: Mapping[str, Control] = {
 }
 
 
-_STOP_MARKED = frozenset({"dừng", "dừng lại"})
+_STOP_MARKED = frozenset(accent_key(words) for words in ("dừng", "dừng lại"))
 
 
 def control_of(content: Content) -> Control | None:
@@ -123,7 +122,7 @@ def control_of(content: Content) -> Control | None:
         picked = parse(content.payload)
         return CONTROL_WORDS.get(picked.part(0)) if picked.kind is PayloadKind.CONTROL else None
     if isinstance(content, Text):
-        if unicodedata.normalize("NFC", content.text).strip(" .!").lower() in _STOP_MARKED:
+        if accent_key(content.text.strip(" .!")) in _STOP_MARKED:
             return Control.CANCEL
         key = fold(content.text).strip(" .!")
         return CONTROL_WORDS.get(key) or CONTROL_WORDS.get(_without_particles(key))

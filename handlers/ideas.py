@@ -22,7 +22,7 @@ from handlers.i18n import N_
 from handlers.parsing import NO_WORDS, YES_WORDS
 from handlers.ports import HandlerContext, NewIdea
 from handlers.set_words import find_sets, group_named
-from handlers.textmatch import words_key
+from handlers.textmatch import accent_key, words_key
 from ocop_rules import (
     IDEA_FIELDS,
     FieldType,
@@ -139,6 +139,7 @@ _OPENING_WORDS = frozenset({"dang ky", "dangky", "dang ky y tuong", "dang ky san
 
 # Words of a sentence asking to register ("tôi muốn đăng ký sản phẩm mật ong"), not a name.
 _ASKING = ("dang ky", "y tuong", "muon", "toi")
+_GARLIC = accent_key("tỏi")  # "toi" written with its mark, however it is encoded
 
 
 def could_be_a_product_name(text: str) -> bool:
@@ -160,7 +161,8 @@ def asks_to_register(text: str) -> bool:
     "toi" is "tôi" (I) as often as "tỏi" (garlic): written with its mark, "Tỏi Lý Sơn" is a
     product's name, not a sentence about oneself."""
     words = f" {words_key(text)} "
-    asking = _ASKING if "tỏi" not in text.lower() else tuple(w for w in _ASKING if w != "toi")
+    garlic = _GARLIC in accent_key(text)
+    asking = tuple(word for word in _ASKING if not (garlic and word == "toi"))
     return any(f" {word} " in words for word in asking)
 
 
