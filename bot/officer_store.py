@@ -13,7 +13,7 @@ import math
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import certificate_states, self_assessments
@@ -471,21 +471,14 @@ class OfficerQueries:
         """The latest dossier of a registration code in the officer's communes, or None."""
         row = (
             await self._session.execute(
-                self._scoped(person_id)
-                .where(func.upper(Product.registration_code) == code.strip().upper())
-                .order_by(Dossier.id.desc())
-                .limit(1)
+                self._scoped(person_id).where(_has_code(code)).order_by(Dossier.id.desc()).limit(1)
             )
         ).first()
         return None if row is None else int(row[0].id)
 
     async def registration_code_known(self, code: str) -> bool:
         """Whether any product has the registration code ``code``, in any commune."""
-        found = await self._session.scalar(
-            select(Product.id)
-            .where(func.upper(Product.registration_code) == code.strip().upper())
-            .limit(1)
-        )
+        found = await self._session.scalar(select(Product.id).where(_has_code(code)).limit(1))
         return found is not None
 
     async def record_denied(self, person_id: int, action: str, target: str) -> None:
@@ -734,3 +727,8 @@ class OfficerQueries:
             },
         )
         return True
+
+
+def _has_code(code: str) -> ColumnElement[bool]:
+    """A product's registration code is ``code``, whatever the case either is written in."""
+    return func.upper(Product.registration_code) == code.strip().upper()

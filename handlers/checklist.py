@@ -198,9 +198,14 @@ def _ask(ctx: HandlerContext, checklist: _Checklist, items: list[ItemView], code
     return Reply("\n".join(lines), tuple(rows))
 
 
-def _next_pending(items: list[ItemView], after: str | None = None) -> str | None:
+def _following(items: list[ItemView], after: str | None) -> int:
+    """Where the papers after ``after`` begin (0 when it is None or not among them)."""
     codes = [i.code for i in items]
-    start = codes.index(after) + 1 if after in codes else 0
+    return codes.index(after) + 1 if after in codes else 0
+
+
+def _next_pending(items: list[ItemView], after: str | None = None) -> str | None:
+    start = _following(items, after)
     ordered = items[start:] + items[:start]
     return next((i.code for i in ordered if i.state == PENDING), None)
 
@@ -208,9 +213,7 @@ def _next_pending(items: list[ItemView], after: str | None = None) -> str | None
 def _next_missing(items: list[ItemView], after: str | None = None) -> str | None:
     """The next paper answered "Chưa có" after ``after`` (from the first when None), not
     round again: a pass over them ends at the last one."""
-    codes = [i.code for i in items]
-    start = codes.index(after) + 1 if after in codes else 0
-    return next((i.code for i in items[start:] if i.state == MISSING), None)
+    return next((i.code for i in items[_following(items, after) :] if i.state == MISSING), None)
 
 
 def _next_item(dossier: DossierView, items: list[ItemView], after: str | None = None) -> str | None:
