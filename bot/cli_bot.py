@@ -18,7 +18,6 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import erasure
-from bot.alerts.service import alerts_running
 from bot.channel_checks import check_channels
 from bot.channels.console import ConsoleChannel, inbound_from_line
 from bot.channels.telegram import TelegramChannel
@@ -31,7 +30,7 @@ from bot.logs import configure as configure_logs
 from bot.messages import Channel
 from bot.oa_tokens import TokenError
 from bot.polling import poll_telegram, poll_zalo
-from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
+from bot.replies.sender import sending
 from bot.runtime import (
     Runtime,
     alert_routes,
@@ -279,13 +278,7 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
             runtime.alert_routes = alert_routes(settings, zalo_oa)
         settle_heap()
         try:
-            async with (
-                replies_running(runtime) as replies,
-                alerts_running(
-                    runtime, settings.alert_config(), enabled=settings.ocop_alerts
-                ) as dispatcher,
-            ):
-                slow_bulk_on_rate_limits(replies, dispatcher)
+            async with sending(runtime, settings):
                 await asyncio.gather(*tasks)
         finally:
             await database.dispose()

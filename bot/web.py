@@ -38,7 +38,6 @@ from bot.admin import pages as admin_pages
 from bot.admin.context import AdminContext
 from bot.admin.headers import SecurityHeaders
 from bot.admin.sessions import SessionSigner
-from bot.alerts.service import alerts_running
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram import text_inbound as telegram_text_inbound
 from bot.channels.telegram import to_inbound as telegram_inbound
@@ -51,7 +50,7 @@ from bot.db.models import Document as StoredDocument
 from bot.links import download_headers
 from bot.messages import Channel, Inbound
 from bot.oa_delivery import record_inbound, record_receipt
-from bot.replies.sender import replies_running, slow_bulk_on_rate_limits
+from bot.replies.sender import sending
 from bot.runtime import Runtime, alert_routes, build_engine, oa_channel, telegram_bot
 from bot.settings import Settings
 
@@ -416,15 +415,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.ocop = AppState(settings, database, runtime, telegram, zalo, zalo_oa)
         app.state.admin = api.state.admin = admin_context(settings, runtime)
         try:
-            async with (
-                replies_running(runtime) as replies,
-                alerts_running(
-                    runtime, settings.alert_config(), enabled=settings.ocop_alerts
-                ) as dispatcher,
-            ):
-                slow_bulk_on_rate_limits(replies, dispatcher)
-                async with oa_inbox_running(app.state.ocop):
-                    yield
+            async with sending(runtime, settings), oa_inbox_running(app.state.ocop):
+                yield
         finally:
             if telegram is not None:
                 await telegram.bot.shutdown()

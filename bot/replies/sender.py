@@ -38,7 +38,8 @@ from typing import Any
 from sqlalchemy import ARRAY, Executable, Integer, any_, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.alerts.dispatch import Dispatcher, Pacer, describe, permanent
+from bot.alerts.dispatch import Pacer, describe, permanent
+from bot.alerts.service import alerts_running
 from bot.channels import ChatUnreachableError, RetryLaterError, Sender
 from bot.db.direct import Statements, statements_for
 from bot.db.engine import single_statement, write_connection, write_gate
@@ -49,6 +50,7 @@ from bot.messages import Channel, Inbound, Outbound
 from bot.replies.codec import decode, encode
 from bot.replies.outbox import FIRST_REPLY, NEXT_REPLY
 from bot.runtime import Runtime
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=6)
@@ -442,7 +444,15 @@ async def replies_running(
         await asyncio.gather(*loops, return_exceptions=True)
 
 
-def slow_bulk_on_rate_limits(replies: ReplySender | None, dispatcher: Dispatcher | None) -> None:
-    """Have a rate limit met by a reply hold the alert dispatcher's bulk sends first."""
-    if replies is not None and dispatcher is not None and dispatcher.pacer is not None:
-        replies.on_rate_limited = dispatcher.pacer.hold
+@contextlib.asynccontextmanager
+async def sending(runtime: Runtime, settings: Settings) -> AsyncIterator[None]:
+    """The replies' sender and the alerts' dispatcher at work beside ``runtime``'s channels
+    while the block runs (``serve`` and ``poll``): a rate limit met by a reply holds the
+    dispatcher's bulk sends first."""
+    async with (
+        replies_running(runtime) as replies,
+        alerts_running(runtime, settings.alert_config(), enabled=settings.ocop_alerts) as bulk,
+    ):
+        if replies is not None and bulk is not None and bulk.pacer is not None:
+            replies.on_rate_limited = bulk.pacer.hold
+        yield
