@@ -916,7 +916,9 @@ class SqlStore(OfficerQueries, QuestionQueries):
         return views
 
     async def certificates(self, person_id: int, today: date) -> list[CertificateView]:
-        """The certificates of the person's products, newest first."""
+        """The certificates of the person's products, newest first, those of one day in the
+        order they were recorded: the numbers of the list they make must not change between
+        two readings."""
         rows = (
             await self._session.execute(
                 select(
@@ -928,7 +930,7 @@ class SqlStore(OfficerQueries, QuestionQueries):
                 .join(Product, Product.id == Certificate.product_id)
                 .join(Subject, Subject.id == Product.subject_id)
                 .where(Subject.owner_person_id == person_id)
-                .order_by(Certificate.issued_on.desc())
+                .order_by(Certificate.issued_on.desc(), Certificate.id)
             )
         ).all()
         renewals = {

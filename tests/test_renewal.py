@@ -413,6 +413,40 @@ async def test_a_completed_reevaluation_prints_its_cover_sheet_with_the_kind_tic
     assert any("giấy tờ pháp lý có thời hạn" in cell for cell in cells)
 
 
+async def test_certificates_of_one_day_are_listed_in_the_order_they_were_recorded(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, farmer: Chat
+) -> None:
+    """Two certificates issued the same day: the list, and so the numbers typed at it, keep
+    one order however the database happens to hold the rows. Here the later-recorded one
+    (the honey's, number 2) is written first, so the table's own order is not the list's."""
+    issued_on = add_months(EXPIRES, -36)
+    async with sessionmaker.begin() as session:
+        honey = (await session.scalars(select(Product))).one()
+        tea = Product(subject_id=honey.subject_id, name="Tra shan tuyet", group_code="food")
+        session.add(tea)
+        await session.flush()
+        for certificate_id, product in ((2, honey), (1, tea)):
+            session.add(
+                Certificate(
+                    id=certificate_id,
+                    product_id=product.id,
+                    number=f"{certificate_id}/GCN-OCOP",
+                    stars=3,
+                    issuing_level="province",
+                    issuing_authority="UBND tỉnh Quảng Ngãi",
+                    issued_on=issued_on,
+                    expires_on=EXPIRES,
+                    status="valid",
+                )
+            )
+            await session.flush()
+    clock.now = at(date(2027, 7, 4))
+    shown = await farmer.say("/chungnhan")
+    assert "1. Mở hồ sơ đánh giá lại — Tra shan tuyet" in shown
+    assert "3. Mở hồ sơ đánh giá lại — Mat ong rung" in shown
+    assert await farmer.say("/chungnhan") == shown
+
+
 async def test_with_two_certificates_every_option_is_numbered_in_one_list(
     sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, farmer: Chat
 ) -> None:
