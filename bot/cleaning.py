@@ -10,21 +10,25 @@ sees text it can hold:
   overrides that make a name read differently from what it is;
 - newlines are kept (a description may have several lines): ``\\r\\n`` and ``\\r`` become
   ``\\n``, a tab becomes a space;
+- text is put in Unicode's composed form (NFC): some phones send "ệ" as "e" and two
+  combining marks, and a name typed so was stored as another spelling of itself, which a
+  search, a comparison or an export in the usual form did not find;
 - lengths are bounded: free text to :data:`MAX_TEXT`, names to :data:`MAX_NAME` (their
   columns' size), the short machine values (commands, button payloads, media types) to
   :data:`MAX_TOKEN`.
 
 Platform ids (chat, sender, event) are kept exact when they are usable, since they are
-keys: only the characters above are taken out, and an id longer than :data:`MAX_ID` is
-shortened to a prefix and a hash of the whole, so two long ids stay two ids while every id
-fits a unique index. A file reference (often a URL) is no key and is kept whole up to
-:data:`MAX_REF`.
+keys: only the characters above are taken out (their form is left as it came), and an id
+longer than :data:`MAX_ID` is shortened to a prefix and a hash of the whole, so two long
+ids stay two ids while every id fits a unique index. A file reference (often a URL) is no
+key and is kept whole up to :data:`MAX_REF`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import replace
 
 from bot.messages import (
@@ -57,11 +61,19 @@ _LINE_BREAK = re.compile("\r\n?")
 
 
 def clean_text(text: str, limit: int = MAX_TEXT) -> str:
-    """``text`` without the characters nothing downstream can hold, at most ``limit``
-    characters long (see the module's text)."""
-    if not text.isprintable():  # every character taken out is unprintable
-        text = _UNWANTED.sub("", _LINE_BREAK.sub("\n", text)).replace("\t", " ")
+    """``text`` without the characters nothing downstream can hold, in composed form, at
+    most ``limit`` characters long (see the module's text)."""
+    text = _usable(text)
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     return text[:limit]
+
+
+def _usable(text: str) -> str:
+    """``text`` without the characters nothing downstream can hold."""
+    if text.isprintable():  # every character taken out is unprintable
+        return text
+    return _UNWANTED.sub("", _LINE_BREAK.sub("\n", text)).replace("\t", " ")
 
 
 def clean_name(text: str | None) -> str | None:
@@ -73,7 +85,7 @@ def clean_name(text: str | None) -> str | None:
 
 def clean_id(value: str) -> str:
     """A platform id, exact unless it holds unusable characters or exceeds :data:`MAX_ID`."""
-    value = clean_text(value, len(value))
+    value = _usable(value)
     if len(value) <= MAX_ID:
         return value
     digest = hashlib.sha256(value.encode()).hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from datetime import UTC, date, datetime
 
 import docx
@@ -28,6 +29,20 @@ def test_control_characters_and_nul_go_newlines_stay() -> None:
     assert clean_text("lone \ud800 surrogate \ufffe") == "lone  surrogate "
     assert clean_text("\u202eevil\u202c name") == "evil name"
     assert clean_text("😀 emoji, tiếng Việt") == "😀 emoji, tiếng Việt"
+
+
+def test_text_is_put_in_composed_form_and_ids_are_left_as_they_came() -> None:
+    """Phones send "Mật ong Xốp" with combining marks; it is stored as the same spelling
+    a search or an export in the usual, composed form is written in."""
+    decomposed = unicodedata.normalize("NFD", "Mật ong Xốp")
+    assert decomposed != "Mật ong Xốp"
+    assert clean_text(decomposed) == "Mật ong Xốp"
+    assert clean_text(decomposed + "\x00") == "Mật ong Xốp"
+    assert clean_id(decomposed) == decomposed  # a key stays the platform's exact key
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    typed = Inbound(Channel.ZALO, "1", "1", decomposed, "e", at, Text(decomposed))
+    cleaned = clean_inbound(typed)
+    assert (cleaned.sender_name, cleaned.content) == ("Mật ong Xốp", Text("Mật ong Xốp"))
 
 
 def test_lengths_are_bounded() -> None:
@@ -120,9 +135,10 @@ def test_csv_and_xlsx_hold_any_text_and_no_formula() -> None:
 
 
 def test_an_imported_list_is_cleaned_like_chat_text() -> None:
+    subject = unicodedata.normalize("NFD", "HTX Xốp")  # as a spreadsheet saved on a Mac may
     content = (
         "Tên sản phẩm,Chủ thể,Xã,Nhóm,Số sao,Số quyết định,Ngày quyết định\n"
-        "Mật\x00 ong\x01,HTX\x02 Xốp,23356,1,4,123/QĐ\x03,01/02/2025\n"
+        f"Mật\x00 ong\x01,{subject},23356,1,4,123/QĐ\x03,01/02/2025\n"
         f"Chè,HTX Chè,23356,1,4,{'9' * 70},01/02/2025\n"
         f"{'P' * 600},HTX Dài,23356,1,4,7/QĐ,01/02/2025\n"
     ).encode()
