@@ -6,26 +6,18 @@ import argparse
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 
-import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.dispatch import Dispatcher, status_counts
 from bot.alerts.service import run_forever, run_pass
-from bot.channels import Sender
-from bot.channels.telegram import TelegramChannel
-from bot.channels.zalo import ZaloChannel
 from bot.cli import on_database
 from bot.db.engine import create_sessionmaker
 from bot.logs import configure as configure_logs
-from bot.messages import Channel
-from bot.oa_delivery import AlertRoutes
-from bot.runtime import alert_routes, oa_channel, telegram_bot
+from bot.runtime import open_channels
 from bot.settings import Settings
-from bot.web import HTTP_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -43,33 +35,6 @@ def parse_moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@asynccontextmanager
-async def channel_senders(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[tuple[dict[Channel, Sender], AlertRoutes | None]]:
-    """The senders of the configured channels, and the alerts' delivery plan when the Zalo OA
-    is on, open for the block."""
-    senders: dict[Channel, Sender] = {}
-    routes = None
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        bot = telegram_bot(settings)
-        if bot is not None:
-            await bot.initialize()
-            senders[Channel.TELEGRAM] = TelegramChannel(bot)
-        if settings.zalo_bot_token is not None:
-            senders[Channel.ZALO] = ZaloChannel(
-                http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
-            )
-        if (zalo_oa := oa_channel(settings, http, sessions)) is not None:
-            senders[Channel.ZALO_OA] = zalo_oa
-            routes = alert_routes(settings, zalo_oa)
-        try:
-            yield senders, routes
-        finally:
-            if bot is not None:
-                await bot.shutdown()
-
-
 async def alerts(settings: Settings, database: AsyncEngine, args: argparse.Namespace) -> int:
     """Run, run once, or report the alerts."""
     sessions = create_sessionmaker(database)
@@ -82,7 +47,8 @@ async def alerts(settings: Settings, database: AsyncEngine, args: argparse.Names
             print(f"{kind}\t{state}\t{count}")
         return 0
     configure_logs(settings.ocop_log_level)  # JSON lines on standard error, as serve's
-    async with channel_senders(settings, sessions) as (senders, routes):
+    async with open_channels(settings, sessions) as channels:
+        senders, routes = channels.senders, channels.routes
         if args.action == "run-once":
             moment = parse_moment(args.now) if args.now else datetime.now(UTC)
             dispatcher = Dispatcher(

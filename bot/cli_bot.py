@@ -20,28 +20,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import erasure
 from bot.channel_checks import check_channels
 from bot.channels.console import ConsoleChannel, inbound_from_line
-from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, ZaloError
 from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAError
 from bot.cli import EXIT_OK, EXIT_UNHEALTHY, CliError, cmd_migrate, open_database
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
-from bot.messages import Channel
 from bot.oa_tokens import TokenError
 from bot.polling import poll_telegram, poll_zalo
 from bot.replies.sender import sending
 from bot.runtime import (
+    HTTP_TIMEOUT,
     Runtime,
-    alert_routes,
     build_engine,
-    oa_channel,
     oa_tokens,
+    open_channels,
     settle_heap,
     telegram_bot,
 )
 from bot.settings import Settings
-from bot.web import HTTP_TIMEOUT, ConfigurationError, create_app, webhooks_first
+from bot.web import ConfigurationError, create_app, webhooks_first
 
 
 def _mask(secret: object | None) -> str:
@@ -259,29 +257,21 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
     database = await open_database(settings)
     engine = build_engine(database, settings)
     runtime = Runtime(engine)
-    tasks = []
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
-        if (bot := telegram_bot(settings)) is not None:
-            await bot.initialize()
-            telegram = TelegramChannel(bot)
-            runtime.senders[Channel.TELEGRAM] = telegram
-            tasks.append(poll_telegram(telegram, runtime))
-        if settings.zalo_bot_token is not None:
-            zalo = ZaloChannel(
-                http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
-            )
-            runtime.senders[Channel.ZALO] = zalo
-            tasks.append(poll_zalo(zalo, runtime))
-        # The OA has no polling (webhooks only); while polling it still carries alerts.
-        if (zalo_oa := oa_channel(settings, http, engine.sessionmaker, engine.clock)) is not None:
-            runtime.senders[Channel.ZALO_OA] = zalo_oa
-            runtime.alert_routes = alert_routes(settings, zalo_oa)
-        settle_heap()
-        try:
+    try:
+        async with open_channels(settings, engine.sessionmaker, engine.clock) as channels:
+            # The OA has no polling (webhooks only); while polling it still carries alerts.
+            runtime.senders.update(channels.senders)
+            runtime.alert_routes = channels.routes
+            tasks = []
+            if channels.telegram is not None:
+                tasks.append(poll_telegram(channels.telegram, runtime))
+            if channels.zalo is not None:
+                tasks.append(poll_zalo(channels.zalo, runtime))
+            settle_heap()
             async with sending(runtime, settings):
                 await asyncio.gather(*tasks)
-        finally:
-            await database.dispose()
+    finally:
+        await database.dispose()
     return EXIT_OK
 
 

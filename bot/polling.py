@@ -34,12 +34,19 @@ async def poll_telegram(
     poll_seconds: int = POLL_TIMEOUT,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Fetch and handle Telegram updates until ``stop`` is set."""
+    """Fetch and handle Telegram updates until ``stop`` is set.
+
+    A Bot API out of reach (Telegram is blocked in Vietnam) is waited for, from the first
+    call on: the Zalo poller beside this one goes on meanwhile."""
     stop = stop or asyncio.Event()
-    await channel.bot.delete_webhook()
     offset: int | None = None
+    webhook_removed = False
     while not stop.is_set():
         try:
+            if not webhook_removed:
+                await channel.bot.initialize()  # again, if Telegram was away at start-up
+                await channel.bot.delete_webhook()
+                webhook_removed = True
             updates = await channel.bot.get_updates(offset=offset, timeout=poll_seconds)
         except TelegramError:  # network, or a webhook set again meanwhile (409 Conflict)
             log.warning("telegram getUpdates failed", extra={"channel": "telegram"})

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram.error import NetworkError
 from telegram.ext import ExtBot
 
 from bot.channels import ChatUnreachableError, Sender
-from bot.channels.telegram import make_bot
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_oa import ZaloOAChannel
 from bot.db.engine import create_sessionmaker
 from bot.engine import DurableReplies, Engine, KeyedLocks
@@ -33,6 +36,10 @@ from handlers.communes import search_communes
 from handlers.old_communes import search_old_communes
 
 log = logging.getLogger(__name__)
+
+# Every HTTP client of the channels (Zalo, the OA, their tokens): Zalo's long poll answers
+# within 30 seconds; a connection not made in 10 is taken as down.
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 # How long the first event of an idle chat waits before it is handled. A platform that
 # posts a chat's events together over several connections has them read by this process
@@ -123,6 +130,64 @@ def alert_routes(settings: Settings, oa: ZaloOAChannel | None) -> AlertRoutes:
     return AlertRoutes(
         oa, settings.oa_templates if oa else {}, recent=timedelta(days=settings.zalo_recent_days)
     )
+
+
+@dataclass(frozen=True)
+class Channels:
+    """The channels the settings configure, open together (:func:`open_channels`)."""
+
+    telegram: TelegramChannel | None
+    zalo: ZaloChannel | None
+    zalo_oa: ZaloOAChannel | None
+    routes: AlertRoutes | None  # the alerts' delivery plan, when the OA is on
+
+    @property
+    def senders(self) -> dict[Channel, Sender]:
+        """The sender of each configured channel."""
+        senders: dict[Channel, Sender | None] = {
+            Channel.TELEGRAM: self.telegram,
+            Channel.ZALO: self.zalo,
+            Channel.ZALO_OA: self.zalo_oa,
+        }
+        return {channel: sender for channel, sender in senders.items() if sender is not None}
+
+
+@asynccontextmanager
+async def open_channels(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> AsyncIterator[Channels]:
+    """Open the channels the settings configure for the block, and close them after it —
+    for the web app, the pollers and the alerts alike.
+
+    Telegram is blocked in Vietnam: without a proxy the Bot API may be out of reach when a
+    process starts, and Zalo, where the users are, must be served all the same. Its
+    ``getMe`` failing is logged and the process goes on; calls to Telegram then fail, and
+    are retried where they are retried, until it can be reached. Before, the pollers and
+    ``alerts run`` stopped at start-up, and with them Zalo's updates and every alert.
+    """
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        bot = telegram_bot(settings)
+        telegram = None
+        if bot is not None:
+            try:
+                await bot.initialize()
+            except NetworkError:
+                log.warning("Telegram Bot API unreachable at start-up; Zalo is served")
+            telegram = TelegramChannel(bot)
+        zalo = None
+        if settings.zalo_bot_token is not None:
+            zalo = ZaloChannel(
+                http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
+            )
+        zalo_oa = oa_channel(settings, http, sessionmaker, clock)
+        routes = alert_routes(settings, zalo_oa) if zalo_oa is not None else None
+        try:
+            yield Channels(telegram, zalo, zalo_oa, routes)
+        finally:
+            if bot is not None:
+                await bot.shutdown()
 
 
 # The collector's youngest generation is collected after this many more container objects

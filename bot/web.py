@@ -21,7 +21,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-import httpx
 import sqlalchemy.exc
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -29,7 +28,6 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 from telegram import Update
-from telegram.error import NetworkError
 
 from bot import oa_inbox
 from bot.admin import api as admin_api
@@ -51,11 +49,10 @@ from bot.links import download_headers
 from bot.messages import Channel, Inbound
 from bot.oa_delivery import record_inbound, record_receipt
 from bot.replies.sender import sending
-from bot.runtime import Runtime, alert_routes, build_engine, oa_channel, telegram_bot
+from bot.runtime import Runtime, build_engine, open_channels
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 class ConfigurationError(Exception):
@@ -388,39 +385,19 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = create_engine(settings.database_url)
-        http = httpx.AsyncClient(timeout=HTTP_TIMEOUT)
         engine = build_engine(database, settings)
         runtime = Runtime(engine)
-        telegram = zalo = None
-        if (bot := telegram_bot(settings)) is not None:
-            try:
-                await bot.initialize()
-            except NetworkError:
-                # Telegram is blocked in Vietnam: without a proxy the Bot API may be out of
-                # reach, and Zalo, where the users are, must serve all the same. Replies to
-                # Telegram fail (and are logged) until it can be reached.
-                log.warning("Telegram Bot API unreachable at start-up; Zalo is served")
-            telegram = TelegramChannel(bot)
-            runtime.senders[Channel.TELEGRAM] = telegram
-        if settings.zalo_bot_token is not None:
-            zalo = ZaloChannel(
-                http, settings.zalo_api_base_url, settings.zalo_bot_token.get_secret_value()
-            )
-            runtime.senders[Channel.ZALO] = zalo
-        zalo_oa = oa_channel(settings, http, engine.sessionmaker, engine.clock)
-        if zalo_oa is not None:
-            runtime.senders[Channel.ZALO_OA] = zalo_oa
-        if zalo_oa is not None:
-            runtime.alert_routes = alert_routes(settings, zalo_oa)
-        app.state.ocop = AppState(settings, database, runtime, telegram, zalo, zalo_oa)
-        app.state.admin = api.state.admin = admin_context(settings, runtime)
         try:
-            async with sending(runtime, settings), oa_inbox_running(app.state.ocop):
-                yield
+            async with open_channels(settings, engine.sessionmaker, engine.clock) as channels:
+                runtime.senders.update(channels.senders)
+                runtime.alert_routes = channels.routes
+                app.state.ocop = AppState(
+                    settings, database, runtime, channels.telegram, channels.zalo, channels.zalo_oa
+                )
+                app.state.admin = api.state.admin = admin_context(settings, runtime)
+                async with sending(runtime, settings), oa_inbox_running(app.state.ocop):
+                    yield
         finally:
-            if telegram is not None:
-                await telegram.bot.shutdown()
-            await http.aclose()
             await database.dispose()
 
     app = FastAPI(

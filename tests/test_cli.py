@@ -202,4 +202,5 @@ def test_a_command_imports_only_what_it_runs() -> None:
     assert loaded("officer") == set()
     assert loaded("calendar") == set()
     assert loaded("admin") == {"bot.admin.importer"}
+    assert loaded("alerts") == {"bot.channels.telegram"}  # it sends; it serves no page
     assert loaded("serve") == set(heavy)  # the web app has the admin pages, imports too
