@@ -107,7 +107,7 @@ def clean_content(content: Content) -> Content:
             # replace(): the downloaded bytes and any problem with them pass unchanged.
             return replace(
                 content,
-                file_ref=clean_text(file_ref, MAX_REF),
+                file_ref=_usable(file_ref)[:MAX_REF],  # an address: its form as it came
                 media_type=clean_text(media_type, MAX_TOKEN)
                 if isinstance(media_type, str)
                 else None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram import to_inbound as telegram_inbound
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30
 READ_MARGIN = 10.0
 RETRY_PAUSE = 3.0
+MAX_RETRY_PAUSE = 60.0  # between two tries of Telegram's first calls, once it stays away
 
 
 async def poll_telegram(
@@ -37,17 +38,18 @@ async def poll_telegram(
     """Fetch and handle Telegram updates until ``stop`` is set.
 
     A Bot API out of reach (Telegram is blocked in Vietnam) is waited for, from the first
-    call on: the Zalo poller beside this one goes on meanwhile."""
+    call on, and the Zalo poller beside this one goes on meanwhile. A token Telegram
+    refuses ends this poller only, with one error in the log."""
     stop = stop or asyncio.Event()
     offset: int | None = None
-    webhook_removed = False
+    if not await _telegram_ready(channel, stop):
+        return
     while not stop.is_set():
         try:
-            if not webhook_removed:
-                await channel.bot.initialize()  # again, if Telegram was away at start-up
-                await channel.bot.delete_webhook()
-                webhook_removed = True
             updates = await channel.bot.get_updates(offset=offset, timeout=poll_seconds)
+        except InvalidToken:
+            log.error("telegram refused the token; Telegram is not polled")
+            return
         except TelegramError:  # network, or a webhook set again meanwhile (409 Conflict)
             log.warning("telegram getUpdates failed", extra={"channel": "telegram"})
             await asyncio.sleep(RETRY_PAUSE)
@@ -58,6 +60,30 @@ async def poll_telegram(
             if inbound is not None:
                 await runtime.process(inbound)
                 await channel.acknowledge(update)
+
+
+async def _telegram_ready(channel: TelegramChannel, stop: asyncio.Event) -> bool:
+    """Make the bot's first calls (``getMe`` again if it failed at start-up, then
+    ``deleteWebhook``), waiting longer between tries while Telegram stays out of reach;
+    False when the token is refused or ``stop`` is set first."""
+    pause = RETRY_PAUSE
+    while not stop.is_set():
+        try:
+            await channel.bot.initialize()  # nothing to do when start-up reached Telegram
+            await channel.bot.delete_webhook()
+        except InvalidToken:
+            log.error("telegram refused the token; Telegram is not polled")
+            return False
+        except TelegramError:
+            log.warning(
+                "telegram unreachable; polling starts once it answers",
+                extra={"channel": "telegram"},
+            )
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, MAX_RETRY_PAUSE)
+            continue
+        return True
+    return False
 
 
 async def poll_zalo(

@@ -17,8 +17,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql.ddl import sort_tables_and_constraints
 
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.db import schema
@@ -68,21 +70,33 @@ def _emptying_statement() -> str:
     each test, most of the PostgreSQL run's extra time over SQLite's. A test leaves a few
     rows in a few tables: deleting them takes some 20 ms. As TRUNCATE does, it first waits
     for every transaction still open on the tables (a step of the previous test still
-    committing would otherwise leave its rows behind). The foreign keys' triggers are off
-    while it runs (``session_replication_role``, for this transaction only): every table
-    is emptied anyway, and a dossier and its certificate refer to each other, so no order
-    of the deletes would satisfy them.
+    committing would otherwise leave its rows behind). The references that close a cycle
+    (a dossier's certificate, whose certificate names the dossier) are cleared first; the
+    tables are then emptied children first, so every foreign key holds throughout and the
+    owner of the tables needs no other right than TRUNCATE needed.
     """
     names = [table.name for table in Base.metadata.sorted_tables if table.name not in KEEP_TABLES]
-    listed = ", ".join(f"'{name}'" for name in names)
+    sorted_constraints = sort_tables_and_constraints(Base.metadata.sorted_tables)
+    cycle_breaks = [
+        str(
+            update(constraint.table)
+            .values({column.name: None for column in constraint.columns})
+            .compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        )
+        + ";"
+        for table, constraints in sorted_constraints
+        if table is None
+        for constraint in constraints
+    ]
+    listed = ", ".join(f"'{name}'" for name in reversed(names))
     return f"""
     DO $$
     DECLARE
         name text;
         sequence regclass;
     BEGIN
-        SET LOCAL session_replication_role = replica;
         LOCK TABLE {", ".join(f'"{name}"' for name in names)} IN ACCESS EXCLUSIVE MODE;
+        {" ".join(cycle_breaks)}
         FOREACH name IN ARRAY ARRAY[{listed}] LOOP
             EXECUTE format('DELETE FROM %I', name);
             FOR sequence IN

@@ -408,13 +408,14 @@ class ZaloStandIn(StandIn):
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port in this event loop; yield its URL."""
+async def serve(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Run ``app`` with uvicorn on a loopback port (a free one unless ``port`` is given) in
+    this event loop; yield its URL."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host="127.0.0.1",
-            port=0,
+            port=port,
             log_config=None,
             access_log=False,
             lifespan="on",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import docx
@@ -43,6 +44,9 @@ def test_text_is_put_in_composed_form_and_ids_are_left_as_they_came() -> None:
     typed = Inbound(Channel.ZALO, "1", "1", decomposed, "e", at, Text(decomposed))
     cleaned = clean_inbound(typed)
     assert (cleaned.sender_name, cleaned.content) == ("Mật ong Xốp", Text("Mật ong Xốp"))
+    address = f"https://cdn.example/{decomposed}.jpg"  # an address, fetched as it came
+    photo = clean_inbound(replace(typed, content=FileReceived(FileKind.PHOTO, address)))
+    assert photo.content == FileReceived(FileKind.PHOTO, address)
 
 
 def test_lengths_are_bounded() -> None:

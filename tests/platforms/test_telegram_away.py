@@ -10,17 +10,28 @@ import os
 import sys
 from datetime import date, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram.error import NetworkError
 
+from bot import polling
+from bot.channels.telegram import TelegramChannel, make_bot
+from bot.db.engine import create_sessionmaker
 from bot.db.models import Certificate, Product, Subject
+from bot.engine import Engine
 from bot.messages import Channel
+from bot.polling import poll_telegram
+from bot.runtime import Runtime
 from ocop_rules import certificate_expiry
 from tests.standins import (
     REPO,
     TELEGRAM_TOKEN,
     ZALO_TOKEN,
+    TelegramStandIn,
     ZaloStandIn,
     free_port,
+    serve,
+    telegram_text,
     zalo_text,
 )
 from tests.test_alerts import person
@@ -57,12 +68,17 @@ async def test_the_poller_answers_zalo_while_telegram_is_out_of_reach(
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+    await stand_in.updates.put(zalo_text("zl-601", "xin chao"))
+    answered = asyncio.ensure_future(stand_in.wait_for_text("trợ lý tự động", within=60))
+    ended = asyncio.ensure_future(process.wait())
     try:
-        await stand_in.updates.put(zalo_text("zl-601", "xin chao"))
-        await stand_in.wait_for_text("trợ lý tự động", within=60)
+        await asyncio.wait({answered, ended}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        process.terminate()
+        if process.returncode is None:
+            process.terminate()
         _, err = await process.communicate()
+        answered.cancel()
+    assert not ended.done() or answered.done(), f"poll stopped first: {err.decode()}"
     assert any("trợ lý tự động" in text for text in stand_in.texts("zl-601"))
     assert "Telegram Bot API unreachable at start-up" in err.decode()
 
@@ -112,3 +128,54 @@ async def test_alerts_reach_zalo_while_telegram_is_out_of_reach(
     assert out.decode().startswith("planned 1, sent 1"), out.decode()
     (alert,) = stand_in.texts("zl-602")
     assert "Mat ong rung" in alert
+
+
+async def test_the_telegram_poller_waits_for_the_bot_api_then_serves_it(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``getMe`` failed at start-up (nobody listened yet): the poller tries again, and once
+    the Bot API answers it removes the webhook, then polls and answers."""
+    monkeypatch.setattr(polling, "RETRY_PAUSE", 0.05)
+    port = free_port()
+    bot = make_bot(TELEGRAM_TOKEN, f"http://127.0.0.1:{port}/bot")
+    with pytest.raises(NetworkError):
+        await bot.initialize()
+    channel = TelegramChannel(bot)
+    runtime = Runtime(Engine(create_sessionmaker(engine)), {Channel.TELEGRAM: channel})
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_telegram(channel, runtime, poll_seconds=1, stop=stop))
+    stand_in = TelegramStandIn()
+    try:
+        await asyncio.sleep(0.3)  # several tries against the closed port
+        assert not poller.done()
+        async with serve(stand_in.app(), port):
+            await stand_in.updates.put(telegram_text("603", "/start"))
+            await stand_in.wait_for_text("trợ lý tự động")
+            stop.set()
+            await poller
+    finally:
+        poller.cancel()
+        await bot.shutdown()
+    methods = [call.method for call in stand_in.calls]
+    assert methods[0] == "getMe"
+    assert methods.index("deleteWebhook") < methods.index("getUpdates")
+    assert any("trợ lý tự động" in text for text in stand_in.texts("603"))
+
+
+async def test_a_refused_token_ends_the_telegram_poller_only_with_one_error(
+    engine: AsyncEngine,
+    telegram_api: tuple[TelegramStandIn, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A token revoked while Telegram was out of reach is told once; the poller ends
+    instead of trying it every few seconds, and the process goes on with Zalo."""
+    _, url = telegram_api
+    bot = make_bot("999:WRONG-secret", f"{url}/bot")
+    channel = TelegramChannel(bot)
+    runtime = Runtime(Engine(create_sessionmaker(engine)), {Channel.TELEGRAM: channel})
+    try:
+        await asyncio.wait_for(poll_telegram(channel, runtime, poll_seconds=1), 10)
+    finally:
+        await bot.shutdown()
+    refused = [r for r in caplog.records if "refused the token" in r.getMessage()]
+    assert [r.levelname for r in refused] == ["ERROR"]
