@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import erasure
 from bot.channel_checks import check_channels
@@ -282,12 +283,22 @@ async def cmd_telegram_set_webhook(settings: Settings, _args: argparse.Namespace
         raise CliError("set TELEGRAM_BOT_TOKEN and PUBLIC_BASE_URL first")
     if settings.telegram_webhook_secret is None:
         raise CliError("TELEGRAM_WEBHOOK_SECRET is required to serve Telegram webhooks")
-    async with bot:
-        await bot.set_webhook(
-            f"{settings.public_base_url}/webhooks/telegram",
-            secret_token=settings.telegram_webhook_secret.get_secret_value(),
-            allowed_updates=["message", "callback_query"],
-        )
+    try:
+        async with bot:
+            await bot.set_webhook(
+                f"{settings.public_base_url}/webhooks/telegram",
+                secret_token=settings.telegram_webhook_secret.get_secret_value(),
+                allowed_updates=["message", "callback_query"],
+            )
+    except InvalidToken:  # its text quotes the token
+        raise CliError("TELEGRAM_BOT_TOKEN was refused by Telegram") from None
+    except NetworkError as error:
+        raise CliError(
+            f"Telegram's Bot API is out of reach ({type(error).__name__}); from Vietnam, set "
+            "TELEGRAM_PROXY_URL or HTTPS_PROXY, or TELEGRAM_API_BASE_URL"
+        ) from None
+    except TelegramError as error:
+        raise CliError(f"Telegram refused the webhook: {error}") from None
     print("Telegram webhook set.")
     return EXIT_OK
 

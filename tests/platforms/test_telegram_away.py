@@ -179,3 +179,39 @@ async def test_a_refused_token_ends_the_telegram_poller_only_with_one_error(
         await bot.shutdown()
     refused = [r for r in caplog.records if "refused the token" in r.getMessage()]
     assert [r.levelname for r in refused] == ["ERROR"]
+
+
+async def _ocop_bot(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """``ocop-bot args`` as a subprocess, awaited so the stand-ins keep answering."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_telegram_setup_says_in_one_line_that_telegram_is_away_or_refused_the_token(
+    database_url: str, telegram_api: tuple[TelegramStandIn, str]
+) -> None:
+    env = {
+        **_environment(database_url, "http://127.0.0.1:9"),
+        "PUBLIC_BASE_URL": "https://ocop.example.vn",
+        "TELEGRAM_WEBHOOK_SECRET": "webhook-secret",
+    }
+    code, _, err = await _ocop_bot("telegram", "set-webhook", env=env)
+    assert (code, err.count("\n")) == (2, 1), err
+    assert err.startswith("ocop-bot: Telegram's Bot API is out of reach")
+    assert "TELEGRAM_PROXY_URL" in err
+
+    env["TELEGRAM_API_BASE_URL"] = f"{telegram_api[1]}/bot"
+    env["TELEGRAM_BOT_TOKEN"] = "999:WRONG-secret"
+    code, _, err = await _ocop_bot("telegram", "set-webhook", env=env)
+    assert (code, err) == (2, "ocop-bot: TELEGRAM_BOT_TOKEN was refused by Telegram\n")
+    assert telegram_api[0].webhook_url == ""
