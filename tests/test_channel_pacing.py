@@ -1,7 +1,9 @@
 """Per-channel rates for alerts and announcements (issue 23, item 4): each platform has its own
 budget, so a large Zalo backlog queued first does not hold back Telegram announcements, which
 go out at Telegram's documented rate (about 30 a second, one a second per chat); a 429 for
-one chat still slows only that chat. Time is injected: the pacers sleep on a fake clock."""
+one chat still slows only that chat; a platform no connection can be made to (Telegram
+blocked) is tried once, and the others' alerts go meanwhile. Time is injected: the pacers
+sleep on a fake clock."""
 
 from __future__ import annotations
 
@@ -14,15 +16,23 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.error import NetworkError
 
 from bot.alerts.dispatch import ZALO_SEND_RATE, ChannelPacers, Dispatcher
 from bot.alerts.timing import AlertConfig
-from bot.channels import Capabilities, Sender
-from bot.channels.telegram import TelegramChannel
+from bot.channels import Capabilities, RetryLaterError, Sender
+from bot.channels.telegram import TelegramChannel, make_bot
 from bot.channels.zalo import ZaloChannel
 from bot.db.models import ChannelAccount, OutboxMessage, Person
-from bot.messages import Channel, Outbound
-from tests.standins import ZALO_TOKEN, TelegramStandIn, ZaloStandIn, serve
+from bot.messages import Channel, Outbound, Reply
+from tests.standins import (
+    TELEGRAM_TOKEN,
+    ZALO_TOKEN,
+    TelegramStandIn,
+    ZaloStandIn,
+    free_port,
+    serve,
+)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 MORNING = datetime.combine(date(2027, 3, 8), time(9), TZ).astimezone(UTC)
@@ -173,3 +183,56 @@ async def test_one_busy_channel_is_not_searched_past_before_every_send(
     assert (await dispatcher.run_once()).sent == len(chats)
     # A look past the Telegram backlog for other channels' rows: about once a second.
     assert len(passing_over) <= 4, len(passing_over)
+
+
+async def test_telegram_out_of_reach_is_tried_once_and_zalo_alerts_go_meanwhile(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """From Vietnam a blocked Telegram fails every send, each after its connect timeout;
+    tried row after row, it held the Zalo rows behind it. The first failure leaves the
+    Telegram rows for a while (30 s, then 60…), the Zalo ones go out in the same pass, and
+    Telegram is tried again once that while is over."""
+    tg_chats = [str(7200 + n) for n in range(10)]
+    zalo_chats = [f"z{n:03d}" for n in range(5)]
+    # The Telegram rows are older: they would be claimed first.
+    await announce(sessionmaker, tg_chats, Channel.TELEGRAM, MORNING - timedelta(minutes=5))
+    await announce(sessionmaker, zalo_chats, Channel.ZALO, MORNING)
+    fake = FakeTime()
+    bot = make_bot(TELEGRAM_TOKEN, f"http://127.0.0.1:{free_port()}/bot")  # nobody listens
+    with pytest.raises(NetworkError):
+        await bot.initialize()
+    zalo_stand_in = ZaloStandIn()
+    try:
+        async with serve(zalo_stand_in.app()) as url, httpx.AsyncClient(timeout=10) as http:
+            tg = Timed(TelegramChannel(bot), fake)
+            dispatcher = Dispatcher(
+                sessionmaker,
+                {Channel.ZALO: ZaloChannel(http, url, ZALO_TOKEN), Channel.TELEGRAM: tg},
+                CONFIG,
+                clock=lambda: MORNING + timedelta(hours=1),  # every row due, retries too
+                pacer=ChannelPacers.for_config(CONFIG, clock=fake, sleep=fake.sleep),
+            )
+            report = await dispatcher.run_once()
+            assert len(tg.log) == 1  # one try, not one a row
+            assert (report.sent, report.retried) == (len(zalo_chats), 1)
+            assert len(zalo_stand_in.texts()) == len(zalo_chats)
+            assert (await dispatcher.run_once()).handled == 0  # still left for now
+            fake.now += 30
+            again = await dispatcher.run_once()
+            assert (len(tg.log), again.retried) == (2, 1)  # tried again, still away
+            fake.now += 30  # the second while is twice as long
+            assert (await dispatcher.run_once()).handled == 0
+    finally:
+        await bot.shutdown()
+
+
+async def test_a_zalo_that_cannot_be_reached_is_away_and_a_slow_answer_is_not() -> None:
+    stand_in = ZaloStandIn()
+    stand_in.slow_chats["z1"] = 1.0
+    dead = f"http://127.0.0.1:{free_port()}"
+    async with serve(stand_in.app()) as url, httpx.AsyncClient(timeout=0.3) as http:
+        with pytest.raises(RetryLaterError) as nobody:
+            await ZaloChannel(http, dead, ZALO_TOKEN).send("z1", Reply("…"))
+        with pytest.raises(RetryLaterError) as slow:
+            await ZaloChannel(http, url, ZALO_TOKEN).send("z1", Reply("…"))
+    assert (nobody.value.away, slow.value.away) == (True, False)

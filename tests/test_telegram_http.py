@@ -72,10 +72,11 @@ async def test_nothing_listening_is_a_retry_later() -> None:
     bot = make_bot(TELEGRAM_TOKEN, f"http://127.0.0.1:{free_port()}/bot")
     await bot.request.initialize()
     try:
-        with pytest.raises(RetryLaterError, match="NetworkError"):
+        with pytest.raises(RetryLaterError, match="UnreachableError") as raised:
             await TelegramChannel(bot).send("42", Reply("…"))
     finally:
         await bot.request.shutdown()
+    assert raised.value.away  # any other chat would fail alike
 
 
 async def test_a_stalled_answer_times_out_as_a_retry_later() -> None:
@@ -90,10 +91,11 @@ async def test_a_stalled_answer_times_out_as_a_retry_later() -> None:
         )
         await bot.request.initialize()
         try:
-            with pytest.raises(RetryLaterError, match="TimedOut"):
+            with pytest.raises(RetryLaterError, match="TimedOut") as raised:
                 await TelegramChannel(bot).send("42", Reply("…"))
         finally:
             await bot.request.shutdown()
+        assert not raised.value.away  # connected: this one message was slow
 
 
 async def test_a_request_whose_connection_dropped_is_not_sent_again_by_the_transport() -> None:

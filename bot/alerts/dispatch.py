@@ -216,6 +216,14 @@ class ChannelPacers:
             await first.sleep(max(first.free_at() - first.clock(), 0.0))
 
 
+# After no connection to a platform could be made (RetryLaterError.away: a timeout or an
+# error of one message is not that), its rows are left for this many
+# seconds before one is tried again, twice as long each time it is still away, up to the
+# most. Rows go out one after another, and from Vietnam a try on a blocked Telegram can
+# cost a whole connect timeout: tried row after row, it held every Zalo alert behind it.
+AWAY_FIRST, AWAY_MOST = 30.0, 600.0
+
+
 @dataclass
 class Dispatcher:
     """Sends due outbox rows through the configured channels."""
@@ -228,6 +236,9 @@ class Dispatcher:
     pacer: Pacer | ChannelPacers | None = None
     # The delivery plan across routes (bot.oa_delivery); None: the person's latest account.
     routes: AlertRoutes | None = None
+
+    # channel → (until when its rows are left, for how long they were left last)
+    _away: dict[str, tuple[float, float]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.gate = write_gate(self.sessionmaker.kw["bind"])
@@ -248,7 +259,9 @@ class Dispatcher:
             if busy and self.pacers.others_idle(busy):
                 await self.pacers.until_free()
                 continue
-            claim = await self._claim(now, urgent_only=quiet, busy=busy)
+            # A channel that is away is passed over, not waited for: its rows wait their
+            # turn in a later pass.
+            claim = await self._claim(now, urgent_only=quiet, busy=busy | self._away_now())
             if claim is None:
                 if not busy:
                     break
@@ -384,6 +397,7 @@ class Dispatcher:
             await self._complete(claim, OutboxState.SKIPPED, "blocked", unreachable=(channel, chat))
             return
         except RetryLaterError as error:
+            self._answered(channel.value, error)
             await self._retry(claim, report, str(error), error.retry_after)
             return
         except Exception as error:
@@ -394,8 +408,25 @@ class Dispatcher:
             log.warning("alert not sent", exc_info=True, extra={"kind": claim.kind})
             await self._retry(claim, report, type(error).__name__, None)
             return
+        self._answered(channel.value)
         report.sent += 1
         await self._complete(claim, OutboxState.SENT, None, offered=offered, route=channel.value)
+
+    def _away_now(self) -> frozenset[str]:
+        """The channels whose rows are left for now (see :data:`AWAY_FIRST`)."""
+        now = self.pacers.default.clock()
+        return frozenset(channel for channel, (until, _) in self._away.items() if until > now)
+
+    def _answered(self, channel: str, error: RetryLaterError | None = None) -> None:
+        """Note how ``channel``'s platform answered a send: away (see :data:`AWAY_FIRST`),
+        or there again."""
+        if error is None or not error.away:
+            self._away.pop(channel, None)
+            return
+        _, last = self._away.get(channel, (0.0, AWAY_FIRST / 2))
+        pause = min(2 * last, AWAY_MOST)
+        self._away[channel] = (self.pacers.default.clock() + pause, pause)
+        log.warning("platform away; its alerts wait %.0f s", pause, extra={"channel": channel})
 
     async def _deliver_planned(
         self, claim: _Claim, report: DispatchReport, legs: list[Leg]
@@ -421,6 +452,8 @@ class Dispatcher:
                     continue
                 await self._failed_leg(on_leg, report, error)
                 return
+            if on_leg.channel is not None:
+                self._answered(on_leg.channel)
             report.sent += 1
             await self._complete(on_leg, OutboxState.SENT, None, offered=offered, route=leg.route)
             return
@@ -453,6 +486,8 @@ class Dispatcher:
             unreachable = (Channel(claim.channel), claim.chat_id)
             await self._complete(claim, OutboxState.SKIPPED, "blocked", unreachable=unreachable)
         elif isinstance(error, RetryLaterError):
+            if claim.channel is not None:
+                self._answered(claim.channel, error)
             await self._retry(claim, report, str(error), error.retry_after)
         elif permanent(error):
             await self._dead(claim, report, f"refused: {describe(error)}")

@@ -18,14 +18,22 @@ class ChatUnreachableError(Exception):
 class RetryLaterError(Exception):
     """The platform could not take the message now (rate limit, network, 5xx): try again,
     not before ``retry_after`` seconds when the platform said so. ``rate_limited`` when it
-    was a rate limit (429), which slows bulk sends too."""
+    was a rate limit (429), which slows bulk sends too; ``away`` when no connection to the
+    platform could be made at all (refused, no route, none in time), so that a message to
+    any other chat on it would fail alike."""
 
     def __init__(
-        self, reason: str, retry_after: float | None = None, *, rate_limited: bool = False
+        self,
+        reason: str,
+        retry_after: float | None = None,
+        *,
+        rate_limited: bool = False,
+        away: bool = False,
     ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
         self.rate_limited = rate_limited
+        self.away = away
 
 
 class Sender(Protocol):

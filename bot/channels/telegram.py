@@ -31,7 +31,7 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.channels import ChatUnreachableError, RetryLaterError
-from bot.channels.telegram_http import READ_TIMEOUT, AiohttpRequest
+from bot.channels.telegram_http import READ_TIMEOUT, AiohttpRequest, UnreachableError
 from bot.files import FileTooLargeError, FileUnavailableError
 from bot.messages import (
     Capabilities,
@@ -254,8 +254,9 @@ class TelegramChannel:
             raise RetryLaterError("rate limited", seconds, rate_limited=True) from None
         except BadRequest:
             raise
-        except NetworkError as error:  # timeouts and 5xx
-            raise RetryLaterError(type(error).__name__) from None
+        except NetworkError as error:  # no connection, timeouts and 5xx
+            away = isinstance(error, UnreachableError)
+            raise RetryLaterError(type(error).__name__, away=away) from None
 
     async def _send(self, chat_id: str, outbound: Outbound) -> None:
         if isinstance(outbound, Reply):

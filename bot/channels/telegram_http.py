@@ -180,10 +180,18 @@ class AiohttpRequest(BaseRequest):
                 proxy=proxy,
             ) as response:
                 return response.status, await response.read()
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+            raise UnreachableError(f"aiohttp.{type(error).__name__}: {error}") from error
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+
+class UnreachableError(NetworkError):
+    """No connection to the Bot API could be made (refused, no route, no such name, or none
+    in time), as when Telegram is blocked: every call fails alike until one can. A timeout
+    once connected, or an error the Bot API answered, is not this."""
 
 
 def raise_for_answer(code: int, payload: bytes) -> None:

@@ -63,11 +63,19 @@ class ZaloCode(IntEnum):
 class ZaloError(Exception):
     """Zalo answered ``ok: false`` or an HTTP error; carries the code, never the URL."""
 
-    def __init__(self, code: int, description: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: float | None = None,
+        *,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(f"zalo error {code}: {description}")
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.unreachable = unreachable  # no connection could be made at all
 
 
 def _event(body: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +172,8 @@ class ZaloChannel:
                 f"{self._base}/{method}", json=payload, timeout=timeout
             )
         except httpx.HTTPError as error:
-            raise ZaloError(NO_ANSWER, type(error).__name__) from None
+            unreachable = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+            raise ZaloError(NO_ANSWER, type(error).__name__, unreachable=unreachable) from None
         try:
             body = response.json()
         except ValueError:
@@ -204,7 +213,10 @@ class ZaloChannel:
                 if server_side or error.code in (NO_ANSWER, ZaloCode.QUOTA_EXCEEDED):
                     quota = error.code == ZaloCode.QUOTA_EXCEEDED
                     raise RetryLaterError(
-                        str(error), error.retry_after, rate_limited=quota
+                        str(error),
+                        error.retry_after,
+                        rate_limited=quota,
+                        away=error.unreachable,
                     ) from None
                 raise
 

@@ -90,9 +90,10 @@ TOKEN_ERRORS = frozenset({OACode.INVALID_TOKEN, OACode.EXPIRED_TOKEN})
 class ZaloOAError(Exception):
     """Zalo refused a call (``error != 0``) or answered nothing usable; never the token."""
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, *, unreachable: bool = False) -> None:
         super().__init__(f"zalo oa error {code}: {message}")
         self.code = code
+        self.unreachable = unreachable  # no connection could be made at all
 
     @property
     def outside_window(self) -> bool:
@@ -466,7 +467,8 @@ class ZaloOAChannel:
                 response = await self._client.post(url, json=payload, headers=headers)
             body = response.json()
         except httpx.HTTPError as error:
-            raise ZaloOAError(NO_ANSWER, type(error).__name__) from None
+            unreachable = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+            raise ZaloOAError(NO_ANSWER, type(error).__name__, unreachable=unreachable) from None
         except ValueError:
             raise ZaloOAError(response.status_code, "not JSON") from None
         if response.status_code >= 500 or not isinstance(body, dict):
@@ -488,7 +490,9 @@ class ZaloOAChannel:
             except ZaloOAError as error:
                 if error.code in (NO_ANSWER, OACode.RATE_LIMIT):
                     limited = error.code == OACode.RATE_LIMIT
-                    raise RetryLaterError(str(error), rate_limited=limited) from None
+                    raise RetryLaterError(
+                        str(error), rate_limited=limited, away=error.unreachable
+                    ) from None
                 raise
             if self.on_sent is not None:  # each message posted is one reply of the window
                 await self.on_sent(chat_id)
