@@ -577,6 +577,23 @@ def free_port() -> int:
         return port
 
 
+async def run_ocop_bot(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """``ocop-bot args`` in a subprocess with exactly ``env``, awaited so that stand-ins in
+    this event loop keep answering it; its exit code, standard output and error."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 async def start_bot_server(
     database_url: str,
     api_url: str,

@@ -11,13 +11,14 @@ import sys
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.error import NetworkError
 
 from bot import polling
 from bot.channels.telegram import TelegramChannel, make_bot
 from bot.db.engine import create_sessionmaker
-from bot.db.models import Certificate, Product, Subject
+from bot.db.models import ChannelAccount
 from bot.engine import Engine
 from bot.messages import Channel
 from bot.polling import poll_telegram
@@ -30,11 +31,12 @@ from tests.standins import (
     TelegramStandIn,
     ZaloStandIn,
     free_port,
+    run_ocop_bot,
     serve,
     telegram_text,
     zalo_text,
 )
-from tests.test_alerts import person
+from tests.test_alerts import producer_with_certificate
 
 
 def _environment(database_url: str, zalo_url: str) -> dict[str, str]:
@@ -91,43 +93,17 @@ async def test_alerts_reach_zalo_while_telegram_is_out_of_reach(
     stand_in, url = zalo_api
     issued_on = date(2024, 3, 1)
     async with sessionmaker.begin() as session:
-        owner = await person(session, "Nguoi Zalo", "zl-602", Channel.ZALO)
-        subject = Subject(
-            owner_person_id=owner.id, subject_type="cooperative", name="HTX", commune_code="23356"
-        )
-        session.add(subject)
-        await session.flush()
-        product = Product(subject_id=subject.id, name="Mat ong rung", group_code="food")
-        session.add(product)
-        await session.flush()
-        session.add(
-            Certificate(
-                product_id=product.id,
-                stars=3,
-                issuing_level="province",
-                issuing_authority="UBND tỉnh Quảng Ngãi",
-                issued_on=issued_on,
-                expires_on=certificate_expiry(issued_on),
-            )
-        )
+        await producer_with_certificate(session, 2, "23356", issued_on)
+        account = (await session.scalars(select(ChannelAccount))).one()
+        account.channel = Channel.ZALO.value
     opens = certificate_expiry(issued_on) - timedelta(days=180)  # the filing window opens
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "alerts",
-        "run-once",
-        "--now",
-        f"{opens.isoformat()}T09:00+07:00",
-        env=_environment(database_url, url),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0, err.decode()
-    assert out.decode().startswith("planned 1, sent 1"), out.decode()
-    (alert,) = stand_in.texts("zl-602")
-    assert "Mat ong rung" in alert
+    moment = f"{opens.isoformat()}T09:00+07:00"
+    environment = _environment(database_url, url)
+    code, out, err = await run_ocop_bot("alerts", "run-once", "--now", moment, env=environment)
+    assert code == 0, err
+    assert out.startswith("planned 1, sent 1"), out
+    (alert,) = stand_in.texts("8002")
+    assert "San pham 2" in alert
 
 
 async def test_the_telegram_poller_waits_for_the_bot_api_then_serves_it(
@@ -181,22 +157,6 @@ async def test_a_refused_token_ends_the_telegram_poller_only_with_one_error(
     assert [r.levelname for r in refused] == ["ERROR"]
 
 
-async def _ocop_bot(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    """``ocop-bot args`` as a subprocess, awaited so the stand-ins keep answering."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_telegram_setup_says_in_one_line_that_telegram_is_away_or_refused_the_token(
     database_url: str, telegram_api: tuple[TelegramStandIn, str]
 ) -> None:
@@ -205,13 +165,13 @@ async def test_telegram_setup_says_in_one_line_that_telegram_is_away_or_refused_
         "PUBLIC_BASE_URL": "https://ocop.example.vn",
         "TELEGRAM_WEBHOOK_SECRET": "webhook-secret",
     }
-    code, _, err = await _ocop_bot("telegram", "set-webhook", env=env)
+    code, _, err = await run_ocop_bot("telegram", "set-webhook", env=env)
     assert (code, err.count("\n")) == (2, 1), err
     assert err.startswith("ocop-bot: Telegram's Bot API is out of reach")
     assert "TELEGRAM_PROXY_URL" in err
 
     env["TELEGRAM_API_BASE_URL"] = f"{telegram_api[1]}/bot"
     env["TELEGRAM_BOT_TOKEN"] = "999:WRONG-secret"
-    code, _, err = await _ocop_bot("telegram", "set-webhook", env=env)
+    code, _, err = await run_ocop_bot("telegram", "set-webhook", env=env)
     assert (code, err) == (2, "ocop-bot: TELEGRAM_BOT_TOKEN was refused by Telegram\n")
     assert telegram_api[0].webhook_url == ""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator
 
 import httpx
@@ -27,6 +26,7 @@ from tests.standins import (
     ZALO_TOKEN,
     TelegramStandIn,
     ZaloStandIn,
+    run_ocop_bot,
     telegram_text,
 )
 from tests.test_channels import SCRIPT, post_telegram
@@ -163,18 +163,8 @@ async def doctor(database_url: str, **env: str) -> tuple[int, str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("OCOP_", "DATABASE_URL", "TELEGRAM_", "ZALO_"))
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "doctor",
-        env={**base, "PYTHONPATH": str(REPO), "DATABASE_URL": database_url, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    environment = {**base, "PYTHONPATH": str(REPO), "DATABASE_URL": database_url, **env}
+    return await run_ocop_bot("doctor", env=environment)
 
 
 async def test_doctor_reports_a_bad_token_in_one_line_and_exits_1(
