@@ -261,8 +261,7 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
     try:
         async with open_channels(settings, engine.sessionmaker, engine.clock) as channels:
             # The OA has no polling (webhooks only); while polling it still carries alerts.
-            runtime.senders.update(channels.senders)
-            runtime.alert_routes = channels.routes
+            runtime.use(channels)
             tasks = []
             if channels.telegram is not None:
                 tasks.append(poll_telegram(channels.telegram, runtime))

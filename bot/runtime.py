@@ -232,6 +232,11 @@ class Runtime:
     # How alerts choose between the chat and the OA's template (None: the latest chat).
     alert_routes: AlertRoutes | None = None
 
+    def use(self, channels: Channels) -> None:
+        """Send on ``channels``, and route alerts by their plan."""
+        self.senders.update(channels.senders)
+        self.alert_routes = channels.routes
+
     async def process(self, inbound: Inbound) -> bool:
         """Handle one event and send its replies (through the reply sender when one
         runs); False for a redelivery.

@@ -389,8 +389,7 @@ def create_app(settings: Settings) -> FastAPI:
         runtime = Runtime(engine)
         try:
             async with open_channels(settings, engine.sessionmaker, engine.clock) as channels:
-                runtime.senders.update(channels.senders)
-                runtime.alert_routes = channels.routes
+                runtime.use(channels)
                 app.state.ocop = AppState(
                     settings, database, runtime, channels.telegram, channels.zalo, channels.zalo_oa
                 )

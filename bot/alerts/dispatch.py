@@ -217,10 +217,10 @@ class ChannelPacers:
 
 
 # After no connection to a platform could be made (RetryLaterError.away: a timeout or an
-# error of one message is not that), its rows are left for this many
-# seconds before one is tried again, twice as long each time it is still away, up to the
-# most. Rows go out one after another, and from Vietnam a try on a blocked Telegram can
-# cost a whole connect timeout: tried row after row, it held every Zalo alert behind it.
+# error of one message is not that), its rows are left for this many seconds before one
+# is tried again, twice as long each time it is still away, up to the most. Rows go out
+# one after another, and from Vietnam a try on a blocked Telegram can cost a whole connect
+# timeout: tried row after row, it held every Zalo alert behind it.
 AWAY_FIRST, AWAY_MOST = 30.0, 600.0
 
 
@@ -423,8 +423,9 @@ class Dispatcher:
         if error is None or not error.away:
             self._away.pop(channel, None)
             return
-        _, last = self._away.get(channel, (0.0, AWAY_FIRST / 2))
-        pause = min(2 * last, AWAY_MOST)
+        pause = AWAY_FIRST
+        if channel in self._away:  # still away since the last try
+            pause = min(2 * self._away[channel][1], AWAY_MOST)
         self._away[channel] = (self.pacers.default.clock() + pause, pause)
         log.warning("platform away; its alerts wait %.0f s", pause, extra={"channel": channel})
 

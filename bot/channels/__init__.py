@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import httpx
+
 from bot.messages import Capabilities, Outbound
 
 
@@ -34,6 +36,12 @@ class RetryLaterError(Exception):
         self.retry_after = retry_after
         self.rate_limited = rate_limited
         self.away = away
+
+
+def no_connection(error: httpx.HTTPError) -> bool:
+    """Whether ``error`` says no connection could be made at all (refused, no route, none
+    in time): the platform is away, not slow to answer one message."""
+    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
 
 
 class Sender(Protocol):

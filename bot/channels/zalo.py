@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels import RetryLaterError
+from bot.channels import RetryLaterError, no_connection
 from bot.files import FileTooLargeError, FileUnavailableError
 from bot.messages import (
     Capabilities,
@@ -172,7 +172,7 @@ class ZaloChannel:
                 f"{self._base}/{method}", json=payload, timeout=timeout
             )
         except httpx.HTTPError as error:
-            unreachable = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+            unreachable = no_connection(error)
             raise ZaloError(NO_ANSWER, type(error).__name__, unreachable=unreachable) from None
         try:
             body = response.json()

@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from bot.channels import RetryLaterError
+from bot.channels import RetryLaterError, no_connection
 from bot.files import FileTooLargeError, FileUnavailableError
 from bot.messages import (
     Capabilities,
@@ -467,7 +467,7 @@ class ZaloOAChannel:
                 response = await self._client.post(url, json=payload, headers=headers)
             body = response.json()
         except httpx.HTTPError as error:
-            unreachable = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+            unreachable = no_connection(error)
             raise ZaloOAError(NO_ANSWER, type(error).__name__, unreachable=unreachable) from None
         except ValueError:
             raise ZaloOAError(response.status_code, "not JSON") from None
