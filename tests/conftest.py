@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,7 @@ async def _migrate_sqlite(path: Path) -> None:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+@cache
 def _emptying_statement() -> str:
     """One round trip that empties every table but :data:`KEEP_TABLES` and restarts their
     sequences, as ``TRUNCATE … RESTART IDENTITY`` does.
@@ -112,9 +114,6 @@ def _emptying_statement() -> str:
     """  # noqa: S608 - the names are the schema's own tables
 
 
-_EMPTY_POSTGRES = _emptying_statement()
-
-
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate the target database once per run; return a URL or a template file path."""
@@ -134,7 +133,7 @@ async def database_url(migrated_template: str, tmp_path: Path) -> str:
         engine = create_engine(migrated_template)
         try:
             async with engine.begin() as connection:
-                await connection.execute(text(_EMPTY_POSTGRES))
+                await connection.execute(text(_emptying_statement()))
         finally:
             await engine.dispose()
         return migrated_template

@@ -130,6 +130,12 @@ async def form_check(officer: Chat, dossier_id: int, missing: frozenset[str] = f
     raise AssertionError(reply)
 
 
+async def accept_form(officer: Chat, dossier_id: int) -> str:
+    """The form check walked with every paper present, and saved: the commune's receipt."""
+    await form_check(officer, dossier_id)
+    return await officer.say("luu")
+
+
 async def register_and_walk(producer: Chat) -> None:
     await producer.sign_up()
     await producer.register_idea("Mat ong rung Xop", "thuc pham")
@@ -268,8 +274,7 @@ async def test_an_item_needing_more_evidence_still_lets_the_commune_propose_and_
     producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     dossier_id = await officer_of_a_walked_dossier(producer, officer, sessionmaker)
-    await form_check(officer, dossier_id)
-    await officer.say("luu")
+    await accept_form(officer, dossier_id)
     await officer.press(f"o:crit:{dossier_id}")
     answers = ["70", *CRITERIA[1:]]
     answers[3] = "can bo sung"  # raw material needs more evidence
@@ -303,8 +308,7 @@ async def test_stopping_the_assessment_names_the_option_that_resumes_it(
     producer: Chat, officer: Chat, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     dossier_id = await officer_of_a_walked_dossier(producer, officer, sessionmaker)
-    await form_check(officer, dossier_id)
-    await officer.say("luu")
+    await accept_form(officer, dossier_id)
     assert "Đánh giá 4 tiêu chí" in await officer.press(f"o:open:{dossier_id}")  # the option
     await officer.press(f"o:crit:{dossier_id}")
     assert "chọn lại “Đánh giá 4 tiêu chí” để làm tiếp" in await officer.say("huy")
@@ -579,8 +583,7 @@ async def test_the_assessment_shows_the_sets_own_options_and_any_findings_lead_t
     await register_and_walk(producer)  # a honey product: set 4
     await officer.say(f"/canbo {await new_code(sessionmaker)}")
     (dossier_id,) = await dossier_ids(sessionmaker)
-    await form_check(officer, dossier_id)
-    await officer.say("luu")
+    await accept_form(officer, dossier_id)
     await officer.press(f"o:crit:{dossier_id}")
     shown = await officer.say(*CRITERIA[:3])  # the raw-material facts, then its conclusion
     guidance = commune_guidance(
@@ -620,8 +623,7 @@ async def test_the_communes_receipt_is_the_first_accepted_form_check_and_never_m
 
     clock.advance(days=2)
     accepted_at = clock.now
-    await form_check(officer, dossier_id)
-    await officer.say("luu")
+    await accept_form(officer, dossier_id)
     assert await status(sessionmaker, dossier_id) == "submitted_to_commune"
     assert await received_on(sessionmaker, dossier_id) == accepted_at
 
