@@ -98,9 +98,9 @@ async def run(
         statements[sql.split(None, 1)[0].upper()] += 1
         return await direct(self, sql, parameters)
 
-    def count_cursor(connection: Any, prepared: Any, values: Any) -> Any:
+    async def count_cursor(adapter: Any, prepared: Any, values: Any) -> Any:
         statements[prepared.sql.split(None, 1)[0].upper()] += 1
-        return cursor(connection, prepared, values)
+        return await cursor(adapter, prepared, values)
 
     InlineConnection.fetch_all = count_direct  # type: ignore[method-assign]
     db_direct._cursor_rows = count_cursor

@@ -15,9 +15,9 @@ Order: an idle chat's first event waits a moment (:data:`bot.runtime.ORDER_SETTL
 so the events a platform posted with it are all read; then, just before its commit, a step
 looks whether an earlier event of the same chat (lower :attr:`Inbound.order`) arrived
 meanwhile — in this process (:meth:`KeyedLocks.earlier_waiting`) or, on PostgreSQL, in
-another one (``chat_arrivals``: every event is written there, committed, before it waits
-for its chat, and deleted by the step that applies it, in the statement that saves the
-step's session row and also looks for an earlier arrival). If so the step is rolled back and
+another one (``chat_arrivals``: every event is written there as it arrives, committed
+before its step saves, and deleted by the step that applies it, in the statement that saves
+the step's session row and also looks for an earlier arrival). If so the step is rolled back and
 runs again after the earlier one, so events that meet before either is committed are
 applied in their platform's order, whichever process holds them. Only a chat whose events
 really arrive together pays (a step run twice); an event that arrives after a later one
@@ -36,7 +36,7 @@ import heapq
 import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
@@ -51,7 +51,7 @@ from sqlalchemy.orm import aliased, object_session
 
 from bot.cleaning import clean_inbound
 from bot.db.direct import Statements, self_contained, statements_for
-from bot.db.engine import write_connection, write_gate, write_transaction
+from bot.db.engine import single_statement, write_connection, write_gate, write_transaction
 from bot.db.models import (
     ChannelAccount,
     ChatArrival,
@@ -200,6 +200,13 @@ class _Waiters:
     opening_until: float = 0.0
 
 
+def _retrieve(future: asyncio.Future[None]) -> None:
+    """Take ``future``'s error as seen: the step that would have awaited it failed first,
+    and reported its own."""
+    if not future.cancelled():
+        future.exception()
+
+
 class EarlierEventError(Exception):
     """An earlier event of the chat arrived before this step committed: roll it back and
     run it again after that one. ``elsewhere``: the earlier event is another process's."""
@@ -269,9 +276,11 @@ class Engine:
         """
         address = inbound.chat_id  # replies go to the id the platform gave
         inbound = clean_inbound(inbound)  # the one place platform text is cleaned
-        # Told to other processes while it waits here, once: the arrival stays until the
-        # step that applies it.
+        # Told to other processes while it waits here and while its step runs, once: the
+        # arrival stays until the step that applies it.
         announced = asyncio.ensure_future(self._announce(inbound)) if self.shared else None
+        if announced is not None:  # a step that fails before its save does not await it
+            announced.add_done_callback(_retrieve)
         pause = _RETRY_FIRST
         while True:
             try:
@@ -294,12 +303,11 @@ class Engine:
         (rolled back) when an earlier event of the chat must go first.
 
         The event takes its place in this process's queue of the chat at once (nothing is
-        awaited before), and its arrival is committed before its step starts, so the step
-        that applies it also removes it."""
+        awaited before). Its arrival is being written meanwhile, and is awaited only by the
+        statement that deletes it, the save: the write's round trip, and the wait for its
+        batch, no longer stand between the event and its step."""
         key = (inbound.channel, inbound.chat_id)
         async with self.locks.hold(key, inbound.order):
-            if announced is not None:
-                await announced
             async with write_connection(self.database, self.gate) as connection:
                 # Bound to the connection, the session joins its transaction; made only
                 # for an event that uses the ORM.
@@ -315,13 +323,7 @@ class Engine:
                 now = self.clock()
                 row = await self._first_delivery(statements, hot, inbound, now)
                 if row is None:
-                    if self.shared:  # its arrival, written again, goes (see _save)
-                        await statements.rows(
-                            hot.applied,
-                            {"channel": inbound.channel.value, "event_id": inbound.event_id},
-                        )
-                    if durable is not None:
-                        durable.redelivered(inbound)
+                    await self._redelivered(statements, hot, inbound, durable, announced)
                     return None
                 store = SqlStore(session, now, self.timezone, connection, statements)
                 if self.shared and row.seen_version != row.version:
@@ -365,6 +367,9 @@ class Engine:
                     "version": row.version + 1,
                     "updated_at": ctx.now,
                 }
+                # The save deletes the event's arrival: it must be there by now.
+                if announced is not None:
+                    await announced
                 # On PostgreSQL the save and the first reply are one statement: the
                 # reply's INSERT was a round trip of its own on every step.
                 joined = None
@@ -384,6 +389,25 @@ class Engine:
             if deliver is not None:
                 await deliver(replies)
             return replies
+
+    async def _redelivered(
+        self,
+        statements: Statements,
+        hot: HotStatements,
+        inbound: Inbound,
+        durable: DurableReplies | None,
+        announced: asyncio.Future[None] | None,
+    ) -> None:
+        """``inbound`` came again after its step was committed: its arrival, written again,
+        goes (once written: see :meth:`_save`), and what is unsent of its replies too."""
+        if announced is not None:
+            await announced
+        if self.shared:
+            await statements.rows(
+                hot.applied, {"channel": inbound.channel.value, "event_id": inbound.event_id}
+            )
+        if durable is not None:
+            durable.redelivered(inbound)
 
     async def _documents_as_links(
         self,
@@ -459,16 +483,16 @@ class Engine:
         while self._arrivals:
             batch, self._arrivals = self._arrivals, []
             try:
-                async with self.database.connect() as connection:
-                    # One statement, in autocommit: its own BEGIN and COMMIT were two more
-                    # round trips (its rows are independent of each other anyway). A lone
-                    # arrival, the most common, goes the built-once way.
-                    autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                # One statement, in autocommit: its own BEGIN and COMMIT were two more round
+                # trips (its rows are independent of each other anyway). Not at the write
+                # gate: steps hold it while they wait for their arrival. A lone arrival, the
+                # most common, goes the built-once way.
+                async with single_statement(self.database, nullcontext()) as connection:
                     announce = hot_statements(connection.dialect.name).announce
                     if len(batch) == 1:
-                        await (await statements_for(autocommit)).rows(announce, batch[0][0])
+                        await (await statements_for(connection)).rows(announce, batch[0][0])
                     else:
-                        await autocommit.execute(announce, [params for params, _ in batch])
+                        await connection.execute(announce, [params for params, _ in batch])
             except Exception as error:  # each waiting event gets it
                 for _, future in batch:
                     if not future.done():

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.console import CAPABILITIES
+from bot.db import direct as db_direct
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ChatArrival, ConversationSession, Person, ReplyRow, Subject
 from bot.engine import Engine, KeyedLocks
@@ -188,3 +190,38 @@ async def test_two_processes_apply_interleaved_events_of_one_chat_in_order(
     await assert_signed_up(sessionmaker)
     if durable:
         await assert_replies_in_order(sessionmaker)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="arrivals are written on PostgreSQL")
+async def test_a_step_reads_its_chat_while_its_arrival_is_written_and_saves_after_it(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write that tells other processes of an event runs beside the event's step: the
+    step reads its chat without waiting for it (that round trip, and the wait for its batch,
+    were part of every webhook's answer), and saves, which deletes the arrival, only once
+    it is written."""
+    done: list[str] = []
+    chat_read = asyncio.Event()
+    through = db_direct._cursor_rows
+
+    async def watched(adapter: Any, prepared: Any, values: Any) -> Any:
+        sql = prepared.sql
+        if sql.startswith("INSERT INTO chat_arrivals"):
+            await asyncio.wait_for(chat_read.wait(), 5)  # held until the step has read
+        rows = await through(adapter, prepared, values)
+        if "INSERT INTO processed_events" in sql:
+            done.append("chat read")
+            chat_read.set()
+        elif sql.startswith("INSERT INTO chat_arrivals"):
+            done.append("arrival written")
+        elif "DELETE FROM chat_arrivals" in sql:
+            done.append("step saved")
+        return rows
+
+    monkeypatch.setattr(db_direct, "_cursor_rows", watched)
+    engine = Engine(sessionmaker, clock=Clock())
+    replies = await engine.handle(inbound(content_from_text("/start"), chat="beside"), CAPABILITIES)
+    assert replies
+    assert done == ["chat read", "arrival written", "step saved"]
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(ChatArrival)) == 0

@@ -18,6 +18,7 @@ import pytest
 from packaging.requirements import Requirement
 from sqlalchemy import Integer, bindparam, column, insert, select, table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -121,6 +122,22 @@ def sqlalchemy_positional_asyncpg() -> str | None:
     return None
 
 
+def sqlalchemy_asyncpg_cursor() -> str | None:
+    cursor = asyncpg_dialect.AsyncAdapt_asyncpg_cursor
+    run = getattr(cursor, "_prepare_and_execute", None)
+    if run is None or not inspect.iscoroutinefunction(run):
+        return "has no coroutine _prepare_and_execute"
+    if _parameters(run) != ["self", "operation", "parameters"]:
+        return f"_prepare_and_execute takes {_parameters(run)}, not (operation, parameters)"
+    source = inspect.getsource(run)
+    missing = [
+        name
+        for name in ("_start_transaction", "_prepare(", "self._rows", "_handle_exception")
+        if name not in source
+    ]
+    return f"_prepare_and_execute no longer uses {missing}" if missing else None
+
+
 def sqlalchemy_pool_invalidate() -> str | None:
     names = _parameters(Pool._invalidate)
     if names != ["self", "connection", "exception", "_checkin"]:
@@ -139,6 +156,9 @@ INTERNALS: dict[str, Callable[[], str | None]] = {
     "TypeEngine.dialect_impl().bind_processor/result_processor": sqlalchemy_type_processors,
     "Executable.exported_columns of RETURNING and SELECT": sqlalchemy_exported_columns,
     "asyncpg's dialect, positional": sqlalchemy_positional_asyncpg,
+    "AsyncAdapt_asyncpg_cursor._prepare_and_execute, awaited by CursorStatements": (
+        sqlalchemy_asyncpg_cursor
+    ),
     "Pool._invalidate(connection, exception, _checkin) after a lost connection": (
         sqlalchemy_pool_invalidate
     ),

@@ -146,9 +146,9 @@ async def test_on_postgresql_a_step_saves_and_writes_its_first_reply_in_one_stat
     sent: list[str] = []
     through = db_direct._cursor_rows
 
-    def counted(connection: Any, prepared: Any, values: Any) -> Any:
+    async def counted(adapter: Any, prepared: Any, values: Any) -> Any:
         sent.append(prepared.sql)
-        return through(connection, prepared, values)
+        return await through(adapter, prepared, values)
 
     monkeypatch.setattr(db_direct, "_cursor_rows", counted)
     conversation = Engine(create_sessionmaker(engine), clock=lambda: START)
@@ -159,12 +159,15 @@ async def test_on_postgresql_a_step_saves_and_writes_its_first_reply_in_one_stat
     answer = inbound(content_from_text("co"), chat=CHAT, channel=Channel.TELEGRAM)
     replies = await conversation.handle(answer, CONSOLE, durable=kept)
     assert replies
-    # Before the step, its arrival, told to other processes; then the step's own two: the
-    # event with the session row, and the save with the first reply.
-    assert sent[0].startswith("INSERT INTO chat_arrivals")
-    assert len(sent) == 3
-    assert "INSERT INTO reply_outbox" in sent[2]
-    assert "UPDATE conversation_sessions" in sent[2]
+    # Beside the step, its arrival, told to other processes; the step's own two: the event
+    # with the session row, then the save with the first reply, which deletes the arrival.
+    arrival = [sql for sql in sent if sql.startswith("INSERT INTO chat_arrivals")]
+    read, save = [sql for sql in sent if sql not in arrival]
+    assert len(arrival) == 1
+    assert sent.index(arrival[0]) < sent.index(save)
+    assert "INSERT INTO processed_events" in read
+    assert "INSERT INTO reply_outbox" in save
+    assert "UPDATE conversation_sessions" in save
     async with engine.connect() as connection:
         step = await connection.scalar(
             select(ConversationSession.step).where(ConversationSession.chat_id == CHAT)

@@ -14,7 +14,14 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.alerts.dispatch import Dispatcher
-from bot.db.engine import create_engine, write_connection, write_gate, write_transaction
+from bot.db.engine import (
+    POSTGRES_WRITERS,
+    create_engine,
+    single_statement,
+    write_connection,
+    write_gate,
+    write_transaction,
+)
 from bot.engine import Engine
 from bot.i18n import translator
 from bot.runtime import GC_THRESHOLDS, Runtime, settle_heap
@@ -40,45 +47,23 @@ async def test_the_gate_is_free_again_before_the_session_closes(engine: AsyncEng
     assert seen == [False]  # closing, which runs in a task of its own, holds no writer up
 
 
-@pytest.mark.skipif(not is_postgres(), reason="SQLite keeps one connection for the engine")
-async def test_the_engine_takes_a_pooled_connection_inside_the_gate_and_returns_it_outside(
-    engine: AsyncEngine,
-) -> None:
-    """Events waiting at the gate hold no pooled connection (200 waiting events would
-    empty the pool), and returning one to the pool holds no writer up."""
-    gate = asyncio.Lock()
-    seen: list[tuple[str, bool]] = []
-    pool = engine.sync_engine.pool
-    on_checkout = lambda *_: seen.append(("checkout", gate.locked()))  # noqa: E731
-    on_checkin = lambda *_: seen.append(("checkin", gate.locked()))  # noqa: E731
-    event.listen(pool, "checkout", on_checkout)
-    event.listen(pool, "checkin", on_checkin)
-    try:
-        async with write_connection(engine, gate) as connection:
-            await connection.execute(text("SELECT 1"))
-    finally:
-        event.remove(pool, "checkout", on_checkout)
-        event.remove(pool, "checkin", on_checkin)
-    assert seen == [("checkout", True), ("checkin", False)]
-
-
-@pytest.mark.skipif(is_postgres(), reason="PostgreSQL's writers take pooled connections")
-async def test_sqlite_events_share_one_kept_connection_until_the_engine_is_disposed(
+async def test_writers_share_kept_connections_taken_inside_the_gate_until_disposed(
     database_url: str,
 ) -> None:
     """Taking a pooled connection and giving it back cost more than an event's own
-    statements; the gate lets one SQLite writer through at a time, so they share one."""
+    statements: writers take a connection the engine keeps, once the gate is held (events
+    waiting there hold none), and give it back open. An invalidated one is not used again,
+    and ``dispose()`` closes what is kept."""
     engine = create_engine(database_url)
-    gate = write_gate(engine)
-    checkouts: list[object] = []
-    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
+    gate = asyncio.Lock()  # whose locked() tells, on PostgreSQL too
+    checkouts: list[bool] = []
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(gate.locked()))
     drivers = []
     for _ in range(3):
         async with write_connection(engine, gate) as connection:
-            assert gate.locked()
             await connection.execute(text("SELECT 1"))
             drivers.append((await connection.get_raw_connection()).driver_connection)
-    assert len(checkouts) == 1
+    assert checkouts == [True]  # once, inside the gate
     assert drivers[0] is drivers[1] is drivers[2]
 
     async def break_the_handle() -> None:
@@ -93,7 +78,63 @@ async def test_sqlite_events_share_one_kept_connection_until_the_engine_is_dispo
         assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     assert fresh is not drivers[0]
     await engine.dispose()
-    assert fresh._connection is None  # closed, its thread ended: nothing outlives dispose()
+    # Closed: nothing outlives dispose() (for SQLite, its thread ended).
+    assert fresh.is_closed() if is_postgres() else fresh._connection is None
+
+
+@pytest.mark.skipif(not is_postgres(), reason="one SQLite writer at a time")
+async def test_postgresql_keeps_as_many_writer_connections_as_the_gate_lets_through(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url)
+    gate = write_gate(engine)
+    checkouts: list[object] = []
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
+    held = asyncio.Event()
+
+    async def write() -> None:
+        async with write_connection(engine, gate) as connection:
+            await connection.execute(text("SELECT 1"))
+            await held.wait()
+
+    try:
+        writers = [asyncio.create_task(write()) for _ in range(POSTGRES_WRITERS + 4)]
+        await asyncio.sleep(0.2)
+        assert len(checkouts) == POSTGRES_WRITERS  # the others wait at the gate, with none
+        held.set()
+        await asyncio.gather(*writers)
+        assert len(checkouts) == POSTGRES_WRITERS  # given back, and taken again
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.skipif(not is_postgres(), reason="PostgreSQL drops connections")
+async def test_kept_connections_opened_before_a_lost_one_are_not_used_again(
+    database_url: str,
+) -> None:
+    """A database restart ends every connection: once one is found lost, the kept ones
+    opened before it are closed instead of failing one event each."""
+    engine = create_engine(database_url)
+    gate = write_gate(engine)
+    try:
+        async with single_statement(engine, gate) as before:
+            old = (await before.get_raw_connection()).driver_connection
+
+        async def lose_one() -> None:
+            async with write_connection(engine, gate) as connection:
+                gone = OSError("server gone")
+                await connection.invalidate(gone)  # as a lost connection is
+                raise gone
+
+        with pytest.raises(OSError, match="gone"):
+            await lose_one()
+        async with single_statement(engine, gate) as after:
+            new = (await after.get_raw_connection()).driver_connection
+            assert (await after.execute(text("SELECT 1"))).scalar() == 1
+        assert new is not old
+        assert old.is_closed()
+    finally:
+        await engine.dispose()
 
 
 async def test_conversations_alerts_and_admin_queue_on_one_sqlite_write_gate(

@@ -13,7 +13,7 @@ compiles the statement once per dialect and set of parameter names.
 On PostgreSQL, :class:`CursorStatements` does the same through the cursor of SQLAlchemy's
 asyncpg adapter — the driver interface SQLAlchemy itself executes on, which also starts the
 connection's transaction and keeps asyncpg's prepared statements — without the execution
-context and result objects above it.
+context and result objects above it, and without the greenlet SQLAlchemy runs it in.
 
 A driver's error leaves either path as SQLAlchemy's own execution would raise it: wrapped in
 the matching :class:`sqlalchemy.exc.DBAPIError` (``OperationalError``, ``IntegrityError``…),
@@ -38,9 +38,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.dialects.postgresql.asyncpg import (
+    AsyncAdapt_asyncpg_connection,
+    AsyncAdapt_asyncpg_cursor,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -89,10 +94,19 @@ class DirectStatements:
 
 class CursorStatements:
     """The statements on the cursor of the connection's driver adapter (see the module's
-    text), in the greenlet where SQLAlchemy runs its adapters."""
+    text), awaited here rather than in a greenlet of SQLAlchemy's.
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    The adapter's cursor runs a statement in an ``async`` method (its synchronous
+    ``execute`` only waits for that method in a greenlet): starting the transaction when
+    none is open, preparing through the adapter's statement cache and turning the driver's
+    errors into its DBAPI errors, as for SQLAlchemy's own execution. Awaited directly, a
+    statement skips the greenlet SQLAlchemy starts for each call, and on Python 3.11 the
+    16 KiB frame stack the interpreter maps and unmaps for each new greenlet.
+    """
+
+    def __init__(self, connection: AsyncConnection, adapter: AsyncAdapt_asyncpg_connection) -> None:
         self._connection = connection
+        self._adapter = adapter
 
     async def rows(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
         """Run ``statement``; its rows (none for a statement that returns none)."""
@@ -101,7 +115,7 @@ class CursorStatements:
         values = prepared.values(params)
         base = dialect.loaded_dbapi.Error
         try:
-            rows = await self._connection.run_sync(_cursor_rows, prepared, values)
+            rows = await _cursor_rows(self._adapter, prepared, values)
         except base as error:
             raw = await self._connection.get_raw_connection()
             lost = dialect.is_disconnect(error, raw.dbapi_connection, None)
@@ -114,11 +128,14 @@ class CursorStatements:
         return prepared.read(rows)
 
 
-def _cursor_rows(connection: Connection, prepared: Prepared, values: Sequence[Any]) -> Any:
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+async def _cursor_rows(
+    adapter: AsyncAdapt_asyncpg_connection, prepared: Prepared, values: Sequence[Any]
+) -> Any:
+    cursor = adapter.cursor()
+    assert isinstance(cursor, AsyncAdapt_asyncpg_cursor)  # noqa: S101 - the adapter's own
     try:
-        cursor.execute(prepared.sql, values)
-        return cursor.fetchall() if prepared.row_type else ()
+        await cursor._prepare_and_execute(prepared.sql, values)  # type: ignore[no-untyped-call]
+        return list(cursor._rows) if prepared.row_type else ()
     finally:
         cursor.close()
 
@@ -139,14 +156,24 @@ def _wrapped(
 
 async def statements_for(connection: AsyncConnection) -> Statements:
     """:class:`DirectStatements` on an inline SQLite connection, :class:`CursorStatements`
-    on a driver with positional placeholders (asyncpg), else :class:`CoreStatements`."""
-    raw = await connection.get_raw_connection()
+    on asyncpg, else :class:`CoreStatements`."""
+    raw = await raw_connection(connection)
     driver = raw.driver_connection
     if isinstance(driver, InlineConnection):
         return DirectStatements(driver, connection.dialect)
-    if connection.dialect.positional:
-        return CursorStatements(connection)
+    if isinstance(raw.dbapi_connection, AsyncAdapt_asyncpg_connection):
+        return CursorStatements(connection, raw.dbapi_connection)
     return CoreStatements(connection)
+
+
+async def raw_connection(connection: AsyncConnection) -> PoolProxiedConnection:
+    """The pooled DBAPI connection of ``connection``, read off its synchronous side while it
+    is open and valid: ``get_raw_connection`` starts a greenlet for the same attribute, in
+    case it has to reconnect an invalidated connection, which it then does."""
+    sync = connection.sync_connection
+    if sync is not None and not sync.closed and not sync.invalidated:
+        return sync.connection
+    return await connection.get_raw_connection()
 
 
 async def first(statements: Statements, statement: Executable, params: Mapping[str, Any]) -> Any:

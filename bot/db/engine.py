@@ -16,6 +16,8 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event, make_url
@@ -34,10 +36,9 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # pool. Without the cap, every webhook in flight took a connection of its own: past the
 # pool's size each one was opened for the step and closed after it, a new connection (and
 # its prepared statements) per update, and the database's processes competed for the same
-# cores as the bot's. The pool keeps twice the writers open, plus a few for reads: a
-# writer's connection goes back only after the gate has let the next writer in
-# (:func:`write_connection`), and with the writers plus a few, the benchmark still opened
-# and closed connections beyond the pool (48 backends in a run that needs 28).
+# cores as the bot's. The writers keep their connections out of the pool (:func:`_kept`):
+# one per writer the gate lets through, and a few in autocommit; the rest of the pool is
+# for reads (admin pages, alerts), as many again as the writers, plus a few.
 POSTGRES_WRITERS = 16
 POSTGRES_POOL_SIZE = 2 * POSTGRES_WRITERS + 4
 
@@ -133,21 +134,10 @@ async def write_connection(
     conversation engine, whose every event runs a few Core statements and most events no
     ORM at all (an ORM session bound to this connection joins its transaction).
 
-    On SQLite, where the gate lets one writer through at a time anyway, every event uses
-    one connection kept for the purpose (:func:`_kept_connection`): taking a connection
-    from the pool and giving it back cost more than the event's own statements.
-    Elsewhere the connection is taken from the pool only once the gate is held, so
-    waiting events do not hold pooled connections, and is closed after the gate is free
-    again, shielded as SQLAlchemy's own ``async with`` closes it, so a cancelled event
-    still returns it.
+    The connection is one the engine keeps open for its writers (:func:`_kept`), taken once
+    the gate is held, so waiting events hold none.
     """
-    if engine.dialect.name == "sqlite":
-        async with gate:
-            connection = await _kept_connection(engine)
-            async with connection.begin():
-                yield connection
-        return
-    async with _pooled(engine, gate) as connection, connection.begin():
+    async with _kept(engine, gate) as connection, connection.begin():
         yield connection
 
 
@@ -160,58 +150,116 @@ async def single_statement(
 
     On PostgreSQL it runs in autocommit: the statement commits as it ends, and the
     transaction's BEGIN and COMMIT, two more round trips on the database and through the
-    driver, are not sent. Elsewhere it is :func:`write_connection` (on SQLite the kept
-    connection, whose transaction is cheap and in-process).
+    driver, are not sent; the connection is kept for such statements (:func:`_kept`).
+    Elsewhere it is :func:`write_connection` (on SQLite the kept connection, whose
+    transaction is cheap and in-process).
     """
     if engine.dialect.name != "postgresql":
         async with write_connection(engine, gate) as connection:
             yield connection
         return
-    async with _pooled(engine, gate) as connection:
-        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+    async with _kept(engine, gate, autocommit=True) as connection:
+        yield connection
+        if connection.in_transaction():  # Core's own execution began one, in name only
+            await connection.rollback()
+
+
+@dataclass
+class _Kept:
+    """The connections an engine keeps open for its writers, idle ones by kind, and how
+    many times one of its connections was found lost (see :func:`_kept`)."""
+
+    idle: dict[bool, list[AsyncConnection]] = field(default_factory=lambda: {False: [], True: []})
+    losses: int = 0
+
+
+_KEPT: weakref.WeakKeyDictionary[Engine, _Kept] = weakref.WeakKeyDictionary()
+_OPENED_AFTER = "ocop_opened_after_losses"  # the engine's losses when a connection was opened
 
 
 @asynccontextmanager
-async def _pooled(
-    engine: AsyncEngine, gate: AbstractAsyncContextManager[Any]
+async def _kept(
+    engine: AsyncEngine, gate: AbstractAsyncContextManager[Any], *, autocommit: bool = False
 ) -> AsyncIterator[AsyncConnection]:
-    """A connection taken from the pool once ``gate`` is held, and closed after the gate is
-    free again (see :func:`write_connection`)."""
-    connection = engine.connect()
-    try:
-        async with gate:
-            await connection.start()
+    """A connection the engine keeps open for writers, taken once ``gate`` is held and given
+    back, still open, when the block ends: taking one from the pool and giving it back
+    cost more than an event's own statements (the pool's checkout and checkin, and on
+    PostgreSQL a greenlet of SQLAlchemy's for each and a task to give it back). The gate
+    bounds how many are open at once: one on SQLite, :data:`POSTGRES_WRITERS` on
+    PostgreSQL; ``autocommit`` ones (PostgreSQL) are kept apart, already switched.
+
+    A connection that SQLAlchemy invalidated, or that was opened before any connection of
+    the engine was found lost (a database restart ends them all, as the pool then assumes
+    of its own), is closed instead of used. A block that was cancelled, maybe half-way
+    through its rollback, closes its connection rather than give it back.
+    """
+    async with gate:
+        connection = await _take(engine, autocommit)
+        reusable = False
+        try:
             yield connection
-    finally:
-        await asyncio.shield(asyncio.ensure_future(connection.close()))
+            reusable = True
+        except Exception:
+            reusable = True  # the transaction's own block rolled it back
+            raise
+        finally:
+            if reusable and not connection.invalidated and not connection.in_transaction():
+                _kept_of(engine).idle[autocommit].append(connection)
+            else:
+                await asyncio.shield(asyncio.ensure_future(connection.close()))
 
 
-_KEPT: weakref.WeakKeyDictionary[Engine, AsyncConnection] = weakref.WeakKeyDictionary()
-
-
-async def _kept_connection(engine: AsyncEngine) -> AsyncConnection:
-    """The connection :func:`write_connection` keeps for ``engine`` (called under its
-    gate): opened on first use, opened anew once SQLAlchemy has invalidated it (a broken
-    database file or handle), and closed by ``engine.dispose()``."""
-    connection = _KEPT.get(engine.sync_engine)
-    if connection is not None and not connection.invalidated:
-        return connection
-    if connection is not None:
-        await connection.close()
-    if not event.contains(engine.sync_engine, "engine_disposed", _close_kept):
+def _kept_of(engine: AsyncEngine) -> _Kept:
+    kept = _KEPT.get(engine.sync_engine)
+    if kept is None:
+        kept = _KEPT[engine.sync_engine] = _Kept()
         event.listen(engine.sync_engine, "engine_disposed", _close_kept)
-    connection = _KEPT[engine.sync_engine] = await engine.connect()
+        event.listen(engine.sync_engine, "invalidate", partial(_lost, kept))
+    return kept
+
+
+async def _take(engine: AsyncEngine, autocommit: bool) -> AsyncConnection:
+    """An idle kept connection that may still be used, else a new one from the pool."""
+    kept = _kept_of(engine)
+    idle = kept.idle[autocommit]
+    while idle:
+        connection = idle.pop()
+        if connection.invalidated:
+            await connection.close()
+        elif connection.info[_OPENED_AFTER] != kept.losses:
+            await connection.invalidate()  # presumed lost with the others: not pooled again
+            await connection.close()
+        else:
+            return connection
+    connection = await engine.connect()
+    connection.info[_OPENED_AFTER] = kept.losses
+    if autocommit:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
     return connection
 
 
+def _lost(kept: _Kept, _dbapi: object, _record: object, error: BaseException | None) -> None:
+    """A connection of the engine was invalidated for an error (a pool event, SQLAlchemy's
+    ``invalidate``): the kept ones opened before are not used again. An invalidation with
+    no error is one of ours, or a test's."""
+    if error is not None:
+        kept.losses += 1
+
+
 def _close_kept(engine: Engine) -> None:
-    """Close the kept connection when its engine is disposed (SQLAlchemy calls this in its
-    own greenlet, where the connection's synchronous side may run). The pool it came from
-    is gone by then, so its database connection is closed outright, not given back."""
-    connection = _KEPT.pop(engine, None)
-    if connection is not None and connection.sync_connection is not None:
-        connection.sync_connection.invalidate()
-        connection.sync_connection.close()
+    """Close the idle kept connections when their engine is disposed (SQLAlchemy calls this
+    in its own greenlet, where the connections' synchronous side may run). The pool they
+    came from is gone by then, so their database connections are closed outright, not
+    given back."""
+    kept = _KEPT.get(engine)
+    if kept is None:
+        return
+    for idle in kept.idle.values():
+        while idle:
+            connection = idle.pop().sync_connection
+            if connection is not None:
+                connection.invalidate()
+                connection.close()
 
 
 async def checkpoint_after_commit(connection: AsyncConnection) -> None:
