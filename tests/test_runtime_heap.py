@@ -137,6 +137,67 @@ async def test_kept_connections_opened_before_a_lost_one_are_not_used_again(
         await engine.dispose()
 
 
+async def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_once_given_back(
+    database_url: str,
+) -> None:
+    """Its pool is gone: kept on, it would be used by the next writers and never closed."""
+    engine = create_engine(database_url)
+    gate = asyncio.Lock()
+    try:
+        async with write_connection(engine, gate) as connection:
+            old = (await connection.get_raw_connection()).driver_connection
+            await engine.dispose()  # the process stopping while a step runs
+            await connection.execute(text("SELECT 1"))
+        async with write_connection(engine, gate) as connection:
+            new = (await connection.get_raw_connection()).driver_connection
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+        assert new is not old
+        assert old.is_closed() if is_postgres() else old._connection is None
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.skipif(not is_postgres(), reason="PostgreSQL drops connections")
+async def test_an_old_connection_found_lost_late_does_not_discard_the_newer_ones(
+    database_url: str,
+) -> None:
+    """After a restart every old connection reports its loss in turn; only the first one
+    that was current counts, or each report would close the connections opened since."""
+    engine = create_engine(database_url)
+    gate = write_gate(engine)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_an_old_one() -> None:
+        async with write_connection(engine, gate) as connection:
+            holding.set()
+            await release.wait()
+            late = OSError("server gone, found late")
+            await connection.invalidate(late)
+            raise late
+
+    async def lose_one() -> None:
+        async with single_statement(engine, gate) as connection:
+            gone = OSError("server gone")
+            await connection.invalidate(gone)
+            raise gone
+
+    try:
+        old = asyncio.create_task(hold_an_old_one())
+        await holding.wait()
+        with pytest.raises(OSError, match="gone"):
+            await lose_one()
+        async with write_connection(engine, gate) as connection:
+            newer = (await connection.get_raw_connection()).driver_connection
+        release.set()
+        with pytest.raises(OSError, match="late"):
+            await old
+        async with write_connection(engine, gate) as connection:
+            again = (await connection.get_raw_connection()).driver_connection
+        assert again is newer
+    finally:
+        await engine.dispose()
+
+
 async def test_conversations_alerts_and_admin_queue_on_one_sqlite_write_gate(
     engine_: Engine, tmp_path: Path
 ) -> None:

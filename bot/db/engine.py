@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.db.sqlite_inline import InlineConnection, inline_creator
 
@@ -190,8 +191,9 @@ async def _kept(
 
     A connection that SQLAlchemy invalidated, or that was opened before any connection of
     the engine was found lost (a database restart ends them all, as the pool then assumes
-    of its own), is closed instead of used. A block that was cancelled, maybe half-way
-    through its rollback, closes its connection rather than give it back.
+    of its own), is closed instead of used, as is one given back after the engine was
+    disposed. A block that was cancelled, maybe half-way through its rollback, closes its
+    connection rather than give it back.
     """
     async with gate:
         connection = await _take(engine, autocommit)
@@ -203,10 +205,18 @@ async def _kept(
             reusable = True  # the transaction's own block rolled it back
             raise
         finally:
-            if reusable and not connection.invalidated and not connection.in_transaction():
-                _kept_of(engine).idle[autocommit].append(connection)
+            kept = _kept_of(engine)
+            if reusable and _usable(connection, kept) and not connection.in_transaction():
+                kept.idle[autocommit].append(connection)
             else:
-                await asyncio.shield(asyncio.ensure_future(connection.close()))
+                await asyncio.shield(asyncio.ensure_future(_discard(connection)))
+
+
+async def _discard(connection: AsyncConnection) -> None:
+    """Close ``connection`` outright, not back into a pool that may be gone."""
+    if not connection.invalidated:
+        await connection.invalidate()
+    await connection.close()
 
 
 def _kept_of(engine: AsyncEngine) -> _Kept:
@@ -224,13 +234,9 @@ async def _take(engine: AsyncEngine, autocommit: bool) -> AsyncConnection:
     idle = kept.idle[autocommit]
     while idle:
         connection = idle.pop()
-        if connection.invalidated:
-            await connection.close()
-        elif connection.info[_OPENED_AFTER] != kept.losses:
-            await connection.invalidate()  # presumed lost with the others: not pooled again
-            await connection.close()
-        else:
+        if _usable(connection, kept):
             return connection
+        await _discard(connection)  # presumed lost with the others: not pooled again
     connection = await engine.connect()
     connection.info[_OPENED_AFTER] = kept.losses
     if autocommit:
@@ -238,22 +244,32 @@ async def _take(engine: AsyncEngine, autocommit: bool) -> AsyncConnection:
     return connection
 
 
-def _lost(kept: _Kept, _dbapi: object, _record: object, error: BaseException | None) -> None:
+def _usable(connection: AsyncConnection, kept: _Kept) -> bool:
+    """Whether ``connection`` is valid and was opened since the engine's last loss."""
+    return not connection.invalidated and connection.info.get(_OPENED_AFTER) == kept.losses
+
+
+def _lost(
+    kept: _Kept, _dbapi: object, record: ConnectionPoolEntry, error: BaseException | None
+) -> None:
     """A connection of the engine was invalidated for an error (a pool event, SQLAlchemy's
     ``invalidate``): the kept ones opened before are not used again. An invalidation with
-    no error is one of ours, or a test's."""
-    if error is not None:
+    no error is one of ours, or a test's; one of a connection opened before the last loss
+    was counted with that loss (after a restart, each old connection reports its own)."""
+    opened = record.info.get(_OPENED_AFTER)
+    if error is not None and (opened is None or opened == kept.losses):
         kept.losses += 1
 
 
 def _close_kept(engine: Engine) -> None:
     """Close the idle kept connections when their engine is disposed (SQLAlchemy calls this
-    in its own greenlet, where the connections' synchronous side may run). The pool they
-    came from is gone by then, so their database connections are closed outright, not
-    given back."""
+    in its own greenlet, where the connections' synchronous side may run), and those in use
+    once they are given back. The pool they came from is gone by then, so their database
+    connections are closed outright, not given back."""
     kept = _KEPT.get(engine)
     if kept is None:
         return
+    kept.losses += 1  # those in use now are closed when given back
     for idle in kept.idle.values():
         while idle:
             connection = idle.pop().sync_connection
