@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.alerts.dispatch import Dispatcher
 from bot.db.engine import (
@@ -47,155 +49,145 @@ async def test_the_gate_is_free_again_before_the_session_closes(engine: AsyncEng
     assert seen == [False]  # closing, which runs in a task of its own, holds no writer up
 
 
+@pytest.fixture
+async def own_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of the test's own, whose kept connections no other test shares."""
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def driver_of(connection: AsyncConnection) -> Any:
+    """The database driver's connection under ``connection``."""
+    return (await connection.get_raw_connection()).driver_connection
+
+
+def closed(driver: Any) -> bool:
+    """Whether the driver's connection is closed (for SQLite, its thread ended)."""
+    return bool(driver.is_closed()) if is_postgres() else driver._connection is None
+
+
+async def lost_in(block: AbstractAsyncContextManager[AsyncConnection], error: OSError) -> None:
+    """Invalidate the block's connection for ``error``, as SQLAlchemy does when it finds
+    the connection lost, and leave the block with it."""
+    async with block as connection:
+        await connection.invalidate(error)
+        raise error
+
+
 async def test_writers_share_kept_connections_taken_inside_the_gate_until_disposed(
-    database_url: str,
+    own_engine: AsyncEngine,
 ) -> None:
     """Taking a pooled connection and giving it back cost more than an event's own
     statements: writers take a connection the engine keeps, once the gate is held (events
     waiting there hold none), and give it back open. An invalidated one is not used again,
     and ``dispose()`` closes what is kept."""
-    engine = create_engine(database_url)
     gate = asyncio.Lock()  # whose locked() tells, on PostgreSQL too
     checkouts: list[bool] = []
-    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(gate.locked()))
+    pool = own_engine.sync_engine.pool
+    event.listen(pool, "checkout", lambda *_: checkouts.append(gate.locked()))
     drivers = []
     for _ in range(3):
-        async with write_connection(engine, gate) as connection:
+        async with write_connection(own_engine, gate) as connection:
             await connection.execute(text("SELECT 1"))
-            drivers.append((await connection.get_raw_connection()).driver_connection)
+            drivers.append(await driver_of(connection))
     assert checkouts == [True]  # once, inside the gate
     assert drivers[0] is drivers[1] is drivers[2]
-
-    async def break_the_handle() -> None:
-        async with write_connection(engine, gate) as connection:
-            await connection.invalidate()  # as SQLAlchemy does when the database handle breaks
-            raise OSError("disk gone")
-
     with pytest.raises(OSError, match="disk"):
-        await break_the_handle()
-    async with write_connection(engine, gate) as connection:
-        fresh = (await connection.get_raw_connection()).driver_connection
+        await lost_in(write_connection(own_engine, gate), OSError("disk gone"))
+    async with write_connection(own_engine, gate) as connection:
+        fresh = await driver_of(connection)
         assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     assert fresh is not drivers[0]
-    await engine.dispose()
-    # Closed: nothing outlives dispose() (for SQLite, its thread ended).
-    assert fresh.is_closed() if is_postgres() else fresh._connection is None
+    await own_engine.dispose()
+    assert closed(fresh)  # nothing outlives dispose()
 
 
 @pytest.mark.skipif(not is_postgres(), reason="one SQLite writer at a time")
 async def test_postgresql_keeps_as_many_writer_connections_as_the_gate_lets_through(
-    database_url: str,
+    own_engine: AsyncEngine,
 ) -> None:
-    engine = create_engine(database_url)
-    gate = write_gate(engine)
+    gate = write_gate(own_engine)
     checkouts: list[object] = []
-    event.listen(engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
+    event.listen(own_engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
     held = asyncio.Event()
 
     async def write() -> None:
-        async with write_connection(engine, gate) as connection:
+        async with write_connection(own_engine, gate) as connection:
             await connection.execute(text("SELECT 1"))
             await held.wait()
 
-    try:
-        writers = [asyncio.create_task(write()) for _ in range(POSTGRES_WRITERS + 4)]
-        await asyncio.sleep(0.2)
-        assert len(checkouts) == POSTGRES_WRITERS  # the others wait at the gate, with none
-        held.set()
-        await asyncio.gather(*writers)
-        assert len(checkouts) == POSTGRES_WRITERS  # given back, and taken again
-    finally:
-        await engine.dispose()
+    writers = [asyncio.create_task(write()) for _ in range(POSTGRES_WRITERS + 4)]
+    await asyncio.sleep(0.2)
+    assert len(checkouts) == POSTGRES_WRITERS  # the others wait at the gate, with none
+    held.set()
+    await asyncio.gather(*writers)
+    assert len(checkouts) == POSTGRES_WRITERS  # given back, and taken again
 
 
 @pytest.mark.skipif(not is_postgres(), reason="PostgreSQL drops connections")
 async def test_kept_connections_opened_before_a_lost_one_are_not_used_again(
-    database_url: str,
+    own_engine: AsyncEngine,
 ) -> None:
     """A database restart ends every connection: once one is found lost, the kept ones
     opened before it are closed instead of failing one event each."""
-    engine = create_engine(database_url)
-    gate = write_gate(engine)
-    try:
-        async with single_statement(engine, gate) as before:
-            old = (await before.get_raw_connection()).driver_connection
-
-        async def lose_one() -> None:
-            async with write_connection(engine, gate) as connection:
-                gone = OSError("server gone")
-                await connection.invalidate(gone)  # as a lost connection is
-                raise gone
-
-        with pytest.raises(OSError, match="gone"):
-            await lose_one()
-        async with single_statement(engine, gate) as after:
-            new = (await after.get_raw_connection()).driver_connection
-            assert (await after.execute(text("SELECT 1"))).scalar() == 1
-        assert new is not old
-        assert old.is_closed()
-    finally:
-        await engine.dispose()
+    gate = write_gate(own_engine)
+    async with single_statement(own_engine, gate) as before:
+        old = await driver_of(before)
+    with pytest.raises(OSError, match="gone"):
+        await lost_in(write_connection(own_engine, gate), OSError("server gone"))
+    async with single_statement(own_engine, gate) as after:
+        new = await driver_of(after)
+        assert (await after.execute(text("SELECT 1"))).scalar() == 1
+    assert new is not old
+    assert closed(old)
 
 
 async def test_a_connection_in_use_when_the_engine_is_disposed_is_closed_once_given_back(
-    database_url: str,
+    own_engine: AsyncEngine,
 ) -> None:
     """Its pool is gone: kept on, it would be used by the next writers and never closed."""
-    engine = create_engine(database_url)
     gate = asyncio.Lock()
-    try:
-        async with write_connection(engine, gate) as connection:
-            old = (await connection.get_raw_connection()).driver_connection
-            await engine.dispose()  # the process stopping while a step runs
-            await connection.execute(text("SELECT 1"))
-        async with write_connection(engine, gate) as connection:
-            new = (await connection.get_raw_connection()).driver_connection
-            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
-        assert new is not old
-        assert old.is_closed() if is_postgres() else old._connection is None
-    finally:
-        await engine.dispose()
+    async with write_connection(own_engine, gate) as connection:
+        old = await driver_of(connection)
+        await own_engine.dispose()  # the process stopping while a step runs
+        await connection.execute(text("SELECT 1"))
+    async with write_connection(own_engine, gate) as connection:
+        new = await driver_of(connection)
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+    assert new is not old
+    assert closed(old)
 
 
 @pytest.mark.skipif(not is_postgres(), reason="PostgreSQL drops connections")
 async def test_an_old_connection_found_lost_late_does_not_discard_the_newer_ones(
-    database_url: str,
+    own_engine: AsyncEngine,
 ) -> None:
     """After a restart every old connection reports its loss in turn; only the first one
     that was current counts, or each report would close the connections opened since."""
-    engine = create_engine(database_url)
-    gate = write_gate(engine)
+    gate = write_gate(own_engine)
     holding, release = asyncio.Event(), asyncio.Event()
 
-    async def hold_an_old_one() -> None:
-        async with write_connection(engine, gate) as connection:
+    @asynccontextmanager
+    async def an_old_one() -> AsyncIterator[AsyncConnection]:
+        async with write_connection(own_engine, gate) as connection:
             holding.set()
             await release.wait()
-            late = OSError("server gone, found late")
-            await connection.invalidate(late)
-            raise late
+            yield connection
 
-    async def lose_one() -> None:
-        async with single_statement(engine, gate) as connection:
-            gone = OSError("server gone")
-            await connection.invalidate(gone)
-            raise gone
-
-    try:
-        old = asyncio.create_task(hold_an_old_one())
-        await holding.wait()
-        with pytest.raises(OSError, match="gone"):
-            await lose_one()
-        async with write_connection(engine, gate) as connection:
-            newer = (await connection.get_raw_connection()).driver_connection
-        release.set()
-        with pytest.raises(OSError, match="late"):
-            await old
-        async with write_connection(engine, gate) as connection:
-            again = (await connection.get_raw_connection()).driver_connection
-        assert again is newer
-    finally:
-        await engine.dispose()
+    old = asyncio.create_task(lost_in(an_old_one(), OSError("server gone, found late")))
+    await holding.wait()
+    with pytest.raises(OSError, match="gone"):
+        await lost_in(single_statement(own_engine, gate), OSError("server gone"))
+    async with write_connection(own_engine, gate) as connection:
+        newer = await driver_of(connection)
+    release.set()
+    with pytest.raises(OSError, match="late"):
+        await old
+    async with write_connection(own_engine, gate) as connection:
+        assert await driver_of(connection) is newer
 
 
 async def test_conversations_alerts_and_admin_queue_on_one_sqlite_write_gate(
