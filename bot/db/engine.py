@@ -195,8 +195,9 @@ async def _kept(
     disposed. A block that was cancelled, maybe half-way through its rollback, closes its
     connection rather than give it back.
     """
+    kept = _kept_of(engine)
     async with gate:
-        connection = await _take(engine, autocommit)
+        connection = await _take(engine, kept, autocommit)
         reusable = False
         try:
             yield connection
@@ -205,7 +206,6 @@ async def _kept(
             reusable = True  # the transaction's own block rolled it back
             raise
         finally:
-            kept = _kept_of(engine)
             if reusable and _usable(connection, kept) and not connection.in_transaction():
                 kept.idle[autocommit].append(connection)
             else:
@@ -228,9 +228,8 @@ def _kept_of(engine: AsyncEngine) -> _Kept:
     return kept
 
 
-async def _take(engine: AsyncEngine, autocommit: bool) -> AsyncConnection:
+async def _take(engine: AsyncEngine, kept: _Kept, autocommit: bool) -> AsyncConnection:
     """An idle kept connection that may still be used, else a new one from the pool."""
-    kept = _kept_of(engine)
     idle = kept.idle[autocommit]
     while idle:
         connection = idle.pop()
