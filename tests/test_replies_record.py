@@ -4,12 +4,14 @@ scan to hand the chat to one process in order; a failed row does not count."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections import deque
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Executable, bindparam, func, insert, literal, select
+from sqlalchemy import Executable, bindparam, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import CAPABILITIES as CONSOLE
@@ -19,9 +21,9 @@ from bot.db.engine import create_sessionmaker, write_connection, write_gate
 from bot.db.models import ConversationSession, ReplyRow
 from bot.db.vocab import ReplyState
 from bot.engine import Engine
-from bot.messages import Channel, Reply, content_from_text
+from bot.messages import Channel, Outbound, Reply, content_from_text
 from bot.replies.outbox import first_reply_insert
-from bot.replies.sender import LEASE, ReplySender
+from bot.replies.sender import LEASE, SCAN_SECONDS, ReplySender
 from tests.builders import START, RecordOnly, inbound
 from tests.conftest import is_postgres
 
@@ -177,3 +179,58 @@ async def test_on_postgresql_a_step_saves_and_writes_its_first_reply_in_one_stat
         )
     assert step == "full_name"
     assert kept_rows == len(replies)
+
+
+class _Noted:
+    """A channel that notes when each message went."""
+
+    capabilities = CONSOLE
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, float]] = []
+        self.arrived = asyncio.Event()
+
+    async def send(self, chat_id: str, outbound: Outbound) -> None:
+        self.sent.append((chat_id, time.monotonic()))
+        self.arrived.set()
+
+
+class _Renewing(ReplySender):
+    """A sender that counts how often it renews its leases."""
+
+    renewals = 0
+
+    async def renew(self) -> None:
+        self.renewals += 1
+        await super().renew()
+
+
+async def test_a_reply_left_for_another_process_goes_soon_after_that_process_is_done(
+    engine: AsyncEngine,
+) -> None:
+    """The chat's events went to two processes (a balancer in front of several): the
+    second's reply waits for the first to finish sending, then goes at once, not a whole
+    scan period later; the quick looks meanwhile do not renew leases each time."""
+    await left(engine, ReplyState.SENDING, until=LEASE)  # the other process is sending
+    channel = _Noted()
+    sender = _Renewing(engine, {Channel.TELEGRAM: channel}, lambda: START)
+    assert not await record(engine, sender, 1)
+    stop = asyncio.Event()
+    loops = [
+        asyncio.create_task(sender.scan_forever(stop, SCAN_SECONDS)),
+        asyncio.create_task(sender.flush_forever(stop)),
+    ]
+    try:
+        await asyncio.sleep(0.1)
+        assert channel.sent == []  # not before the earlier reply
+        assert sender.renewals == 1
+        async with write_connection(engine, write_gate(engine)) as connection:
+            await connection.execute(delete(ReplyRow).where(ReplyRow.event_id == "earlier"))
+        done = time.monotonic()
+        await asyncio.wait_for(channel.arrived.wait(), 5 * SCAN_SECONDS)
+    finally:
+        stop.set()
+        await asyncio.gather(*loops)
+    ((chat, at),) = channel.sent
+    assert chat == CHAT
+    assert at - done < SCAN_SECONDS / 2

@@ -8,7 +8,10 @@ sending, the rows are written already leased
 to this process (``sending`` until ``next_attempt_at``) and, once the step is committed,
 queued in memory: no claim transaction stands between a commit and its reply. Otherwise
 (rows left by a crash, or sent by another process) they are written ``pending``, and the
-scan hands the chat to one process once its earlier rows are gone or their lease ran out.
+scan hands the chat to one process once its earlier rows are gone or their lease ran out;
+while another process still sends a chat's earlier rows, the scans come quickly
+(:data:`HANDOFF_SECONDS`), so a chat whose events a balancer sent to two processes waits
+only for its own earlier replies.
 
 **Sending.** One task per chat with replies to send sends them one at a time, in ``id``
 order, and deletes each row once the platform took it before sending the next: a process
@@ -57,6 +60,9 @@ LEASE = timedelta(seconds=6)
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # seconds before attempt 2, 3, …
 MAX_ATTEMPTS = 8
 SCAN_SECONDS = 1.0
+# After a scan met a chat whose earlier replies another process is sending, the next scans
+# come this soon, then twice as late each time, up to SCAN_SECONDS.
+HANDOFF_SECONDS = 0.02
 SCAN_BATCH = 200  # chats looked at per scan
 ChatKey = tuple[str, str]  # (channel, chat id)
 
@@ -91,6 +97,8 @@ class ReplySender:
     _finished: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)
     _flush: asyncio.Event = field(default_factory=asyncio.Event)
     _scan: asyncio.Event = field(default_factory=asyncio.Event)
+    # Chats the last scan left because another process still held earlier replies of theirs.
+    held_elsewhere: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.gate = write_gate(self.database)
@@ -313,15 +321,29 @@ class ReplySender:
                     future.set_result(None)
 
     async def scan_forever(self, stop: asyncio.Event, period: float = SCAN_SECONDS) -> None:
-        """Renew this process's leases, and take over chats whose rows nobody holds."""
+        """Renew this process's leases, and take over chats whose rows nobody holds.
+
+        A chat whose next reply was written here while another process still sends its
+        earlier ones (its events went to both, as a balancer of several processes does)
+        is looked at again soon (:data:`HANDOFF_SECONDS`, doubling), not a whole period
+        later: that process deletes its rows a moment after the platform took them."""
+        soon: float | None = None
+        loop = asyncio.get_running_loop()
+        renewed = -period
         while not stop.is_set():
             try:
-                await self.renew()
+                if loop.time() - renewed >= period:  # not at each of the quick scans
+                    await self.renew()
+                    renewed = loop.time()
                 await self.scan()
             except Exception:
                 log.exception("reply scan failed; trying again")
+            if self.held_elsewhere:
+                soon = HANDOFF_SECONDS if soon is None else min(2 * soon, period)
+            else:
+                soon = None
             self._scan.clear()
-            await _either(self._scan, stop, period)
+            await _either(self._scan, stop, period if soon is None else soon)
 
     async def renew(self) -> None:
         """Extend the lease of every row this process holds."""
@@ -349,16 +371,19 @@ class ReplySender:
                 .limit(SCAN_BATCH)
             )
             keys = [(channel, chat) for channel, chat in due if (channel, chat) not in self._chats]
-        claimed = 0
+        claimed = held = 0
         for key in keys:
             items = await self._claim(key, now)
-            if items:
+            if items is None:
+                held += 1
+            elif items:
                 self._queue(key, items)
                 claimed += 1
+        self.held_elsewhere = held
         return claimed
 
-    async def _claim(self, key: ChatKey, now: datetime) -> tuple[_Item, ...]:
-        """Lease all of a chat's unsent rows, unless a live lease holds any of them."""
+    async def _claim(self, key: ChatKey, now: datetime) -> tuple[_Item, ...] | None:
+        """Lease all of a chat's unsent rows, unless a live lease holds any of them (None)."""
         query = (
             select(ReplyRow)
             .where(ReplyRow.channel == key[0])
@@ -373,7 +398,7 @@ class ReplySender:
             if not rows or key in self._chats:
                 return ()
             if any(row.next_attempt_at > now for row in rows if row.state == ReplyState.SENDING):
-                return ()  # another process is sending this chat's replies
+                return None  # another process is sending this chat's replies
             await connection.execute(
                 update(ReplyRow)
                 .where(ReplyRow.id.in_([row.id for row in rows]))
