@@ -97,8 +97,6 @@ class ReplySender:
     _finished: list[tuple[int, asyncio.Future[None]]] = field(default_factory=list)
     _flush: asyncio.Event = field(default_factory=asyncio.Event)
     _scan: asyncio.Event = field(default_factory=asyncio.Event)
-    # Chats the last scan left because another process still held earlier replies of theirs.
-    held_elsewhere: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.gate = write_gate(self.database)
@@ -335,10 +333,11 @@ class ReplySender:
                 if loop.time() - renewed >= period:  # not at each of the quick scans
                     await self.renew()
                     renewed = loop.time()
-                await self.scan()
+                _, held_elsewhere = await self._scan_chats()
             except Exception:
                 log.exception("reply scan failed; trying again")
-            if self.held_elsewhere:
+                held_elsewhere = 0
+            if held_elsewhere:
                 soon = HANDOFF_SECONDS if soon is None else min(2 * soon, period)
             else:
                 soon = None
@@ -361,6 +360,12 @@ class ReplySender:
 
     async def scan(self) -> int:
         """Claim the chats with unsent rows that are due and held by nobody; how many."""
+        claimed, _ = await self._scan_chats()
+        return claimed
+
+    async def _scan_chats(self) -> tuple[int, int]:
+        """:meth:`scan`; how many chats it claimed, and how many it left because another
+        process still holds earlier rows of theirs."""
         now = self.clock()
         async with self.database.connect() as connection:
             due = await connection.execute(
@@ -379,8 +384,7 @@ class ReplySender:
             elif items:
                 self._queue(key, items)
                 claimed += 1
-        self.held_elsewhere = held
-        return claimed
+        return claimed, held
 
     async def _claim(self, key: ChatKey, now: datetime) -> tuple[_Item, ...] | None:
         """Lease all of a chat's unsent rows, unless a live lease holds any of them (None)."""
