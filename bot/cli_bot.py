@@ -29,6 +29,7 @@ from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
 from bot.oa_tokens import TokenError
 from bot.polling import poll_telegram, poll_zalo
+from bot.presence import present
 from bot.replies.sender import sending
 from bot.runtime import (
     HTTP_TIMEOUT,
@@ -268,7 +269,7 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
             if channels.zalo is not None:
                 tasks.append(poll_zalo(channels.zalo, runtime))
             settle_heap()
-            async with sending(runtime, settings):
+            async with present(engine.presence), sending(runtime, settings):
                 await asyncio.gather(*tasks)
     finally:
         await database.dispose()

@@ -21,7 +21,11 @@ the step's session row and also looks for an earlier arrival). If so the step is
 runs again after the earlier one, so events that meet before either is committed are
 applied in their platform's order, whichever process holds them. Only a chat whose events
 really arrive together pays (a step run twice); an event that arrives after a later one
-was committed is applied after it, as nothing can be undone.
+was committed is applied after it, as nothing can be undone. An arrival is written a round
+trip or more after its event came, so while another process is present
+(:mod:`bot.presence`) a step is not saved sooner than :data:`ORDER_WINDOW_SECONDS` after
+its own event came: an earlier event that reached the other process about the same time
+has its arrival written by then. A process alone does not wait.
 
 Given :class:`DurableReplies` (``serve`` and ``poll``), the replies are also written in the
 step's transaction, and sent after the commit by a sender that outlives a crash
@@ -63,6 +67,7 @@ from bot.db.models import Document as StoredDocument
 from bot.i18n import translator
 from bot.links import LinkSigner
 from bot.messages import Capabilities, Channel, Document, Inbound, Outbound, Reply
+from bot.presence import Presence
 from bot.render import coalesce, degrade
 from bot.replies.outbox import first_reply_insert
 from bot.store import SqlStore, profile_columns
@@ -219,6 +224,10 @@ class EarlierEventError(Exception):
 # An arrival older than this is taken as left by a process that died before applying it
 # (its platform redelivers the event): later events of the chat stop waiting for it.
 ARRIVAL_STALE = timedelta(seconds=5)
+# While another conversation process is present, a step waits until this long after its
+# event came before it runs: the time another process may take to write the arrival of an
+# earlier event of the chat that it received about the same moment (bot.presence).
+ORDER_WINDOW_SECONDS = 0.02
 # Waits between two tries of a step whose chat has an earlier event in another process.
 _RETRY_FIRST, _RETRY_MOST = 0.002, 0.05
 
@@ -245,6 +254,8 @@ class Engine:
     timezone: tzinfo = field(default=ZoneInfo("Asia/Ho_Chi_Minh"))
     links: LinkSigner | None = None
     after_commit: Callable[[], None] | None = None  # when a step queued a notice: wake alerts
+    presence: Presence | None = None  # the other conversation processes (PostgreSQL)
+    order_window: float = ORDER_WINDOW_SECONDS
     gate: AbstractAsyncContextManager[Any] = field(init=False)
     database: AsyncEngine = field(init=False)
 
@@ -274,6 +285,7 @@ class Engine:
         commit, in the chat's order. None when the event is a redelivery that was already
         handled.
         """
+        received = asyncio.get_running_loop().time()
         address = inbound.chat_id  # replies go to the id the platform gave
         inbound = clean_inbound(inbound)  # the one place platform text is cleaned
         # Told to other processes while it waits here and while its step runs, once: the
@@ -284,7 +296,9 @@ class Engine:
         pause = _RETRY_FIRST
         while True:
             try:
-                return await self._step(inbound, address, capabilities, deliver, durable, announced)
+                return await self._step(
+                    inbound, address, capabilities, deliver, durable, announced, received
+                )
             except EarlierEventError as earlier:
                 if earlier.elsewhere:  # in this process it waits in the lock already
                     await asyncio.sleep(pause)
@@ -298,9 +312,11 @@ class Engine:
         deliver: Deliver | None,
         durable: DurableReplies | None,
         announced: asyncio.Future[None] | None,
+        received: float,
     ) -> list[Outbound] | None:
         """One try of :meth:`handle` under the chat's lock; :class:`EarlierEventError`
-        (rolled back) when an earlier event of the chat must go first.
+        (rolled back) when an earlier event of the chat must go first. ``received``: when
+        the event came, on the loop's clock.
 
         The event takes its place in this process's queue of the chat at once (nothing is
         awaited before). Its arrival is being written meanwhile, and is awaited only by the
@@ -308,6 +324,11 @@ class Engine:
         batch, no longer stand between the event and its step."""
         key = (inbound.channel, inbound.chat_id)
         async with self.locks.hold(key, inbound.order):
+            if self.presence is not None and self.presence.others:
+                # Out of the write gate: no connection is held while it waits.
+                await asyncio.sleep(
+                    received + self.order_window - asyncio.get_running_loop().time()
+                )
             async with write_connection(self.database, self.gate) as connection:
                 # Bound to the connection, the session joins its transaction; made only
                 # for an event that uses the ORM.

@@ -31,6 +31,7 @@ from bot.logs import chat_hash
 from bot.messages import Channel, FileReceived, Inbound, Outbound
 from bot.oa_delivery import AlertRoutes, record_reply
 from bot.oa_tokens import SecretBox, TokenStore
+from bot.presence import Presence
 from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers.communes import search_communes
 from handlers.old_communes import search_old_communes
@@ -65,6 +66,8 @@ def build_engine(database: AsyncEngine, settings: Settings) -> Engine:
         timezone=settings.timezone,
         links=links,
         locks=KeyedLocks(settle=ORDER_SETTLE_SECONDS),
+        # Several processes may serve one PostgreSQL database (bot.presence).
+        presence=Presence(database) if database.dialect.name == "postgresql" else None,
     )
 
 

@@ -48,6 +48,7 @@ from bot.db.models import Document as StoredDocument
 from bot.links import download_headers
 from bot.messages import Channel, Inbound
 from bot.oa_delivery import record_inbound, record_receipt
+from bot.presence import present
 from bot.replies.sender import sending
 from bot.runtime import Runtime, build_engine, open_channels
 from bot.settings import Settings
@@ -394,7 +395,11 @@ def create_app(settings: Settings) -> FastAPI:
                     settings, database, runtime, channels.telegram, channels.zalo, channels.zalo_oa
                 )
                 app.state.admin = api.state.admin = admin_context(settings, runtime)
-                async with sending(runtime, settings), oa_inbox_running(app.state.ocop):
+                async with (
+                    present(engine.presence),
+                    sending(runtime, settings),
+                    oa_inbox_running(app.state.ocop),
+                ):
                     yield
         finally:
             await database.dispose()

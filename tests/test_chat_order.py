@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.console import CAPABILITIES
 from bot.db import direct as db_direct
@@ -19,10 +19,12 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ChatArrival, ConversationSession, Person, ReplyRow, Subject
 from bot.engine import Engine, KeyedLocks
 from bot.messages import Inbound, content_from_text
+from bot.presence import Presence, present
 from tests.builders import Clock, RecordOnly, inbound
 from tests.conftest import is_postgres
 
 CHATS = 6
+BEAT = 0.05  # the processes' beat in these tests (bot.presence)
 
 
 def sign_up(chat: str, number: int) -> list[Inbound]:
@@ -146,15 +148,24 @@ def _serve_in_thread(
     async def run() -> None:
         database = create_engine(database_url)
         try:
-            engine = Engine(create_sessionmaker(database), clock=Clock())
+            # The window is wider than a server's: both "processes" share one interpreter,
+            # and each can stand still while the other runs.
+            engine = Engine(
+                create_sessionmaker(database),
+                clock=Clock(),
+                presence=Presence(database, beat_seconds=BEAT),
+                order_window=0.1,
+            )
             kept = RecordOnly(database, {}, engine.clock) if durable else None
             # A running server's pool is open: warm this one on chats of its own.
             warm = [inbound(content_from_text("menu"), chat=f"warm-{n}") for n in range(8)]
             await asyncio.gather(*(engine.handle(event, CAPABILITIES) for event in warm))
             await asyncio.to_thread(start.wait)
-            await asyncio.gather(
-                *(engine.handle(event, CAPABILITIES, durable=kept) for event in events)
-            )
+            async with present(engine.presence):
+                await asyncio.to_thread(start.wait)  # both have joined
+                await asyncio.gather(
+                    *(engine.handle(event, CAPABILITIES, durable=kept) for event in events)
+                )
         finally:
             await database.dispose()
 
@@ -225,3 +236,76 @@ async def test_a_step_reads_its_chat_while_its_arrival_is_written_and_saves_afte
     assert done == ["chat read", "arrival written", "step saved"]
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(ChatArrival)) == 0
+
+
+@pytest.mark.skipif(not is_postgres(), reason="several processes share PostgreSQL, not SQLite")
+async def test_an_earlier_event_whose_arrival_another_process_writes_late_still_goes_first(
+    database_url: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One process receives a chat's second message; the other receives its first a moment
+    later, and is slow to write its arrival. The second waits out the order window, sees
+    the first's arrival, and lets it go first."""
+    first, second = sign_up("late", 7)[:2]
+    slow_arrival = asyncio.Event()
+    through = db_direct._cursor_rows
+
+    async def slow(adapter: Any, prepared: Any, values: Any) -> Any:
+        if prepared.sql.startswith("INSERT INTO chat_arrivals") and first.event_id in values:
+            await asyncio.sleep(0.15)
+            slow_arrival.set()
+        return await through(adapter, prepared, values)
+
+    monkeypatch.setattr(db_direct, "_cursor_rows", slow)
+    databases = [create_engine(database_url) for _ in range(2)]
+    engines = [
+        Engine(
+            create_sessionmaker(database),
+            clock=Clock(),
+            presence=Presence(database, beat_seconds=BEAT),
+            order_window=0.4,
+        )
+        for database in databases
+    ]
+    kept = [RecordOnly(engine.database, {}, engine.clock) for engine in engines]
+    try:
+        async with present(engines[0].presence), present(engines[1].presence):
+            assert all(engine.presence and engine.presence.others for engine in engines)
+
+            async def a_moment_later() -> None:
+                await asyncio.sleep(0.01)
+                await engines[0].handle(first, CAPABILITIES, durable=kept[0])
+
+            await asyncio.gather(
+                engines[1].handle(second, CAPABILITIES, durable=kept[1]), a_moment_later()
+            )
+    finally:
+        for database in databases:
+            await database.dispose()
+    assert slow_arrival.is_set()
+    async with sessionmaker() as session:
+        applied = (
+            await session.scalars(
+                select(ReplyRow.event_id).where(ReplyRow.chat_id == "late").order_by(ReplyRow.id)
+            )
+        ).all()
+    assert list(dict.fromkeys(applied)) == [first.event_id, second.event_id]
+
+
+@pytest.mark.skipif(not is_postgres(), reason="several processes share PostgreSQL, not SQLite")
+async def test_a_process_alone_does_not_wait_out_the_order_window(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The window is paid only while another conversation process is present."""
+    alone = Presence(engine, beat_seconds=BEAT)
+    conversations = Engine(sessionmaker, clock=Clock(), presence=alone, order_window=1.0)
+    async with present(alone):
+        assert not alone.others
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        replies = await conversations.handle(
+            inbound(content_from_text("/start"), chat="alone"), CAPABILITIES
+        )
+        assert replies
+        assert loop.time() - started < 0.5

@@ -590,6 +590,18 @@ class ChatArrival(Base):
     arrived_at: Mapped[datetime]
 
 
+class ConversationProcess(Base):
+    """A process that handles conversations on this database (``serve``, ``poll``), alive
+    while ``seen_at`` is recent: it writes it again at every beat (:mod:`bot.presence`).
+    With another one present, a step waits out the order window before it is saved
+    (:mod:`bot.engine`)."""
+
+    __tablename__ = "conversation_processes"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[datetime]
+
+
 class ReplyRow(Base):
     """A reply of a conversation step, written in the step's own transaction and removed
     once the platform took it; its states are :class:`bot.db.vocab.ReplyState`.
