@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_engine
+from bot.db.models import ConversationProcess
 from bot.presence import GONE_AFTER_BEATS, Presence, present
 from tests.conftest import is_postgres
+from tests.standins import TelegramStandIn, free_port, serve, start_bot_server
 
 pytestmark = pytest.mark.skipif(not is_postgres(), reason="presence is kept on PostgreSQL")
 
@@ -59,3 +62,27 @@ async def test_a_process_that_stopped_beating_is_gone_after_some_beats(
     await asyncio.sleep(BEAT * (GONE_AFTER_BEATS + 1))
     await survivor.beat()
     assert not survivor.others
+
+
+async def test_each_serve_process_is_present_while_it_runs_and_leaves_when_it_stops(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async def names() -> list[str]:
+        async with sessionmaker() as session:
+            return list((await session.scalars(select(ConversationProcess.name))).all())
+
+    async with serve(TelegramStandIn().app()) as api_url:
+        first = await start_bot_server(database_url, api_url, "secret", free_port())
+        try:
+            assert len(await names()) == 1
+            second = await start_bot_server(database_url, api_url, "secret", free_port())
+            try:
+                assert len(await names()) == 2
+            finally:
+                second.terminate()
+                await second.wait()
+            assert len(await names()) == 1
+        finally:
+            first.terminate()
+            await first.wait()
+    assert await names() == []
