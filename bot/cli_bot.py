@@ -27,6 +27,7 @@ from bot.cli import EXIT_OK, EXIT_UNHEALTHY, CliError, cmd_migrate, open_databas
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.logs import configure as configure_logs
+from bot.messages import Channel
 from bot.oa_tokens import TokenError
 from bot.polling import poll_telegram, poll_zalo
 from bot.presence import present
@@ -263,13 +264,15 @@ async def cmd_poll(settings: Settings, _args: argparse.Namespace) -> int:
         async with open_channels(settings, engine.sessionmaker, engine.clock) as channels:
             # The OA has no polling (webhooks only); while polling it still carries alerts.
             runtime.use(channels)
-            tasks = []
+            tasks, polled = [], []
             if channels.telegram is not None:
                 tasks.append(poll_telegram(channels.telegram, runtime))
+                polled.append(Channel.TELEGRAM)
             if channels.zalo is not None:
                 tasks.append(poll_zalo(channels.zalo, runtime))
+                polled.append(Channel.ZALO)
             settle_heap()
-            async with present(engine.presence), sending(runtime, settings):
+            async with present(engine.presence, polled), sending(runtime, settings):
                 await asyncio.gather(*tasks)
     finally:
         await database.dispose()

@@ -22,10 +22,11 @@ runs again after the earlier one, so events that meet before either is committed
 applied in their platform's order, whichever process holds them. Only a chat whose events
 really arrive together pays (a step run twice); an event that arrives after a later one
 was committed is applied after it, as nothing can be undone. An arrival is written a round
-trip or more after its event came, so while another process is present
-(:mod:`bot.presence`) a step is not saved sooner than :data:`ORDER_WINDOW_SECONDS` after
-its own event came: an earlier event that reached the other process about the same time
-has its arrival written by then. A process alone does not wait.
+trip or more after its event came, so while another process takes events of the same
+channel (:mod:`bot.presence`) a step does not start sooner than
+:data:`ORDER_WINDOW_SECONDS` after its own event came: an earlier event that reached the
+other process about the same time has its arrival written by then, unless writing it took
+that process longer than the window. A process alone on its channel does not wait.
 
 Given :class:`DurableReplies` (``serve`` and ``poll``), the replies are also written in the
 step's transaction, and sent after the commit by a sender that outlives a crash
@@ -324,11 +325,13 @@ class Engine:
         batch, no longer stand between the event and its step."""
         key = (inbound.channel, inbound.chat_id)
         async with self.locks.hold(key, inbound.order):
-            if self.presence is not None and self.presence.others:
+            if self.presence is not None and inbound.channel in self.presence.shared:
                 # Out of the write gate: no connection is held while it waits.
                 await asyncio.sleep(
                     received + self.order_window - asyncio.get_running_loop().time()
                 )
+                if self.locks.earlier_waiting(key, inbound.order):  # read meanwhile
+                    raise EarlierEventError(elsewhere=False)
             async with write_connection(self.database, self.gate) as connection:
                 # Bound to the connection, the session joins its transaction; made only
                 # for an event that uses the ORM.

@@ -396,7 +396,7 @@ def create_app(settings: Settings) -> FastAPI:
                 )
                 app.state.admin = api.state.admin = admin_context(settings, runtime)
                 async with (
-                    present(engine.presence),
+                    present(engine.presence, channels.senders),
                     sending(runtime, settings),
                     oa_inbox_running(app.state.ocop),
                 ):

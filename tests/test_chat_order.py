@@ -18,7 +18,7 @@ from bot.db import direct as db_direct
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import ChatArrival, ConversationSession, Person, ReplyRow, Subject
 from bot.engine import Engine, KeyedLocks
-from bot.messages import Inbound, content_from_text
+from bot.messages import Channel, Inbound, content_from_text
 from bot.presence import Presence, present
 from tests.builders import Clock, RecordOnly, inbound
 from tests.conftest import is_postgres
@@ -160,9 +160,9 @@ def _serve_in_thread(
             # A running server's pool is open: warm this one on chats of its own.
             warm = [inbound(content_from_text("menu"), chat=f"warm-{n}") for n in range(8)]
             await asyncio.gather(*(engine.handle(event, CAPABILITIES) for event in warm))
-            await asyncio.to_thread(start.wait)
-            async with present(engine.presence):
-                await asyncio.to_thread(start.wait)  # both have joined
+            await asyncio.to_thread(start.wait, 30)
+            async with present(engine.presence, [Channel.CONSOLE]):
+                await asyncio.to_thread(start.wait, 30)  # both have joined
                 await asyncio.gather(
                     *(engine.handle(event, CAPABILITIES, durable=kept) for event in events)
                 )
@@ -172,6 +172,7 @@ def _serve_in_thread(
     try:
         asyncio.run(run())
     except BaseException as error:
+        start.abort()  # the other does not wait for this one forever
         errors.append(error)
 
 
@@ -270,8 +271,10 @@ async def test_an_earlier_event_whose_arrival_another_process_writes_late_still_
     ]
     kept = [RecordOnly(engine.database, {}, engine.clock) for engine in engines]
     try:
-        async with present(engines[0].presence), present(engines[1].presence):
-            assert all(engine.presence and engine.presence.others for engine in engines)
+        async with (
+            present(engines[0].presence, [Channel.CONSOLE]),
+            present(engines[1].presence, [Channel.CONSOLE]),
+        ):
 
             async def a_moment_later() -> None:
                 await asyncio.sleep(0.01)
@@ -294,14 +297,15 @@ async def test_an_earlier_event_whose_arrival_another_process_writes_late_still_
 
 
 @pytest.mark.skipif(not is_postgres(), reason="several processes share PostgreSQL, not SQLite")
-async def test_a_process_alone_does_not_wait_out_the_order_window(
+async def test_a_process_alone_on_its_channel_does_not_wait_out_the_order_window(
     engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    """The window is paid only while another conversation process is present."""
+    """The window is paid only while another process takes events of the same channel."""
     alone = Presence(engine, beat_seconds=BEAT)
+    elsewhere = Presence(engine, beat_seconds=BEAT)
     conversations = Engine(sessionmaker, clock=Clock(), presence=alone, order_window=1.0)
-    async with present(alone):
-        assert not alone.others
+    async with present(alone, [Channel.CONSOLE]), present(elsewhere, [Channel.TELEGRAM]):
+        assert alone.others == {elsewhere.name}
         loop = asyncio.get_running_loop()
         started = loop.time()
         replies = await conversations.handle(

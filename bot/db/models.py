@@ -593,12 +593,14 @@ class ChatArrival(Base):
 class ConversationProcess(Base):
     """A process that handles conversations on this database (``serve``, ``poll``), alive
     while ``seen_at`` is recent: it writes it again at every beat (:mod:`bot.presence`).
-    With another one present, a step waits out the order window before it is saved
-    (:mod:`bot.engine`)."""
+    ``channels``: those it takes events from (:class:`bot.messages.Channel` values, space
+    separated). While another one takes events of the same channel, a step waits out the
+    order window before it starts (:mod:`bot.engine`)."""
 
     __tablename__ = "conversation_processes"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channels: Mapped[str] = mapped_column(Text)
     seen_at: Mapped[datetime]
 
 

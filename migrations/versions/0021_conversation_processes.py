@@ -1,6 +1,6 @@
-"""The processes that handle conversations on the database, each alive while it writes its
-row again, so a process knows when another one may hold an earlier event of a chat
-(``bot.presence``).
+"""The processes that handle conversations on the database, with the channels they take
+events from, each alive while it writes its row again, so a process knows when another one
+may hold an earlier event of a chat (``bot.presence``).
 
 Revision ID: 0021
 Revises: 0020
@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "conversation_processes",
         sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("channels", sa.Text(), nullable=False),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_conversation_processes")),
     )
