@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -313,3 +314,40 @@ async def test_a_process_alone_on_its_channel_does_not_wait_out_the_order_window
         )
         assert replies
         assert loop.time() - started < 0.5
+
+
+async def test_an_earlier_event_read_during_the_window_goes_first_without_a_wasted_step(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A step that waited out the window and finds an earlier event of its chat waiting
+    steps back before it opens a transaction, rather than run and be rolled back."""
+    presence = Presence(engine)
+    presence.shared = frozenset({Channel.CONSOLE})  # another process takes console events
+    conversations = Engine(sessionmaker, clock=Clock(), presence=presence, order_window=0.2)
+    transactions: list[object] = []
+
+    def began(connection: object) -> None:
+        transactions.append(connection)
+
+    sa_event.listen(engine.sync_engine, "begin", began)
+    first, second = sign_up("window", 8)[:2]
+
+    async def a_moment_later() -> None:
+        await asyncio.sleep(0.05)
+        await conversations.handle(first, CAPABILITIES, durable=RecordOnly(engine, {}, Clock()))
+
+    try:
+        await asyncio.gather(
+            conversations.handle(second, CAPABILITIES, durable=RecordOnly(engine, {}, Clock())),
+            a_moment_later(),
+        )
+    finally:
+        sa_event.remove(engine.sync_engine, "begin", began)
+    assert len(transactions) == 2
+    async with sessionmaker() as session:
+        applied = (
+            await session.scalars(
+                select(ReplyRow.event_id).where(ReplyRow.chat_id == "window").order_by(ReplyRow.id)
+            )
+        ).all()
+    assert list(dict.fromkeys(applied)) == [first.event_id, second.event_id]
