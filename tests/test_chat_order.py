@@ -89,6 +89,15 @@ async def assert_replies_in_order(sessionmaker: async_sessionmaker[AsyncSession]
     assert all(events == sorted(events) and len(events) == 9 for events in by_chat.values())
 
 
+async def applied_in_order(sessionmaker: async_sessionmaker[AsyncSession], chat: str) -> list[str]:
+    """The events of ``chat`` in the order their steps were applied (their kept replies')."""
+    async with sessionmaker() as session:
+        replies = await session.scalars(
+            select(ReplyRow.event_id).where(ReplyRow.chat_id == chat).order_by(ReplyRow.id)
+        )
+        return list(dict.fromkeys(replies))
+
+
 async def test_the_holder_sees_an_earlier_event_that_came_after_it() -> None:
     locks = KeyedLocks()
     entered: list[tuple[int, str]] = []
@@ -288,13 +297,7 @@ async def test_an_earlier_event_whose_arrival_another_process_writes_late_still_
         for database in databases:
             await database.dispose()
     assert slow_arrival.is_set()
-    async with sessionmaker() as session:
-        applied = (
-            await session.scalars(
-                select(ReplyRow.event_id).where(ReplyRow.chat_id == "late").order_by(ReplyRow.id)
-            )
-        ).all()
-    assert list(dict.fromkeys(applied)) == [first.event_id, second.event_id]
+    assert await applied_in_order(sessionmaker, "late") == [first.event_id, second.event_id]
 
 
 @pytest.mark.skipif(not is_postgres(), reason="several processes share PostgreSQL, not SQLite")
@@ -344,10 +347,4 @@ async def test_an_earlier_event_read_during_the_window_goes_first_without_a_wast
     finally:
         sa_event.remove(engine.sync_engine, "begin", began)
     assert len(transactions) == 2
-    async with sessionmaker() as session:
-        applied = (
-            await session.scalars(
-                select(ReplyRow.event_id).where(ReplyRow.chat_id == "window").order_by(ReplyRow.id)
-            )
-        ).all()
-    assert list(dict.fromkeys(applied)) == [first.event_id, second.event_id]
+    assert await applied_in_order(sessionmaker, "window") == [first.event_id, second.event_id]
