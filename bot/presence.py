@@ -31,7 +31,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -61,29 +61,27 @@ class Presence:
     shared: frozenset[Channel] = field(init=False, default=frozenset())
     others: frozenset[str] = field(init=False, default=frozenset())  # their names
 
-    @property
-    def _gone(self) -> timedelta:
-        return timedelta(seconds=self.beat_seconds * GONE_AFTER_BEATS)
+    def _others_alive(self) -> tuple[ColumnElement[bool], ...]:
+        """Which rows are the other processes still alive (on the database's clock)."""
+        gone = timedelta(seconds=self.beat_seconds * GONE_AFTER_BEATS)
+        processes = ConversationProcess
+        return processes.name != self.name, processes.seen_at > func.now() - gone
 
     async def beat(self) -> datetime:
         """Write that this process is alive, read which others are and what they share;
         the database's time of the beat."""
         processes = ConversationProcess
+        row = {"channels": _spelled(self.channels), "seen_at": func.now()}
         async with self.database.begin() as connection:
             at: datetime | None = await connection.scalar(
                 pg_insert(processes)
-                .values(name=self.name, channels=_spelled(self.channels), seen_at=func.now())
-                .on_conflict_do_update(
-                    index_elements=["name"],
-                    set_={"seen_at": func.now(), "channels": _spelled(self.channels)},
-                )
+                .values(name=self.name, **row)
+                .on_conflict_do_update(index_elements=["name"], set_=row)
                 .returning(processes.seen_at)
             )
             rows = (
                 await connection.execute(
-                    select(processes.name, processes.channels)
-                    .where(processes.name != self.name)
-                    .where(processes.seen_at > func.now() - self._gone)
+                    select(processes.name, processes.channels).where(*self._others_alive())
                 )
             ).all()
         assert at is not None  # noqa: S101 - RETURNING of the row just written
@@ -94,13 +92,11 @@ class Presence:
 
     async def seen_by_others(self, since: datetime) -> bool:
         """Whether each other live process has beaten at or after ``since``."""
-        processes = ConversationProcess
         async with self.database.connect() as connection:
             behind = await connection.scalar(
                 select(func.count())
-                .where(processes.name != self.name)
-                .where(processes.seen_at > func.now() - self._gone)
-                .where(processes.seen_at < since)
+                .select_from(ConversationProcess)
+                .where(*self._others_alive(), ConversationProcess.seen_at < since)
             )
         return behind == 0
 
